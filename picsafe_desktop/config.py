@@ -1,0 +1,161 @@
+"""Site configuration: a TOML file written by hospital IT, read-only for users.
+
+Location: `--config FILE`, else `$PICSAFE_CONFIG`, else `config.toml` in the platform's site
+config folder (Linux: /etc/xdg/picsafe-desktop/). No file at all is fine: every key has a default.
+Every key is documented in docs/configuration.md; unknown keys are errors so typos are not ignored.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import platformdirs
+
+from picsafe_desktop import APP_ID, ORG_NAME
+
+ENV_VAR = "PICSAFE_CONFIG"
+
+
+def data_dir() -> Path:
+    return Path(platformdirs.user_data_dir(APP_ID, ORG_NAME))
+
+
+def log_dir() -> Path:
+    return Path(platformdirs.user_log_dir(APP_ID, ORG_NAME))
+
+
+def default_config_path() -> Path:
+    return Path(platformdirs.site_config_dir(APP_ID, ORG_NAME)) / "config.toml"
+
+
+@dataclass(frozen=True)
+class Key:
+    kind: type | tuple[type, ...]
+    default: Any
+    minimum: float | None = None
+    choices: tuple[str, ...] = ()
+
+
+# section -> key -> rule. Path defaults of None are resolved at load time (platform folders).
+SCHEMA: dict[str, dict[str, Key]] = {
+    "vault": {"path": Key(str, None)},
+    "logging": {
+        "level": Key(str, "INFO", choices=("DEBUG", "INFO", "WARNING", "ERROR")),
+        "file": Key(str, None),
+    },
+    "security": {
+        "idle_lock_minutes": Key(int, 5, minimum=1),
+        "require_pin": Key(bool, False),
+        "clipboard_clear_seconds": Key(int, 30, minimum=5),
+    },
+    "import": {
+        "drop_folders": Key(list, []),
+        "stable_seconds": Key((int, float), 2.0, minimum=0.1),
+        "device_poll_seconds": Key((int, float), 3.0, minimum=0.5),
+        "delete_from_device": Key(bool, False),
+    },
+    "consent": {
+        "wording_file": Key(str, ""),
+        "wording_version": Key(str, ""),
+    },
+    "pacs": {
+        "ae_title": Key(str, ""),
+        "host": Key(str, ""),
+        "port": Key(int, 104, minimum=1),
+        "calling_ae_title": Key(str, "PICSAFE"),
+        "tls": Key(bool, False),
+        "tls_ca_file": Key(str, ""),
+    },
+    "fhir": {
+        "base_url": Key(str, ""),
+        "token": Key(str, ""),
+        "timeout_seconds": Key((int, float), 30.0, minimum=1),
+    },
+}
+
+
+class ConfigError(Exception):
+    """The site config file cannot be used; the message names the file and the key."""
+
+
+class SiteConfig(SimpleNamespace):
+    """Sections as attributes: `config.security.idle_lock_minutes`. `source` is the file or None."""
+
+    source: Path | None
+
+    def as_dict(self) -> dict[str, dict[str, Any]]:
+        return {s: dict(vars(getattr(self, s))) for s in SCHEMA}
+
+
+def _check(where: str, key: str, rule: Key, value: Any) -> Any:
+    kinds = rule.kind if isinstance(rule.kind, tuple) else (rule.kind,)
+    # bool is an int in Python; a number where a switch is expected is a typo, not a choice.
+    if isinstance(value, bool) and bool not in kinds or not isinstance(value, kinds):
+        names = " or ".join(k.__name__ for k in kinds)
+        raise ConfigError(f"{where}: '{key}' must be {names}, got {value!r}")
+    if rule.minimum is not None and value < rule.minimum:
+        raise ConfigError(f"{where}: '{key}' must be at least {rule.minimum}, got {value!r}")
+    if rule.choices and value not in rule.choices:
+        raise ConfigError(f"{where}: '{key}' must be one of {', '.join(rule.choices)}")
+    if rule.kind is list and not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where}: '{key}' must be a list of folder paths (strings)")
+    return value
+
+
+def from_dict(raw: dict[str, Any], source: Path | None = None) -> SiteConfig:
+    where = str(source) if source else "site config"
+    for section in raw:
+        if section not in SCHEMA:
+            raise ConfigError(
+                f"{where}: unknown section [{section}]; known: {', '.join(SCHEMA)}"
+            )
+    sections: dict[str, SimpleNamespace] = {}
+    for section, keys in SCHEMA.items():
+        given = raw.get(section, {})
+        if not isinstance(given, dict):
+            raise ConfigError(f"{where}: [{section}] must be a table")
+        for key in given:
+            if key not in keys:
+                raise ConfigError(
+                    f"{where}: unknown key '{section}.{key}'; known: {', '.join(keys)}"
+                )
+        values = {}
+        for key, rule in keys.items():
+            if key in given:
+                values[key] = _check(where, f"{section}.{key}", rule, given[key])
+            else:
+                values[key] = list(rule.default) if rule.kind is list else rule.default
+        sections[section] = SimpleNamespace(**values)
+    if sections["vault"].path is None:
+        sections["vault"].path = str(data_dir() / "vault")
+    if sections["logging"].file is None:
+        sections["logging"].file = str(log_dir() / f"{APP_ID}.log")
+    sections["import"].drop_folders = [
+        str(Path(p).expanduser()) for p in sections["import"].drop_folders
+    ]
+    return SiteConfig(source=source, **sections)
+
+
+def load(path: str | os.PathLike[str] | None = None) -> SiteConfig:
+    """Read and validate the site config; defaults only if no file is configured or present."""
+    explicit = path or os.environ.get(ENV_VAR)
+    file = Path(explicit).expanduser() if explicit else default_config_path()
+    if not file.exists():
+        if explicit:
+            raise ConfigError(
+                f"{file}: config file not found (set by {'--config' if path else ENV_VAR}); "
+                "fix the path or remove the setting to use the defaults"
+            )
+        return from_dict({}, None)
+    try:
+        raw = tomllib.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{file}: cannot read config file: {exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{file}: not valid TOML: {exc}") from exc
+    return from_dict(raw, file)

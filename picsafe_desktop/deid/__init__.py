@@ -1,0 +1,1 @@
+"""Metadata scrubbing and visual redaction: bytes in, bytes out, no I/O."""

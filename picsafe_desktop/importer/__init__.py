@@ -1,0 +1,1 @@
+"""Photo sources (drop folder, phones, libgphoto2), the import pipeline, journal and wipe."""

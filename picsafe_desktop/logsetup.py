@@ -1,0 +1,87 @@
+"""Logging that is honest for IT and never carries patient data.
+
+The rule is that code never passes patient data to a logger. As a second line of defence every
+handler runs `PhiFilter`, which blanks values the app has registered as sensitive at run time
+(MRNs, names, birth dates entered in a consent) and source file names, which staff often name
+after the patient.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import re
+import sys
+import threading
+from pathlib import Path
+
+REDACTED = "[redacted]"
+_sensitive: set[str] = set()
+_lock = threading.Lock()
+# Photo and document file names can carry a patient's name ("smith ulcer.jpg"): keep only the
+# extension. Code paths in tracebacks (.py) stay, IT needs them.
+_PATH_RE = re.compile(
+    r"(?:[A-Za-z]:)?[\\/][^\n'\"<>|]*?\.(?:jpe?g|heic|heif|hif|png|webp|tiff?|dng|gif|bmp|mpo|"
+    r"json|pdf|dcm|age|zip|txt|csv)\b",
+    re.IGNORECASE,
+)
+
+
+def register_sensitive(*values: str) -> None:
+    """Mark values (e.g. a patient's MRN and name) that must never appear in a log line."""
+    with _lock:
+        _sensitive.update(v.strip() for v in values if v and len(v.strip()) >= 3)
+
+
+def redact(text: str) -> str:
+    text = _PATH_RE.sub(lambda m: "<file" + Path(m.group(0)).suffix + ">", text)
+    with _lock:
+        values = sorted(_sensitive, key=len, reverse=True)
+    for value in values:
+        text = re.sub(re.escape(value), REDACTED, text, flags=re.IGNORECASE)
+    return text
+
+
+class PhiFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        record.msg, record.args = redact(message), None
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        return True
+
+
+FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def configure(site, verbose: bool = False) -> Path | None:
+    """Log to stderr and to the site's log file (created with owner-only permissions)."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, "_picsafe", False):
+            root.removeHandler(handler)
+            handler.close()
+    level = logging.DEBUG if verbose else getattr(logging, site.logging.level)
+    root.setLevel(level)
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    handlers[0].setLevel(level if verbose else logging.WARNING)
+    log_file: Path | None = Path(site.logging.file)
+    try:
+        log_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        log_file.touch(mode=0o600, exist_ok=True)
+        handlers.append(
+            logging.handlers.RotatingFileHandler(
+                log_file, maxBytes=5_000_000, backupCount=3, encoding="utf-8"
+            )
+        )
+    except OSError as exc:
+        print(f"picsafe-desktop: cannot write log file {log_file}: {exc}", file=sys.stderr)
+        log_file = None
+    for handler in handlers:
+        handler._picsafe = True  # type: ignore[attr-defined]
+        handler.addFilter(PhiFilter())
+        handler.setFormatter(logging.Formatter(FORMAT))
+        root.addHandler(handler)
+    return log_file

@@ -1,0 +1,1 @@
+"""Qt widgets, models, dialogs and workers: the only package that imports Qt."""

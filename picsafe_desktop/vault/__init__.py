@@ -1,0 +1,1 @@
+"""Key hierarchy, OS keyring, encrypted blob store, SQLite index and audit log."""

@@ -1,0 +1,95 @@
+"""Test harness shared by every suite.
+
+Real services come from scripts/with-test-services (a D-Bus session with gnome-keyring's Secret
+Service, and Xvfb). Outside it, tests that need them skip with the reason — except under CI,
+where a missing service is a failure, never a silent skip.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = REPO.parent / "shared" / "corpus"
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+# No display (plain `pytest` on a server): widgets still work on Qt's offscreen platform.
+if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def _missing(reason: str) -> None:
+    if IN_CI:
+        pytest.fail(f"{reason} (CI must run through scripts/test)")
+    pytest.skip(f"{reason}; run the suite with scripts/test")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_user_folders(tmp_path_factory: pytest.TempPathFactory):
+    """Keep config, data, logs and QSettings of the app under test out of the real home."""
+    base = tmp_path_factory.mktemp("home")
+    saved = {k: os.environ.get(k) for k in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME",
+                                            "PICSAFE_CONFIG")}
+    os.environ["XDG_CONFIG_HOME"] = str(base / "config")
+    os.environ["XDG_CACHE_HOME"] = str(base / "cache")
+    os.environ["XDG_STATE_HOME"] = str(base / "state")
+    os.environ.pop("PICSAFE_CONFIG", None)
+    yield base
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+@pytest.fixture(scope="session")
+def qapp():
+    """The application as the product creates it (names, high-DPI policy), shared by UI tests."""
+    from picsafe_desktop.app import create_qt_app
+
+    return create_qt_app(["picsafe-desktop-tests"])
+
+
+@pytest.fixture
+def corpus() -> Path:
+    if not CORPUS.is_dir():
+        pytest.skip(f"photo corpus not found at {CORPUS} (it lives beside the repository)")
+    return CORPUS
+
+
+@pytest.fixture(scope="session")
+def secret_service():
+    """The real Secret Service keyring backend, or skip/fail with the reason."""
+    import keyring
+    from keyring.backends import SecretService
+
+    backend = keyring.get_keyring()
+    if not isinstance(backend, SecretService.Keyring):
+        _missing(f"no Secret Service keyring (keyring chose {type(backend).__name__})")
+    return backend
+
+
+@pytest.fixture
+def keyring_service(secret_service) -> str:
+    """A keyring service name unique to this test; its entries are deleted afterwards."""
+    name = f"picsafe-test-{uuid.uuid4().hex[:12]}"
+    yield name
+    import secretstorage
+
+    with secretstorage.dbus_init() as conn:
+        collection = secretstorage.get_default_collection(conn)
+        for item in collection.search_items({"service": name}):
+            item.delete()
+
+
+@pytest.fixture(scope="session")
+def real_display() -> str:
+    """An X display (Xvfb from the harness), for tests of what a real window shows."""
+    display = os.environ.get("DISPLAY")
+    if not display or os.environ.get("QT_QPA_PLATFORM") == "offscreen":
+        _missing("no X display")
+    return display

@@ -1,0 +1,42 @@
+"""What a user sees when the app opens."""
+
+import pytest
+from PySide6.QtWidgets import QMessageBox
+
+from picsafe_desktop import APP_NAME, __version__, config
+from picsafe_desktop.ui.main_window import MainWindow
+
+
+@pytest.fixture
+def window(qtbot):
+    win = MainWindow(config.from_dict({}))
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    return win
+
+
+def test_title_and_empty_state(window):
+    assert window.windowTitle() == APP_NAME
+    assert window.stack.currentWidget() is window.empty_state
+    text = window.empty_state_label.text()
+    assert "No photos yet" in text
+    assert "USB" in text and "drag" in text
+    assert window.empty_state_label.isVisible()
+
+
+def test_menus_have_about_and_quit(window, qtbot, monkeypatch):
+    titles = [a.text() for a in window.menuBar().actions()]
+    assert titles == ["&File", "&Help"]
+    shown = []
+    monkeypatch.setattr(QMessageBox, "about", lambda parent, title, text: shown.append(text))
+    window.about_action.trigger()
+    assert shown and __version__ in shown[0]
+
+    window.quit_action.trigger()
+    qtbot.waitUntil(lambda: not window.isVisible())
+
+
+def test_application_identity(qapp):
+    assert qapp.applicationName() == APP_NAME
+    assert qapp.organizationName()
