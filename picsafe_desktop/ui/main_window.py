@@ -52,7 +52,7 @@ class MainWindow(QMainWindow):
         label.setAccessibleName("How to get photos in")
         label.setWordWrap(True)
         label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        label.setMaximumWidth(560)
+        label.setFixedWidth(560)
         layout.addStretch(1)
         layout.addWidget(label, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addStretch(2)
