@@ -1,0 +1,668 @@
+"""Consent records: one rule set for the CLI JSON form and the consent dialog (no Qt).
+
+The dialog and the CLI both build the same nested dict (the JSON form documented in
+docs/consent.md); `validate` returns every problem with its field path so the dialog can mark
+fields inline, and `load_consent_json` / `record_from_fields` raise `ConsentError` listing them.
+Messages are whole sentences: they are shown next to a field and printed by the CLI.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import hashlib
+import io
+import json
+import re
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from picsafe_desktop.model import (
+    Capacity,
+    ConsentRecord,
+    Method,
+    Patient,
+    Staff,
+    Substitute,
+    Use,
+)
+
+STORED_FORMAT = 1  # version of record_to_dict's output, kept in the vault
+DEFAULT_WORDING_VERSION = "picsafe-default-1"
+MAX_SIGNATURE_BYTES = 2 * 1024 * 1024
+MAX_SIGNATURE_SIDE = 4000
+MAX_WORDING_CHARS = 50_000
+
+_MRN_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9./-]*")
+_MRN_MAX = 32
+_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_EXCEPT_NEWLINE_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+_PNG_BASE64_PREFIX = "iVBORw0KGgo"  # base64 of the PNG magic: tells base64 from a path
+_DATA_URI_PREFIX = "data:image/png;base64,"
+
+_TOP_KEYS = (
+    "patient",
+    "capacity",
+    "substitute",
+    "uses",
+    "publication",
+    "method",
+    "signature_png",
+    "witness",
+    "obtained_by",
+    "body_site",
+    "indication",
+    "identifiable",
+)
+_PATIENT_KEYS = ("mrn", "name", "birth_date")
+_SUBSTITUTE_KEYS = ("name", "relationship")
+_WITNESS_KEYS = ("name",)
+_STAFF_KEYS = ("name", "role", "staff_id")
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str  # dotted path in the JSON form, e.g. "patient.mrn"; "" for the whole record
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}" if self.field else self.message
+
+
+class ConsentError(Exception):
+    """A consent record that cannot be accepted; `errors` lists every problem."""
+
+    def __init__(self, errors: Sequence[FieldError]):
+        self.errors = list(errors)
+        super().__init__(self.errors)
+
+    def __str__(self) -> str:
+        lines = [f"  - {error}" for error in self.errors]
+        return "invalid consent record:\n" + "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class ConsentWording:
+    """The text shown to the patient; each record stores its version and SHA-256."""
+
+    version: str
+    text: str
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+
+class WordingError(ValueError):
+    """The site's consent wording file cannot be used (message names the file and the fix)."""
+
+
+def _normalise_wording(raw: bytes, source: str) -> str:
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise WordingError(f"{source}: consent wording must be UTF-8 text ({exc})") from None
+    # Same text, same hash, whichever line endings a Windows checkout or editor gave it.
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise WordingError(f"{source}: consent wording is empty")
+    if len(text) > MAX_WORDING_CHARS:
+        raise WordingError(
+            f"{source}: consent wording is longer than {MAX_WORDING_CHARS} characters"
+        )
+    return text
+
+
+def default_wording() -> ConsentWording:
+    """The wording shipped with the app (resources/consent_wording.txt)."""
+    resource = resources.files("picsafe_desktop").joinpath("resources/consent_wording.txt")
+    text = _normalise_wording(resource.read_bytes(), "consent_wording.txt")
+    return ConsentWording(DEFAULT_WORDING_VERSION, text)
+
+
+def load_wording(path: Path | None = None, version: str | None = None) -> ConsentWording:
+    """The site's wording (`[consent] wording_file` / `wording_version`) or the default one.
+
+    A site file must come with its version: the version is what staff and auditors read,
+    the hash proves which exact text it was.
+    """
+    if path is None:
+        if version:
+            raise WordingError(
+                "[consent] wording_version is set but wording_file is not; "
+                "set wording_file to the site's wording or remove wording_version"
+            )
+        return default_wording()
+    if not version or not version.strip():
+        raise WordingError(f"{path}: set [consent] wording_version for this wording file")
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise WordingError(f"{path}: cannot read the consent wording ({exc.strerror})") from None
+    return ConsentWording(version.strip(), _normalise_wording(raw, str(path)))
+
+
+def mrn_problem(mrn: str) -> str | None:
+    """Why `mrn` (already trimmed) is not a usable MRN, or None when it is."""
+    if not mrn:
+        return "MRN is required."
+    if len(mrn) > _MRN_MAX:
+        return f"MRN is too long ({len(mrn)} characters, at most {_MRN_MAX})."
+    if not _MRN_RE.fullmatch(mrn):
+        return "MRN may contain only letters, digits, '-', '/' and '.' (no spaces)."
+    return None
+
+
+def signature_problem(png: bytes) -> str | None:
+    """Why `png` is not a usable drawn signature, or None when it is."""
+    if len(png) > MAX_SIGNATURE_BYTES:
+        return f"The signature image is too large (at most {MAX_SIGNATURE_BYTES // 1024} KiB)."
+    if not png.startswith(_PNG_MAGIC):
+        return "The signature is not a PNG image."
+    try:
+        with Image.open(io.BytesIO(png)) as image:
+            width, height = image.size
+            if max(width, height) > MAX_SIGNATURE_SIDE or min(width, height) < 16:
+                return (
+                    f"The signature image is {width}x{height} pixels; "
+                    f"it must be 16 to {MAX_SIGNATURE_SIDE} pixels a side."
+                )
+            image.load()
+            rgba = image.convert("RGBA")
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return "The signature is not a readable PNG image."
+    # Ink is whatever is dark once the image sits on white paper (handles transparency).
+    paper = Image.new("RGBA", rgba.size, "white")
+    paper.alpha_composite(rgba)
+    ink = paper.convert("L").point(lambda v: 255 if v < 160 else 0)
+    box = ink.getbbox()
+    if box is None:
+        return "The signature is blank; it must be drawn on the signature pad."
+    if box[2] - box[0] < 8 and box[3] - box[1] < 8:
+        return "The signature is only a dot; it must be drawn on the signature pad."
+    if ink.histogram()[255] > width * height // 2:
+        return "The signature image is mostly dark; it does not look like a signature."
+    return None
+
+
+class _Checker:
+    """Collects FieldErrors while reading the nested dict; one instance per validation."""
+
+    def __init__(self) -> None:
+        self.errors: list[FieldError] = []
+
+    def add(self, field: str, message: str) -> None:
+        self.errors.append(FieldError(field, message))
+
+    def unknown_keys(self, obj: Mapping[str, Any], known: Sequence[str], prefix: str) -> None:
+        for key in obj:
+            if key not in known:
+                path = f"{prefix}.{key}" if prefix else str(key)
+                self.add(path, f"Unknown field '{key}'; expected one of: {', '.join(known)}.")
+
+    def obj(self, value: Any, path: str, known: Sequence[str], example: str) -> Mapping[str, Any]:
+        if value is None:
+            return {}
+        if not isinstance(value, Mapping):
+            self.add(path, f"'{path}' must be an object like {example}.")
+            return {}
+        self.unknown_keys(value, known, path)
+        return value
+
+    def text(
+        self,
+        value: Any,
+        path: str,
+        label: str,
+        *,
+        max_len: int,
+        required: str = "",
+        multiline: bool = False,
+    ) -> str:
+        """A trimmed string; `required` is the message to give when it is missing."""
+        if value is None:
+            value = ""
+        if not isinstance(value, str):
+            self.add(path, f"{label} must be text (a JSON string in quotes).")
+            return ""
+        value = value.strip()
+        if not value:
+            if required:
+                self.add(path, required)
+            return ""
+        if len(value) > max_len:
+            self.add(path, f"{label} is too long ({len(value)} characters, at most {max_len}).")
+        control = _CONTROL_EXCEPT_NEWLINE_RE if multiline else _CONTROL_RE
+        if control.search(value):
+            self.add(path, f"{label} contains control characters.")
+        return value
+
+    def choice(self, value: Any, path: str, enum: type, missing: str, label: str) -> Any:
+        options = ", ".join(member.value for member in enum)
+        if value is None or value == "":
+            self.add(path, missing)
+            return None
+        try:
+            return enum(value)
+        except ValueError:
+            self.add(path, f"{label} must be one of {options} (got {value!r}).")
+            return None
+
+
+def _birth_date(check: _Checker, value: Any, today: dt.date) -> dt.date | None:
+    path = "patient.birth_date"
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not _DATE_RE.fullmatch(value.strip()):
+        check.add(path, "Date of birth must be a date written YYYY-MM-DD.")
+        return None
+    try:
+        born = dt.date.fromisoformat(value.strip())
+    except ValueError:
+        check.add(path, "Date of birth is not a real date (check the month and day).")
+        return None
+    if born > today:
+        check.add(path, "Date of birth is in the future.")
+        return None
+    if born.year < today.year - 130:
+        check.add(path, "Date of birth is more than 130 years ago; check the year.")
+        return None
+    return born
+
+
+def _uses(check: _Checker, value: Any, capacity: Capacity | None) -> frozenset[Use]:
+    if value is None:
+        value = [Use.RECORD.value]  # the issue's default: record only
+    if not isinstance(value, list | tuple | set | frozenset):
+        check.add("uses", 'Uses must be a list, e.g. ["record", "teaching"].')
+        return frozenset()
+    uses: set[Use] = set()
+    for item in value:
+        try:
+            uses.add(Use(item))
+        except ValueError:
+            names = ", ".join(use.value for use in Use)
+            check.add("uses", f"Unknown use {item!r}; uses are {names}.")
+    if Use.RECORD not in uses:
+        check.add("uses", "Uses must include 'record' (the clinical record).")
+    if capacity is Capacity.LACKS_CAPACITY and uses - {Use.RECORD}:
+        check.add(
+            "uses",
+            "Only 'record' is allowed when the patient lacks capacity (best-interests decision).",
+        )
+    return frozenset(uses)
+
+
+def _parse(
+    fields: Any, today: dt.date, *, skip_signature: bool = False
+) -> tuple[dict[str, Any], list[FieldError]]:
+    """Read the JSON-form dict into typed values, collecting every problem."""
+    check = _Checker()
+    if not isinstance(fields, Mapping):
+        check.add("", "The consent record must be a JSON object ({...}).")
+        return {}, check.errors
+    check.unknown_keys(fields, _TOP_KEYS, "")
+
+    patient = check.obj(fields.get("patient"), "patient", _PATIENT_KEYS, '{"mrn": "..."}')
+    mrn_value = patient.get("mrn")
+    mrn = ""
+    if mrn_value is not None and not isinstance(mrn_value, str):
+        check.add("patient.mrn", "MRN must be text (a JSON string in quotes, keeping zeros).")
+    else:
+        mrn = (mrn_value or "").strip()
+        problem = mrn_problem(mrn)
+        if problem:
+            check.add("patient.mrn", problem)
+    name = check.text(patient.get("name"), "patient.name", "Patient name", max_len=200)
+    born = _birth_date(check, patient.get("birth_date"), today)
+
+    capacity = check.choice(
+        fields.get("capacity"),
+        "capacity",
+        Capacity,
+        "Choose who consents: the patient (self), a substitute, or lacks_capacity "
+        "(best-interests decision).",
+        "Capacity",
+    )
+    sub = check.obj(
+        fields.get("substitute"),
+        "substitute",
+        _SUBSTITUTE_KEYS,
+        '{"name": "...", "relationship": "..."}',
+    )
+    substitute = None
+    if capacity is Capacity.SUBSTITUTE:
+        sub_name = check.text(
+            sub.get("name"),
+            "substitute.name",
+            "Substitute's name",
+            max_len=200,
+            required="The substitute's name is required when a substitute consents.",
+        )
+        relationship = check.text(
+            sub.get("relationship"),
+            "substitute.relationship",
+            "Relationship",
+            max_len=100,
+            required="The substitute's relationship to the patient is required "
+            "(e.g. parent, guardian, legal representative).",
+        )
+        substitute = Substitute(sub_name, relationship)
+    elif any(isinstance(v, str) and v.strip() for v in sub.values()):
+        check.add(
+            "substitute",
+            f"A substitute is given but capacity is '{capacity or 'unset'}'; "
+            "set capacity to 'substitute' or remove the substitute.",
+        )
+
+    uses = _uses(check, fields.get("uses"), capacity)
+    publication = check.text(
+        fields.get("publication"), "publication", "Journal or website", max_len=300
+    )
+    if Use.PUBLICATION in uses and not publication:
+        check.add("publication", "Name the journal or website where the photos may be published.")
+    elif publication and Use.PUBLICATION not in uses:
+        check.add(
+            "publication",
+            "A journal or website is named but 'publication' is not among the uses; "
+            "add the use or remove the name.",
+        )
+
+    method = check.choice(
+        fields.get("method"),
+        "method",
+        Method,
+        "Choose how consent was given: written (signature) or verbal (witnessed).",
+        "Method",
+    )
+    signature = fields.get("signature_png")
+    if not skip_signature:
+        if signature is not None and not isinstance(signature, bytes | bytearray):
+            check.add("signature_png", "The signature must be PNG image data.")
+            signature = None
+        elif signature is not None and not signature:
+            signature = None
+        if method is Method.WRITTEN:
+            if signature is None:
+                check.add("signature_png", "A signature is required for written consent.")
+            else:
+                problem = signature_problem(bytes(signature))
+                if problem:
+                    check.add("signature_png", problem)
+        elif method is Method.VERBAL and signature is not None:
+            check.add(
+                "signature_png",
+                "A signature is given but consent is verbal; "
+                "choose written consent or remove the signature.",
+            )
+    signature_bytes = bytes(signature) if isinstance(signature, bytes | bytearray) else None
+
+    witness = check.obj(fields.get("witness"), "witness", _WITNESS_KEYS, '{"name": "..."}')
+    witness_name = check.text(
+        witness.get("name"),
+        "witness.name",
+        "Witness name",
+        max_len=200,
+        required="A witness name is required for verbal consent."
+        if method is Method.VERBAL
+        else "",
+    )
+
+    staff = check.obj(
+        fields.get("obtained_by"),
+        "obtained_by",
+        _STAFF_KEYS,
+        '{"name": "...", "role": "...", "staff_id": "..."}',
+    )
+    staff_name = check.text(
+        staff.get("name"),
+        "obtained_by.name",
+        "Staff name",
+        max_len=200,
+        required="The name of the staff member who obtained consent is required.",
+    )
+    role = check.text(staff.get("role"), "obtained_by.role", "Staff role", max_len=100)
+    staff_id = check.text(staff.get("staff_id"), "obtained_by.staff_id", "Staff ID", max_len=64)
+
+    body_site = check.text(fields.get("body_site"), "body_site", "Body site", max_len=200)
+    indication = check.text(
+        fields.get("indication"),
+        "indication",
+        "Clinical indication",
+        max_len=2000,
+        multiline=True,
+        required="Record the clinical indication for the best-interests decision."
+        if capacity is Capacity.LACKS_CAPACITY
+        else "",
+    )
+    identifiable = fields.get("identifiable", False)
+    if identifiable is None:
+        identifiable = False
+    if not isinstance(identifiable, bool):
+        check.add("identifiable", "Identifiable must be true or false.")
+        identifiable = False
+
+    values = {
+        "patient": Patient(mrn, name, born),
+        "capacity": capacity,
+        "substitute": substitute,
+        "uses": uses,
+        "publication": publication,
+        "method": method,
+        "signature_png": signature_bytes if method is Method.WRITTEN else None,
+        "witness_name": witness_name,
+        "obtained_by": Staff(staff_name, role, staff_id),
+        "body_site": body_site,
+        "indication": indication,
+        "identifiable": identifiable,
+    }
+    return values, check.errors
+
+
+def _now(now: dt.datetime | None) -> dt.datetime:
+    return now if now is not None else dt.datetime.now().astimezone()
+
+
+def validate(fields: Mapping[str, Any], *, now: dt.datetime | None = None) -> list[FieldError]:
+    """Every problem in a JSON-form dict whose `signature_png` is PNG bytes or None."""
+    return _parse(fields, _now(now).date())[1]
+
+
+def _build(
+    values: dict[str, Any], wording: ConsentWording, when: dt.datetime, consent_id: str | None
+) -> ConsentRecord:
+    return ConsentRecord(
+        consent_id=consent_id or uuid.uuid4().hex,
+        obtained_at=when,
+        wording_version=wording.version,
+        wording_sha256=wording.sha256,
+        **values,
+    )
+
+
+def record_from_fields(
+    fields: Mapping[str, Any],
+    *,
+    wording: ConsentWording,
+    now: dt.datetime | None = None,
+    consent_id: str | None = None,
+) -> ConsentRecord:
+    """The dialog's path: same dict as `validate`; raises ConsentError if it is not valid."""
+    when = _now(now)
+    values, errors = _parse(fields, when.date())
+    if errors:
+        raise ConsentError(errors)
+    return _build(values, wording, when, consent_id)
+
+
+def _resolve_signature(value: str, base_dir: Path) -> tuple[bytes | None, str | None]:
+    """PNG bytes from base64 (optionally a data: URI) or from a file path."""
+    text = value.strip()
+    if text.startswith(_DATA_URI_PREFIX) or text.startswith(_PNG_BASE64_PREFIX):
+        encoded = "".join(text.removeprefix(_DATA_URI_PREFIX).split())
+        if len(encoded) > MAX_SIGNATURE_BYTES * 4 // 3 + 4:
+            return None, f"The signature is too large (at most {MAX_SIGNATURE_BYTES // 1024} KiB)."
+        try:
+            return base64.b64decode(encoded, validate=True), None
+        except (binascii.Error, ValueError):
+            return None, "The signature looks like base64 PNG data but does not decode."
+    if not text:
+        return None, None
+    path = Path(text).expanduser()
+    if not path.is_absolute():
+        path = base_dir / path
+    try:
+        if path.stat().st_size > MAX_SIGNATURE_BYTES:
+            kib = MAX_SIGNATURE_BYTES // 1024
+            return None, f"The signature file {path} is too large (at most {kib} KiB)."
+        return path.read_bytes(), None
+    except FileNotFoundError:
+        return None, (
+            f"The signature file {path} does not exist; give a PNG file path "
+            "(relative to the JSON file) or base64 PNG data."
+        )
+    except OSError as exc:
+        return None, f"The signature file {path} cannot be read ({exc.strerror})."
+
+
+def load_consent_json(
+    source: Path | Mapping[str, Any],
+    *,
+    wording: ConsentWording | None = None,
+    now: dt.datetime | None = None,
+) -> ConsentRecord:
+    """A ConsentRecord from the CLI JSON form (a file or an already parsed dict).
+
+    `signature_png` is base64 PNG data (optionally a `data:image/png;base64,` URI) or a path to
+    a PNG file, relative to the JSON file's folder. Raises ConsentError listing every problem.
+    """
+    base_dir = Path.cwd()
+    if isinstance(source, Path):
+        base_dir = source.parent
+        try:
+            text = source.read_text(encoding="utf-8-sig")
+        except OSError as exc:
+            raise ConsentError([FieldError("", f"Cannot read {source}: {exc.strerror}.")]) from None
+        except UnicodeDecodeError:
+            raise ConsentError([FieldError("", f"{source} is not UTF-8 text.")]) from None
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            message = (
+                f"{source} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}."
+            )
+            raise ConsentError([FieldError("", message)]) from None
+    else:
+        data = source
+    when = _now(now)
+    if not isinstance(data, Mapping):
+        raise ConsentError([FieldError("", "The consent record must be a JSON object ({...}).")])
+
+    fields = dict(data)
+    signature_error = None
+    raw_signature = fields.get("signature_png")
+    if isinstance(raw_signature, str):
+        fields["signature_png"], signature_error = _resolve_signature(raw_signature, base_dir)
+    elif raw_signature is not None:
+        signature_error = "signature_png must be a file path or base64 PNG data (a string)."
+    values, errors = _parse(fields, when.date(), skip_signature=signature_error is not None)
+    if signature_error:
+        errors.append(FieldError("signature_png", signature_error))
+    if errors:
+        raise ConsentError(errors)
+    return _build(values, wording or default_wording(), when, None)
+
+
+def record_to_dict(record: ConsentRecord) -> dict[str, Any]:
+    """JSON-able stored form (base64 signature) for the vault's encrypted metadata."""
+    substitute = record.substitute
+    return {
+        "format": STORED_FORMAT,
+        "consent_id": record.consent_id,
+        "obtained_at": record.obtained_at.isoformat(),
+        "patient": {
+            "mrn": record.patient.mrn,
+            "name": record.patient.name,
+            "birth_date": record.patient.birth_date.isoformat()
+            if record.patient.birth_date
+            else None,
+        },
+        "capacity": record.capacity.value,
+        "substitute": {"name": substitute.name, "relationship": substitute.relationship}
+        if substitute
+        else None,
+        "uses": [use.value for use in Use if use in record.uses],
+        "publication": record.publication,
+        "method": record.method.value,
+        "signature_png": base64.b64encode(record.signature_png).decode("ascii")
+        if record.signature_png is not None
+        else None,
+        "witness": {"name": record.witness_name},
+        "obtained_by": {
+            "name": record.obtained_by.name,
+            "role": record.obtained_by.role,
+            "staff_id": record.obtained_by.staff_id,
+        },
+        "body_site": record.body_site,
+        "indication": record.indication,
+        "identifiable": record.identifiable,
+        "wording": {"version": record.wording_version, "sha256": record.wording_sha256},
+    }
+
+
+def record_from_dict(d: Mapping[str, Any]) -> ConsentRecord:
+    """Inverse of record_to_dict. Checks structure only: a record valid when it was taken
+    stays readable even if the rules get stricter later."""
+    try:
+        if d.get("format") != STORED_FORMAT:
+            raise ConsentError(
+                [FieldError("format", f"Unknown stored consent format {d.get('format')!r}.")]
+            )
+        patient = d["patient"]
+        substitute = d.get("substitute")
+        staff = d["obtained_by"]
+        signature = d.get("signature_png")
+        born = patient.get("birth_date")
+        obtained_at = dt.datetime.fromisoformat(d["obtained_at"])
+        return ConsentRecord(
+            consent_id=str(d["consent_id"]),
+            patient=Patient(
+                str(patient["mrn"]),
+                str(patient.get("name", "")),
+                dt.date.fromisoformat(born) if born else None,
+            ),
+            capacity=Capacity(d["capacity"]),
+            uses=frozenset(Use(use) for use in d["uses"]),
+            method=Method(d["method"]),
+            obtained_by=Staff(
+                str(staff["name"]), str(staff.get("role", "")), str(staff.get("staff_id", ""))
+            ),
+            obtained_at=obtained_at,
+            body_site=str(d.get("body_site", "")),
+            indication=str(d.get("indication", "")),
+            identifiable=bool(d.get("identifiable", False)),
+            substitute=Substitute(str(substitute["name"]), str(substitute["relationship"]))
+            if substitute
+            else None,
+            publication=str(d.get("publication", "")),
+            signature_png=base64.b64decode(signature, validate=True) if signature else None,
+            witness_name=str((d.get("witness") or {}).get("name", "")),
+            wording_version=str(d["wording"]["version"]),
+            wording_sha256=str(d["wording"]["sha256"]),
+        )
+    except KeyError as exc:
+        message = f"Stored consent record is malformed (missing {exc})."
+        raise ConsentError([FieldError("", message)]) from None
+    except (TypeError, ValueError, AttributeError, binascii.Error) as exc:
+        # The exception text may quote a value (a birth date): name only its type.
+        message = f"Stored consent record is malformed ({type(exc).__name__})."
+        raise ConsentError([FieldError("", message)]) from None
