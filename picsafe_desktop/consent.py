@@ -385,12 +385,11 @@ def _parse(
         "Method",
     )
     signature = fields.get("signature_png")
-    if not skip_signature:
-        if signature is not None and not isinstance(signature, bytes | bytearray):
+    if signature is not None and not isinstance(signature, bytes | bytearray):
+        if not skip_signature:
             check.add("signature_png", "The signature must be PNG image data.")
-            signature = None
-        elif signature is not None and not signature:
-            signature = None
+    elif not skip_signature:
+        signature = signature or None
         if method is Method.WRITTEN:
             if signature is None:
                 check.add("signature_png", "A signature is required for written consent.")
