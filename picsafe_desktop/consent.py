@@ -129,26 +129,28 @@ def default_wording() -> ConsentWording:
     return ConsentWording(DEFAULT_WORDING_VERSION, text)
 
 
-def load_wording(path: Path | None = None, version: str | None = None) -> ConsentWording:
+def load_wording(path: Path | str | None = None, version: str | None = None) -> ConsentWording:
     """The site's wording (`[consent] wording_file` / `wording_version`) or the default one.
 
-    A site file must come with its version: the version is what staff and auditors read,
-    the hash proves which exact text it was.
+    Empty strings (the config defaults) mean "not set". A site file must come with its
+    version: the version is what staff and auditors read, the hash proves which exact text.
     """
-    if path is None:
+    version = (version or "").strip()
+    if not path:
         if version:
             raise WordingError(
                 "[consent] wording_version is set but wording_file is not; "
                 "set wording_file to the site's wording or remove wording_version"
             )
         return default_wording()
-    if not version or not version.strip():
+    path = Path(path).expanduser()
+    if not version:
         raise WordingError(f"{path}: set [consent] wording_version for this wording file")
     try:
-        raw = Path(path).read_bytes()
+        raw = path.read_bytes()
     except OSError as exc:
         raise WordingError(f"{path}: cannot read the consent wording ({exc.strerror})") from None
-    return ConsentWording(version.strip(), _normalise_wording(raw, str(path)))
+    return ConsentWording(version, _normalise_wording(raw, str(path)))
 
 
 def mrn_problem(mrn: str) -> str | None:

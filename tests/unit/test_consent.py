@@ -379,6 +379,10 @@ def test_site_wording_problems_name_the_fix(tmp_path, content, version, words):
         load_wording(path, version)
 
 
+def test_empty_config_values_mean_the_default_wording():
+    assert load_wording("", "") == load_wording()
+
+
 def test_wording_version_without_file_is_a_config_error():
     with pytest.raises(WordingError, match="wording_file"):
         load_wording(None, "v9")
