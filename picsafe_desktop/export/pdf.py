@@ -1,0 +1,431 @@
+"""PDF report for the patient's record: identifiers, consent, each photo large with its facts.
+
+The JPEGs are embedded as they are (reportlab passes JPEG data straight into a DCTDecode
+stream), so the SHA-256 printed under each photo is the hash of the bytes inside the PDF.
+EXIF orientation is applied by the drawing transform, not by re-encoding.
+Optional password protection uses AES-256 (PDF 2.0 security handler, revision 6) via pikepdf.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import secrets
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+import pikepdf
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen import canvas as rl_canvas
+from reportlab.platypus import (
+    Flowable,
+    Image,
+    KeepTogether,
+    PageBreak,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from picsafe_desktop import APP_NAME, __version__
+from picsafe_desktop.export import jpeg
+from picsafe_desktop.export.consent_gate import gate
+from picsafe_desktop.export.types import ExportBatch, ExportError, ExportPhoto
+
+_MARGIN = 18 * mm
+_HEADER_GAP = 14 * mm
+_CAPTION_ROOM = 62 * mm  # space kept below each photo for its caption table
+
+
+# -- fonts -------------------------------------------------------------------------------------
+# Helvetica only covers Latin-1; patient names are often outside it. DejaVu ships with most
+# Linux desktops; elsewhere we fall back to Helvetica (unknown glyphs print as boxes).
+_FONT_CANDIDATES = (
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "C:/Windows/Fonts/arial.ttf",
+    "/System/Library/Fonts/Supplemental/Arial.ttf",
+)
+
+
+def _fonts() -> tuple[str, str]:
+    if "PicSafeSans" in pdfmetrics.getRegisteredFontNames():
+        return "PicSafeSans", "PicSafeSans-Bold"
+    for regular in _FONT_CANDIDATES:
+        path = Path(regular)
+        bold = path.with_name(path.stem + "-Bold" + path.suffix)
+        if path.name == "arial.ttf":
+            bold = path.with_name("arialbd.ttf")
+        elif path.name == "Arial.ttf":
+            bold = path.with_name("Arial Bold.ttf")
+        if path.is_file() and bold.is_file():
+            pdfmetrics.registerFont(TTFont("PicSafeSans", str(path)))
+            pdfmetrics.registerFont(TTFont("PicSafeSans-Bold", str(bold)))
+            return "PicSafeSans", "PicSafeSans-Bold"
+    return "Helvetica", "Helvetica-Bold"
+
+
+def _styles() -> dict[str, ParagraphStyle]:
+    regular, bold = _fonts()
+    base = getSampleStyleSheet()
+    return {
+        "title": ParagraphStyle(
+            "t", parent=base["Title"], fontName=bold, fontSize=17, spaceAfter=2 * mm, alignment=0
+        ),
+        "h2": ParagraphStyle(
+            "h2",
+            parent=base["Heading2"],
+            fontName=bold,
+            fontSize=12,
+            spaceBefore=5 * mm,
+            spaceAfter=2 * mm,
+            textColor=colors.HexColor("#1f3a5f"),
+        ),
+        "body": ParagraphStyle(
+            "b", parent=base["BodyText"], fontName=regular, fontSize=9.5, leading=12
+        ),
+        "label": ParagraphStyle(
+            "l",
+            parent=base["BodyText"],
+            fontName=bold,
+            fontSize=9,
+            leading=11.5,
+            textColor=colors.HexColor("#333333"),
+        ),
+        "cell": ParagraphStyle(
+            "c", parent=base["BodyText"], fontName=regular, fontSize=9, leading=11.5
+        ),
+        "mono": ParagraphStyle(
+            "m", parent=base["BodyText"], fontName="Courier", fontSize=7.5, leading=9.5
+        ),
+        "notice": ParagraphStyle(
+            "n",
+            parent=base["BodyText"],
+            fontName=bold,
+            fontSize=9.5,
+            leading=12,
+            textColor=colors.HexColor("#8a1c1c"),
+        ),
+    }
+
+
+# -- formatting helpers ------------------------------------------------------------------------
+
+
+def _date(value: dt.date | dt.datetime | None, deidentified: bool, *, time: bool = True) -> str:
+    if value is None:
+        return "not recorded"
+    if deidentified:
+        return f"{value.year} (full date withheld)"
+    if isinstance(value, dt.datetime):
+        if not time:
+            return value.strftime("%d %b %Y")
+        text = value.strftime("%d %b %Y %H:%M")
+        return text + (value.strftime(" %Z") if value.tzinfo else " (local time)")
+    return value.strftime("%d %b %Y")
+
+
+def _p(text: str, style: ParagraphStyle) -> Paragraph:
+    return Paragraph(escape(text), style)
+
+
+def _kv_table(
+    rows: list[tuple[str, str]],
+    st: dict[str, ParagraphStyle],
+    widths: tuple[float, float] = (45 * mm, 129 * mm),
+) -> Table:
+    data = [[_p(k, st["label"]), _p(v or "—", st["cell"])] for k, v in rows]
+    table = Table(data, colWidths=list(widths), hAlign="LEFT")
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#eef2f7")),
+                ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#b8c2cc")),
+                ("TOPPADDING", (0, 0), (-1, -1), 2.5),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+            ]
+        )
+    )
+    return table
+
+
+# -- the photo flowable ------------------------------------------------------------------------
+
+
+class _OrientedJpeg(Flowable):
+    """Draws JPEG bytes unchanged, turned/mirrored as their EXIF Orientation says."""
+
+    def __init__(self, data: bytes, info: jpeg.JpegInfo, max_w: float, max_h: float) -> None:
+        super().__init__()
+        self._reader = ImageReader(io.BytesIO(data))
+        self._o = info.orientation
+        swapped = self._o in (5, 6, 7, 8)
+        shown_w, shown_h = (info.height, info.width) if swapped else (info.width, info.height)
+        scale = min(max_w / shown_w, max_h / shown_h)
+        self.width, self.height = shown_w * scale, shown_h * scale
+        # size of the stored (unturned) picture on the page
+        self._w, self._h = (self.height, self.width) if swapped else (self.width, self.height)
+
+    def wrap(self, avail_w: float, avail_h: float) -> tuple[float, float]:
+        return self.width, self.height
+
+    def draw(self) -> None:
+        c, o, w_shown, h_shown = self.canv, self._o, self.width, self.height
+        c.saveState()
+        if o in (3, 4):
+            c.translate(w_shown, h_shown)
+            c.rotate(180)
+        elif o in (6, 7):  # stored picture must turn 90° clockwise
+            c.translate(0, h_shown)
+            c.rotate(-90)
+        elif o in (5, 8):  # 90° anticlockwise
+            c.translate(w_shown, 0)
+            c.rotate(90)
+        if o in (2, 4, 5, 7):  # mirrored variants: flip the stored picture left-right
+            c.translate(self._w, 0)
+            c.scale(-1, 1)
+        c.drawImage(self._reader, 0, 0, self._w, self._h)
+        c.restoreState()
+        c.setStrokeColor(colors.HexColor("#8c96a0"))
+        c.setLineWidth(0.5)
+        c.rect(0, 0, w_shown, h_shown)
+
+
+# -- page furniture: header, footer with "page x of y" -----------------------------------------
+
+
+def _numbered_canvas(header: str, report_id: str, font: str) -> type[rl_canvas.Canvas]:
+    class NumberedCanvas(rl_canvas.Canvas):
+        """Remembers each page so the footer can say 'page x of y' once y is known."""
+
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            self._pages: list[dict] = []
+
+        def showPage(self) -> None:  # noqa: N802 - reportlab's name
+            self._pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self) -> None:
+            total = len(self._pages)
+            for state in self._pages:
+                self.__dict__.update(state)
+                self._furniture(total)
+                super().showPage()
+            super().save()
+
+        def _furniture(self, total: int) -> None:
+            width, height = A4
+            self.saveState()
+            self.setFont(font, 8.5)
+            self.setFillColor(colors.HexColor("#1f3a5f"))
+            self.drawString(_MARGIN, height - _MARGIN + 4 * mm, header)
+            self.drawRightString(
+                width - _MARGIN, height - _MARGIN + 4 * mm, "CONFIDENTIAL — patient record"
+            )
+            self.setStrokeColor(colors.HexColor("#1f3a5f"))
+            self.line(
+                _MARGIN, height - _MARGIN + 2.5 * mm, width - _MARGIN, height - _MARGIN + 2.5 * mm
+            )
+            self.line(_MARGIN, _MARGIN - 3 * mm, width - _MARGIN, _MARGIN - 3 * mm)
+            self.setFillColor(colors.HexColor("#444444"))
+            self.drawString(_MARGIN, _MARGIN - 7 * mm, f"Report {report_id}")
+            self.drawCentredString(width / 2, _MARGIN - 7 * mm, f"{APP_NAME} {__version__}")
+            self.drawRightString(
+                width - _MARGIN, _MARGIN - 7 * mm, f"Page {self._pageNumber} of {total}"
+            )
+            self.restoreState()
+
+    return NumberedCanvas
+
+
+# -- report sections ---------------------------------------------------------------------------
+
+
+def _patient_section(batch: ExportBatch, st: dict) -> list:
+    patient = batch.consent.patient
+    if batch.deidentified:
+        rows = [
+            ("Pseudonym", patient.mrn),
+            ("Identifiers", f"removed for {batch.use.value} use"),
+        ]
+    else:
+        rows = [
+            ("Name", patient.name or "not recorded"),
+            ("MRN", patient.mrn),
+            ("Date of birth", _date(patient.birth_date, False)),
+        ]
+    return [_p("Patient", st["h2"]), _kv_table(rows, st)]
+
+
+def _report_section(batch: ExportBatch, st: dict) -> list:
+    staff = batch.staff
+    rows = [
+        ("Report id", batch.report_id),
+        ("Import batch", batch.batch_id),
+        ("Exported by", ", ".join(x for x in (staff.name, staff.role, staff.staff_id) if x)),
+        ("Exported at", _date(batch.created_at.astimezone(dt.UTC), False)),
+        ("Purpose", batch.use.value),
+        ("Photos", str(len(batch.photos))),
+    ]
+    return [_p("Report", st["h2"]), _kv_table(rows, st)]
+
+
+def consent_flowables(batch: ExportBatch, st: dict) -> list:
+    consent = batch.consent
+    obtained = consent.obtained_by
+    rows = [
+        ("Decision", "consent granted"),
+        ("Allowed uses", ", ".join(sorted(u.value for u in consent.uses)) or "none"),
+        ("Capacity", consent.capacity.value.replace("_", " ")),
+        ("Method", consent.method.value),
+        ("Obtained by", ", ".join(x for x in (obtained.name, obtained.role) if x)),
+        ("Obtained at", _date(consent.obtained_at, batch.deidentified)),
+    ]
+    if consent.substitute is not None:
+        rows.append(
+            ("Consent given by", f"{consent.substitute.name} ({consent.substitute.relationship})")
+        )
+    if consent.witness_name:
+        rows.append(("Witness", consent.witness_name))
+    rows += [
+        ("Indication", consent.indication),
+        ("Body site", consent.body_site),
+        ("Identifiable images", "yes" if consent.identifiable else "no"),
+    ]
+    if consent.publication:
+        rows.append(("Publication", consent.publication))
+    rows.append(("Consent wording", consent.wording_version or "not recorded"))
+    flow: list = [_p("Consent", st["h2"]), _kv_table(rows, st)]
+    if consent.wording_sha256:
+        flow.append(Spacer(1, 1 * mm))
+        flow.append(_p(f"Wording SHA-256: {consent.wording_sha256}", st["mono"]))
+    if consent.signature_png:
+        try:
+            reader = ImageReader(io.BytesIO(consent.signature_png))
+            sw, sh = reader.getSize()
+        except Exception as exc:  # noqa: BLE001 - any decoder failure means a bad signature
+            raise ExportError("the consent signature image cannot be read") from exc
+        scale = min(70 * mm / sw, 28 * mm / sh)
+        sig = Image(io.BytesIO(consent.signature_png), width=sw * scale, height=sh * scale)
+        box = Table([[_p("Signature", st["label"])], [sig]], hAlign="LEFT")
+        box.setStyle(
+            TableStyle(
+                [
+                    ("BOX", (0, 0), (-1, -1), 0.6, colors.HexColor("#8c96a0")),
+                    ("TOPPADDING", (0, 0), (-1, -1), 3),
+                ]
+            )
+        )
+        flow += [Spacer(1, 3 * mm), KeepTogether([box])]
+    elif batch.deidentified:
+        flow += [Spacer(1, 2 * mm), _p("Signature withheld from de-identified copies.", st["body"])]
+    return flow
+
+
+def _photo_page(
+    photo: ExportPhoto, index: int, batch: ExportBatch, st: dict, frame_w: float, frame_h: float
+) -> list:
+    info = jpeg.read_info(photo.jpeg, f"photo {index}")
+    image = _OrientedJpeg(photo.jpeg, info, frame_w, frame_h - _CAPTION_ROOM)
+    image.hAlign = "CENTER"
+    clinician = batch.consent.obtained_by.name
+    rows = [
+        ("Body site", photo.body_site or batch.consent.body_site or "not recorded"),
+        ("Captured", _date(photo.facts.capture_time, batch.deidentified)),
+        ("Clinician", clinician),
+        ("Photo id", photo.item_id),
+        ("Size", f"{info.width} × {info.height} px, {len(photo.jpeg):,} bytes"),
+    ]
+    caption = _kv_table(rows, st, widths=(30 * mm, 144 * mm))
+    return [
+        _p(f"Photo {index} of {len(batch.photos)}", st["h2"]),
+        image,
+        Spacer(1, 3 * mm),
+        caption,
+        Spacer(1, 1.5 * mm),
+        _p(f"SHA-256 {photo.sha256}", st["mono"]),
+    ]
+
+
+# -- public API --------------------------------------------------------------------------------
+
+
+def render_report(batch: ExportBatch, *, site_name: str = "", password: str | None = None) -> bytes:
+    """Build the report PDF in memory. The consent gate runs first (fails closed)."""
+    batch = gate(batch)
+    st = _styles()
+    regular, _ = _fonts()
+    out = io.BytesIO()
+    title = "Clinical photography report"
+    header = f"{site_name} — {title}" if site_name else title
+    doc = SimpleDocTemplate(
+        out,
+        pagesize=A4,
+        leftMargin=_MARGIN,
+        rightMargin=_MARGIN,
+        topMargin=_MARGIN + _HEADER_GAP / 2,
+        bottomMargin=_MARGIN + 2 * mm,
+        title=title,
+        author=APP_NAME,
+        subject=f"Report {batch.report_id}",
+        creator=f"{APP_NAME} {__version__}",
+    )
+    story: list = [_p(title, st["title"])]
+    if batch.deidentified:
+        story.append(
+            _p(
+                f"De-identified copy for {batch.use.value}: patient identifiers, "
+                "dates and signature removed.",
+                st["notice"],
+            )
+        )
+    story += _patient_section(batch, st) + _report_section(batch, st)
+    story += consent_flowables(batch, st)
+    for index, photo in enumerate(batch.photos, start=1):
+        story.append(PageBreak())
+        story += _photo_page(photo, index, batch, st, doc.width, doc.height)
+    doc.build(story, canvasmaker=_numbered_canvas(header, batch.report_id, regular))
+    data = out.getvalue()
+    return encrypt(data, password) if password else data
+
+
+def render_consent(batch: ExportBatch) -> bytes:
+    """A one-section PDF of the consent alone (the FHIR Consent's source attachment)."""
+    batch = gate(batch)
+    st = _styles()
+    regular, _ = _fonts()
+    out = io.BytesIO()
+    doc = SimpleDocTemplate(
+        out,
+        pagesize=A4,
+        leftMargin=_MARGIN,
+        rightMargin=_MARGIN,
+        topMargin=_MARGIN + _HEADER_GAP / 2,
+        bottomMargin=_MARGIN + 2 * mm,
+        title="Consent to clinical photography",
+        author=APP_NAME,
+    )
+    story = [_p("Consent to clinical photography", st["title"])]
+    story += _patient_section(batch, st) + consent_flowables(batch, st)
+    doc.build(story, canvasmaker=_numbered_canvas("Consent record", batch.report_id, regular))
+    return out.getvalue()
+
+
+def encrypt(pdf: bytes, password: str) -> bytes:
+    """Return `pdf` encrypted with AES-256 (R6); `password` opens it in any PDF reader."""
+    if not password:
+        raise ExportError("a PDF password must not be empty")
+    owner = secrets.token_urlsafe(24)  # nobody needs owner rights on an exported copy
+    out = io.BytesIO()
+    with pikepdf.open(io.BytesIO(pdf)) as doc:
+        doc.save(out, encryption=pikepdf.Encryption(owner=owner, user=password, R=6, aes=True))
+    return out.getvalue()

@@ -1,0 +1,60 @@
+"""Plain inputs shared by every exporter, so exporters never depend on the vault."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import uuid
+from dataclasses import dataclass, field
+
+from picsafe_desktop.model import ConsentRecord, PhotoFacts, Staff, Use
+
+
+class ExportError(Exception):
+    """An export could not be completed; the message is safe to show to the user."""
+
+
+class ExportRefused(ExportError):
+    """The consent on record does not cover this export."""
+
+
+@dataclass(frozen=True)
+class ExportPhoto:
+    """One scrubbed JPEG ready to leave the vault."""
+
+    item_id: str
+    jpeg: bytes
+    facts: PhotoFacts
+    body_site: str = ""
+    sha256: str = ""  # hex digest of `jpeg`; checked so a mix-up fails before anything is sent
+
+    def __post_init__(self) -> None:
+        actual = hashlib.sha256(self.jpeg).hexdigest()
+        if not self.sha256:
+            object.__setattr__(self, "sha256", actual)
+        elif self.sha256.lower() != actual:
+            raise ExportError(f"photo {self.item_id}: bytes do not match their SHA-256")
+
+
+def _new_report_id() -> str:
+    return "PSR-" + uuid.uuid4().hex[:12].upper()
+
+
+@dataclass(frozen=True)
+class ExportBatch:
+    """Photos of one import batch, their consent, the exporting staff member and the use."""
+
+    batch_id: str
+    consent: ConsentRecord
+    photos: tuple[ExportPhoto, ...]
+    staff: Staff  # who runs the export: named in the report and the audit log
+    use: Use = Use.RECORD
+    report_id: str = field(default_factory=_new_report_id)
+    created_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    # Set by consent_gate.gate() for teaching/publication: identifiers already removed.
+    deidentified: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.photos:
+            raise ExportError("nothing to export: the batch has no photos")
+        object.__setattr__(self, "photos", tuple(self.photos))

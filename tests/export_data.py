@@ -1,0 +1,114 @@
+"""Sample inputs for the export tests: a consent record and scrubbed JPEGs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import io
+from pathlib import Path
+
+from PIL import Image, ImageDraw
+
+from picsafe_desktop.export.types import ExportBatch, ExportPhoto
+from picsafe_desktop.model import (
+    Capacity,
+    ConsentRecord,
+    Method,
+    Patient,
+    PhotoFacts,
+    Staff,
+    Substitute,
+    Use,
+)
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+CORPUS_PHOTOS = (
+    "iphone4-gps__Apple-iPhone-4.jpg",
+    "samsung-galaxy-s4-GT-I9505__Samsung-GT-I9505-Galaxy-S4.jpg",
+)
+
+
+def synthetic_jpeg(width: int = 640, height: int = 480, orientation: int = 1) -> bytes:
+    """A clean baseline JPEG with a recognisable layout (red top-left, blue bottom-right)."""
+    img = Image.new("RGB", (width, height), (235, 220, 200))
+    draw = ImageDraw.Draw(img)
+    draw.rectangle([0, 0, width // 3, height // 3], fill=(200, 30, 30))
+    draw.rectangle([2 * width // 3, 2 * height // 3, width, height], fill=(30, 60, 200))
+    draw.ellipse([width // 3, height // 3, 2 * width // 3, 2 * height // 3], fill=(150, 90, 60))
+    out = io.BytesIO()
+    exif = Image.Exif()
+    if orientation != 1:
+        exif[0x0112] = orientation
+    img.save(out, "JPEG", quality=88, exif=exif.tobytes() if orientation != 1 else b"")
+    return out.getvalue()
+
+
+def signature_png() -> bytes:
+    img = Image.new("RGBA", (400, 120), (255, 255, 255, 0))
+    draw = ImageDraw.Draw(img)
+    draw.line(
+        [(10, 90), (80, 20), (120, 100), (200, 30), (260, 95), (380, 40)],
+        fill=(10, 10, 60, 255),
+        width=5,
+    )
+    out = io.BytesIO()
+    img.save(out, "PNG")
+    return out.getvalue()
+
+
+def scrubbed_corpus_jpeg(name: str) -> bytes | None:
+    """Scrubbed bytes of a corpus photo, or None when the corpus or deid module is missing."""
+    path = CORPUS / name
+    if not path.is_file() or importlib.util.find_spec("picsafe_desktop.deid.scrub") is None:
+        return None
+    from picsafe_desktop.deid import scrub  # built in parallel; used when present
+
+    return scrub(path.read_bytes()).data
+
+
+def consent(
+    uses=(Use.RECORD,), identifiable: bool = False, signature: bool = True, substitute: bool = False
+) -> ConsentRecord:
+    return ConsentRecord(
+        consent_id="cons-0001",
+        patient=Patient(
+            mrn="MRN-4401927", name="Zoë Ångström-Test", birth_date=dt.date(1961, 3, 14)
+        ),
+        capacity=Capacity.SUBSTITUTE if substitute else Capacity.SELF,
+        uses=frozenset(uses),
+        method=Method.WRITTEN,
+        obtained_by=Staff(
+            name="Dr Priya Natarajan", role="Dermatology registrar", staff_id="S1234"
+        ),
+        obtained_at=dt.datetime(2025, 5, 6, 10, 42, tzinfo=dt.UTC),
+        body_site="left forearm",
+        indication="Monitoring of pigmented lesion",
+        identifiable=identifiable,
+        substitute=Substitute(name="Tom Test", relationship="son") if substitute else None,
+        signature_png=signature_png() if signature else None,
+        witness_name="Nurse Ada Witness",
+        wording_version="photo-consent-v3",
+        wording_sha256="9f2c" * 16,
+    )
+
+
+def photo(item_id: str, data: bytes, body_site: str = "left forearm") -> ExportPhoto:
+    with Image.open(io.BytesIO(data)) as img:
+        width, height = img.size
+    facts = PhotoFacts(
+        width=width, height=height, capture_time=dt.datetime(2025, 5, 6, 10, 55, tzinfo=dt.UTC)
+    )
+    return ExportPhoto(item_id=item_id, jpeg=data, facts=facts, body_site=body_site)
+
+
+def batch(photos=None, use: Use = Use.RECORD, **consent_kw) -> ExportBatch:
+    if photos is None:
+        photos = [photo("item-a", synthetic_jpeg()), photo("item-b", synthetic_jpeg(480, 640))]
+    return ExportBatch(
+        batch_id="batch-7c1e",
+        consent=consent(**consent_kw),
+        photos=tuple(photos),
+        staff=Staff(name="Sam Exporter", role="Medical photographer", staff_id="S9876"),
+        use=use,
+        report_id="PSR-TEST000001",
+    )
