@@ -31,11 +31,56 @@ def create_qt_app(argv: list[str] | None = None):
     return existing
 
 
+def open_services(site):
+    """Open the vault: create it on first run, recover a lost key; None if the user gives up."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from picsafe_desktop.services import Services, vault_exists
+    from picsafe_desktop.ui.vault_setup import RecoverDialog, RecoveryCodeDialog
+    from picsafe_desktop.vault import errors
+
+    path = site.vault.path
+    try:
+        if not vault_exists(path):
+            answer = QMessageBox.question(
+                None,
+                APP_NAME,
+                f"There is no photo vault on this computer yet.\n\nCreate a new encrypted "
+                f"vault in\n{path}?",
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return None
+            services, code = Services.create_vault(site)
+            RecoveryCodeDialog(code, services.vault.vault_id, path).exec()
+            return services
+        while True:
+            try:
+                return Services.open_vault(site)
+            except errors.KeyMissing as exc:
+                dialog = RecoverDialog(str(exc))
+                if dialog.exec() != dialog.DialogCode.Accepted:
+                    return None
+                try:
+                    Services.recover_vault(site, dialog.code())
+                except errors.WrongRecoveryCode as wrong:
+                    QMessageBox.warning(None, APP_NAME, str(wrong))
+    except errors.VaultError as exc:
+        log.error("cannot open the vault: %s", type(exc).__name__)
+        QMessageBox.critical(None, APP_NAME, f"The photo vault cannot be opened.\n\n{exc}")
+        return None
+
+
 def run_gui(site) -> int:
     qt_app = create_qt_app()
     from picsafe_desktop.ui.main_window import MainWindow
 
-    window = MainWindow(site)
+    services = open_services(site)
+    if services is None:
+        return 1
+    window = MainWindow(site, services)
     window.show()
     log.info("%s %s started", APP_NAME, __version__)
-    return qt_app.exec()
+    try:
+        return qt_app.exec()
+    finally:
+        services.close()

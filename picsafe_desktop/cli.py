@@ -26,8 +26,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(
-        "--config", metavar="FILE", help="site config file (default: $PICSAFE_CONFIG or the "
-        "platform config folder; see docs/configuration.md)"
+        "--config",
+        metavar="FILE",
+        help="site config file (default: $PICSAFE_CONFIG or the "
+        "platform config folder; see docs/configuration.md)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     if COMMAND_MODULES:

@@ -111,9 +111,7 @@ def from_dict(raw: dict[str, Any], source: Path | None = None) -> SiteConfig:
     where = str(source) if source else "site config"
     for section in raw:
         if section not in SCHEMA:
-            raise ConfigError(
-                f"{where}: unknown section [{section}]; known: {', '.join(SCHEMA)}"
-            )
+            raise ConfigError(f"{where}: unknown section [{section}]; known: {', '.join(SCHEMA)}")
     sections: dict[str, SimpleNamespace] = {}
     for section, keys in SCHEMA.items():
         given = raw.get(section, {})

@@ -32,8 +32,10 @@ def _missing(reason: str) -> None:
 def _private_user_folders(tmp_path_factory: pytest.TempPathFactory):
     """Keep config, data, logs and QSettings of the app under test out of the real home."""
     base = tmp_path_factory.mktemp("home")
-    saved = {k: os.environ.get(k) for k in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME",
-                                            "PICSAFE_CONFIG")}
+    saved = {
+        k: os.environ.get(k)
+        for k in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME", "PICSAFE_CONFIG")
+    }
     os.environ["XDG_CONFIG_HOME"] = str(base / "config")
     os.environ["XDG_CACHE_HOME"] = str(base / "cache")
     os.environ["XDG_STATE_HOME"] = str(base / "state")

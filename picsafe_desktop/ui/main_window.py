@@ -1,26 +1,53 @@
-"""The main window: what a nurse sees between patients."""
+"""The main window: what a nurse sees between patients.
+
+Pages: the lock screen (nobody signed in, nothing identifying on screen), the empty state
+(signed in, no photos yet) and the browser (patients | thumbnail grid | details).
+All vault work runs on worker threads through `services`; this module only draws.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
     QLabel,
+    QLineEdit,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
     QMainWindow,
     QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
     QStackedWidget,
+    QToolBar,
     QVBoxLayout,
     QWidget,
 )
 
 from picsafe_desktop import APP_NAME, __version__
+from picsafe_desktop.ui import workers
+from picsafe_desktop.ui.lock import IdleMonitor, LockScreen, SessionLockWatcher
+from picsafe_desktop.ui.thumbnails import ItemIdRole, ThumbnailModel
+
+log = logging.getLogger(__name__)
 
 EMPTY_STATE_TEXT = (
     "<h2>No photos yet</h2>"
     "<p>To bring clinical photos in:</p>"
     "<ul>"
     "<li>connect the phone with its USB cable and unlock it, or</li>"
-    "<li>drag photos from a folder onto this window.</li>"
+    "<li>drag photos from a folder onto this window, or</li>"
+    "<li>press <b>Import photos</b> in the toolbar.</li>"
     "</ul>"
     "<p>Each photo is stripped of hidden data (location, phone serial, dates), "
     "encrypted, and removed from where it came from. "
@@ -28,22 +55,73 @@ EMPTY_STATE_TEXT = (
 )
 
 
+class ImportProgress(QFrame):
+    """One row per running import: what, how far, cancel."""
+
+    def __init__(self, label: str, parent=None) -> None:
+        super().__init__(parent)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        row = QHBoxLayout(self)
+        self.label = QLabel(label, self)
+        self.bar = QProgressBar(self)
+        self.bar.setAccessibleName("Import progress")
+        self.bar.setRange(0, 0)
+        self.cancel_button = QPushButton("Cancel", self)
+        self.cancel_button.setAccessibleName("Cancel import")
+        row.addWidget(self.label, 1)
+        row.addWidget(self.bar, 2)
+        row.addWidget(self.cancel_button)
+
+
 class MainWindow(QMainWindow):
-    def __init__(self, site, parent: QWidget | None = None) -> None:
+    def __init__(self, site, services=None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.site = site
+        self.services = services
+        self.consent_dialog = None
+        self._last_staff = None
+        self._imports: dict[int, ImportProgress] = {}
         self.setWindowTitle(APP_NAME)
         self.setObjectName("MainWindow")
+        self.setAcceptDrops(True)
         self.resize(1200, 720)
         self.setMinimumSize(800, 560)
 
         self.stack = QStackedWidget(self)
+        self.lock_screen = LockScreen(site.security.require_pin, self)
+        self.lock_screen.sign_in_requested.connect(self.sign_in)
         self.empty_state = self._build_empty_state()
-        self.stack.addWidget(self.empty_state)
-        self.setCentralWidget(self.stack)
-        self._build_menus()
+        self.browser = self._build_browser()
+        for page in (self.lock_screen, self.empty_state, self.browser):
+            self.stack.addWidget(page)
+
+        central = QWidget(self)
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.banner = QLabel("", central)
+        self.banner.setObjectName("banner")
+        self.banner.setWordWrap(True)
+        self.banner.setStyleSheet(
+            "background:#fff4ce; padding:8px; border-bottom:1px solid #e0c060"
+        )
+        self.banner.hide()
+        self.progress_area = QVBoxLayout()
+        layout.addWidget(self.banner)
+        layout.addLayout(self.progress_area)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+        self._build_actions()
         self.statusBar().showMessage("Ready")
 
+        app = QApplication.instance()
+        self.idle = IdleMonitor(app, site.security.idle_lock_minutes, self)
+        self.idle.idle.connect(lambda: self.lock("idle"))
+        self.session_watcher = SessionLockWatcher(self)
+        self.session_watcher.session_locked.connect(self.lock)
+        self._restore_geometry()
+        self._show_locked()
+
+    # -- building --------------------------------------------------------------------------
     def _build_empty_state(self) -> QWidget:
         page = QWidget(self)
         layout = QVBoxLayout(page)
@@ -59,17 +137,491 @@ class MainWindow(QMainWindow):
         self.empty_state_label = label
         return page
 
-    def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        self.quit_action = QAction("&Quit", self)
-        self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        self.quit_action.triggered.connect(self.close)
-        file_menu.addAction(self.quit_action)
+    def _build_browser(self) -> QWidget:
+        splitter = QSplitter(self)
+        left = QWidget(splitter)
+        left_layout = QVBoxLayout(left)
+        self.search_edit = QLineEdit(left)
+        self.search_edit.setPlaceholderText("Search by MRN or name")
+        self.search_edit.setAccessibleName("Search patients by MRN or name")
+        self.search_edit.setClearButtonEnabled(True)
+        self.search_edit.textChanged.connect(self._filter_patients)
+        self.patient_list = QListWidget(left)
+        self.patient_list.setAccessibleName("Patients")
+        self.patient_list.currentItemChanged.connect(self._patient_selected)
+        left_layout.addWidget(self.search_edit)
+        left_layout.addWidget(self.patient_list, 1)
 
+        size = int(QSettings().value("view/thumbnail_size", 160))
+        self.thumbnails = ThumbnailModel(self._load_thumbnail, size=size, parent=self)
+        self.grid = QListView(splitter)
+        self.grid.setAccessibleName("Photos")
+        self.grid.setViewMode(QListView.ViewMode.IconMode)
+        self.grid.setResizeMode(QListView.ResizeMode.Adjust)
+        self.grid.setMovement(QListView.Movement.Static)
+        self.grid.setUniformItemSizes(True)  # lets the view ask only for visible rows
+        self.grid.setIconSize(QSize(size, size))
+        self.grid.setSpacing(6)
+        self.grid.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.grid.setModel(self.thumbnails)
+        self.grid.selectionModel().currentChanged.connect(self._photo_selected)
+        self.grid.doubleClicked.connect(lambda _: self.open_viewer())
+
+        right = QWidget(splitter)
+        right_layout = QVBoxLayout(right)
+        self.details = QLabel("Select a photo to see its details.", right)
+        self.details.setObjectName("details")
+        self.details.setAccessibleName("Photo details")
+        self.details.setWordWrap(True)
+        self.details.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByKeyboard)
+        right_layout.addWidget(self.details, 1)
+        splitter.setSizes([260, 640, 300])
+        splitter.setStretchFactor(1, 1)
+        return splitter
+
+    def _build_actions(self) -> None:
+        toolbar = QToolBar("Main", self)
+        toolbar.setObjectName("mainToolbar")
+        toolbar.setMovable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.addToolBar(toolbar)
+
+        def action(text, slot, shortcut=None, tip=""):
+            act = QAction(text, self)
+            act.triggered.connect(slot)
+            if shortcut:
+                act.setShortcut(shortcut)
+            act.setToolTip(tip or text.replace("&", ""))
+            return act
+
+        self.import_action = action(
+            "&Import photos…", self.choose_import, "Ctrl+I", "Import photos from files or folders"
+        )
+        self.view_action = action("&Open photo", self.open_viewer, "Return")
+        self.delete_action = action(
+            "&Delete photos…", self.delete_selected, QKeySequence.StandardKey.Delete
+        )
+        self.audit_action = action("&Audit log", self.show_audit, "Ctrl+L")
+        self.lock_action = action(
+            "&Lock",
+            lambda: self.lock("button"),
+            "Ctrl+Shift+L",
+            "Lock now: hide all patient data until someone signs in",
+        )
+        self.quit_action = action("&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.about_action = action(f"&About {APP_NAME}", self.show_about)
+        self.settings_action = action(
+            "&Settings…", self.show_settings, QKeySequence.StandardKey.Preferences
+        )
+
+        for act in (self.import_action, self.view_action, self.delete_action, self.audit_action):
+            toolbar.addAction(act)
+        spacer = QWidget(toolbar)
+        spacer.setSizePolicy(
+            spacer.sizePolicy().horizontalPolicy().Expanding, spacer.sizePolicy().verticalPolicy()
+        )
+        toolbar.addWidget(spacer)
+        toolbar.addAction(self.lock_action)
+        self.toolbar = toolbar
+
+        file_menu = self.menuBar().addMenu("&File")
+        for act in (self.import_action, self.settings_action, self.lock_action):
+            file_menu.addAction(act)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        photo_menu = self.menuBar().addMenu("&Photo")
+        for act in (self.view_action, self.delete_action, self.audit_action):
+            photo_menu.addAction(act)
         help_menu = self.menuBar().addMenu("&Help")
-        self.about_action = QAction(f"&About {APP_NAME}", self)
-        self.about_action.triggered.connect(self.show_about)
         help_menu.addAction(self.about_action)
+        self._patient_actions = [
+            self.import_action,
+            self.view_action,
+            self.delete_action,
+            self.audit_action,
+            self.lock_action,
+            self.settings_action,
+        ]
+
+    # -- lock / sign-in --------------------------------------------------------------------
+    @property
+    def locked(self) -> bool:
+        return self.services is None or self.services.staff is None
+
+    def _show_locked(self) -> None:
+        for act in self._patient_actions:
+            act.setEnabled(False)
+        self.lock_screen.prefill(self._last_staff)
+        self.stack.setCurrentWidget(self.lock_screen)
+        self.idle.stop()
+
+    def sign_in(self, staff, pin: str = "") -> None:
+        if self.services is None:
+            return
+        try:
+            self.services.sign_in(staff, pin)
+        except Exception as exc:  # noqa: BLE001 - PinError, vault errors: shown, not fatal
+            self.lock_screen.show_error(str(exc))
+            return
+        self._last_staff = staff
+        for act in self._patient_actions:
+            act.setEnabled(True)
+        self.statusBar().showMessage(f"Signed in as {staff.name}")
+        self.idle.restart()
+        self.refresh()
+        self.check_waiting_batches()
+
+    def lock(self, reason: str = "button") -> None:
+        """Hide every trace of patient data, then ask who is there."""
+        if self.locked and self.stack.currentWidget() is self.lock_screen:
+            return
+        if self.consent_dialog is not None:
+            # The form holds patient details: drop it. The batch still waits and the dialog
+            # comes back after sign-in, so nothing can be skipped by locking.
+            dialog, self.consent_dialog = self.consent_dialog, None
+            dialog.finished.disconnect()
+            dialog.hide()
+            dialog.deleteLater()
+        for widget in QApplication.topLevelWidgets():
+            if widget is not self and widget.isVisible() and widget.isWindow():
+                widget.close()
+        self.patient_list.clear()
+        self.search_edit.clear()
+        self.thumbnails.clear()
+        self.details.setText("")
+        if self.services is not None:
+            self.services.sign_out(reason)
+        self.statusBar().showMessage("Locked")
+        log.info("window locked (%s)", reason)
+        self._show_locked()
+
+    # -- content ---------------------------------------------------------------------------
+    def refresh(self) -> None:
+        if self.locked:
+            return
+        workers.submit(
+            self.services.patients,
+            on_done=self._show_patients,
+            on_error=self._error("Could not list patients"),
+        )
+
+    def _show_patients(self, patients) -> None:
+        if self.locked:
+            return
+        self._patients = patients
+        current = self.patient_list.currentItem()
+        keep = current.data(Qt.ItemDataRole.UserRole).mrn if current else None
+        self.patient_list.clear()
+        for patient in patients:
+            text = (
+                f"{patient.name or '(no name)'}\nMRN {patient.mrn} · {patient.photo_count} photos"
+            )
+            item = QListWidgetItem(text, self.patient_list)
+            item.setData(Qt.ItemDataRole.UserRole, patient)
+            if patient.mrn == keep:
+                self.patient_list.setCurrentItem(item)
+        self._filter_patients(self.search_edit.text())
+        if not patients:
+            self.stack.setCurrentWidget(self.empty_state)
+            return
+        self.stack.setCurrentWidget(self.browser)
+        if self.patient_list.currentItem() is None:
+            self.patient_list.setCurrentRow(0)
+
+    def _filter_patients(self, text: str) -> None:
+        for row in range(self.patient_list.count()):
+            item = self.patient_list.item(row)
+            item.setHidden(not item.data(Qt.ItemDataRole.UserRole).matches(text))
+
+    def _patient_selected(self, current, _previous=None) -> None:
+        if current is None or self.locked:
+            self.thumbnails.set_items([])
+            return
+        patient = current.data(Qt.ItemDataRole.UserRole)
+        workers.submit(
+            self.services.photos,
+            patient.consent_ids,
+            on_done=self.thumbnails.set_items,
+            on_error=self._error("Could not list photos"),
+        )
+
+    def _load_thumbnail(self, item_id: str) -> bytes:
+        return self.services.thumbnail(item_id)
+
+    def selected_item_ids(self) -> list[str]:
+        return [i.data(ItemIdRole) for i in self.grid.selectionModel().selectedIndexes()]
+
+    def _photo_selected(self, current, _previous=None) -> None:
+        if not current.isValid() or self.locked:
+            self.details.setText("")
+            return
+        item = self.thumbnails.item(current.row())
+        workers.submit(
+            self._details_for,
+            item,
+            on_done=self.details.setText,
+            on_error=self._error("Could not read photo details"),
+        )
+
+    def _details_for(self, item) -> str:
+        meta = self.services.metadata(item.item_id)
+        consent = self.services.read_consent(item.consent_id) if item.consent_id else None
+        rows = [
+            ("Captured", meta.get("capture_time") or "not recorded by the camera"),
+            ("Size", f"{meta.get('width', '?')} × {meta.get('height', '?')} px"),
+            ("Imported", item.created_at.strftime("%d %b %Y %H:%M")),
+        ]
+        if consent:
+            uses = ", ".join(sorted(u.value for u in consent.uses))
+            rows += [
+                (
+                    "Consent",
+                    f"recorded {consent.obtained_at:%d %b %Y %H:%M} by {consent.obtained_by.name}",
+                ),
+                ("Uses allowed", uses),
+                ("Body site", consent.body_site or "—"),
+                ("Indication", consent.indication or "—"),
+                ("Identifiable", "yes" if consent.identifiable else "no"),
+            ]
+        from html import escape
+
+        cells = "".join(
+            f"<tr><td><b>{escape(k)}</b></td><td>{escape(str(v))}</td></tr>" for k, v in rows
+        )
+        return f"<table cellspacing=4>{cells}</table>"
+
+    # -- consent ---------------------------------------------------------------------------
+    def check_waiting_batches(self) -> None:
+        """Force the consent dialog while any batch waits (after import and at start-up)."""
+        if self.locked or self.consent_dialog is not None:
+            return
+        workers.submit(
+            self._first_waiting,
+            on_done=self._open_consent,
+            on_error=self._error("Could not check for photos waiting for consent"),
+        )
+
+    def _first_waiting(self):
+        batches = self.services.waiting_batches()
+        if not batches:
+            return None
+        batch = batches[0]
+        return batch, [self.services.thumbnail(i) for i in batch.item_ids], len(batches)
+
+    def _open_consent(self, found) -> None:
+        if found is None or self.locked or self.consent_dialog is not None:
+            return
+        from picsafe_desktop import consent
+        from picsafe_desktop.ui.consent_dialog import ConsentDialog
+
+        batch, thumbs, waiting = found
+        wording = consent.load_wording(
+            Path(self.site.consent.wording_file) if self.site.consent.wording_file else None,
+            self.site.consent.wording_version or None,
+        )
+        dialog = ConsentDialog(thumbs, self.services.staff, wording, parent=self)
+        dialog.setWindowTitle(
+            f"Consent needed — {len(batch.item_ids)} photos"
+            + (f" (batch 1 of {waiting})" if waiting > 1 else "")
+        )
+        dialog.finished.connect(lambda _r, d=dialog, b=batch: self._consent_finished(d, b))
+        self.consent_dialog = dialog
+        dialog.open()
+
+    def _consent_finished(self, dialog, batch) -> None:
+        self.consent_dialog = None
+        dialog.deleteLater()
+        if dialog.result_record is not None:
+            task = (self.services.record_consent, batch.batch_id, dialog.result_record)
+            message = f"Consent recorded for {len(batch.item_ids)} photos"
+        elif dialog.refused:
+            task = (self.services.refuse_consent, batch.batch_id)
+            message = f"Consent refused: {len(batch.item_ids)} photos destroyed"
+        else:
+            return
+        workers.submit(
+            *task,
+            on_done=lambda _: self._after_consent(message),
+            on_error=self._error("Could not save the consent decision"),
+        )
+
+    def _after_consent(self, message: str) -> None:
+        self.statusBar().showMessage(message, 8000)
+        self.refresh()
+        self.check_waiting_batches()
+
+    # -- import ----------------------------------------------------------------------------
+    def choose_import(self) -> None:
+        # Qt's own dialog: the native one would add the photos to the desktop's recent files.
+        files, _ = QFileDialog.getOpenFileNames(
+            self,
+            "Import photos",
+            str(Path.home()),
+            "Photos (*.jpg *.jpeg *.heic *.heif *.hif *.png *.webp);;All files (*)",
+            options=QFileDialog.Option.DontUseNativeDialog,
+        )
+        if files:
+            self.start_import(files)
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802
+        if (
+            not self.locked
+            and event.mimeData().hasUrls()
+            and all(url.isLocalFile() for url in event.mimeData().urls())
+        ):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event) -> None:  # noqa: N802
+        paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
+        if paths and not self.locked:
+            event.acceptProposedAction()
+            self.start_import(paths)
+
+    def start_import(self, paths: list[str]) -> None:
+        if self.locked:
+            return
+        import threading
+
+        cancel = threading.Event()
+        row = ImportProgress(f"Importing {len(paths)} item(s)…", self)
+        row.cancel_button.clicked.connect(cancel.set)
+        row.cancel_button.clicked.connect(lambda: row.label.setText("Cancelling…"))
+        self.progress_area.addWidget(row)
+        key = id(row)
+        self._imports[key] = row
+
+        def progress(event) -> None:
+            total, done = getattr(event, "total", 0), getattr(event, "done", 0)
+            if total:
+                row.bar.setRange(0, total)
+                row.bar.setValue(done)
+                row.label.setText(f"Importing {done} of {total}…")
+
+        def finished(report) -> None:
+            self._imports.pop(key, None)
+            row.deleteLater()
+            self._import_finished(report)
+
+        def failed(exc) -> None:
+            self._imports.pop(key, None)
+            row.deleteLater()
+            self._error("Import failed")(exc)
+
+        workers.submit(
+            self.services.import_paths,
+            paths,
+            cancel,
+            on_progress=progress,
+            on_done=finished,
+            on_error=failed,
+        )
+
+    def _import_finished(self, report) -> None:
+        imported = len(getattr(report, "imported", []))
+        problems = list(getattr(report, "errors", []))
+        text = f"Imported {imported} photo(s)."
+        if getattr(report, "duplicates", None):
+            text += f" {len(report.duplicates)} already in the vault (not stored twice)."
+        if getattr(report, "not_wiped", None):
+            text += (
+                f" {len(report.not_wiped)} source file(s) could not be wiped and must be "
+                "deleted by hand."
+            )
+        self.statusBar().showMessage(text, 10000)
+        if problems or getattr(report, "not_wiped", None):
+            lines = [str(p) for p in problems] + [
+                f"{p}: could not be wiped — delete it by hand" for p in report.not_wiped
+            ]
+            box = QMessageBox(
+                QMessageBox.Icon.Warning,
+                "Import finished with problems",
+                text,
+                QMessageBox.StandardButton.Ok,
+                self,
+            )
+            box.setDetailedText("\n".join(lines))
+            box.setInformativeText(
+                "Nothing was lost: files that could not be imported are "
+                "still where they were. See the details for each file."
+            )
+            box.open()
+        self.refresh()
+        self.check_waiting_batches()
+
+    # -- photo actions ---------------------------------------------------------------------
+    def open_viewer(self) -> None:
+        index = self.grid.currentIndex()
+        if self.locked or not index.isValid():
+            return
+        item_id = index.data(ItemIdRole)
+        from picsafe_desktop.ui.viewer import PhotoViewer
+
+        viewer = PhotoViewer(clipboard_clear_seconds=self.site.security.clipboard_clear_seconds)
+        viewer.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        viewer.setWindowTitle("Photo")
+        viewer.resize(1000, 700)
+        workers.submit(
+            self.services.view,
+            item_id,
+            on_done=viewer.set_image,
+            on_error=self._error("Could not open the photo"),
+        )
+        viewer.show()
+
+    def delete_selected(self) -> None:
+        ids = self.selected_item_ids()
+        if self.locked or not ids:
+            return
+        answer = QMessageBox.question(
+            self,
+            "Delete photos",
+            f"Permanently destroy {len(ids)} photo(s)? They cannot be recovered, not even "
+            "from a backup of the vault.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        workers.submit(
+            self.services.delete_photos,
+            ids,
+            "deleted by user",
+            on_done=lambda n: (
+                self.statusBar().showMessage(f"{n} photo(s) destroyed", 8000),
+                self.refresh(),
+            ),
+            on_error=self._error("Could not delete"),
+        )
+
+    def show_audit(self) -> None:
+        if self.locked:
+            return
+        from picsafe_desktop.ui.audit_view import AuditView
+
+        view = AuditView()
+        view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        view.setWindowTitle("Audit log")
+        view.resize(900, 600)
+
+        def load():
+            return self.services.audit_rows(), self.services.verify_audit()
+
+        workers.submit(
+            load,
+            on_done=lambda r: view.set_rows(*r),
+            on_error=self._error("Could not read the audit log"),
+        )
+        view.show()
+
+    def show_settings(self) -> None:
+        from picsafe_desktop.ui.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.site, parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
 
     def about_text(self) -> str:
         return (
@@ -80,3 +632,36 @@ class MainWindow(QMainWindow):
 
     def show_about(self) -> None:
         QMessageBox.about(self, f"About {APP_NAME}", self.about_text())
+
+    # -- plumbing --------------------------------------------------------------------------
+    def _error(self, what: str):
+        def show(exc: Exception) -> None:
+            log.warning("%s: %s", what, type(exc).__name__)
+            box = QMessageBox(
+                QMessageBox.Icon.Warning,
+                APP_NAME,
+                f"{what}.\n\n{exc}",
+                QMessageBox.StandardButton.Ok,
+                self,
+            )
+            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            box.open()
+
+        return show
+
+    def show_banner(self, text: str, timeout_ms: int = 0) -> None:
+        self.banner.setText(text)
+        self.banner.show()
+        if timeout_ms:
+            QTimer.singleShot(timeout_ms, self.banner.hide)
+
+    def _restore_geometry(self) -> None:
+        geometry = QSettings().value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        QSettings().setValue("window/geometry", self.saveGeometry())
+        if self.services is not None and not self.locked:
+            self.services.sign_out("quit")
+        super().closeEvent(event)

@@ -15,7 +15,9 @@ def test_version_flag(capsys):
 def test_module_entry_point_matches_console_script():
     out = subprocess.run(
         [sys.executable, "-m", "picsafe_desktop", "--version"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert out.stdout.strip() == f"picsafe-desktop {__version__}"
 
@@ -37,7 +39,8 @@ def test_help_lists_only_registered_commands(capsys):
         # every listed command really runs: its --help exits 0 instead of "not implemented"
         result = subprocess.run(
             [sys.executable, "-m", "picsafe_desktop", name, "--help"],
-            capture_output=True, text=True,
+            capture_output=True,
+            text=True,
         )
         assert result.returncode == 0, result.stderr
 

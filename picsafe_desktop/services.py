@@ -1,0 +1,289 @@
+"""The one API the GUI and the CLI call: import, consent, browse, view, redact, delete, audit.
+
+Qt-free and synchronous: the UI runs these calls on worker threads. Every call that touches
+patient data names the signed-in staff member, so the vault's audit log says who did it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from picsafe_desktop import consent as consent_rules
+from picsafe_desktop import logsetup
+from picsafe_desktop.model import ConsentRecord, ItemState, PhotoItem, Staff
+from picsafe_desktop.vault import Vault
+
+log = logging.getLogger(__name__)
+
+KEYRING_SERVICE = "picsafe-desktop"
+
+
+class NotSignedIn(Exception):
+    """Patient data was asked for while nobody is signed in (the window is locked)."""
+
+
+class PinError(Exception):
+    """The PIN is missing, too short or wrong."""
+
+
+@dataclass
+class PatientSummary:
+    mrn: str
+    name: str
+    birth_date: str
+    consent_ids: list[str] = field(default_factory=list)
+    photo_count: int = 0
+
+    def matches(self, text: str) -> bool:
+        text = text.strip().lower()
+        return not text or text in self.mrn.lower() or text in self.name.lower()
+
+
+@dataclass
+class WaitingBatch:
+    batch_id: str
+    label: str
+    item_ids: list[str]
+
+
+def vault_exists(path: str | os.PathLike[str]) -> bool:
+    return Vault.exists(path)
+
+
+class Services:
+    def __init__(self, site, vault: Vault) -> None:
+        self.site = site
+        self.vault = vault
+        self._staff: Staff | None = None
+
+    # -- opening ---------------------------------------------------------------------------
+    @classmethod
+    def create_vault(cls, site, keyring_service: str = KEYRING_SERVICE) -> tuple[Services, str]:
+        vault, code = Vault.create(site.vault.path, keyring_service=keyring_service)
+        return cls(site, vault), code
+
+    @classmethod
+    def open_vault(cls, site, keyring_service: str = KEYRING_SERVICE) -> Services:
+        return cls(site, Vault.open(site.vault.path, keyring_service=keyring_service))
+
+    @staticmethod
+    def recover_vault(site, code: str, keyring_service: str = KEYRING_SERVICE) -> None:
+        Vault.recover(site.vault.path, code, keyring_service=keyring_service)
+
+    def close(self) -> None:
+        self.vault.close()
+
+    # -- staff -----------------------------------------------------------------------------
+    @property
+    def staff(self) -> Staff | None:
+        return self._staff
+
+    @property
+    def actor(self) -> str:
+        if self._staff is None:
+            raise NotSignedIn("sign in first")
+        return (
+            f"{self._staff.name} ({self._staff.staff_id})"
+            if self._staff.staff_id
+            else (self._staff.name)
+        )
+
+    def sign_in(self, staff: Staff, pin: str = "") -> None:
+        if not staff.name.strip():
+            raise PinError("Enter your name.")
+        if self.site.security.require_pin:
+            self._check_pin(staff, pin)
+        self._staff = staff
+        self.vault.audit("sign_in", actor=self.actor, subject="session")
+
+    def sign_out(self, reason: str = "lock") -> None:
+        if self._staff is not None:
+            self.vault.audit(
+                "sign_out", actor=self.actor, subject="session", details={"reason": reason}
+            )
+        self._staff = None
+
+    def _pin_file(self) -> Path:
+        return Path(self.site.vault.path) / "staff-pins.json"
+
+    def _check_pin(self, staff: Staff, pin: str) -> None:
+        """First sign-in of a staff ID sets its PIN; later ones must match. Argon2 hashes only."""
+        from argon2 import PasswordHasher
+        from argon2.exceptions import VerificationError
+
+        if len(pin) < 4 or not pin.isdigit():
+            raise PinError("The PIN must be at least 4 digits.")
+        key = staff.staff_id.strip() or staff.name.strip().lower()
+        path = self._pin_file()
+        pins = json.loads(path.read_text()) if path.exists() else {}
+        hasher = PasswordHasher()
+        if key in pins:
+            try:
+                hasher.verify(pins[key], pin)
+            except VerificationError as exc:
+                raise PinError("Wrong PIN.") from exc
+            return
+        pins[key] = hasher.hash(pin)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(pins))
+        os.replace(tmp, path)
+
+    # -- consent ---------------------------------------------------------------------------
+    def waiting_batches(self) -> list[WaitingBatch]:
+        """Batches with photos still waiting for consent, oldest first."""
+        waiting: dict[str, list[str]] = {}
+        for item in self.vault.list_items(state=ItemState.AWAITING_CONSENT):
+            waiting.setdefault(item.batch_id, []).append(item.item_id)
+        return [WaitingBatch(b, self.vault.batch_label(b), ids) for b, ids in waiting.items()]
+
+    def record_consent(self, batch_id: str, record: ConsentRecord) -> str:
+        actor = self.actor
+        logsetup.register_sensitive(record.patient.mrn, record.patient.name)
+        consent_id = self.vault.put_consent(
+            batch_id, consent_rules.record_to_dict(record), mrn=record.patient.mrn, actor=actor
+        )
+        ids = [
+            i.item_id
+            for i in self.vault.list_items(batch_id=batch_id, state=ItemState.AWAITING_CONSENT)
+        ]
+        self.vault.set_state(ids, ItemState.ACTIVE, consent_id=consent_id, actor=actor)
+        log.info("consent recorded for a batch of %d photos", len(ids))
+        return consent_id
+
+    def refuse_consent(self, batch_id: str) -> int:
+        """Consent refused: crypto-shred every photo of the batch waiting for it."""
+        actor = self.actor
+        ids = [
+            i.item_id
+            for i in self.vault.list_items(batch_id=batch_id, state=ItemState.AWAITING_CONSENT)
+        ]
+        for item_id in ids:
+            self.vault.delete(item_id, actor=actor, reason="consent refused")
+        self.vault.audit(
+            "consent_refused", actor=actor, subject=batch_id, details={"photos_destroyed": len(ids)}
+        )
+        log.info("consent refused: %d photos destroyed", len(ids))
+        return len(ids)
+
+    def read_consent(self, consent_id: str) -> ConsentRecord:
+        return consent_rules.record_from_dict(self.vault.read_consent(consent_id, actor=self.actor))
+
+    def withdraw_consent(self, consent_id: str) -> list[dict]:
+        """Shred the consent's photos; return the exports already made, for staff follow-up."""
+        actor = self.actor
+        exported = [
+            row
+            for row in self.vault.audit_rows()
+            if row.event == "export" and row.details.get("consent_id") == consent_id
+        ]
+        ids = [i.item_id for i in self.vault.list_items(consent_id=consent_id)]
+        for item_id in ids:
+            self.vault.delete(item_id, actor=actor, reason="consent withdrawn")
+        self.vault.audit(
+            "consent_withdrawn",
+            actor=actor,
+            subject=consent_id,
+            details={"photos_destroyed": len(ids), "exports": len(exported)},
+        )
+        return [dict(row.details, at=str(row.at)) for row in exported]
+
+    # -- browsing --------------------------------------------------------------------------
+    def patients(self) -> list[PatientSummary]:
+        """One entry per patient (by MRN) with consent and photo counts."""
+        self.actor  # noqa: B018 - raises when locked
+        by_mrn: dict[str, PatientSummary] = {}
+        counts: dict[str, int] = {}
+        for item in self.vault.list_items(state=ItemState.ACTIVE):
+            if item.consent_id:
+                counts[item.consent_id] = counts.get(item.consent_id, 0) + 1
+        for consent_id in counts:
+            record = self.vault.read_consent(consent_id, actor=self.actor, purpose="list")
+            patient = record["patient"]
+            summary = by_mrn.setdefault(
+                patient["mrn"],
+                PatientSummary(
+                    patient["mrn"], patient.get("name", ""), patient.get("birth_date") or ""
+                ),
+            )
+            summary.consent_ids.append(consent_id)
+            summary.photo_count += counts[consent_id]
+        return sorted(by_mrn.values(), key=lambda p: (p.name.lower(), p.mrn))
+
+    def photos(self, consent_ids: Iterable[str] | None = None) -> list[PhotoItem]:
+        self.actor  # noqa: B018 - raises when locked
+        if consent_ids is None:
+            return self.vault.list_items(state=ItemState.ACTIVE)
+        return [i for c in consent_ids for i in self.vault.list_items(consent_id=c)]
+
+    def thumbnail(self, item_id: str) -> bytes:
+        self.actor  # noqa: B018 - raises when locked
+        return self.vault.read_thumbnail(item_id)
+
+    def metadata(self, item_id: str) -> dict:
+        self.actor  # noqa: B018 - raises when locked
+        return self.vault.read_metadata(item_id)
+
+    def view(self, item_id: str) -> bytes:
+        """Full-size photo bytes; audited as a view by the signed-in staff member."""
+        return self.vault.read(item_id, actor=self.actor, purpose="view")
+
+    def delete_photos(self, item_ids: Iterable[str], reason: str) -> int:
+        actor = self.actor
+        count = 0
+        for item_id in item_ids:
+            self.vault.delete(item_id, actor=actor, reason=reason)
+            count += 1
+        return count
+
+    def redact(self, item_id: str, boxes: list, replace: bool) -> str:
+        """Save a redacted version; keep or crypto-shred the original as the user chose."""
+        from picsafe_desktop import deid
+
+        actor = self.actor
+        original = self.vault.read(item_id, actor=actor, purpose="redact")
+        result = deid.redact(original, boxes)
+        row = next(i for i in self.vault.list_items() if i.item_id == item_id)
+        meta = dict(self.vault.read_metadata(item_id), redacted_from=item_id, redactions=len(boxes))
+        new_id = self.vault.put(
+            result.data,
+            batch_id=row.batch_id,
+            media_type=result.media_type,
+            thumbnail=deid.make_thumbnail(result.data),
+            metadata=meta,
+            actor=actor,
+            state=ItemState.AWAITING_CONSENT,
+        )
+        self.vault.set_state([new_id], row.state, consent_id=row.consent_id, actor=actor)
+        self.vault.audit(
+            "redact",
+            actor=actor,
+            subject=new_id,
+            details={"original": item_id, "boxes": len(boxes), "original_kept": not replace},
+        )
+        if replace:
+            self.vault.delete(item_id, actor=actor, reason="replaced by redacted version")
+        return new_id
+
+    # -- audit -----------------------------------------------------------------------------
+    def audit_rows(self, subject: str | None = None):
+        self.actor  # noqa: B018 - raises when locked
+        return self.vault.audit_rows(subject=subject)
+
+    def verify_audit(self):
+        return self.vault.verify_audit()
+
+    # -- import ----------------------------------------------------------------------------
+    def import_paths(
+        self, paths: Iterable[str | os.PathLike[str]], progress: Callable | None = None
+    ):
+        """Drag-and-drop and the Import button: the same pipeline as every other source."""
+        from picsafe_desktop.importer import pipeline
+
+        return pipeline.import_paths(
+            self.vault, [Path(p) for p in paths], actor=self.actor, progress=progress
+        )

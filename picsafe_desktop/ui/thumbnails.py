@@ -1,0 +1,136 @@
+"""Thumbnail grid model: decrypts thumbnails lazily, on workers, only for rows Qt asks to paint."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
+
+from picsafe_desktop.model import PhotoItem
+from picsafe_desktop.ui import workers
+
+ItemIdRole = Qt.ItemDataRole.UserRole + 1
+
+
+def placeholder(size: int) -> QPixmap:
+    pix = QPixmap(size, size)
+    pix.fill(QColor("#e4e7eb"))
+    painter = QPainter(pix)
+    painter.setPen(QColor("#8a939e"))
+    painter.drawText(pix.rect(), Qt.AlignmentFlag.AlignCenter, "…")
+    painter.end()
+    return pix
+
+
+class ThumbnailModel(QAbstractListModel):
+    """Rows are vault items. Pixmaps live only in memory (bounded LRU), never in a disk cache."""
+
+    thumbnail_failed = Signal(str)
+
+    def __init__(
+        self, load: Callable[[str], bytes], size: int = 160, cache_limit: int = 600, parent=None
+    ) -> None:
+        super().__init__(parent)
+        self._load = load
+        self._size = size
+        self._items: list[PhotoItem] = []
+        self._cache: OrderedDict[str, QPixmap] = OrderedDict()
+        self._cache_limit = cache_limit
+        self._pending: set[str] = set()
+        self._broken: set[str] = set()  # failed once: show a mark, do not retry on every paint
+        self._generation = 0
+        self._placeholder = placeholder(size)
+
+    # -- content ---------------------------------------------------------------------------
+    def set_items(self, items: list[PhotoItem]) -> None:
+        self.beginResetModel()
+        self._items = list(items)
+        self._generation += 1
+        self._pending.clear()
+        self.endResetModel()
+
+    def clear(self) -> None:
+        """Forget everything, pixmaps included (used when the window locks)."""
+        self.set_items([])
+        self._cache.clear()
+        self._broken.clear()
+
+    def item(self, row: int) -> PhotoItem:
+        return self._items[row]
+
+    def row_of(self, item_id: str) -> int:
+        return next((r for r, i in enumerate(self._items) if i.item_id == item_id), -1)
+
+    def cached_count(self) -> int:
+        return len(self._cache)
+
+    # -- Qt model --------------------------------------------------------------------------
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self._items)
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        item = self._items[index.row()]
+        if role == Qt.ItemDataRole.DecorationRole:
+            pix = self._cache.get(item.item_id)
+            if pix is None:
+                if item.item_id not in self._broken:
+                    self._request(item.item_id)
+                return self._placeholder
+            self._cache.move_to_end(item.item_id)
+            return pix
+        if role == Qt.ItemDataRole.DisplayRole:
+            return item.created_at.strftime("%d %b %Y %H:%M")
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return f"Photo {index.row() + 1} of {len(self._items)}"
+        if role == Qt.ItemDataRole.SizeHintRole:
+            return QSize(self._size + 16, self._size + 34)
+        if role == ItemIdRole:
+            return item.item_id
+        return None
+
+    # -- lazy loading ----------------------------------------------------------------------
+    def _request(self, item_id: str) -> None:
+        if item_id in self._pending:
+            return
+        self._pending.add(item_id)
+        generation = self._generation
+        workers.submit(
+            self._decode,
+            item_id,
+            on_done=lambda image, i=item_id, g=generation: self._loaded(i, g, image),
+            on_error=lambda exc, i=item_id, g=generation: self._failed(i, g),
+        )
+
+    def _decode(self, item_id: str) -> QImage:
+        # QImage (not QPixmap) is safe to build off the GUI thread.
+        image = QImage.fromData(self._load(item_id))
+        if image.isNull():
+            raise ValueError("thumbnail could not be decoded")
+        return image.scaled(
+            self._size,
+            self._size,
+            Qt.AspectRatioMode.KeepAspectRatio,
+            Qt.TransformationMode.SmoothTransformation,
+        )
+
+    def _loaded(self, item_id: str, generation: int, image: QImage) -> None:
+        self._pending.discard(item_id)
+        if generation != self._generation:
+            return  # the model was reset (locked, other patient) while this was decrypting
+        self._cache[item_id] = QPixmap.fromImage(image)
+        while len(self._cache) > self._cache_limit:
+            self._cache.popitem(last=False)
+        row = self.row_of(item_id)
+        if row >= 0:
+            index = self.index(row)
+            self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
+
+    def _failed(self, item_id: str, generation: int) -> None:
+        self._pending.discard(item_id)
+        if generation == self._generation:
+            self._broken.add(item_id)
+            self.thumbnail_failed.emit(item_id)

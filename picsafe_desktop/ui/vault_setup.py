@@ -1,0 +1,109 @@
+"""First run (create the vault, show the recovery code once) and keyring recovery dialogs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+)
+
+from picsafe_desktop import APP_NAME, recovery_sheet
+
+
+class RecoveryCodeDialog(QDialog):
+    """Shows the recovery code exactly once; Continue stays off until the user confirms."""
+
+    def __init__(self, code: str, vault_id: str, vault_path: str, parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"{APP_NAME} — save your recovery code")
+        self._code, self._vault_id, self._vault_path = code, vault_id, vault_path
+        layout = QVBoxLayout(self)
+        intro = QLabel(
+            "<h3>Your encrypted vault is ready</h3>"
+            "<p>Its key is kept in this computer's keyring. If the keyring is ever lost, this "
+            "recovery code is the only way to open the vault again. It is shown <b>only "
+            "now</b>: print the recovery sheet or write the code down, and lock it away.</p>",
+            self,
+        )
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        self.code_label = QLabel(f"<p style='font-size:18pt; font-family:monospace'>{code}</p>")
+        self.code_label.setAccessibleName("Recovery code")
+        self.code_label.setTextInteractionFlags(
+            self.code_label.textInteractionFlags().TextSelectableByMouse
+        )
+        layout.addWidget(self.code_label)
+        self.print_button = QPushButton("&Print recovery sheet…", self)
+        self.print_button.clicked.connect(self.save_sheet)
+        layout.addWidget(self.print_button)
+        self.confirm = QCheckBox("I have printed or written down the recovery code", self)
+        layout.addWidget(self.confirm)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok, self)
+        self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok_button.setText("&Continue")
+        self.ok_button.setEnabled(False)
+        self.confirm.toggled.connect(self.ok_button.setEnabled)
+        buttons.accepted.connect(self.accept)
+        layout.addWidget(buttons)
+
+    def sheet_pdf(self) -> bytes:
+        return recovery_sheet.build_pdf(self._code, self._vault_id, self._vault_path)
+
+    def save_sheet(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self,
+            "Save recovery sheet to print",
+            str(Path.home() / "picsafe-recovery-sheet.pdf"),
+            "PDF (*.pdf)",
+            options=QFileDialog.Option.DontUseNativeDialog,
+        )
+        if path:
+            Path(path).write_bytes(self.sheet_pdf())
+            QMessageBox.information(
+                self,
+                APP_NAME,
+                f"Saved {path}. Print it, then delete the "
+                "file: the sheet is as secret as the vault key.",
+            )
+
+    def reject(self) -> None:
+        # Closing without confirming would lose the only chance to see the code.
+        if self.confirm.isChecked():
+            super().reject()
+
+
+class RecoverDialog(QDialog):
+    """Asks for the recovery code when the keyring has lost the vault's key."""
+
+    def __init__(self, message: str, parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"{APP_NAME} — recover vault key")
+        layout = QVBoxLayout(self)
+        label = QLabel(
+            f"<p>{message}</p><p>Enter the recovery code from the vault's recovery "
+            "sheet to put the key back into this computer's keyring.</p>",
+            self,
+        )
+        label.setWordWrap(True)
+        layout.addWidget(label)
+        self.code_edit = QLineEdit(self)
+        self.code_edit.setAccessibleName("Recovery code")
+        layout.addWidget(self.code_edit)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def code(self) -> str:
+        return self.code_edit.text().strip()
