@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import SLOT, QEvent, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtDBus import QDBusConnection
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -78,7 +78,9 @@ class SessionLockWatcher(QObject):
                 ("org.freedesktop.ScreenSaver", "/org/freedesktop/ScreenSaver"),
                 ("org.gnome.ScreenSaver", "/org/gnome/ScreenSaver"),
             ):
-                if session.connect("", path, service, "ActiveChanged", self._screensaver):
+                if session.connect(
+                    "", path, service, "ActiveChanged", self, SLOT("_screensaver(bool)")
+                ):
                     self.listening.append(service)
         system = QDBusConnection.systemBus()
         if system.isConnected():
@@ -99,14 +101,17 @@ class SessionLockWatcher(QObject):
             ):
                 self.listening.append("login1.Lock")
 
+    @Slot(bool)
     def _screensaver(self, active: bool) -> None:
         if active:
             self.session_locked.emit("screensaver")
 
+    @Slot(bool)
     def _sleep(self, going_to_sleep: bool) -> None:
         if going_to_sleep:
             self.session_locked.emit("sleep")
 
+    @Slot()
     def _logind_lock(self) -> None:
         self.session_locked.emit("session lock")
 
