@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs PicSafe Desktop for all users of a Debian/Ubuntu ward PC:
+# a virtual environment in /opt/picsafe-desktop, the command in /usr/local/bin, and the menu entry.
+# Run as root from a checkout: installer/linux/install.sh
+set -euo pipefail
+src="$(cd "$(dirname "$0")/../.." && pwd)"
+prefix="${PREFIX:-/opt/picsafe-desktop}"
+"$src/scripts/install-system-deps.sh"
+python3 -m venv "$prefix"
+"$prefix/bin/pip" install --disable-pip-version-check -q "$src"
+ln -sf "$prefix/bin/picsafe-desktop" /usr/local/bin/picsafe-desktop
+install -Dm644 "$src/resources/picsafe-desktop.desktop" /usr/share/applications/picsafe-desktop.desktop
+install -Dm644 "$src/resources/picsafe-desktop.svg" \
+  /usr/share/icons/hicolor/scalable/apps/picsafe-desktop.svg
+install -d -m 755 /etc/xdg/picsafe-desktop
+echo "Installed. Site configuration goes in /etc/xdg/picsafe-desktop/config.toml (docs/configuration.md)."
