@@ -28,6 +28,12 @@ def create_qt_app(argv: list[str] | None = None):
         )
         existing = QApplication(argv if argv is not None else [sys.argv[0]])
     QGuiApplication.setDesktopFileName(APP_ID)
+    from importlib.resources import files
+
+    from PySide6.QtGui import QIcon
+
+    icon = files("picsafe_desktop") / "resources" / "picsafe-desktop.svg"
+    QGuiApplication.setWindowIcon(QIcon(str(icon)))
     return existing
 
 
