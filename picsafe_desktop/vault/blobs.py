@@ -1,0 +1,122 @@
+"""Encrypted content files: atomic, durable writes and overwrite-then-unlink removal.
+
+A blob is only ever created by writing `tmp/<name>.part`, fsyncing it, renaming it into
+`blobs/<2 hex>/<item id>.psv` and fsyncing the directory. The index row that holds its key
+is committed after that, so a crash leaves at worst a blob nobody can decrypt (swept at open).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import secrets
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from typing import BinaryIO
+
+from picsafe_desktop.vault.errors import DiskFull, IntegrityError, VaultError
+
+SUFFIX = ".psv"
+_NO_SPACE = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
+_WIPE_BLOCK = 1 << 20
+
+
+def fsync_dir(path: Path) -> None:
+    if sys.platform == "win32":  # directories cannot be opened for fsync there; NTFS journals
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def no_space(exc: OSError) -> bool:
+    return exc.errno in _NO_SPACE
+
+
+class BlobStore:
+    def __init__(self, root: Path) -> None:
+        self.dir = root / "blobs"
+        self.tmp = root / "tmp"
+
+    def create_dirs(self) -> None:
+        for d in (self.dir, self.tmp):
+            d.mkdir(mode=0o700)
+
+    def path(self, item_id: str) -> Path:
+        return self.dir / item_id[:2] / (item_id + SUFFIX)
+
+    def write(self, item_id: str, chunks: Iterable[bytes]) -> int:
+        """Write the chunks durably as the blob of item_id; return its size in bytes."""
+        final = self.path(item_id)
+        part = self.tmp / f"{item_id}.{secrets.token_hex(4)}.part"
+        size = 0
+        try:
+            fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _BINARY, 0o600)
+            with open(fd, "wb") as out:
+                for chunk in chunks:
+                    out.write(chunk)
+                    size += len(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            if not final.parent.is_dir():
+                final.parent.mkdir(mode=0o700)
+                fsync_dir(self.dir)
+            os.replace(part, final)
+            fsync_dir(final.parent)
+        except BaseException as exc:
+            part.unlink(missing_ok=True)
+            if isinstance(exc, OSError) and no_space(exc):
+                raise DiskFull(
+                    f"{self.dir.parent}: the disk is full while storing a photo; free space on "
+                    "that drive and retry (the vault is unchanged)"
+                ) from exc
+            raise
+        return size
+
+    def open(self, item_id: str) -> BinaryIO:
+        path = self.path(item_id)
+        try:
+            return open(path, "rb")  # the caller closes it
+        except FileNotFoundError:
+            raise IntegrityError(
+                f"{path}: the encrypted file of item {item_id} is missing; restore the vault "
+                "folder from backup"
+            ) from None
+
+    def shred(self, item_id: str) -> None:
+        """Overwrite then unlink. The key is already gone; this removes the ciphertext too."""
+        path = self.path(item_id)
+        try:
+            with open(path, "r+b") as f:
+                remaining = os.fstat(f.fileno()).st_size
+                zeros = bytes(min(remaining, _WIPE_BLOCK))
+                while remaining > 0:
+                    remaining -= f.write(zeros[: min(remaining, _WIPE_BLOCK)])
+                f.flush()
+                os.fsync(f.fileno())
+            path.unlink()
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise VaultError(f"{path}: could not remove the encrypted file: {exc}") from exc
+        fsync_dir(path.parent)
+
+    def ids(self) -> set[str]:
+        return {p.name[: -len(SUFFIX)] for p in self.dir.glob("??/*" + SUFFIX)}
+
+    def clear_tmp(self) -> int:
+        """Remove half-written files left by a crash; they are undecryptable (no key stored)."""
+        count = 0
+        self.tmp.mkdir(mode=0o700, exist_ok=True)
+        for part in self.tmp.iterdir():
+            part.unlink()
+            count += 1
+        if count:
+            fsync_dir(self.tmp)
+        return count
+
+
+_BINARY = getattr(os, "O_BINARY", 0)

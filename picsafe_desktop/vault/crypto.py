@@ -1,0 +1,281 @@
+"""Composition of `cryptography` primitives used by the vault (docs/vault-format.md, "Crypto").
+
+Nothing here invents a cipher or MAC: AES-256-GCM in the STREAM construction for content,
+AES-256-GCM with random nonces for small fields and key wrapping, HKDF-SHA256 for subkeys,
+HMAC-SHA256 for MACs and keyed lookups, Argon2id for the recovery code.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import struct
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from enum import IntEnum
+
+import argon2.low_level
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import constant_time, hashes
+from cryptography.hazmat.primitives import hmac as _hmac
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from picsafe_desktop.vault.errors import IntegrityError, UnknownFormat, WrongRecoveryCode
+
+KEY_LEN = 32
+TAG_LEN = 16
+NONCE_LEN = 12
+
+# --- sealed streams (content, thumbnail, metadata, consent record) ---------------------------
+STREAM_MAGIC = b"PSVS"
+STREAM_VERSION = 1
+STREAM_HEADER = struct.Struct(">4sBBBB16s16s")  # magic, version, kind, chunk shift, 0, id, salt
+DEFAULT_CHUNK_SHIFT = 16  # 64 KiB plaintext per chunk
+MIN_CHUNK_SHIFT, MAX_CHUNK_SHIFT = 10, 24
+
+
+class Kind(IntEnum):
+    CONTENT = 1
+    THUMBNAIL = 2
+    METADATA = 3
+    CONSENT = 4
+
+
+def hkdf(key: bytes, info: bytes, salt: bytes | None = None) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=KEY_LEN, salt=salt, info=info).derive(key)
+
+
+def _nonce(counter: int, last: bool) -> bytes:
+    # STREAM nonce: 7-byte prefix (zero: every stream has its own key), 32-bit counter, flag.
+    return bytes(7) + counter.to_bytes(4, "big") + (b"\x01" if last else b"\x00")
+
+
+def _stream_key(data_key: bytes, kind: Kind, salt: bytes) -> AESGCM:
+    return AESGCM(hkdf(data_key, b"picsafe-vault/v1/stream/" + bytes([kind]), salt))
+
+
+def read_exact(read: Callable[[int], bytes], n: int) -> bytes:
+    """Read up to n bytes, looping over short reads; fewer only at end of input."""
+    first = read(n)
+    if first is None:
+        raise ValueError("non-blocking input is not supported")
+    if len(first) == n or not first:
+        return bytes(first)
+    parts = [first]
+    got = len(first)
+    while got < n:
+        more = read(n - got)
+        if not more:
+            break
+        parts.append(more)
+        got += len(more)
+    return b"".join(parts)
+
+
+def seal_stream(
+    data_key: bytes,
+    kind: Kind,
+    object_id: bytes,
+    read: Callable[[int], bytes],
+    chunk_shift: int = DEFAULT_CHUNK_SHIFT,
+) -> Iterator[bytes]:
+    """Yield the header then each encrypted chunk; holds at most two plaintext chunks."""
+    salt = os.urandom(16)
+    header = STREAM_HEADER.pack(STREAM_MAGIC, STREAM_VERSION, kind, chunk_shift, 0, object_id, salt)
+    aead = _stream_key(data_key, kind, salt)
+    size = 1 << chunk_shift
+    yield header
+    counter = 0
+    current = read_exact(read, size)
+    while True:
+        following = read_exact(read, size) if len(current) == size else b""
+        last = not following
+        yield aead.encrypt(_nonce(counter, last), current, header)
+        if last:
+            return
+        counter += 1
+        current = following
+
+
+def seal_bytes(data_key: bytes, kind: Kind, object_id: bytes, data: bytes) -> bytes:
+    view = memoryview(data)
+    pos = 0
+
+    def read(n: int) -> bytes:
+        nonlocal pos
+        chunk = bytes(view[pos : pos + n])
+        pos += len(chunk)
+        return chunk
+
+    return b"".join(seal_stream(data_key, kind, object_id, read))
+
+
+def open_stream(
+    data_key: bytes, kind: Kind, object_id: bytes, read: Callable[[int], bytes], what: str
+) -> Iterator[bytes]:
+    """Yield authenticated plaintext chunks; IntegrityError on any tampering.
+
+    Truncation is only detectable at the end: a caller that must not act on a partial
+    stream collects it all first (Vault.read does).
+    """
+    header = read_exact(read, STREAM_HEADER.size)
+    if len(header) < STREAM_HEADER.size:
+        raise IntegrityError(f"{what}: truncated header")
+    magic, version, got_kind, shift, reserved, got_id, salt = STREAM_HEADER.unpack(header)
+    if magic != STREAM_MAGIC:
+        raise IntegrityError(f"{what}: not a PicSafe sealed object (bad magic)")
+    if version != STREAM_VERSION:
+        raise UnknownFormat(
+            f"{what}: sealed-object format version {version} is not supported by this "
+            f"program (it reads version {STREAM_VERSION}); update PicSafe Desktop"
+        )
+    if got_kind != kind or got_id != object_id:
+        raise IntegrityError(f"{what}: belongs to another item or slot (swapped)")
+    if reserved != 0 or not MIN_CHUNK_SHIFT <= shift <= MAX_CHUNK_SHIFT:
+        raise IntegrityError(f"{what}: invalid header")
+    aead = _stream_key(data_key, kind, salt)
+    stored = (1 << shift) + TAG_LEN
+    counter = 0
+    current = read_exact(read, stored)
+    while True:
+        if len(current) < TAG_LEN:
+            raise IntegrityError(f"{what}: truncated (chunk {counter} missing)")
+        following = read_exact(read, stored) if len(current) == stored else b""
+        last = not following
+        try:
+            yield aead.decrypt(_nonce(counter, last), current, header)
+        except InvalidTag:
+            raise IntegrityError(
+                f"{what}: chunk {counter} failed authentication (tampered, truncated, "
+                "reordered or swapped)"
+            ) from None
+        if last:
+            return
+        counter += 1
+        current = following
+
+
+def open_bytes(data_key: bytes, kind: Kind, object_id: bytes, sealed: bytes, what: str) -> bytes:
+    view = memoryview(sealed)
+    pos = 0
+
+    def read(n: int) -> bytes:
+        nonlocal pos
+        chunk = bytes(view[pos : pos + n])
+        pos += len(chunk)
+        return chunk
+
+    return b"".join(open_stream(data_key, kind, object_id, read, what))
+
+
+def sealed_size(plain_size: int, chunk_shift: int = DEFAULT_CHUNK_SHIFT) -> int:
+    chunks = max(1, -(-plain_size // (1 << chunk_shift)))
+    return STREAM_HEADER.size + plain_size + chunks * TAG_LEN
+
+
+# --- small fields and key wrapping ------------------------------------------------------------
+FIELD_VERSION = 1
+
+
+def seal_field(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
+    nonce = os.urandom(NONCE_LEN)
+    return bytes([FIELD_VERSION]) + nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
+
+
+def open_field(key: bytes, sealed: bytes, aad: bytes, what: str) -> bytes:
+    if not sealed or sealed[0] != FIELD_VERSION:
+        version = sealed[0] if sealed else "none"
+        raise UnknownFormat(f"{what}: field format version {version} is not supported")
+    if len(sealed) < 1 + NONCE_LEN + TAG_LEN:
+        raise IntegrityError(f"{what}: truncated")
+    try:
+        return AESGCM(key).decrypt(sealed[1 : 1 + NONCE_LEN], sealed[1 + NONCE_LEN :], aad)
+    except InvalidTag:
+        raise IntegrityError(f"{what}: failed authentication (tampered or swapped)") from None
+
+
+def wrap_aad(kind: Kind, object_id: bytes) -> bytes:
+    return b"picsafe-vault/v1/data-key\x00" + bytes([kind]) + object_id
+
+
+# --- MACs ---------------------------------------------------------------------------------------
+Field = bytes | str | int | None
+
+
+def encode_fields(fields: Iterable[Field]) -> bytes:
+    """Unambiguous encoding: each field as a 4-byte length then its bytes; None as length ~0."""
+    out = bytearray()
+    for value in fields:
+        if value is None:
+            out += b"\xff\xff\xff\xff"
+            continue
+        if isinstance(value, int):
+            value = str(value)
+        if isinstance(value, str):
+            value = value.encode("utf-8")
+        out += len(value).to_bytes(4, "big") + value
+    return bytes(out)
+
+
+def mac(key: bytes, *fields: Field) -> bytes:
+    h = _hmac.HMAC(key, hashes.SHA256())
+    h.update(encode_fields(fields))
+    return h.finalize()
+
+
+def same(a: bytes, b: bytes) -> bool:
+    return constant_time.bytes_eq(a, b)
+
+
+# --- recovery code ----------------------------------------------------------------------------
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
+CODE_LEN = 24  # 120 random bits
+_CODE_FIXUPS = str.maketrans({"O": "0", "I": "1", "L": "1"})
+
+
+def new_recovery_code() -> str:
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LEN))
+    return "-".join(raw[i : i + 4] for i in range(0, CODE_LEN, 4))
+
+
+def normalize_recovery_code(text: str) -> str:
+    code = "".join(ch for ch in text.upper() if ch not in " -\t\r\n").translate(_CODE_FIXUPS)
+    if len(code) != CODE_LEN or any(ch not in CODE_ALPHABET for ch in code):
+        raise WrongRecoveryCode(
+            f"a recovery code has {CODE_LEN} letters and digits in groups of four "
+            "(e.g. ABCD-EFGH-...); check the printed recovery sheet"
+        )
+    return code
+
+
+@dataclass(frozen=True)
+class KdfParams:
+    """Argon2id cost for the recovery code. Production uses PRODUCTION_KDF; tests may pass
+    cheaper parameters explicitly to Vault.create (docs/vault-format.md, "Recovery")."""
+
+    time_cost: int
+    memory_kib: int
+    parallelism: int
+
+    def check(self, where: str) -> None:
+        if not (
+            1 <= self.time_cost <= 64
+            and 8 * self.parallelism <= self.memory_kib <= 4 * 1024 * 1024
+            and 1 <= self.parallelism <= 64
+        ):
+            raise IntegrityError(f"{where}: recovery KDF parameters out of range: {self}")
+
+    def derive(self, code: str, salt: bytes) -> bytes:
+        return argon2.low_level.hash_secret_raw(
+            secret=normalize_recovery_code(code).encode("ascii"),
+            salt=salt,
+            time_cost=self.time_cost,
+            memory_cost=self.memory_kib,
+            parallelism=self.parallelism,
+            hash_len=KEY_LEN,
+            type=argon2.low_level.Type.ID,
+        )
+
+
+PRODUCTION_KDF = KdfParams(time_cost=3, memory_kib=256 * 1024, parallelism=4)

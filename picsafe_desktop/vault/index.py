@@ -1,0 +1,93 @@
+"""The SQLite index: schema and connection settings (docs/vault-format.md, "Index").
+
+Plain columns hold only ids, states, sizes, media types and times. Every row carries a MAC over
+those columns so an edit made outside the app (e.g. flipping a state to skip consent) is caught.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from picsafe_desktop.vault.errors import UnknownFormat
+
+INDEX_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE batches (
+    batch_id TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    mac BLOB NOT NULL,
+    label BLOB NOT NULL
+);
+CREATE TABLE consents (
+    consent_id TEXT PRIMARY KEY,
+    batch_id TEXT NOT NULL REFERENCES batches(batch_id),
+    created_at TEXT NOT NULL,
+    mrn_mac BLOB NOT NULL,
+    mac BLOB NOT NULL,
+    wrapped_key BLOB NOT NULL,
+    record BLOB NOT NULL
+);
+CREATE INDEX consents_mrn ON consents(mrn_mac);
+CREATE TABLE items (
+    item_id TEXT PRIMARY KEY,
+    batch_id TEXT NOT NULL REFERENCES batches(batch_id),
+    state TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    media_type TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    consent_id TEXT REFERENCES consents(consent_id),
+    original_mac BLOB UNIQUE,
+    mac BLOB NOT NULL,
+    wrapped_key BLOB NOT NULL,
+    thumbnail BLOB NOT NULL,
+    metadata BLOB NOT NULL
+);
+CREATE INDEX items_batch ON items(batch_id);
+CREATE INDEX items_state ON items(state);
+CREATE INDEX items_consent ON items(consent_id);
+CREATE TABLE audit (
+    seq INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    event TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    body BLOB NOT NULL,
+    prev_mac BLOB NOT NULL,
+    mac BLOB NOT NULL
+);
+CREATE INDEX audit_subject ON audit(subject);
+CREATE TABLE journal (
+    entry_id TEXT PRIMARY KEY,
+    step TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    payload BLOB NOT NULL
+);
+"""
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    # Autocommit mode; Vault opens explicit BEGIN IMMEDIATE transactions. One connection is
+    # shared by the app's worker threads under Vault's lock.
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")  # a commit survives power loss, not just a crash
+    conn.execute("PRAGMA secure_delete=ON")  # deleted rows (wrapped keys) are zeroed
+    conn.execute("PRAGMA foreign_keys=ON")
+    return conn
+
+
+def create(path: Path) -> sqlite3.Connection:
+    conn = connect(path)
+    conn.executescript(f"BEGIN; {SCHEMA} PRAGMA user_version={INDEX_VERSION}; COMMIT;")
+    return conn
+
+
+def check_version(conn: sqlite3.Connection, path: Path) -> None:
+    (version,) = conn.execute("PRAGMA user_version").fetchone()
+    if version != INDEX_VERSION:
+        raise UnknownFormat(
+            f"{path}: index format version {version} is not supported by this program "
+            f"(it reads version {INDEX_VERSION}); update PicSafe Desktop"
+        )

@@ -1,0 +1,114 @@
+"""The master key in the OS keyring: backend vetting, sentinel round trip, get/set.
+
+Only backends known to keep secrets in an OS-protected store are accepted. The null backend
+silently drops what it is given and file backends keep the key next to the data it protects,
+so a vault refuses them (and anything it does not know) instead of losing or exposing its key.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+
+import keyring
+import keyring.backend
+import keyring.errors
+
+from picsafe_desktop.vault.errors import KeyringUnavailable
+
+# module.Class of backends that store secrets in the OS's protected store.
+TRUSTED_BACKENDS = {
+    "keyring.backends.SecretService.Keyring",
+    "keyring.backends.libsecret.Keyring",
+    "keyring.backends.kwallet.DBusKeyring",
+    "keyring.backends.kwallet.DBusKeyringKWallet4",
+    "keyring.backends.Windows.WinVaultKeyring",
+    "keyring.backends.macOS.Keyring",
+}
+SECRET_PREFIX = "picsafe-vault-master-v1:"  # noqa: S105 - a format tag, not a secret
+SENTINEL_USER = "picsafe-keyring-check"
+FIX = (
+    "PicSafe needs the desktop's keyring: on Linux the Secret Service (GNOME Keyring or "
+    "KWallet) unlocked in your session, on Windows the Credential Manager, on macOS the Keychain"
+)
+
+
+def _name(backend: object) -> str:
+    return f"{type(backend).__module__}.{type(backend).__qualname__}"
+
+
+def _refusal(backend: keyring.backend.KeyringBackend) -> str | None:
+    name = _name(backend)
+    module = type(backend).__module__
+    if module == "keyring.backends.null":
+        return f"keyring backend {name} silently discards secrets; a master key there is lost"
+    if module == "keyring.backends.fail":
+        return "no usable keyring backend was found"
+    if module.startswith("keyrings.alt.file") or hasattr(backend, "file_path"):
+        return f"keyring backend {name} keeps secrets in a file beside the data it protects"
+    if name not in TRUSTED_BACKENDS:
+        return f"keyring backend {name} is not one PicSafe trusts with the vault key"
+    return None
+
+
+def check_backend(service: str) -> None:
+    """Refuse unsafe backends, then prove the store keeps a secret (set, get, delete)."""
+    backend = keyring.get_keyring()
+    members = getattr(backend, "backends", None)
+    chain = list(members) if members is not None else [backend]
+    if not chain:
+        raise KeyringUnavailable(f"no usable keyring backend was found. {FIX}")
+    for member in chain:
+        reason = _refusal(member)
+        if reason:
+            raise KeyringUnavailable(f"{reason}. {FIX}")
+    value = secrets.token_urlsafe(24)
+    try:
+        keyring.set_password(service, SENTINEL_USER, value)
+        got = keyring.get_password(service, SENTINEL_USER)
+        keyring.delete_password(service, SENTINEL_USER)
+    except keyring.errors.KeyringLocked as exc:
+        raise KeyringUnavailable(
+            f"the OS keyring is locked ({exc}); unlock it (log in again or unlock the 'Login' "
+            "keyring) and retry"
+        ) from exc
+    except Exception as exc:  # noqa: BLE001 - backends raise D-Bus/OS errors of many types
+        raise KeyringUnavailable(
+            f"the OS keyring did not answer ({type(exc).__name__}: {exc}). {FIX}"
+        ) from exc
+    if got != value:
+        raise KeyringUnavailable(
+            f"keyring backend {_name(backend)} did not return a secret it was given. {FIX}"
+        )
+
+
+def _call(action: str, func, *args):
+    try:
+        return func(*args)
+    except keyring.errors.KeyringLocked as exc:
+        raise KeyringUnavailable(
+            f"the OS keyring is locked; unlock it and retry ({action})"
+        ) from exc
+    except Exception as exc:  # noqa: BLE001 - see check_backend
+        raise KeyringUnavailable(
+            f"the OS keyring failed to {action} ({type(exc).__name__}: {exc}). {FIX}"
+        ) from exc
+
+
+def store_master_key(service: str, vault_id: str, key: bytes) -> None:
+    secret = SECRET_PREFIX + base64.b64encode(key).decode("ascii")
+    _call("store the vault key", keyring.set_password, service, vault_id, secret)
+    if _call("read the vault key back", keyring.get_password, service, vault_id) != secret:
+        raise KeyringUnavailable(f"the OS keyring did not keep the vault key. {FIX}")
+
+
+def load_master_key(service: str, vault_id: str) -> bytes | None:
+    """The stored key, or None when the keyring has no usable entry for this vault."""
+    secret = _call("read the vault key", keyring.get_password, service, vault_id)
+    if not secret or not secret.startswith(SECRET_PREFIX):
+        return None
+    try:
+        key = base64.b64decode(secret[len(SECRET_PREFIX) :], validate=True)
+    except ValueError:
+        return None
+    return key if len(key) == 32 else None
