@@ -1,0 +1,207 @@
+"""Drop folders: photos copied into a watched folder are offered as a batch once complete.
+
+`watchdog` wakes the watcher when anything changes; the decision "is this file complete" is made
+by `Settler` from repeated scans: size and modification time unchanged for `stable_seconds` and
+the file openable for reading. Files already present at start-up are picked up by the first
+scan. Symlinks, FIFOs, devices and outside hard links are refused by `files.scan_folder`.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from picsafe_desktop.importer.files import FileCandidate, scan_folder
+from picsafe_desktop.importer.source import Refusal
+
+log = logging.getLogger(__name__)
+
+_O_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+)
+
+
+def _openable(path: Path) -> OSError | None:
+    """None if the file opens for reading now; on Windows a writer's lock makes this fail."""
+    try:
+        os.close(os.open(path, _O_FLAGS))
+    except OSError as exc:
+        return exc
+    return None
+
+
+@dataclass
+class _Seen:
+    stamp: tuple[int, int, int, int]
+    since: float  # when this stamp was first seen
+    offered: bool = False
+
+
+@dataclass
+class Settler:
+    """Debounce for one folder: call `observe(now)` after each change or tick.
+
+    A batch is emitted when at least one file is complete and no other photo in the folder is
+    still changing (so a 30-photo copy becomes one batch), or when complete files have waited
+    `max_wait_factor` times the stable interval (so one stuck file cannot hold the rest back).
+    """
+
+    root: Path
+    stable_seconds: float
+    max_wait_factor: float = 10.0
+    _seen: dict[Path, _Seen] = field(default_factory=dict)
+    _refused: set[tuple[str, str]] = field(default_factory=set)
+
+    def observe(self, now: float) -> tuple[list[FileCandidate], list[Refusal]]:
+        scan = scan_folder(self.root)
+        refusals = []
+        for refusal in scan.refusals:
+            key = (refusal.display, refusal.reason)
+            if key not in self._refused:
+                self._refused.add(key)
+                refusals.append(refusal)
+        current = {c.path: c for c in scan.candidates}
+        for gone in set(self._seen) - set(current):
+            del self._seen[gone]
+        # Forget refusals of files that went away, so a new file of that name is reported.
+        present = {r.display for r in scan.refusals} | {str(p) for p in current}
+        self._refused = {k for k in self._refused if k[0] in present}
+        ready: list[FileCandidate] = []
+        unsettled = False
+        oldest_ready = now
+        for path, cand in current.items():
+            seen = self._seen.get(path)
+            if seen is None or seen.stamp != cand.stamp:
+                self._seen[path] = _Seen(cand.stamp, now)
+                unsettled = True
+                continue
+            if seen.offered:
+                continue
+            if now - seen.since < self.stable_seconds:
+                unsettled = True
+                continue
+            problem = _openable(path)
+            if problem is not None:
+                if problem.errno in (errno.EACCES, errno.EPERM):
+                    key = (str(path), "unreadable")
+                    if key not in self._refused:
+                        self._refused.add(key)
+                        refusals.append(
+                            Refusal(
+                                str(path),
+                                "cannot be opened for reading (permission denied or still "
+                                "locked by the program writing it); it will be imported once "
+                                "readable",
+                            )
+                        )
+                continue
+            ready.append(cand)
+            oldest_ready = min(oldest_ready, seen.since + self.stable_seconds)
+        if not ready:
+            return [], refusals
+        if unsettled and now - oldest_ready < self.stable_seconds * self.max_wait_factor:
+            return [], refusals
+        for cand in ready:
+            self._seen[cand.path].offered = True
+        return ready, refusals
+
+    @property
+    def pending(self) -> bool:
+        """True while some file is not yet offered (the watcher then keeps ticking)."""
+        return any(not s.offered for s in self._seen.values())
+
+    def forget(self, path: Path) -> None:
+        """Offer this file again (e.g. after a failed import the user wants to retry)."""
+        self._seen.pop(Path(path), None)
+        self._refused = {k for k in self._refused if k[0] != str(path)}
+
+
+BatchCallback = Callable[[Path, list[FileCandidate]], None]
+RefusalCallback = Callable[[Path, list[Refusal]], None]
+
+
+class DropFolderWatcher:
+    """Watches drop folders on a background thread and reports batches through callbacks.
+
+    `on_batch(folder, candidates)` runs on the watcher thread; hand the work to the importer
+    (directly or on a worker). A folder that does not exist yet is created, private to the user.
+    """
+
+    def __init__(
+        self,
+        folders: list[str | os.PathLike[str]],
+        *,
+        stable_seconds: float,
+        on_batch: BatchCallback,
+        on_refusals: RefusalCallback | None = None,
+        rescan_seconds: float = 30.0,
+    ) -> None:
+        self.settlers = [Settler(Path(f), stable_seconds) for f in folders]
+        self.stable_seconds = stable_seconds
+        self.rescan_seconds = rescan_seconds  # safety net for file systems that miss events
+        self.on_batch = on_batch
+        self.on_refusals = on_refusals
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._observer = None
+
+    def start(self) -> None:
+        from watchdog.events import FileSystemEventHandler
+        from watchdog.observers import Observer
+
+        wake = self._wake
+
+        class _Handler(FileSystemEventHandler):
+            def on_any_event(self, event) -> None:
+                wake.set()
+
+        self._observer = Observer()
+        for settler in self.settlers:
+            settler.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self._observer.schedule(_Handler(), str(settler.root), recursive=True)
+        self._observer.daemon = True
+        self._observer.start()
+        self._thread = threading.Thread(target=self._run, name="picsafe-drop-folder", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._observer is not None:
+            self._observer.stop()
+            self._observer.join()
+        if self._thread is not None:
+            self._thread.join()
+
+    def check_now(self) -> None:
+        self._wake.set()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.clear()
+            for settler in self.settlers:
+                try:
+                    ready, refusals = settler.observe(time.monotonic())
+                except Exception:  # noqa: BLE001 - the watcher must survive any one bad scan
+                    log.exception("drop folder scan failed")
+                    continue
+                if refusals and self.on_refusals is not None:
+                    self.on_refusals(settler.root, refusals)
+                if ready:
+                    log.info("drop folder: %d photo(s) complete", len(ready))
+                    try:
+                        self.on_batch(settler.root, ready)
+                    except Exception:  # noqa: BLE001 - a failing consumer must not stop watching
+                        log.exception("drop folder batch handler failed")
+            busy = any(s.pending for s in self.settlers)
+            self._wake.wait(self.stable_seconds / 4 if busy else self.rescan_seconds)

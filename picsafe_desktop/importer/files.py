@@ -1,0 +1,271 @@
+"""Photos that are plain files: drop folders, mounted cards and phones, dragged files, CLI paths.
+
+Rules shared by every file source:
+- symbolic links (to files or folders) are refused and never followed or wiped;
+- FIFOs, devices and sockets are refused without being opened for reading;
+- a file with other hard links is refused unless every link is inside the folder being scanned
+  (wiping one name overwrites the data all names share);
+- dotfiles, Office lock files and partial downloads are ignored; other non-photo files are
+  reported and left alone.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from picsafe_desktop.importer.source import (
+    Candidate,
+    Refusal,
+    RemoveError,
+    SourceError,
+    is_partial_name,
+    is_photo_name,
+)
+from picsafe_desktop.importer.wipe import secure_wipe
+
+_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # a FIFO swapped in after lstat must not block us
+_O_BINARY = getattr(os, "O_BINARY", 0)
+_O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+
+
+def fingerprint(st: os.stat_result) -> tuple[int, int, int, int]:
+    """(device, inode, size, mtime in ns): what must stay the same between finding and reading."""
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+@dataclass(eq=False)
+class FileCandidate(Candidate):
+    path: Path
+    stamp: tuple[int, int, int, int]
+    other_links: tuple[Path, ...] = ()
+    #: "wipe" (overwrite + unlink), "delete" (plain unlink: phones mounted over MTP/AFC, where
+    #: overwriting through the protocol is meaningless) or "keep" (leave the source alone)
+    removal: str = "wipe"
+    kind: str = field(default="file", init=False)
+
+    @property
+    def display(self) -> str:  # type: ignore[override]
+        return str(self.path)
+
+    @property
+    def size(self) -> int:  # type: ignore[override]
+        return self.stamp[2]
+
+    @property
+    def removable(self) -> bool:
+        return self.removal != "keep"
+
+    def read(self) -> bytes:
+        flags = os.O_RDONLY | _O_NOFOLLOW | _O_NONBLOCK | _O_BINARY | _O_CLOEXEC
+        try:
+            fd = os.open(self.path, flags)
+        except OSError as exc:
+            raise _read_error(self.path, exc) from exc
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                raise SourceError(f"{self.path}: is not a regular file any more; not imported")
+            if fingerprint(st)[:2] != self.stamp[:2]:
+                raise SourceError(
+                    f"{self.path}: was replaced by another file while importing; it will be "
+                    "picked up again"
+                )
+            if fingerprint(st) != self.stamp:
+                raise SourceError(
+                    f"{self.path}: changed while importing (still being copied?); it was left "
+                    "in place and will be picked up again once complete"
+                )
+            chunks = []
+            left = st.st_size
+            while left > 0:
+                chunk = os.read(fd, min(left, 1 << 22))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                left -= len(chunk)
+            data = b"".join(chunks)
+            if len(data) != st.st_size or fingerprint(os.fstat(fd)) != self.stamp:
+                raise SourceError(
+                    f"{self.path}: changed while it was being read; it was left in place and "
+                    "will be picked up again once complete"
+                )
+            return data
+        except OSError as exc:
+            raise _read_error(self.path, exc) from exc
+        finally:
+            os.close(fd)
+
+    def remove(self, token: str) -> None:
+        if self.removal == "wipe":
+            secure_wipe(self.path, token, identity=self.stamp[:2], other_links=self.other_links)
+            return
+        try:
+            st = os.lstat(self.path)
+            if (st.st_dev, st.st_ino) != self.stamp[:2]:
+                raise RemoveError(
+                    f"{self.path}: was replaced by another file after import; left alone",
+                    by_hand=False,
+                )
+            os.unlink(self.path)
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise RemoveError(
+                f"{self.path}: imported and verified, but it could not be deleted from the "
+                f"device ({exc.strerror}); delete it by hand"
+            ) from exc
+
+    def locator(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "removal": self.removal,
+            "path": str(self.path),
+            "links": [str(p) for p in self.other_links],
+            "dev": self.stamp[0],
+            "ino": self.stamp[1],
+            "size": self.stamp[2],
+            "mtime_ns": self.stamp[3],
+        }
+
+
+def _read_error(path: Path, exc: OSError) -> SourceError:
+    if isinstance(exc, FileNotFoundError):
+        return SourceError(f"{path}: disappeared before it could be imported; nothing was stored")
+    if exc.errno == errno.ELOOP:
+        return SourceError(f"{path}: is a symbolic link; copy the photo itself instead")
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return SourceError(
+            f"{path}: permission denied when reading; give this user read access or copy the "
+            "photo somewhere readable (nothing was stored)"
+        )
+    return SourceError(f"{path}: could not be read ({exc.strerror}); nothing was stored")
+
+
+def _refusal_for(path: Path, st: os.stat_result) -> str | None:
+    """Why this directory entry (from lstat) is not a candidate, or None if it may be one."""
+    if stat.S_ISLNK(st.st_mode):
+        return "is a symbolic link; links are never followed or wiped - copy the photo itself"
+    if stat.S_ISFIFO(st.st_mode):
+        return "is a named pipe (FIFO), not a photo file; left alone"
+    if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode):
+        return "is a device file, not a photo file; left alone"
+    if stat.S_ISSOCK(st.st_mode):
+        return "is a socket, not a photo file; left alone"
+    if not stat.S_ISREG(st.st_mode):
+        return "is not a regular file; left alone"
+    if not is_photo_name(path.name):
+        return "is not a photo type PicSafe imports (JPEG, HEIC/HEIF, PNG, WebP); left alone"
+    return None
+
+
+@dataclass
+class Scan:
+    candidates: list[FileCandidate] = field(default_factory=list)
+    refusals: list[Refusal] = field(default_factory=list)
+
+
+def _walk(root: Path, scan: Scan, found: dict[tuple[int, int], list[tuple[Path, os.stat_result]]]):
+    try:
+        entries = list(os.scandir(root))
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        scan.refusals.append(Refusal(str(root), f"folder could not be listed ({exc.strerror})"))
+        return
+    for entry in sorted(entries, key=lambda e: e.name):
+        if is_partial_name(entry.name):
+            continue
+        path = Path(entry.path)
+        try:
+            st = entry.stat(follow_symlinks=False)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            scan.refusals.append(Refusal(str(path), f"could not be examined ({exc.strerror})"))
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            _walk(path, scan, found)
+            continue
+        reason = _refusal_for(path, st)
+        if reason:
+            scan.refusals.append(Refusal(str(path), reason))
+            continue
+        found.setdefault((st.st_dev, st.st_ino), []).append((path, st))
+
+
+def _group(found, scan: Scan, *, removal: str) -> None:
+    for names in found.values():
+        first_path, st = names[0]
+        if st.st_nlink > len(names):
+            for path, _ in names:
+                scan.refusals.append(
+                    Refusal(
+                        str(path),
+                        "is hard-linked to a file outside this folder; wiping it would destroy "
+                        "that copy too, so it is left alone - copy the photo instead",
+                    )
+                )
+            continue
+        scan.candidates.append(
+            FileCandidate(
+                first_path,
+                fingerprint(st),
+                other_links=tuple(p for p, _ in names[1:]),
+                removal=removal,
+            )
+        )
+
+
+def scan_folder(root: Path, *, removal: str = "wipe") -> Scan:
+    """Every photo under `root` (recursively, never through links), and what was refused."""
+    scan = Scan()
+    found: dict[tuple[int, int], list[tuple[Path, os.stat_result]]] = {}
+    _walk(Path(root), scan, found)
+    _group(found, scan, removal=removal)
+    return scan
+
+
+def scan_paths(paths: Iterable[str | os.PathLike[str]], *, removal: str = "wipe") -> Scan:
+    """Files and folders named by the user (command line, drag-and-drop)."""
+    scan = Scan()
+    for raw in paths:
+        path = Path(raw)
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            scan.refusals.append(Refusal(str(path), "does not exist"))
+            continue
+        except OSError as exc:
+            scan.refusals.append(Refusal(str(path), f"could not be examined ({exc.strerror})"))
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            sub = scan_folder(path, removal=removal)
+            scan.candidates += sub.candidates
+            scan.refusals += sub.refusals
+            continue
+        reason = _refusal_for(path, st)
+        if reason is None and st.st_nlink > 1:
+            reason = (
+                f"has {st.st_nlink} hard links; wiping it would destroy the other copies too, "
+                "so it is left alone - copy the photo instead"
+            )
+        if reason:
+            scan.refusals.append(Refusal(str(path), reason))
+        else:
+            scan.candidates.append(FileCandidate(path, fingerprint(st), removal=removal))
+    # The same file named twice (or inside a named folder too) is one photo.
+    seen: set[tuple[int, int]] = set()
+    unique = []
+    for cand in scan.candidates:
+        if cand.stamp[:2] not in seen:
+            seen.add(cand.stamp[:2])
+            unique.append(cand)
+    scan.candidates = unique
+    return scan

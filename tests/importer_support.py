@@ -1,0 +1,115 @@
+"""Helpers shared by the importer tests (read-only folders, small corpus photos)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+
+# Small, valid JPEGs from the corpus (different phones), used wherever a test needs photos.
+SMALL_JPEGS = (
+    "iphone4-gps__Apple-iPhone-4.jpg",
+    "nokia-n70-iptc-exifthumb__iptc.jpg",
+    "motorola-moto-g9plus-emptygps__empty_gps.jpg",
+    "samsung-galaxy-s4-GT-I9505__Samsung-GT-I9505-Galaxy-S4.jpg",
+    "lg-nexus4-gps-exifthumb__Nexus-4.jpg",
+    "sony-dsc-hx5v-gps-exifthumb-ifd1make__Sony-DSC-HX5V-2.jpg",
+)
+
+
+def corpus_dir() -> Path:
+    if not CORPUS.is_dir():
+        pytest.skip(f"photo corpus not found at {CORPUS} (it lives beside the repository)")
+    return CORPUS
+
+
+def small_jpegs() -> list[Path]:
+    root = corpus_dir()
+    paths = [root / name for name in SMALL_JPEGS]
+    missing = [p.name for p in paths if not p.is_file()]
+    if missing:
+        pytest.skip(f"corpus files missing: {', '.join(missing)}")
+    return paths
+
+
+@contextlib.contextmanager
+def read_only_folder(files: dict[str, bytes]):
+    """A folder holding `files` that this process cannot change.
+
+    As a normal user: permission bits. As root (permission bits do not stop root): a tmpfs
+    remounted read-only, like a write-protected SD card. Skips if neither is possible.
+    """
+    if os.geteuid() != 0:
+        folder = Path(tempfile.mkdtemp(prefix="picsafe-ro-"))
+        for name, data in files.items():
+            (folder / name).write_bytes(data)
+            (folder / name).chmod(0o444)
+        folder.chmod(0o555)
+        try:
+            yield folder
+        finally:
+            folder.chmod(0o755)
+            shutil.rmtree(folder)
+        return
+    folder = Path(tempfile.mkdtemp(prefix="picsafe-ro-"))
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(folder)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        folder.rmdir()
+        pytest.skip(f"running as root but cannot mount a tmpfs: {mounted.stderr.decode()}")
+    try:
+        for name, data in files.items():
+            (folder / name).write_bytes(data)
+        subprocess.run(["mount", "-o", "remount,ro", str(folder)], check=True)
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=True)
+        folder.rmdir()
+
+
+def run_unprivileged(func) -> str:
+    """Call `func()` in a forked child as a user whom permission bits apply to; its result.
+
+    As root (permission bits do not stop root) the child switches to `nobody` first. The
+    child's return value (a string) or exception text comes back through a pipe.
+    """
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: never returns into pytest
+        try:
+            os.close(read_end)
+            if os.geteuid() == 0:
+                os.setgroups([])
+                os.setgid(65534)
+                os.setuid(65534)
+            try:
+                out = str(func())
+            except Exception as exc:  # noqa: BLE001 - reported to the parent
+                out = f"{type(exc).__name__}: {exc}"
+            os.write(write_end, out.encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        out = pipe.read().decode()
+    os.waitpid(pid, 0)
+    return out
+
+
+@contextlib.contextmanager
+def open_folder():
+    """A world-traversable temporary folder (pytest's tmp_path is private to the test user)."""
+    folder = Path(tempfile.mkdtemp(prefix="picsafe-test-"))
+    folder.chmod(0o755)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder)
