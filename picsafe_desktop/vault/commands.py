@@ -1,0 +1,192 @@
+"""`vault init | list | verify | recover` and `audit verify` (exit codes as in cli.py)."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from pathlib import Path
+
+from picsafe_desktop import APP_ID
+from picsafe_desktop.vault.errors import IntegrityError, VaultError
+from picsafe_desktop.vault.vault import DEFAULT_SERVICE, Vault
+
+EXIT_OK, EXIT_CHECK_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def add_commands(subparsers: argparse._SubParsersAction) -> None:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--vault", metavar="DIR", help="vault folder (default: the site config's [vault] path)"
+    )
+    common.add_argument(
+        "--keyring-service",
+        metavar="NAME",
+        default=DEFAULT_SERVICE,
+        help=f"OS keyring service holding the vault key (default: {DEFAULT_SERVICE})",
+    )
+
+    vault = subparsers.add_parser(
+        "vault", help="create, list, check or recover the encrypted vault"
+    )
+    actions = vault.add_subparsers(title="actions", metavar="ACTION", required=True)
+    init = actions.add_parser(
+        "init", parents=[common], help="create a vault; prints its recovery code once"
+    )
+    init.add_argument(
+        "--recovery-sheet",
+        metavar="FILE.pdf",
+        help="also write a printable recovery sheet (holds the code: print it, then delete it)",
+    )
+    init.set_defaults(func=run, vault_action="init")
+    listing = actions.add_parser(
+        "list", parents=[common], help="list stored photos (ids, states, sizes; no patient data)"
+    )
+    listing.add_argument("--json", action="store_true", help="machine-readable output")
+    listing.set_defaults(func=run, vault_action="list")
+    actions.add_parser(
+        "verify", parents=[common], help="decrypt-check every item; exit 1 if any fails"
+    ).set_defaults(func=run, vault_action="verify")
+    actions.add_parser(
+        "recover",
+        parents=[common],
+        help="put the vault key back into the OS keyring from the recovery code (read from "
+        "the terminal or standard input, never from the command line)",
+    ).set_defaults(func=run, vault_action="recover")
+
+    audit = subparsers.add_parser("audit", help="check the tamper-evident audit log")
+    audit_actions = audit.add_subparsers(title="actions", metavar="ACTION", required=True)
+    audit_actions.add_parser(
+        "verify", parents=[common], help="check the audit chain; exit 1 naming any row changed"
+    ).set_defaults(func=run, vault_action="audit-verify")
+
+
+def run(args: argparse.Namespace) -> int:
+    path = _vault_dir(args)
+    try:
+        return _ACTIONS[args.vault_action](args, path)
+    except IntegrityError as exc:
+        _err(str(exc))
+        return EXIT_CHECK_FAILED
+    except VaultError as exc:
+        _err(str(exc))
+        return EXIT_USAGE
+
+
+def _vault_dir(args: argparse.Namespace) -> Path:
+    if args.vault:
+        return Path(args.vault).expanduser()
+    site = getattr(args, "site_config", None)
+    if site is None:
+        from picsafe_desktop import config
+
+        site = config.load(getattr(args, "config", None))
+    return Path(site.vault.path)
+
+
+def _actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def _err(message: str) -> None:
+    print(f"{APP_ID}: {message}", file=sys.stderr)
+
+
+def _init(args: argparse.Namespace, path: Path) -> int:
+    sheet = Path(args.recovery_sheet).expanduser() if args.recovery_sheet else None
+    if sheet is not None and sheet.exists():
+        _err(f"{sheet}: already exists; choose a new file name for the recovery sheet")
+        return EXIT_USAGE
+    vault, code = Vault.create(path, args.keyring_service, actor=_actor())
+    with vault:
+        vault_id = vault.vault_id
+    print(f"Created vault {path} (id {vault_id}).")
+    print("Recovery code (shown once and stored nowhere; write it down or print it and lock")
+    print("it away. With it and the vault folder anyone can read the photos; without it a")
+    print("lost keyring means a lost vault):")
+    print()
+    print(f"    {code}")
+    print()
+    if sheet is not None:
+        from picsafe_desktop.vault.recovery_sheet import write_recovery_sheet
+
+        write_recovery_sheet(sheet, vault_id=vault_id, vault_path=str(path), code=code)
+        print(f"Recovery sheet written to {sheet}: print it, then delete the file.")
+    return EXIT_OK
+
+
+def _list(args: argparse.Namespace, path: Path) -> int:
+    with Vault.open(path, args.keyring_service) as vault:
+        items = vault.list_items()
+        vault_id = vault.vault_id
+    if args.json:
+        rows = [
+            {
+                "item_id": i.item_id,
+                "batch_id": i.batch_id,
+                "state": i.state.value,
+                "size": i.size,
+                "media_type": i.media_type,
+                "created_at": i.created_at.isoformat(),
+                "consent_id": i.consent_id,
+            }
+            for i in items
+        ]
+        json.dump({"vault_id": vault_id, "items": rows}, sys.stdout, indent=2)
+        print()
+        return EXIT_OK
+    print(f"{'item':32}  {'batch':32}  {'state':16}  {'bytes':>11}  {'type':12}  created (UTC)")
+    for i in items:
+        print(
+            f"{i.item_id:32}  {i.batch_id:32}  {i.state.value:16}  {i.size:>11}  "
+            f"{i.media_type:12}  {i.created_at:%Y-%m-%d %H:%M:%S}"
+        )
+    print(f"{len(items)} item(s) in vault {vault_id}")
+    return EXIT_OK
+
+
+def _verify(args: argparse.Namespace, path: Path) -> int:
+    with Vault.open(path, args.keyring_service) as vault:
+        report = vault.verify()
+    for problem in report.problems:
+        _err(problem)
+    if not report.ok:
+        _err(f"{path}: {len(report.problems)} problem(s) found; restore damaged items from backup")
+        return EXIT_CHECK_FAILED
+    print(f"ok: {report.items} item(s) decrypted and authenticated")
+    return EXIT_OK
+
+
+def _recover(args: argparse.Namespace, path: Path) -> int:
+    if sys.stdin.isatty():
+        code = getpass.getpass("Recovery code: ")
+    else:
+        code = sys.stdin.readline()
+    Vault.recover(path, code, args.keyring_service, actor=_actor())
+    print(f"The key of vault {path} is back in the OS keyring; the vault opens again.")
+    return EXIT_OK
+
+
+def _audit_verify(args: argparse.Namespace, path: Path) -> int:
+    with Vault.open(path, args.keyring_service) as vault:
+        report = vault.verify_audit()
+    for problem in report.problems:
+        _err(problem)
+    if not report.ok:
+        _err(f"{path}: the audit log was changed outside PicSafe; report this to IT")
+        return EXIT_CHECK_FAILED
+    print(f"ok: {report.rows} audit row(s), chain intact")
+    return EXIT_OK
+
+
+_ACTIONS = {
+    "init": _init,
+    "list": _list,
+    "verify": _verify,
+    "recover": _recover,
+    "audit-verify": _audit_verify,
+}
