@@ -1,1 +1,41 @@
-"""Metadata scrubbing and visual redaction: bytes in, bytes out, no I/O."""
+"""Metadata scrubbing and visual redaction: bytes in, bytes out, no I/O, no Qt.
+
+    result = scrub(data)          # de-identified JPEG/PNG/WebP bytes + facts + audit counts
+    thumb = make_thumbnail(result.data)
+    redacted = redact(result.data, [Redaction(x, y, w, h, mode="black")])
+    boxes = suggest_faces(result.data)   # suggestions only; a person confirms
+
+See docs/deidentification.md for what is removed, what is kept and the limits.
+"""
+
+from picsafe_desktop.deid.detect import detect_format
+from picsafe_desktop.deid.errors import (
+    CorruptImage,
+    DeidError,
+    FaceDetectionUnavailable,
+    ImageTooLarge,
+    InvalidRedaction,
+    UnsupportedFormat,
+)
+from picsafe_desktop.deid.limits import MAX_FILE_BYTES, MAX_PIXELS
+from picsafe_desktop.deid.result import Redaction, ScrubResult
+from picsafe_desktop.deid.scrub import scrub
+from picsafe_desktop.deid.visual import make_thumbnail, redact, suggest_faces
+
+__all__ = [
+    "MAX_FILE_BYTES",
+    "MAX_PIXELS",
+    "CorruptImage",
+    "DeidError",
+    "FaceDetectionUnavailable",
+    "ImageTooLarge",
+    "InvalidRedaction",
+    "Redaction",
+    "ScrubResult",
+    "UnsupportedFormat",
+    "detect_format",
+    "make_thumbnail",
+    "redact",
+    "scrub",
+    "suggest_faces",
+]

@@ -1,0 +1,38 @@
+"""Result and request types of the de-identification API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from picsafe_desktop.model import PhotoFacts
+
+
+@dataclass(frozen=True)
+class ScrubResult:
+    """A de-identified image and an audit-safe account of what was taken out.
+
+    `facts` describe the clean image: `width`/`height` are its stored pixel size and
+    `orientation` the EXIF orientation it still carries (always 1 for re-encoded images);
+    `capture_time` was read from the source before stripping.
+    `removed` maps a tag group or segment kind to a count (never a value).
+    `pixels_preserved` is True when the clean image decodes to exactly the source's pixels.
+    """
+
+    data: bytes
+    media_type: str
+    facts: PhotoFacts
+    removed: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    pixels_preserved: bool = True
+
+
+@dataclass(frozen=True)
+class Redaction:
+    """A rectangle in displayed (upright) image coordinates, in pixels."""
+
+    x: int
+    y: int
+    w: int
+    h: int
+    mode: Literal["black", "blur"] = "black"
