@@ -1,0 +1,708 @@
+"""The consent dialog: raised for every batch waiting for consent, and impossible to skip.
+
+The only ways out are "Record consent" (a valid form) and "Consent refused — destroy photos"
+(after a confirmation). Esc, the close button and Alt+F4 do nothing. Validation is
+`picsafe_desktop.consent.validate`, the same rules the CLI applies to its JSON form. The dialog
+never touches the vault: after it finishes, the caller reads `result_record` or `refused`
+(or listens to `recorded` / `refusal_confirmed`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QIcon, QImageReader, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QButtonGroup,
+    QCheckBox,
+    QCompleter,
+    QDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QRadioButton,
+    QScrollArea,
+    QStackedWidget,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from picsafe_desktop.consent import (
+    ConsentError,
+    ConsentWording,
+    FieldError,
+    record_from_fields,
+    validate,
+)
+from picsafe_desktop.model import Capacity, ConsentRecord, Method, Staff, Use
+from picsafe_desktop.ui.signature_pad import SignaturePad
+
+_PAIRED = (
+    "eye", "eyelid", "ear", "cheek", "shoulder", "axilla", "upper arm", "elbow", "forearm",
+    "wrist", "hand", "palm", "finger", "thumb", "breast", "hip", "buttock", "groin", "thigh",
+    "knee", "lower leg", "shin", "calf", "ankle", "heel", "foot", "sole", "toe",
+)  # fmt: skip
+_SINGLE = (
+    "scalp", "face", "forehead", "nose", "lip", "mouth", "tongue", "chin", "neck", "chest",
+    "abdomen", "back", "lower back", "sacrum", "perineum", "genitalia", "whole body",
+)  # fmt: skip
+BODY_SITES = sorted(
+    list(_SINGLE) + [f"{side} {part}" for part in _PAIRED for side in ("left", "right")]
+)
+RELATIONSHIPS = (
+    "parent",
+    "mother",
+    "father",
+    "guardian",
+    "legal representative",
+    "attorney (lasting power of attorney, health and welfare)",
+    "court-appointed deputy",
+)
+THUMB = QSize(96, 96)
+_ERROR_STYLE = "color: #b00020;"
+
+# Short names for the "still needed" line under the form.
+_FIELD_NAMES = {
+    "patient.mrn": "MRN",
+    "patient.name": "patient name",
+    "patient.birth_date": "date of birth",
+    "capacity": "who consents",
+    "substitute.name": "substitute's name",
+    "substitute.relationship": "relationship",
+    "uses": "uses",
+    "publication": "journal or website",
+    "method": "how consent was given",
+    "signature_png": "signature",
+    "witness.name": "witness name",
+    "obtained_by.name": "staff name",
+    "obtained_by.role": "staff role",
+    "obtained_by.staff_id": "staff ID",
+    "body_site": "body site",
+    "indication": "clinical indication",
+    "identifiable": "identifiable",
+}
+
+
+def _local_now() -> dt.datetime:
+    return dt.datetime.now().astimezone()
+
+
+def _thumbnail(jpeg: bytes) -> QPixmap:
+    """Decode in memory at thumbnail size (JPEG decoders scale while decoding)."""
+    data = QByteArray(jpeg)
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+    reader = QImageReader(buffer)
+    reader.setAutoTransform(True)
+    size = reader.size()
+    if size.isValid():
+        reader.setScaledSize(size.scaled(THUMB, Qt.AspectRatioMode.KeepAspectRatio))
+    image = reader.read()
+    buffer.close()
+    if image.isNull():
+        blank = QPixmap(THUMB)
+        blank.fill(QColor("#bdbdbd"))
+        return blank
+    return QPixmap.fromImage(image)
+
+
+class ConsentDialog(QDialog):
+    recorded = Signal(object)  # the ConsentRecord
+    refusal_confirmed = Signal()
+
+    def __init__(
+        self,
+        thumbnails: Sequence[bytes],
+        staff: Staff,
+        wording: ConsentWording,
+        parent: QWidget | None = None,
+        *,
+        mrn: str = "",
+        clock: Callable[[], dt.datetime] = _local_now,
+    ) -> None:
+        super().__init__(parent)
+        self.result_record: ConsentRecord | None = None
+        self.refused = False
+        self._wording = wording
+        self._clock = clock
+        self._photo_count = len(thumbnails)
+        self._finishing = False
+        self._touched: set[str] = set()
+        self._errors: dict[str, QLabel] = {}
+        self._error_targets: dict[str, QWidget] = {}
+
+        self.setWindowTitle("Consent required")
+        self.setModal(True)
+        # No close button; a window manager that shows one anyway gets closeEvent ignored.
+        self.setWindowFlags(
+            Qt.WindowType.Dialog | Qt.WindowType.CustomizeWindowHint | Qt.WindowType.WindowTitleHint
+        )
+        self.setAccessibleName("Consent required")
+
+        self.stack = QStackedWidget(self)
+        self.form_page = self._build_form_page(thumbnails)
+        self.locked_page = self._build_locked_page()
+        self.stack.addWidget(self.form_page)
+        self.stack.addWidget(self.locked_page)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(8, 8, 8, 8)
+        outer.addWidget(self.stack)
+
+        self._prefill(staff, mrn)
+        self._connect()
+        self._set_tab_order()
+        self._update_enabled()
+        self._revalidate()
+        self._fit_screen()
+
+        self._time_timer = QTimer(self)
+        self._time_timer.setInterval(15_000)
+        self._time_timer.timeout.connect(self._show_time)
+        self._time_timer.start()
+        self._show_time()
+        self.mrn_edit.setFocus()
+
+    # --- construction --------------------------------------------------------------------
+
+    def _build_form_page(self, thumbnails: Sequence[bytes]) -> QWidget:
+        page = QWidget(self)
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, 0, 0, 0)
+
+        count = len(thumbnails)
+        noun = "photo is" if count == 1 else "photos are"
+        self.header = QLabel(
+            f"<b>{count} {noun} waiting for consent.</b> Complete the form and record "
+            "consent, or record that consent was refused (the photos are then destroyed).",
+            page,
+        )
+        self.header.setWordWrap(True)
+        layout.addWidget(self.header)
+
+        self.thumbnails = QListWidget(page)
+        self.thumbnails.setAccessibleName(f"Photos waiting for consent, {count}")
+        self.thumbnails.setViewMode(QListView.ViewMode.IconMode)
+        self.thumbnails.setFlow(QListView.Flow.LeftToRight)
+        self.thumbnails.setWrapping(False)
+        self.thumbnails.setMovement(QListView.Movement.Static)
+        self.thumbnails.setIconSize(THUMB)
+        self.thumbnails.setFixedHeight(THUMB.height() + 28)
+        self.thumbnails.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        for number, jpeg in enumerate(thumbnails, start=1):
+            item = QListWidgetItem(QIcon(_thumbnail(jpeg)), "")
+            label = f"Photo {number} of {count}"
+            item.setToolTip(label)
+            item.setData(Qt.ItemDataRole.AccessibleTextRole, label)
+            self.thumbnails.addItem(item)
+        layout.addWidget(self.thumbnails)
+
+        form = QWidget()
+        form_layout = QVBoxLayout(form)
+        form_layout.addWidget(self._wording_group(form))
+        form_layout.addWidget(self._patient_group(form))
+        form_layout.addWidget(self._capacity_group(form))
+        form_layout.addWidget(self._uses_group(form))
+        form_layout.addWidget(self._method_group(form))
+        form_layout.addWidget(self._photo_group(form))
+        form_layout.addWidget(self._staff_group(form))
+        form_layout.addStretch(1)
+        self.scroll = QScrollArea(page)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setWidget(form)
+        self.scroll.setAccessibleName("Consent form")
+        self.scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.scroll.setMinimumHeight(200)
+        layout.addWidget(self.scroll, 1)
+
+        self.problems = QLabel(page)
+        self.problems.setWordWrap(True)
+        self.problems.setAccessibleName("What is still needed")
+        layout.addWidget(self.problems)
+
+        buttons = QHBoxLayout()
+        self.refuse_button = QPushButton("Consent refused — destro&y photos", page)
+        self.refuse_button.setAccessibleName("Consent refused, destroy photos")
+        self.record_button = QPushButton("&Record consent", page)
+        self.record_button.setAccessibleName("Record consent")
+        for button in (self.refuse_button, self.record_button):
+            # Enter must never submit by surprise (barcode scanners end with Enter).
+            button.setAutoDefault(False)
+            button.setDefault(False)
+        buttons.addWidget(self.refuse_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.record_button)
+        layout.addLayout(buttons)
+        return page
+
+    def _build_locked_page(self) -> QWidget:
+        page = QWidget(self)
+        layout = QVBoxLayout(page)
+        label = QLabel("Locked. Sign in again to continue with this consent.", page)
+        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout.addWidget(label)
+        return page
+
+    def _line(self, parent: QWidget, name: str, path: str, placeholder: str = "") -> QLineEdit:
+        edit = QLineEdit(parent)
+        edit.setAccessibleName(name)
+        edit.setPlaceholderText(placeholder)
+        edit.editingFinished.connect(lambda: self._touch(path))
+        return edit
+
+    def _error_label(self, parent: QWidget, path: str, target: QWidget) -> QLabel:
+        label = QLabel(parent)
+        label.setStyleSheet(_ERROR_STYLE)
+        label.setWordWrap(True)
+        label.setAccessibleName(f"Problem: {_FIELD_NAMES.get(path, path)}")
+        label.hide()
+        self._errors[path] = label
+        self._error_targets[path] = target
+        return label
+
+    def _row(self, form: QFormLayout, text: str, widget: QWidget, path: str) -> None:
+        box = QWidget(form.parentWidget())
+        column = QVBoxLayout(box)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(2)
+        column.addWidget(widget)
+        column.addWidget(self._error_label(box, path, widget))
+        label = QLabel(text, form.parentWidget())
+        label.setBuddy(widget)
+        form.addRow(label, box)
+
+    def _wording_group(self, parent: QWidget) -> QGroupBox:
+        group = QGroupBox(f"Consent wording shown to the patient (version {self._wording.version})")
+        layout = QVBoxLayout(group)
+        self.wording_view = QTextBrowser(group)
+        self.wording_view.setPlainText(self._wording.text)
+        self.wording_view.setAccessibleName("Consent wording")
+        self.wording_view.setTabChangesFocus(True)
+        self.wording_view.setMinimumHeight(90)
+        self.wording_view.setMaximumHeight(140)
+        layout.addWidget(self.wording_view)
+        return group
+
+    def _patient_group(self, parent: QWidget) -> QGroupBox:
+        group = QGroupBox("Patient", parent)
+        form = QFormLayout(group)
+        self.mrn_edit = self._line(group, "MRN", "patient.mrn", "type or scan the wristband")
+        self.name_edit = self._line(group, "Patient name", "patient.name")
+        self.birth_date_edit = self._line(
+            group, "Date of birth", "patient.birth_date", "YYYY-MM-DD"
+        )
+        self._row(form, "&MRN (required):", self.mrn_edit, "patient.mrn")
+        self._row(form, "&Name:", self.name_edit, "patient.name")
+        self._row(form, "Date of &birth:", self.birth_date_edit, "patient.birth_date")
+        return group
+
+    def _capacity_group(self, parent: QWidget) -> QGroupBox:
+        group = QGroupBox("Who consents (required)", parent)
+        group.setAccessibleName("Who consents")
+        layout = QVBoxLayout(group)
+        self.capacity_group = QButtonGroup(group)
+        self.capacity_buttons: dict[Capacity, QRadioButton] = {}
+        texts = {
+            Capacity.SELF: "The &patient",
+            Capacity.SUBSTITUTE: "A &substitute: parent, guardian or legal representative",
+            Capacity.LACKS_CAPACITY: "The patient lac&ks capacity: best-interests decision "
+            "(clinical record only)",
+        }
+        for capacity, text in texts.items():
+            button = QRadioButton(text, group)
+            button.setAccessibleName(text.replace("&", ""))
+            self.capacity_group.addButton(button)
+            self.capacity_buttons[capacity] = button
+            layout.addWidget(button)
+        layout.addWidget(self._error_label(group, "capacity", group))
+        form = QFormLayout()
+        self.substitute_name_edit = self._line(group, "Substitute's name", "substitute.name")
+        self.relationship_edit = self._line(
+            group, "Substitute's relationship to the patient", "substitute.relationship"
+        )
+        relationship_completer = QCompleter(list(RELATIONSHIPS), self.relationship_edit)
+        relationship_completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        relationship_completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.relationship_edit.setCompleter(relationship_completer)
+        self._row(form, "Substitut&e's name:", self.substitute_name_edit, "substitute.name")
+        self._row(form, "Relations&hip:", self.relationship_edit, "substitute.relationship")
+        layout.addLayout(form)
+        layout.addWidget(self._error_label(group, "substitute", group))
+        return group
+
+    def _uses_group(self, parent: QWidget) -> QGroupBox:
+        group = QGroupBox("Uses agreed to (tick each one)", parent)
+        group.setAccessibleName("Uses agreed to")
+        layout = QVBoxLayout(group)
+        self.record_check = QCheckBox("Clinical record (always)", group)
+        self.record_check.setChecked(True)
+        self.record_check.setEnabled(False)
+        self.record_check.setAccessibleName("Clinical record, always included")
+        self.teaching_check = QCheckBox("&Teaching: de-identified, within healthcare only", group)
+        self.teaching_check.setAccessibleName("Teaching, de-identified, within healthcare")
+        self.publication_check = QCheckBox("P&ublication in the journal or website named:", group)
+        self.publication_check.setAccessibleName("Publication")
+        self.publication_edit = self._line(group, "Journal or website", "publication")
+        for widget in (self.record_check, self.teaching_check, self.publication_check):
+            layout.addWidget(widget)
+        layout.addWidget(self.publication_edit)
+        layout.addWidget(self._error_label(group, "publication", self.publication_edit))
+        layout.addWidget(self._error_label(group, "uses", group))
+        return group
+
+    def _method_group(self, parent: QWidget) -> QGroupBox:
+        group = QGroupBox("How consent was given (required)", parent)
+        group.setAccessibleName("How consent was given")
+        layout = QVBoxLayout(group)
+        self.method_group = QButtonGroup(group)
+        self.method_buttons: dict[Method, QRadioButton] = {}
+        texts = {
+            Method.WRITTEN: "&Written: signed on the pad below",
+            Method.VERBAL: "&Verbal: with a witness",
+        }
+        for method, text in texts.items():
+            button = QRadioButton(text, group)
+            button.setAccessibleName(text.replace("&", ""))
+            self.method_group.addButton(button)
+            self.method_buttons[method] = button
+            layout.addWidget(button)
+        layout.addWidget(self._error_label(group, "method", group))
+
+        self.signature_pad = SignaturePad(group)
+        self.clear_signature_button = QPushButton("&Clear signature", group)
+        self.clear_signature_button.setAccessibleName("Clear signature")
+        self.clear_signature_button.setAutoDefault(False)
+        pad_row = QHBoxLayout()
+        pad_row.addWidget(self.signature_pad)
+        pad_row.addWidget(self.clear_signature_button, 0, Qt.AlignmentFlag.AlignBottom)
+        pad_row.addStretch(1)
+        self.signature_label = QLabel(
+            "Signature of the patient, the substitute, or the clinician recording a "
+            "best-interests decision:",
+            group,
+        )
+        self.signature_label.setWordWrap(True)
+        layout.addWidget(self.signature_label)
+        layout.addLayout(pad_row)
+        layout.addWidget(self._error_label(group, "signature_png", self.signature_pad))
+
+        form = QFormLayout()
+        self.witness_edit = self._line(group, "Witness name", "witness.name")
+        self._row(form, "W&itness (required if verbal):", self.witness_edit, "witness.name")
+        layout.addLayout(form)
+        return group
+
+    def _photo_group(self, parent: QWidget) -> QGroupBox:
+        group = QGroupBox("The photos", parent)
+        form = QFormLayout(group)
+        self.body_site_edit = self._line(group, "Body site", "body_site", "e.g. left forearm")
+        completer = QCompleter(BODY_SITES, self.body_site_edit)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.body_site_edit.setCompleter(completer)
+        self.indication_edit = QPlainTextEdit(group)
+        self.indication_edit.setAccessibleName("Clinical indication")
+        self.indication_edit.setTabChangesFocus(True)
+        self.indication_edit.setFixedHeight(56)
+        self.identifiable_check = QCheckBox(
+            "Identi&fiable: shows the face, a tattoo or another distinctive feature", group
+        )
+        self.identifiable_check.setAccessibleName("Identifiable image")
+        self._row(form, "B&ody site:", self.body_site_edit, "body_site")
+        self._row(form, "Clinical in&dication:", self.indication_edit, "indication")
+        form.addRow(self.identifiable_check)
+        return group
+
+    def _staff_group(self, parent: QWidget) -> QGroupBox:
+        group = QGroupBox("Consent obtained by", parent)
+        form = QFormLayout(group)
+        self.staff_name_edit = self._line(group, "Staff name", "obtained_by.name")
+        self.staff_role_edit = self._line(group, "Staff role", "obtained_by.role")
+        self.staff_id_edit = self._line(group, "Staff ID", "obtained_by.staff_id")
+        self._row(form, "Staff n&ame:", self.staff_name_edit, "obtained_by.name")
+        self._row(form, "Ro&le:", self.staff_role_edit, "obtained_by.role")
+        self._row(form, "Staff ID:", self.staff_id_edit, "obtained_by.staff_id")
+        self.time_label = QLabel(group)
+        self.time_label.setAccessibleName("Date and time of consent")
+        form.addRow("Date and time:", self.time_label)
+        return group
+
+    def _prefill(self, staff: Staff, mrn: str) -> None:
+        self.mrn_edit.setText(mrn)
+        self.staff_name_edit.setText(staff.name)
+        self.staff_role_edit.setText(staff.role)
+        self.staff_id_edit.setText(staff.staff_id)
+
+    def _connect(self) -> None:
+        for edit in self.findChildren(QLineEdit):
+            edit.textChanged.connect(self._revalidate)
+        self.indication_edit.textChanged.connect(self._on_indication_changed)
+        choices = (
+            (self.capacity_group.buttonToggled, ("capacity", "uses")),
+            (self.method_group.buttonToggled, ("method",)),
+            (self.teaching_check.toggled, ("uses",)),
+            (self.publication_check.toggled, ("uses", "publication")),
+            (self.identifiable_check.toggled, ("identifiable",)),
+        )
+        for signal, paths in choices:
+            signal.connect(lambda *_args, paths=paths: self._on_choice_toggled(paths))
+        self.signature_pad.changed.connect(self._on_signature_changed)
+        self.clear_signature_button.clicked.connect(self.signature_pad.clear)
+        self.record_button.clicked.connect(self._on_record)
+        self.refuse_button.clicked.connect(self._on_refuse)
+
+    def _set_tab_order(self) -> None:
+        chain = [
+            self.mrn_edit,
+            self.name_edit,
+            self.birth_date_edit,
+            *self.capacity_buttons.values(),
+            self.substitute_name_edit,
+            self.relationship_edit,
+            self.teaching_check,
+            self.publication_check,
+            self.publication_edit,
+            *self.method_buttons.values(),
+            self.clear_signature_button,
+            self.witness_edit,
+            self.body_site_edit,
+            self.indication_edit,
+            self.identifiable_check,
+            self.staff_name_edit,
+            self.staff_role_edit,
+            self.staff_id_edit,
+            self.record_button,
+            self.refuse_button,
+            self.thumbnails,
+            self.wording_view,
+        ]
+        for first, second in zip(chain, chain[1:], strict=False):
+            QWidget.setTabOrder(first, second)
+
+    def _fit_screen(self) -> None:
+        """At most 1000x720, and never larger than the screen (1366x768 ward PCs)."""
+        width, height = 1000, 720
+        screen = self.screen() or (self.parentWidget().screen() if self.parentWidget() else None)
+        if screen is not None:
+            available = screen.availableGeometry()
+            width = min(width, available.width())
+            height = min(height, available.height() - 40)  # room for the title bar
+        self.resize(width, height)
+
+    # --- state ---------------------------------------------------------------------------
+
+    def _now(self) -> dt.datetime:
+        return self._clock()
+
+    def _show_time(self) -> None:
+        self.time_label.setText(
+            f"{self._now():%d %b %Y %H:%M} (recorded automatically when you record consent)"
+        )
+
+    def _capacity(self) -> Capacity | None:
+        for capacity, button in self.capacity_buttons.items():
+            if button.isChecked():
+                return capacity
+        return None
+
+    def _method(self) -> Method | None:
+        for method, button in self.method_buttons.items():
+            if button.isChecked():
+                return method
+        return None
+
+    def fields(self) -> dict[str, Any]:
+        """The form as the JSON-form dict `consent.validate` checks."""
+        capacity = self._capacity()
+        method = self._method()
+        uses = [Use.RECORD.value]
+        if self.teaching_check.isChecked():
+            uses.append(Use.TEACHING.value)
+        if self.publication_check.isChecked():
+            uses.append(Use.PUBLICATION.value)
+        signature = None
+        if method is Method.WRITTEN and not self.signature_pad.is_empty():
+            signature = self.signature_pad.to_png()
+        publication = self.publication_edit.text() if self.publication_check.isChecked() else ""
+        substitute = None
+        if capacity is Capacity.SUBSTITUTE:
+            substitute = {
+                "name": self.substitute_name_edit.text(),
+                "relationship": self.relationship_edit.text(),
+            }
+        return {
+            "patient": {
+                "mrn": self.mrn_edit.text(),
+                "name": self.name_edit.text(),
+                "birth_date": self.birth_date_edit.text().strip() or None,
+            },
+            "capacity": capacity.value if capacity else None,
+            "substitute": substitute,
+            "uses": uses,
+            "publication": publication,
+            "method": method.value if method else None,
+            "signature_png": signature,
+            "witness": {"name": self.witness_edit.text()},
+            "obtained_by": {
+                "name": self.staff_name_edit.text(),
+                "role": self.staff_role_edit.text(),
+                "staff_id": self.staff_id_edit.text(),
+            },
+            "body_site": self.body_site_edit.text(),
+            "indication": self.indication_edit.toPlainText(),
+            "identifiable": self.identifiable_check.isChecked(),
+        }
+
+    def _update_enabled(self) -> None:
+        capacity = self._capacity()
+        substitute = capacity is Capacity.SUBSTITUTE
+        self.substitute_name_edit.setEnabled(substitute)
+        self.relationship_edit.setEnabled(substitute)
+        limited = capacity is Capacity.LACKS_CAPACITY
+        for check in (self.teaching_check, self.publication_check):
+            if limited:
+                check.setChecked(False)
+            check.setEnabled(not limited)
+        self.publication_edit.setEnabled(self.publication_check.isChecked())
+        written = self._method() is Method.WRITTEN
+        self.signature_pad.setEnabled(written)
+        self.clear_signature_button.setEnabled(written)
+        indication_label = self.indication_edit.accessibleName()
+        wanted = "Clinical indication" + (", required" if limited else "")
+        if indication_label != wanted:
+            self.indication_edit.setAccessibleName(wanted)
+
+    def _touch(self, path: str) -> None:
+        self._touched.add(path)
+        self._revalidate()
+
+    def _on_indication_changed(self) -> None:
+        self._touch("indication")
+
+    def _on_signature_changed(self) -> None:
+        self._touch("signature_png")
+
+    def _on_choice_toggled(self, paths: tuple[str, ...]) -> None:
+        self._update_enabled()
+        self._touched.update(paths)
+        self._revalidate()
+
+    def _revalidate(self, *_args) -> list[FieldError]:
+        errors = validate(self.fields(), now=self._now())
+        self._show_errors(errors, show_all=False)
+        return errors
+
+    def _show_errors(self, errors: list[FieldError], *, show_all: bool) -> None:
+        by_field: dict[str, str] = {}
+        for error in errors:
+            by_field.setdefault(error.field, error.message)
+        for path, label in self._errors.items():
+            message = by_field.get(path, "")
+            visible = bool(message) and (show_all or path in self._touched)
+            label.setText(message if visible else "")
+            label.setVisible(visible)
+            self._error_targets[path].setAccessibleDescription(message if visible else "")
+        self.record_button.setEnabled(not errors)
+        if errors:
+            needed = []
+            for error in errors:
+                name = _FIELD_NAMES.get(error.field, error.field or "record")
+                if name not in needed:
+                    needed.append(name)
+            self.problems.setText("Still needed before recording: " + ", ".join(needed) + ".")
+            self.problems.setStyleSheet(_ERROR_STYLE)
+        else:
+            self.problems.setText("Ready to record consent.")
+            self.problems.setStyleSheet("")
+
+    def errors_shown(self) -> dict[str, str]:
+        """Inline messages now visible, by field path (for tests and assistive checks)."""
+        return {path: label.text() for path, label in self._errors.items() if label.isVisible()}
+
+    # --- ways out ------------------------------------------------------------------------
+
+    def _on_record(self) -> None:
+        try:
+            record = record_from_fields(self.fields(), wording=self._wording, now=self._now())
+        except ConsentError as exc:
+            self._show_errors(exc.errors, show_all=True)
+            return
+        self.result_record = record
+        self.recorded.emit(record)
+        self._finish(QDialog.DialogCode.Accepted)
+
+    def _on_refuse(self) -> None:
+        count = self._photo_count
+        noun = "photo" if count == 1 else "photos"
+        answer = QMessageBox.question(
+            self,
+            "Destroy photos?",
+            f"Consent was refused. The {count} {noun} will be destroyed permanently. "
+            "This cannot be undone.\n\nDestroy the photos?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        self.refused = True
+        self.refusal_confirmed.emit()
+        self._finish(QDialog.DialogCode.Rejected)
+
+    def _finish(self, code: QDialog.DialogCode) -> None:
+        self._finishing = True
+        self._time_timer.stop()
+        self.signature_pad.clear()  # drop the in-memory ink with the dialog
+        super().done(int(code.value))
+
+    def close_without_decision(self) -> None:
+        """Close with neither outcome, for the app itself: quitting, or the batch was settled
+        elsewhere. The photos stay waiting, so the dialog comes back at the next start."""
+        self._finish(QDialog.DialogCode.Rejected)
+
+    def set_locked(self, locked: bool) -> None:
+        """Hide everything identifying while the app is locked; the form is kept."""
+        self.stack.setCurrentWidget(self.locked_page if locked else self.form_page)
+
+    # --- the ways that must not close it -------------------------------------------------
+
+    def done(self, code: int) -> None:
+        if self._finishing:
+            super().done(code)
+
+    def reject(self) -> None:
+        """Esc and window-manager closes land here; waiting photos keep the dialog open."""
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        if self._finishing:
+            super().closeEvent(event)
+        else:
+            event.ignore()
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802
+        key = event.key()
+        if key == Qt.Key.Key_Escape:
+            event.accept()
+            return
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            event.accept()
+            focused = self.focusWidget()
+            if isinstance(focused, QPushButton):
+                if focused.isEnabled():
+                    focused.click()
+            else:
+                # A barcode scanner types the MRN then Enter: move on, never submit.
+                self.focusNextChild()
+            return
+        super().keyPressEvent(event)
