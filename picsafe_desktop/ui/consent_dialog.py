@@ -17,6 +17,7 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSize, Qt, QTimer, Si
 from PySide6.QtGui import QColor, QIcon, QImageReader, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QButtonGroup,
     QCheckBox,
     QCompleter,
@@ -173,6 +174,8 @@ class ConsentDialog(QDialog):
         self._time_timer.timeout.connect(self._show_time)
         self._time_timer.start()
         self._show_time()
+        # Tab, Enter and Alt+letter can all land on a field scrolled out of view: follow focus.
+        QApplication.instance().focusChanged.connect(self._follow_focus)
         self.mrn_edit.setFocus()
 
     # --- construction --------------------------------------------------------------------
@@ -583,6 +586,10 @@ class ConsentDialog(QDialog):
         wanted = "Clinical indication" + (", required" if limited else "")
         if indication_label != wanted:
             self.indication_edit.setAccessibleName(wanted)
+
+    def _follow_focus(self, _old: QWidget | None, new: QWidget | None) -> None:
+        if new is not None and self.scroll.widget().isAncestorOf(new):
+            self.scroll.ensureWidgetVisible(new)
 
     def _touch(self, path: str) -> None:
         self._touched.add(path)

@@ -307,8 +307,11 @@ def test_keyboard_only_completion(dialog, qtbot):
     press(Qt.Key.Key_Tab)
     assert focused() is dialog.indication_edit
     qtbot.keyClicks(focused(), "wound review")
-    for _ in range(5):  # identifiable, staff name, role, ID (prefilled), Record
+    for _ in range(4):  # identifiable, staff name, role, ID (prefilled)
         press(Qt.Key.Key_Tab)
+    assert focused() is dialog.staff_id_edit
+    assert not dialog.staff_id_edit.visibleRegion().isEmpty()  # the form followed the focus
+    press(Qt.Key.Key_Tab)
     assert focused() is dialog.record_button
     assert dialog.record_button.isEnabled()
     press(Qt.Key.Key_Space)
@@ -321,8 +324,10 @@ def test_keyboard_only_completion(dialog, qtbot):
 
 
 def test_mnemonic_jumps_to_the_field(dialog, qtbot):
+    assert dialog.staff_id_edit.visibleRegion().isEmpty()  # below the fold at first
     qtbot.keyClick(dialog, Qt.Key.Key_O, Qt.KeyboardModifier.AltModifier)
     assert QApplication.focusWidget() is dialog.body_site_edit
+    assert not dialog.body_site_edit.visibleRegion().isEmpty()  # scrolled into view
 
 
 # --- refusal -----------------------------------------------------------------------------
