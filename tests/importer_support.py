@@ -18,10 +18,12 @@ SMALL_JPEGS = (
     "iphone4-gps__Apple-iPhone-4.jpg",
     "nokia-n70-iptc-exifthumb__iptc.jpg",
     "motorola-moto-g9plus-emptygps__empty_gps.jpg",
-    "samsung-galaxy-s4-GT-I9505__Samsung-GT-I9505-Galaxy-S4.jpg",
-    "lg-nexus4-gps-exifthumb__Nexus-4.jpg",
+    "canon-eos-7d-serial-person-xmp-iptc__Canon-EOS-7D.jpg",
+    "broken-exif-canon-eos30d-gps-serial__broken1.jpg",
     "sony-dsc-hx5v-gps-exifthumb-ifd1make__Sony-DSC-HX5V-2.jpg",
 )
+# Cheap recovery-code KDF for test vaults (the product keeps PRODUCTION_KDF).
+TEST_KDF_ARGS = {"time_cost": 1, "memory_kib": 8 * 1024, "parallelism": 1}
 
 
 def corpus_dir() -> Path:
@@ -113,3 +115,22 @@ def open_folder():
         yield folder
     finally:
         shutil.rmtree(folder)
+
+
+def make_vault(path: Path, keyring_service: str):
+    """A new vault (real keyring, cheap recovery KDF); the caller closes it."""
+    from picsafe_desktop.vault import KdfParams, Vault
+
+    vault, _code = Vault.create(path, keyring_service, kdf=KdfParams(**TEST_KDF_ARGS))
+    return vault
+
+
+def unique_jpeg(base: bytes, tag: str) -> bytes:
+    """`base` with a JPEG comment after SOI: a different original (hash) with the same picture.
+
+    Scrubbing drops the comment, so two of these store the same clean pixels under different
+    original hashes - exactly what distinct files from one camera look like to the importer.
+    """
+    assert base[:2] == b"\xff\xd8"
+    body = tag.encode()
+    return base[:2] + b"\xff\xfe" + (len(body) + 2).to_bytes(2, "big") + body + base[2:]

@@ -50,8 +50,6 @@ from picsafe_desktop.vault.errors import DuplicateOriginal, VaultError
 
 log = logging.getLogger(__name__)
 
-VERIFY_PURPOSE = "import-verify"
-
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
@@ -126,12 +124,18 @@ class Importer:
 
     # -- helpers shared by a batch and recovery -------------------------------------------
     def _verify(self, item_id: str, clean_sha256: str | None) -> str | None:
-        """None if the stored item decrypts (and matches the scrubbed hash when known)."""
+        """None if the stored item decrypts (and matches the scrubbed hash when known).
+
+        Streams the content (each chunk authenticated) instead of `vault.read`, which would
+        audit a staff view: this is the machine checking its own write.
+        """
+        digest = hashlib.sha256()
         try:
-            back = self.vault.read(item_id, actor=self.actor, purpose=VERIFY_PURPOSE)
+            for chunk in self.vault.open_stream(item_id):
+                digest.update(chunk)
         except VaultError as exc:
             return f"reading it back failed ({exc})"
-        if clean_sha256 is not None and sha256(back) != clean_sha256:
+        if clean_sha256 is not None and digest.hexdigest() != clean_sha256:
             return "the stored copy does not match what was written"
         return None
 
