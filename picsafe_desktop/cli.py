@@ -15,7 +15,11 @@ EXIT_OK, EXIT_CHECK_FAILED, EXIT_USAGE = 0, 1, 2
 
 # Each module adds its subcommands with `add_commands(subparsers)` and sets `func(args) -> int`.
 # Only modules that are built are listed: `--help` never shows a command that does nothing.
-COMMAND_MODULES: list[str] = ["picsafe_desktop.vault.commands", "picsafe_desktop.deid.commands"]
+COMMAND_MODULES: list[str] = [
+    "picsafe_desktop.vault.commands",
+    "picsafe_desktop.deid.commands",
+    "picsafe_desktop.importer.commands",
+]
 
 
 def build_parser() -> argparse.ArgumentParser:
