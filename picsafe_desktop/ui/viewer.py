@@ -1,0 +1,270 @@
+"""Full-size photo viewer: zoom, pan, copy. The photo exists only in memory."""
+
+from __future__ import annotations
+
+import secrets
+
+from PySide6.QtCore import QByteArray, QMimeData, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QImage, QKeySequence, QPainter, QPixmap, QShortcut, QWheelEvent
+from PySide6.QtWidgets import (
+    QApplication,
+    QGraphicsPixmapItem,
+    QGraphicsScene,
+    QGraphicsView,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from picsafe_desktop.ui.imaging import UndecodableImage, decode
+
+ZOOM_STEP = 1.25
+MIN_SCALE = 0.02
+MAX_SCALE = 32.0
+
+# A private clipboard format placed next to the image: if it is still there when the timer
+# runs out, the clipboard still holds the photo we put there and nobody copied over it.
+MARKER_FORMAT = "application/x-picsafe-copied-photo"
+
+
+class ClipboardGuard(QObject):
+    """Puts a photo on the clipboard and takes it off again after a timeout or at exit.
+
+    One guard per application (see `clipboard_guard`), so the timer outlives the viewer
+    window the photo was copied from.
+    """
+
+    cleared = Signal()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._token: bytes | None = None
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.timeout.connect(self.clear_if_ours)
+
+    def copy(self, image: QImage, clear_after_seconds: int) -> None:
+        self._token = secrets.token_hex(16).encode()
+        mime = QMimeData()
+        mime.setImageData(image)
+        mime.setData(MARKER_FORMAT, QByteArray(self._token))
+        QApplication.clipboard().setMimeData(mime)
+        self.timer.start(max(1, clear_after_seconds) * 1000)
+
+    def holds_our_photo(self) -> bool:
+        if self._token is None:
+            return False
+        mime = QApplication.clipboard().mimeData()
+        return (
+            mime is not None
+            and mime.hasFormat(MARKER_FORMAT)
+            and bytes(mime.data(MARKER_FORMAT).data()) == self._token
+        )
+
+    def clear_if_ours(self) -> None:
+        """Clear the clipboard only if it still holds our photo (not something copied since)."""
+        self.timer.stop()
+        if self.holds_our_photo():
+            QApplication.clipboard().clear()
+            self.cleared.emit()
+        self._token = None
+
+
+_guard: ClipboardGuard | None = None
+
+
+def clipboard_guard() -> ClipboardGuard:
+    """The application's guard; it also clears a copied photo when the app quits."""
+    global _guard
+    app = QApplication.instance()
+    if _guard is None or _guard.parent() is not app:
+        _guard = ClipboardGuard(app)
+        app.aboutToQuit.connect(_guard.clear_if_ours)
+    return _guard
+
+
+def clear_clipboard_if_ours() -> None:
+    """For the lock screen: take a copied photo off the clipboard now."""
+    if _guard is not None:
+        _guard.clear_if_ours()
+
+
+class PhotoView(QGraphicsView):
+    """Drag to pan, Ctrl+wheel to zoom about the mouse; the plain wheel scrolls."""
+
+    zoom_requested = Signal(float)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            delta = event.angleDelta().y()
+            if delta:
+                self.zoom_requested.emit(ZOOM_STEP if delta > 0 else 1 / ZOOM_STEP)
+            event.accept()
+            return
+        super().wheelEvent(event)
+
+
+class PhotoViewer(QWidget):
+    """Shows one photo from its bytes. `clear()` drops it so no patient data stays on screen."""
+
+    def __init__(self, clipboard_clear_seconds: int = 30, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.clipboard_clear_seconds = clipboard_clear_seconds
+        self.setAccessibleName("Photo viewer")
+        self._fit = True
+
+        self.scene = QGraphicsScene(self)
+        self.item = QGraphicsPixmapItem()
+        self.item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
+        self.scene.addItem(self.item)
+        self.view = PhotoView(self)
+        self.view.setScene(self.scene)
+        self.view.setAccessibleName("Photo")
+        self.view.setAccessibleDescription(
+            "Drag or use the arrow keys to move around the photo; plus and minus zoom."
+        )
+        self.view.zoom_requested.connect(self.zoom_by)
+
+        def button(text: str, name: str, slot, tip: str) -> QPushButton:
+            b = QPushButton(text, self)
+            b.setAccessibleName(name)
+            b.setToolTip(tip)
+            b.clicked.connect(slot)
+            return b
+
+        self.zoom_out_button = button("−", "Zoom out", self.zoom_out, "Zoom out (-)")
+        self.zoom_in_button = button("+", "Zoom in", self.zoom_in, "Zoom in (+)")
+        self.fit_button = button("Fit", "Fit to window", self.fit, "Fit to window (Ctrl+0)")
+        self.actual_button = button("100%", "Actual size", self.actual_size, "Actual size")
+        self.copy_button = button(
+            "Copy",
+            "Copy photo",
+            self.copy,
+            f"Copy the photo (Ctrl+C); the clipboard is cleared after "
+            f"{clipboard_clear_seconds} seconds",
+        )
+        self.zoom_label = QLabel(self)
+        self.zoom_label.setAccessibleName("Zoom level")
+        self.zoom_label.setMinimumWidth(self.zoom_label.fontMetrics().horizontalAdvance("9999%"))
+        self.message = QLabel(self)
+        self.message.setAccessibleName("Viewer message")
+        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.message.hide()
+
+        bar = QHBoxLayout()
+        for w in (self.zoom_out_button, self.zoom_in_button, self.fit_button, self.actual_button):
+            bar.addWidget(w)
+        bar.addWidget(self.zoom_label)
+        bar.addStretch(1)
+        bar.addWidget(self.copy_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.message)
+        layout.addWidget(self.view, 1)
+
+        # Shortcuts live on the viewer so they work whichever of its controls has focus.
+        def shortcut(keys, slot) -> None:
+            for key in keys:
+                s = QShortcut(QKeySequence(key), self)
+                s.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+                s.activated.connect(slot)
+
+        shortcut(["+", "=", "Ctrl++", "Ctrl+="], self.zoom_in)
+        shortcut(["-", "Ctrl+-"], self.zoom_out)
+        shortcut(["Ctrl+0"], self.fit)
+        shortcut(["Ctrl+1"], self.actual_size)
+        shortcut([QKeySequence.StandardKey.Copy], self.copy)
+        self._update_controls()
+
+    # -- content ---------------------------------------------------------------------------
+    def set_image(self, data: bytes) -> None:
+        try:
+            image = decode(data)
+        except UndecodableImage:
+            self.clear()
+            self.message.setText("This photo cannot be displayed.")
+            self.message.show()
+            return
+        self.message.hide()
+        self.item.setPixmap(QPixmap.fromImage(image))
+        self.scene.setSceneRect(self.item.boundingRect())
+        self.fit()
+
+    def clear(self) -> None:
+        """Drop the photo (the pixmap is freed; only a blank view remains)."""
+        self.item.setPixmap(QPixmap())
+        self.scene.setSceneRect(0, 0, 0, 0)
+        self.view.resetTransform()
+        self.message.hide()
+        self._fit = True
+        self._update_controls()
+
+    def has_image(self) -> bool:
+        return not self.item.pixmap().isNull()
+
+    # -- zoom ------------------------------------------------------------------------------
+    def scale(self) -> float:
+        return self.view.transform().m11()
+
+    def zoom_by(self, factor: float) -> None:
+        if not self.has_image():
+            return
+        target = min(MAX_SCALE, max(MIN_SCALE, self.scale() * factor))
+        self._fit = False
+        self.view.scale(target / self.scale(), target / self.scale())
+        self._update_controls()
+
+    def zoom_in(self) -> None:
+        self.zoom_by(ZOOM_STEP)
+
+    def zoom_out(self) -> None:
+        self.zoom_by(1 / ZOOM_STEP)
+
+    def fit(self) -> None:
+        self._fit = True
+        if self.has_image():
+            self.view.fitInView(self.item, Qt.AspectRatioMode.KeepAspectRatio)
+        self._update_controls()
+
+    def actual_size(self) -> None:
+        if not self.has_image():
+            return
+        self._fit = False
+        self.view.resetTransform()
+        self._update_controls()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self._fit:
+            self.fit()
+
+    def _update_controls(self) -> None:
+        shown = self.has_image()
+        for b in (
+            self.zoom_in_button,
+            self.zoom_out_button,
+            self.fit_button,
+            self.actual_button,
+            self.copy_button,
+        ):
+            b.setEnabled(shown)
+        self.zoom_label.setText(f"{round(self.scale() * 100)}%" if shown else "")
+
+    # -- copy and close --------------------------------------------------------------------
+    def copy(self) -> None:
+        if self.has_image():
+            clipboard_guard().copy(self.item.pixmap().toImage(), self.clipboard_clear_seconds)
+
+    def closeEvent(self, event) -> None:
+        self.clear()
+        super().closeEvent(event)

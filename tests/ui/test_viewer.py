@@ -1,0 +1,191 @@
+"""The full-size viewer: zoom, pan, copy with a clipboard that clears itself."""
+
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
+from PySide6.QtWidgets import QApplication, QPushButton
+
+from picsafe_desktop.ui import viewer as viewer_module
+from picsafe_desktop.ui.viewer import PhotoViewer
+from tests.ui.images import jpeg_rotated, png
+
+
+@pytest.fixture
+def viewer(qtbot):
+    v = PhotoViewer(clipboard_clear_seconds=1)
+    qtbot.addWidget(v)
+    v.resize(800, 600)
+    v.show()
+    with qtbot.waitActive(v):  # shortcuts work only in the active window
+        v.activateWindow()
+    return v
+
+
+@pytest.fixture
+def clean_clipboard(qapp):
+    yield QApplication.clipboard()
+    viewer_module.clear_clipboard_if_ours()
+    QApplication.clipboard().clear()
+
+
+def wheel(widget, delta: int, modifiers) -> None:
+    pos = QPointF(widget.rect().center())
+    event = QWheelEvent(
+        pos,
+        QPointF(widget.mapToGlobal(pos.toPoint())),
+        QPoint(0, 0),
+        QPoint(0, delta),
+        Qt.MouseButton.NoButton,
+        modifiers,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    QApplication.sendEvent(widget, event)
+
+
+def test_shows_photo_fitted_and_buttons_zoom(viewer):
+    assert not viewer.copy_button.isEnabled()
+    viewer.set_image(png(4000, 3000))
+    assert viewer.has_image()
+    assert viewer.item.pixmap().width() == 4000
+    fitted = viewer.scale()
+    assert fitted < 0.25  # 4000 px wide photo fitted into an 800 px window
+    viewer.zoom_in_button.click()
+    assert viewer.scale() == pytest.approx(fitted * 1.25)
+    viewer.zoom_out_button.click()
+    viewer.zoom_out_button.click()
+    assert viewer.scale() == pytest.approx(fitted / 1.25)
+    viewer.actual_button.click()
+    assert viewer.scale() == 1.0
+    assert viewer.zoom_label.text() == "100%"
+    viewer.fit_button.click()
+    assert viewer.scale() == pytest.approx(fitted)
+
+
+def test_keys_and_ctrl_wheel_zoom(viewer, qtbot):
+    viewer.set_image(png(4000, 3000))
+    fitted = viewer.scale()
+    viewer.view.setFocus()
+    qtbot.keyClick(viewer.view, Qt.Key.Key_Plus)
+    assert viewer.scale() == pytest.approx(fitted * 1.25)
+    qtbot.keyClick(viewer.view, Qt.Key.Key_Minus)
+    qtbot.keyClick(viewer.view, Qt.Key.Key_Minus)
+    assert viewer.scale() == pytest.approx(fitted / 1.25)
+    qtbot.keyClick(viewer.view, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)
+    assert viewer.scale() == pytest.approx(fitted)
+
+    wheel(viewer.view.viewport(), 120, Qt.KeyboardModifier.ControlModifier)
+    assert viewer.scale() == pytest.approx(fitted * 1.25)
+    wheel(viewer.view.viewport(), -120, Qt.KeyboardModifier.ControlModifier)
+    assert viewer.scale() == pytest.approx(fitted)
+
+
+def test_plain_wheel_scrolls_instead_of_zooming(viewer):
+    viewer.set_image(png(4000, 3000))
+    viewer.actual_size()
+    bar = viewer.view.verticalScrollBar()
+    assert bar.maximum() > 0
+    start = bar.value()
+    wheel(viewer.view.viewport(), -120, Qt.KeyboardModifier.NoModifier)
+    assert viewer.scale() == 1.0
+    assert bar.value() > start
+
+
+def test_drag_pans(viewer, qtbot):
+    viewer.set_image(png(4000, 3000))
+    viewer.actual_size()
+    h = viewer.view.horizontalScrollBar()
+    v = viewer.view.verticalScrollBar()
+    h_start, v_start = h.value(), v.value()
+    port = viewer.view.viewport()
+    centre = port.rect().center()
+    qtbot.mousePress(port, Qt.MouseButton.LeftButton, pos=centre)
+    qtbot.mouseMove(port, centre + QPoint(-100, -80))
+    qtbot.mouseRelease(port, Qt.MouseButton.LeftButton, pos=centre + QPoint(-100, -80))
+    # Dragging the photo up and left shows what lies below and to the right.
+    assert h.value() > h_start
+    assert v.value() > v_start
+
+
+def test_zoom_is_clamped(viewer):
+    viewer.set_image(png(200, 100))
+    for _ in range(40):
+        viewer.zoom_in()
+    assert viewer.scale() == pytest.approx(viewer_module.MAX_SCALE)
+    for _ in range(80):
+        viewer.zoom_out()
+    assert viewer.scale() == pytest.approx(viewer_module.MIN_SCALE)
+
+
+def test_exif_orientation_is_applied(viewer):
+    viewer.set_image(jpeg_rotated(60, 20))
+    pixmap = viewer.item.pixmap()
+    assert (pixmap.width(), pixmap.height()) == (20, 60)
+
+
+def test_clear_drops_the_photo(viewer):
+    viewer.set_image(png())
+    viewer.zoom_in()
+    viewer.clear()
+    assert not viewer.has_image()
+    assert viewer.item.pixmap().isNull()
+    assert viewer.scene.sceneRect().isEmpty()
+    assert not viewer.copy_button.isEnabled()
+    assert viewer.zoom_label.text() == ""
+
+
+def test_undecodable_bytes_show_a_message(viewer):
+    viewer.set_image(png())
+    viewer.set_image(b"not a photo")
+    assert not viewer.has_image()
+    assert viewer.message.isVisible()
+    assert "cannot be displayed" in viewer.message.text()
+
+
+def test_copy_then_clipboard_cleared_after_timeout(viewer, qtbot, clean_clipboard):
+    viewer.set_image(png(64, 48, color=(255, 0, 0)))
+    viewer.copy_button.click()
+    image = clean_clipboard.image()
+    assert (image.width(), image.height()) == (64, 48)
+    assert image.pixelColor(5, 5).red() == 255
+    with qtbot.waitSignal(viewer_module.clipboard_guard().cleared, timeout=5000):
+        pass
+    qtbot.waitUntil(lambda: clean_clipboard.image().isNull(), timeout=5000)
+
+
+def test_ctrl_c_copies(viewer, qtbot, clean_clipboard):
+    viewer.set_image(png(32, 32))
+    viewer.view.setFocus()
+    qtbot.keyClick(viewer.view, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    assert clean_clipboard.image().width() == 32
+    assert viewer_module.clipboard_guard().holds_our_photo()
+
+
+def test_clipboard_left_alone_if_user_copied_something_else(viewer, qtbot, clean_clipboard):
+    viewer.set_image(png(32, 32))
+    viewer.copy()
+    guard = viewer_module.clipboard_guard()
+    assert guard.timer.isActive()
+    clean_clipboard.setText("ward 7 handover list")
+    assert not guard.holds_our_photo()
+    qtbot.waitUntil(lambda: not guard.timer.isActive(), timeout=5000)
+    assert clean_clipboard.text() == "ward 7 handover list"
+
+
+def test_copy_outlives_the_viewer_window(qtbot, clean_clipboard):
+    v = PhotoViewer(clipboard_clear_seconds=1)
+    qtbot.addWidget(v)
+    v.set_image(png(16, 16))
+    v.copy()
+    v.close()
+    v.deleteLater()
+    qtbot.waitUntil(lambda: clean_clipboard.image().isNull(), timeout=5000)
+
+
+def test_controls_have_accessible_names_and_window_fits_ward_screen(viewer):
+    viewer.set_image(png())
+    for b in viewer.findChildren(QPushButton):
+        assert b.accessibleName()
+    assert viewer.view.accessibleName() == "Photo"
+    hint = viewer.minimumSizeHint()
+    assert hint.width() <= 1366 and hint.height() <= 768
