@@ -14,6 +14,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import os
 import re
 import uuid
 from collections.abc import Mapping, Sequence
@@ -522,6 +523,10 @@ def _resolve_signature(value: str, base_dir: Path) -> tuple[bytes | None, str | 
     if not path.is_absolute():
         path = base_dir / path
     try:
+        if not path.is_file():  # a folder, device or pipe would fail or never end
+            if path.exists():
+                return None, f"The signature path {path} is not a regular file."
+            raise FileNotFoundError(path)
         if path.stat().st_size > MAX_SIGNATURE_BYTES:
             kib = MAX_SIGNATURE_BYTES // 1024
             return None, f"The signature file {path} is too large (at most {kib} KiB)."
@@ -533,10 +538,12 @@ def _resolve_signature(value: str, base_dir: Path) -> tuple[bytes | None, str | 
         )
     except OSError as exc:
         return None, f"The signature file {path} cannot be read ({exc.strerror})."
+    except ValueError:  # e.g. a NUL character, which no file name can hold
+        return None, "The signature path is not a usable file name."
 
 
 def load_consent_json(
-    source: Path | Mapping[str, Any],
+    source: Path | str | Mapping[str, Any],
     *,
     wording: ConsentWording | None = None,
     now: dt.datetime | None = None,
@@ -547,6 +554,8 @@ def load_consent_json(
     a PNG file, relative to the JSON file's folder. Raises ConsentError listing every problem.
     """
     base_dir = Path.cwd()
+    if isinstance(source, str | os.PathLike):
+        source = Path(source)
     if isinstance(source, Path):
         base_dir = source.parent
         try:
@@ -555,6 +564,8 @@ def load_consent_json(
             raise ConsentError([FieldError("", f"Cannot read {source}: {exc.strerror}.")]) from None
         except UnicodeDecodeError:
             raise ConsentError([FieldError("", f"{source} is not UTF-8 text.")]) from None
+        except ValueError:  # a NUL in the name
+            raise ConsentError([FieldError("", "The consent file name is not usable.")]) from None
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:

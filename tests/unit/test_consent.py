@@ -7,6 +7,8 @@ import io
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 
 from picsafe_desktop import consent
@@ -451,6 +453,12 @@ def test_json_missing_signature_file_names_the_path(tmp_path):
     assert str(tmp_path / "missing.png") in message and "does not exist" in message
 
 
+def test_json_signature_path_must_be_a_regular_file(tmp_path):
+    form = json_form(signature_png=str(tmp_path))
+    with pytest.raises(ConsentError, match="is not a regular file"):
+        load_consent_json(form, wording=WORDING, now=NOW)
+
+
 def test_json_signature_problems():
     bad_base64 = json_form(signature_png="iVBORw0KGgo***")
     with pytest.raises(ConsentError, match="does not decode"):
@@ -542,3 +550,35 @@ def test_stored_form_rejects_unknown_format_and_damage():
 def test_field_error_text():
     assert str(FieldError("patient.mrn", "MRN is required.")) == "patient.mrn: MRN is required."
     assert str(FieldError("", "Whole record.")) == "Whole record."
+
+
+# --- robustness: any JSON gives a record or a ConsentError, nothing else --------------------
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+_keys = st.sampled_from(
+    ["patient", "capacity", "substitute", "uses", "publication", "method", "signature_png",
+     "witness", "obtained_by", "body_site", "indication", "identifiable", "mrn", "name"]
+)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(_keys, _json, max_size=8) | _json.filter(lambda v: not isinstance(v, str)))
+def test_any_json_gives_a_record_or_a_consent_error(data):
+    try:
+        load_consent_json(data, wording=WORDING, now=NOW)
+    except ConsentError as exc:
+        assert exc.errors and all(isinstance(e, FieldError) and e.message for e in exc.errors)
+    if isinstance(data, dict):
+        assert all(isinstance(e, FieldError) for e in validate(data, now=NOW))
+
+
+def test_json_path_given_as_a_string(tmp_path):
+    path = tmp_path / "consent.json"
+    path.write_text(json.dumps(json_form()), encoding="utf-8")
+    assert load_consent_json(str(path), wording=WORDING, now=NOW).patient.mrn == "RX0012345"
