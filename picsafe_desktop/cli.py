@@ -19,6 +19,7 @@ COMMAND_MODULES: list[str] = [
     "picsafe_desktop.vault.commands",
     "picsafe_desktop.deid.commands",
     "picsafe_desktop.importer.commands",
+    "picsafe_desktop.export.commands",
 ]
 
 

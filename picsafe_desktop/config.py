@@ -70,11 +70,20 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "calling_ae_title": Key(str, "PICSAFE"),
         "tls": Key(bool, False),
         "tls_ca_file": Key(str, ""),
+        "tls_cert_file": Key(str, ""),
+        "tls_key_file": Key(str, ""),
+        "issuer_of_patient_id": Key(str, ""),
     },
     "fhir": {
         "base_url": Key(str, ""),
         "token": Key(str, ""),
         "timeout_seconds": Key((int, float), 30.0, minimum=1),
+        "retries": Key(int, 3, minimum=0),
+        "mrn_system": Key(str, ""),
+        "ca_file": Key(str, ""),
+    },
+    "export": {
+        "institution_name": Key(str, ""),
     },
 }
 

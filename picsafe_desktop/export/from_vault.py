@@ -1,0 +1,225 @@
+"""Glue between the vault and the exporters: load a consented batch, run one export, audit it.
+
+The consent is checked before any photo is decrypted, and every export (and every failed
+attempt) is written to the vault's audit log: who, which photos, what kind, where to.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from picsafe_desktop import consent as consent_rules
+from picsafe_desktop.export import dicom, fhir, files, package, pdf
+from picsafe_desktop.export.consent_gate import check_allowed
+from picsafe_desktop.export.types import ExportBatch, ExportError, ExportPhoto
+from picsafe_desktop.model import ItemState, PhotoFacts, Staff, Use
+
+KINDS = ("pdf", "fhir", "dicom", "package")
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """Where and how to export; only the fields of the chosen kind are used."""
+
+    out: Path | None = None  # pdf, package; dicom/fhir: write files instead of sending
+    pdf_password: str | None = None
+    passphrase: str | None = None  # package
+    recipients: tuple[str, ...] = ()  # package
+    pacs: dicom.PacsTarget | None = None
+    fhir_target: fhir.FhirTarget | None = None
+    mrn_system: str = ""
+    institution: str = ""
+    issuer_of_patient_id: str = ""
+
+
+@dataclass(frozen=True)
+class ExportOutcome:
+    kind: str
+    destination: str
+    photos: int
+    report_id: str
+    detail: str = ""  # e.g. the study UID or the number of resources stored
+
+
+def _facts(meta: dict[str, Any]) -> PhotoFacts:
+    taken = meta.get("capture_time")
+    return PhotoFacts(
+        width=int(meta.get("width") or 0),
+        height=int(meta.get("height") or 0),
+        orientation=int(meta.get("orientation") or 1),
+        capture_time=dt.datetime.fromisoformat(taken) if taken else None,
+    )
+
+
+def load_batch(
+    vault: Any,
+    consent_id: str,
+    *,
+    actor: str,
+    staff: Staff,
+    use: Use = Use.RECORD,
+    item_ids: Sequence[str] | None = None,
+) -> ExportBatch:
+    """The consent's active photos as an ExportBatch (consent checked before decrypting)."""
+    record = consent_rules.record_from_dict(vault.read_consent(consent_id, actor=actor))
+    check_allowed(record, use)
+    items = [i for i in vault.list_items(consent_id=consent_id) if i.state == ItemState.ACTIVE]
+    if item_ids:
+        wanted = set(item_ids)
+        unknown = wanted - {i.item_id for i in items}
+        if unknown:
+            raise ExportError(
+                f"photo(s) {', '.join(sorted(unknown))} are not active photos of consent "
+                f"{consent_id}"
+            )
+        items = [i for i in items if i.item_id in wanted]
+    if not items:
+        raise ExportError(f"consent {consent_id} covers no active photos to export")
+    for item in items:
+        if item.media_type != "image/jpeg":
+            raise ExportError(
+                f"photo {item.item_id} is {item.media_type}; exports carry JPEG photos only"
+            )
+    photos = []
+    for item in items:
+        data = vault.read(item.item_id, actor=actor, purpose="export")
+        meta = vault.read_metadata(item.item_id)
+        expected = str(meta.get("clean_sha256") or hashlib.sha256(data).hexdigest())
+        photos.append(
+            ExportPhoto(
+                item_id=item.item_id,
+                jpeg=data,
+                facts=_facts(meta),
+                body_site=str(meta.get("body_site") or record.body_site),
+                sha256=expected,
+            )
+        )
+    return ExportBatch(
+        batch_id=items[0].batch_id,
+        consent=record,
+        photos=tuple(photos),
+        staff=staff,
+        use=use,
+    )
+
+
+def run_export(
+    batch: ExportBatch,
+    kind: str,
+    options: ExportOptions,
+    progress: Callable[[int, int], None] | None = None,
+) -> ExportOutcome:
+    """Perform one export of an already loaded batch (no vault access here)."""
+    n = len(batch.photos)
+    if kind == "pdf":
+        out = _need_out(options)
+        files.write_file(
+            out,
+            pdf.render_report(batch, site_name=options.institution, password=options.pdf_password),
+        )
+        return ExportOutcome(
+            kind, str(out), n, batch.report_id, "password-protected" if options.pdf_password else ""
+        )
+    if kind == "package":
+        out = _need_out(options)
+        data = package.build_package(
+            batch,
+            passphrase=options.passphrase,
+            recipients=options.recipients,
+            mrn_system=options.mrn_system,
+            site_name=options.institution,
+        )
+        files.write_file(out, data)
+        return ExportOutcome(kind, str(out), n, batch.report_id)
+    if kind == "fhir":
+        if options.out is not None:  # the validated Bundle as a file instead of sending it
+            bundle = fhir.build_bundle(
+                batch, mrn_system=options.mrn_system, site_name=options.institution
+            )
+            files.write_file(options.out, json.dumps(bundle, ensure_ascii=False).encode())
+            return ExportOutcome(kind, str(options.out), n, batch.report_id, "bundle saved")
+        if options.fhir_target is None:
+            raise ExportError("no FHIR server is configured ([fhir] base_url and token)")
+        result = fhir.send(
+            batch, options.fhir_target, mrn_system=options.mrn_system, site_name=options.institution
+        )
+        return ExportOutcome(
+            kind,
+            result.destination,
+            n,
+            batch.report_id,
+            f"{len(result.locations)} resources stored",
+        )
+    if kind == "dicom":
+        extra = {
+            "institution": options.institution,
+            "issuer_of_patient_id": options.issuer_of_patient_id,
+        }
+        if options.out is not None:  # write Part 10 files instead of sending
+            folder = Path(options.out)
+            if not folder.is_dir():
+                raise ExportError(f"{folder} is not a folder; DICOM files need a folder")
+            datasets = dicom.build_datasets(batch, **extra)
+            for i, ds in enumerate(datasets, start=1):
+                files.write_file(folder / f"photo-{i:02d}.dcm", dicom.to_bytes(ds))
+                if progress:
+                    progress(i, len(datasets))
+            return ExportOutcome(
+                kind, str(folder), n, batch.report_id, f"study {datasets[0].StudyInstanceUID}"
+            )
+        if options.pacs is None:
+            raise ExportError("no PACS is configured ([pacs] ae_title and host)")
+        result = dicom.send(batch, options.pacs, progress=progress, **extra)
+        return ExportOutcome(
+            kind, result.destination, n, batch.report_id, f"study {result.study_uid}"
+        )
+    raise ExportError(f"unknown export kind {kind!r}; choose one of {', '.join(KINDS)}")
+
+
+def _need_out(options: ExportOptions) -> Path:
+    if options.out is None:
+        raise ExportError("give the file to write (--out)")
+    return Path(options.out)
+
+
+def export_from_vault(
+    vault: Any,
+    consent_id: str,
+    kind: str,
+    options: ExportOptions,
+    *,
+    actor: str,
+    staff: Staff,
+    use: Use = Use.RECORD,
+    item_ids: Sequence[str] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> ExportOutcome:
+    """Load, export and audit. A refused or failed export is audited too, then re-raised."""
+    if kind not in KINDS:
+        raise ExportError(f"unknown export kind {kind!r}; choose one of {', '.join(KINDS)}")
+    base = {"kind": kind, "use": Use(use).value, "consent_id": consent_id}
+    try:
+        batch = load_batch(vault, consent_id, actor=actor, staff=staff, use=use, item_ids=item_ids)
+        outcome = run_export(batch, kind, options, progress)
+    except ExportError as exc:
+        vault.audit(
+            "export_failed",
+            actor=actor,
+            subject=consent_id,
+            details=dict(base, reason=type(exc).__name__),
+        )
+        raise
+    for photo in batch.photos:
+        vault.audit(
+            "export",
+            actor=actor,
+            subject=photo.item_id,
+            details=dict(base, destination=outcome.destination, report_id=outcome.report_id),
+        )
+    return outcome
