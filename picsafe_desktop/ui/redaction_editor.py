@@ -44,7 +44,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from picsafe_desktop.deid.result import Redaction
+from picsafe_desktop.deid import Redaction
 from picsafe_desktop.ui import workers
 from picsafe_desktop.ui.imaging import decode
 

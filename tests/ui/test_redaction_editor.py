@@ -1,9 +1,13 @@
 """Drawing redaction boxes, and face suggestions that count only once a person confirms them."""
 
+import io
+
+from PIL import Image
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QPushButton
 
-from picsafe_desktop.deid.result import Redaction
+from picsafe_desktop import deid
+from picsafe_desktop.deid import Redaction
 from picsafe_desktop.ui.redaction_editor import BoxItem, RedactionDialog
 from tests.ui.images import jpeg_rotated, png
 
@@ -212,3 +216,13 @@ def test_accessible_names_and_fits_ward_screen(qtbot):
     assert dialog.width() <= 1366 and dialog.height() <= 768
     hint = dialog.minimumSizeHint()
     assert hint.width() <= 1366 and hint.height() <= 700
+
+
+def test_boxes_feed_the_real_redactor(qtbot):
+    light = png(400, 300, color=(250, 250, 250))
+    dialog = open_dialog(qtbot, data=light)
+    drag(qtbot, dialog, (100, 100), (200, 180))
+    result = deid.redact(light, dialog.boxes())
+    image = Image.open(io.BytesIO(result.data)).convert("RGB")
+    assert image.getpixel((150, 140)) == (0, 0, 0)
+    assert image.getpixel((20, 20)) == (250, 250, 250)

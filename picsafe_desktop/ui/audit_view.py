@@ -1,0 +1,232 @@
+"""The audit log as a filterable table, under a banner saying whether its MAC chain verified."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+)
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+
+class AuditRowLike(Protocol):
+    """What the vault's `audit_rows()` returns, as far as this view needs it."""
+
+    @property
+    def seq(self) -> int: ...
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def actor(self) -> str: ...
+    @property
+    def event(self) -> str: ...
+    @property
+    def subject(self) -> str: ...
+    @property
+    def details(self) -> Mapping[str, Any]: ...
+
+
+class AuditReportLike(Protocol):
+    """What the vault's `verify_audit()` returns; a `rows` count is used when present."""
+
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def problems(self) -> Sequence[str]: ...
+
+
+COLUMNS = ("Time", "Staff", "Event", "Subject", "Details")
+SortRole = Qt.ItemDataRole.UserRole + 1
+BANNER_PROBLEMS = 5  # more than this go to the tooltip, so the banner stays a banner
+
+OK_STYLE = "background: #dff3e4; color: #14532d; border: 1px solid #2e7d32;"
+BAD_STYLE = "background: #fde2e2; color: #7f1d1d; border: 1px solid #c62828;"
+WAIT_STYLE = "background: #eceff1; color: #37474f; border: 1px solid #90a4ae;"
+
+
+def format_time(at: datetime) -> str:
+    return at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def format_details(details: Mapping[str, Any] | None) -> str:
+    if not details:
+        return ""
+    parts = []
+    for key in sorted(details):
+        value = details[key]
+        if isinstance(value, list | tuple):
+            value = ", ".join(str(v) for v in value)
+        parts.append(f"{key}: {value}")
+    return "; ".join(parts)
+
+
+class AuditTableModel(QAbstractTableModel):
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self._rows: list[tuple[AuditRowLike, tuple[str, ...]]] = []
+
+    def set_rows(self, rows: Sequence[AuditRowLike]) -> None:
+        self.beginResetModel()
+        self._rows = [
+            (
+                r,
+                (
+                    format_time(r.at),
+                    r.actor or "",
+                    r.event.replace("_", " "),
+                    r.subject or "",
+                    format_details(r.details),
+                ),
+            )
+            for r in rows
+        ]
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        row, text = self._rows[index.row()]
+        column = index.column()
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return text[column]
+        if role == SortRole:
+            # Time sorts by the log's own order; equal timestamps keep their sequence.
+            return row.seq if column == 0 else text[column].casefold()
+        return None
+
+    def headerData(self, section: int, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+
+class AuditView(QWidget):
+    """`set_rows(rows, report)` fills it; until then the banner says the log is being checked."""
+
+    def __init__(
+        self,
+        rows: Sequence[AuditRowLike] | None = None,
+        report: AuditReportLike | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setAccessibleName("Audit log")
+
+        self.banner = QLabel(self)
+        self.banner.setWordWrap(True)
+        self.banner.setMargin(8)
+        self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.banner.setAccessibleName("Audit log check")
+
+        self.filter_edit = QLineEdit(self)
+        self.filter_edit.setPlaceholderText("Filter by staff, event, subject or details")
+        self.filter_edit.setAccessibleName("Filter audit entries")
+        self.filter_edit.setClearButtonEnabled(True)
+        filter_label = QLabel("&Filter:", self)
+        filter_label.setBuddy(self.filter_edit)
+        self.count_label = QLabel(self)
+        self.count_label.setAccessibleName("Entries shown")
+
+        self.model = AuditTableModel(self)
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(self.model)
+        self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.proxy.setFilterKeyColumn(-1)
+        self.proxy.setSortRole(SortRole)
+        self.filter_edit.textChanged.connect(self._filter)
+
+        self.table = QTableView(self)
+        self.table.setModel(self.proxy)
+        self.table.setAccessibleName("Audit entries")
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(0, Qt.SortOrder.DescendingOrder)  # newest first
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().hide()
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        for column, width in enumerate((150, 140, 130, 200)):
+            header.resizeSection(column, width)
+
+        find = QShortcut(QKeySequence(QKeySequence.StandardKey.Find), self)
+        find.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        find.activated.connect(self.filter_edit.setFocus)
+
+        bar = QHBoxLayout()
+        bar.addWidget(filter_label)
+        bar.addWidget(self.filter_edit, 1)
+        bar.addWidget(self.count_label)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.banner)
+        layout.addLayout(bar)
+        layout.addWidget(self.table, 1)
+
+        self._show_banner("Checking the audit log…", WAIT_STYLE)
+        if rows is not None and report is not None:
+            self.set_rows(rows, report)
+        else:
+            self._update_count()
+
+    def set_rows(self, rows: Sequence[AuditRowLike], report: AuditReportLike) -> None:
+        self.model.set_rows(rows)
+        self._update_count()
+        if report.ok:
+            verified = getattr(report, "rows", None)
+            count = verified if isinstance(verified, int) else len(rows)
+            self._show_banner(f"Audit log intact — {count} entries verified", OK_STYLE)
+        else:
+            problems = list(report.problems) or ["the check failed without naming a row"]
+            shown = "; ".join(problems[:BANNER_PROBLEMS])
+            more = len(problems) - BANNER_PROBLEMS
+            if more > 0:
+                shown += f"; and {more} more (hover for the full list)"
+            self._show_banner(
+                f"Audit log has been tampered with: {shown}",
+                BAD_STYLE,
+                tooltip="\n".join(problems),
+            )
+
+    def banner_ok(self) -> bool | None:
+        return self._ok
+
+    def _show_banner(self, text: str, style: str, tooltip: str = "") -> None:
+        self._ok = {OK_STYLE: True, BAD_STYLE: False}.get(style)
+        self.banner.setText(text)
+        self.banner.setStyleSheet(f"QLabel {{ {style} font-weight: bold; }}")
+        self.banner.setToolTip(tooltip)
+        self.banner.setAccessibleDescription(tooltip or text)
+
+    def _filter(self, text: str) -> None:
+        self.proxy.setFilterFixedString(text)
+        self._update_count()
+
+    def _update_count(self) -> None:
+        total, shown = self.model.rowCount(), self.proxy.rowCount()
+        self.count_label.setText(
+            f"{total} entries" if shown == total else f"{shown} of {total} entries"
+        )
