@@ -48,9 +48,10 @@ class DeviceState(StrEnum):
 class DeviceError(SourceError):
     """A device problem with the state the UI shows and a message that says what to do."""
 
-    def __init__(self, state: DeviceState, message: str) -> None:
+    def __init__(self, state: DeviceState, message: str, code: int = 0) -> None:
         super().__init__(message)
         self.state = state
+        self.code = code  # the libgphoto2 error code, 0 when the problem was found by us
         self.stops_batch = state != DeviceState.ERROR
 
 
@@ -130,8 +131,13 @@ def classify(code: int, messages: list[str], label: str) -> DeviceError:
             f"{label}: the device reports it is busy. Close other photo programs, keep the "
             "phone unlocked, and try again.",
         )
+    if code == gp.GP_ERROR_FILE_NOT_FOUND or "no such file" in text:
+        # Some drivers report a vanished file only in the message text.
+        return DeviceError(
+            DeviceState.ERROR, f"{label}: file not found on the device.", gp.GP_ERROR_FILE_NOT_FOUND
+        )
     detail = "; ".join(messages) or gp.gp_result_as_string(code)
-    return DeviceError(DeviceState.ERROR, f"{label}: device error ({detail}).")
+    return DeviceError(DeviceState.ERROR, f"{label}: device error ({detail}).", code)
 
 
 def list_devices() -> list[DeviceInfo]:
@@ -146,7 +152,7 @@ class Device:
 
     def __init__(self, model: str, port: str) -> None:
         self.info = DeviceInfo(model, port)
-        self._gp = _module()
+        self.gp = self._gp = _module()
         self._messages: list[str] = []
         self._context = self._gp.Context()
         # Keep the callback objects alive for the context's lifetime.
@@ -156,8 +162,10 @@ class Device:
         ]
         self._camera = None
 
-    def _on_message(self, _context: Any, text: str, _data: Any) -> None:
-        self._messages.append(str(text).strip())
+    def _on_message(self, _context: Any, text: str | bytes, _data: Any) -> None:
+        if isinstance(text, bytes):
+            text = text.decode("utf-8", "replace")
+        self._messages.append(text.strip())
 
     def _call(self, func, *args):
         """Run one libgphoto2 call; map failures to DeviceError."""
@@ -252,10 +260,6 @@ class Device:
         )
         return bytes(memoryview(camera_file.get_data_and_size()))
 
-    def stat(self, folder: str, name: str) -> tuple[int, int]:
-        info = self._call(self._camera.file_get_info, folder, name, self._context)
-        return int(info.file.size), int(info.file.mtime)
-
     def delete(self, folder: str, name: str) -> None:
         self._call(self._camera.file_delete, folder, name, self._context)
 
@@ -291,14 +295,17 @@ class DeviceCandidate(Candidate):
         return data
 
     def remove(self, token: str) -> None:
+        """Delete the photo on the device, in the same session that downloaded it.
+
+        libgphoto2 caches the listing for the session and addresses the object it listed
+        (on PTP/MTP an object handle, which a new or edited photo does not reuse), so this
+        deletes the object that was read; one that vanished meanwhile counts as removed.
+        """
         try:
-            if self.device.stat(self.folder, self.name) != (self.size, self.mtime):
-                raise RemoveError(
-                    f"{self.display}: changed on the device after import; left on the device",
-                    by_hand=False,
-                )
             self.device.delete(self.folder, self.name)
         except DeviceError as exc:
+            if exc.code == self.device.gp.GP_ERROR_FILE_NOT_FOUND:
+                return
             raise RemoveError(
                 f"{self.display}: imported and verified, but it could not be deleted from the "
                 f"device ({exc}); delete it on the device"

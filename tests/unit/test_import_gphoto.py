@@ -1,0 +1,53 @@
+"""What libgphoto2 failures tell the user to do, and how an unavailable library is reported."""
+
+from __future__ import annotations
+
+import sys
+
+import gphoto2 as gp
+import pytest
+
+from picsafe_desktop.importer import gphoto
+from picsafe_desktop.importer.gphoto import DeviceState, classify
+
+
+@pytest.mark.parametrize(
+    ("code", "messages", "state", "advice"),
+    [
+        (gp.GP_ERROR_IO_USB_CLAIM, [], DeviceState.HELD, "gio mount -s mtp"),
+        (gp.GP_ERROR_IO_LOCK, [], DeviceState.HELD, "Eject it in the file manager"),
+        (gp.GP_ERROR, ["PTP Access Denied"], DeviceState.NOT_ALLOWED, "tap 'Trust'"),
+        (gp.GP_ERROR_IO_USB_FIND, [], DeviceState.DISCONNECTED, "Reconnect it"),
+        (gp.GP_ERROR_MODEL_NOT_FOUND, [], DeviceState.DISCONNECTED, "Reconnect it"),
+        (gp.GP_ERROR_CAMERA_BUSY, [], DeviceState.HELD, "keep the phone unlocked"),
+        (gp.GP_ERROR_FILE_NOT_FOUND, [], DeviceState.ERROR, "not found"),
+        (gp.GP_ERROR, ["Could not delete: No such file or directory"], DeviceState.ERROR,
+         "not found"),
+        (gp.GP_ERROR_IO, ["PTP I/O error"], DeviceState.ERROR, "PTP I/O error"),
+    ],
+)  # fmt: skip
+def test_errors_map_to_states_with_advice(code, messages, state, advice):
+    err = classify(code, messages, "Pixel 7")
+    assert err.state == state
+    assert advice in str(err)
+    assert str(err).startswith("Pixel 7: ")
+    assert err.stops_batch == (state != DeviceState.ERROR)
+
+
+def test_status_reports_the_library_version():
+    available, reason = gphoto.status()
+    assert available and reason.startswith("libgphoto2 2.")
+
+
+def test_unloadable_library_makes_the_source_unavailable(monkeypatch):
+    # As on a platform without the wheel: importing gphoto2 fails.
+    monkeypatch.setitem(sys.modules, "gphoto2", None)
+    monkeypatch.setattr(gphoto, "_gp", None)
+    monkeypatch.setattr(gphoto, "_load_error", None)
+    available, reason = gphoto.status()
+    assert not available
+    assert "not available on this computer (ImportError" in reason
+    assert "drop folders" in reason
+    with pytest.raises(gphoto.DeviceError) as err:
+        gphoto.list_devices()
+    assert err.value.state == DeviceState.UNAVAILABLE
