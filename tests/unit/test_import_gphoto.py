@@ -46,7 +46,7 @@ def test_unloadable_library_makes_the_source_unavailable(monkeypatch):
     monkeypatch.setattr(gphoto, "_load_error", None)
     available, reason = gphoto.status()
     assert not available
-    assert "not available on this computer (ImportError" in reason
+    assert "not available on this computer (ModuleNotFoundError" in reason
     assert "drop folders" in reason
     with pytest.raises(gphoto.DeviceError) as err:
         gphoto.list_devices()
