@@ -342,8 +342,9 @@ class Vault:
                 )
             except IntegrityError:
                 raise WrongRecoveryCode(
-                    f"{root}: this recovery code does not unlock vault {vault_id}; nothing was "
-                    "changed. Check the code on this vault's recovery sheet"
+                    f"{root}: this recovery code does not unlock vault {vault_id} (or its "
+                    f"{vault_header.HEADER_FILE} was modified); nothing was changed. Check the "
+                    "code on this vault's recovery sheet"
                 ) from None
             keys = _Keys(master, vault_id)
             if not same(
@@ -374,21 +375,22 @@ class Vault:
             )
         if not db.is_file():
             raise IntegrityError(f"{db}: the vault index is missing; restore it from backup")
-        conn = index.connect(db)
+        conn = None
         try:
+            conn = index.connect(db)
             index.check_version(conn, db)
             row = conn.execute("SELECT value FROM meta WHERE key = 'vault_id'").fetchone()
             if row is None or not same(row[0], mac(keys.row, "vault-id", head["vault_id"])):
                 raise IntegrityError(f"{db}: this index belongs to another vault or was modified")
             vault = cls(root, head, keys, conn, lock)
             vault._sweep()
-        except sqlite3.DatabaseError as exc:
-            conn.close()
-            raise IntegrityError(
-                f"{db}: the vault index is damaged ({exc}); restore it from backup"
-            ) from exc
-        except BaseException:
-            conn.close()
+        except BaseException as exc:
+            if conn is not None:
+                conn.close()
+            if isinstance(exc, sqlite3.DatabaseError):
+                raise IntegrityError(
+                    f"{db}: the vault index is damaged ({exc}); restore it from backup"
+                ) from exc
             raise
         return vault
 
