@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from picsafe_desktop.importer.files import FileCandidate, scan_folder
+from picsafe_desktop.importer.files import FileCandidate, prune_empty_dirs, scan_folder
 from picsafe_desktop.importer.source import Refusal
 
 log = logging.getLogger(__name__)
@@ -203,5 +203,6 @@ class DropFolderWatcher:
                         self.on_batch(settler.root, ready)
                     except Exception:  # noqa: BLE001 - a failing consumer must not stop watching
                         log.exception("drop folder batch handler failed")
+                    prune_empty_dirs([c.path for c in ready], settler.root)
             busy = any(s.pending for s in self.settlers)
             self._wake.wait(self.stable_seconds / 4 if busy else self.rescan_seconds)

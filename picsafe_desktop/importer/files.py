@@ -269,3 +269,20 @@ def scan_paths(paths: Iterable[str | os.PathLike[str]], *, removal: str = "wipe"
             unique.append(cand)
     scan.candidates = unique
     return scan
+
+
+def prune_empty_dirs(files: Iterable[Path], root: Path) -> None:
+    """Remove folders below `root` left empty after their photos were wiped.
+
+    Staff name folders after patients as often as files; `root` itself (the drop folder or
+    the folder the user named) stays. Folders that still hold anything are left alone.
+    """
+    root = Path(root)
+    for path in files:
+        folder = Path(path).parent
+        while folder != root and root in folder.parents:
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+            folder = folder.parent

@@ -34,7 +34,7 @@ from picsafe_desktop.importer.events import (
     Outcome,
     ResumeReport,
 )
-from picsafe_desktop.importer.files import scan_paths
+from picsafe_desktop.importer.files import prune_empty_dirs, scan_paths
 from picsafe_desktop.importer.journal import (
     REMOVING,
     STORING,
@@ -369,11 +369,16 @@ def import_paths(
 
     Runs synchronously (call it on a worker thread); `progress` receives the events.
     """
+    paths = [Path(p) for p in paths]
     scan = scan_paths(paths)
-    return Importer(vault, actor=actor).run(
+    result = Importer(vault, actor=actor).run(
         scan.candidates,
         source_label=source_label,
         refusals=scan.refusals,
         on_event=progress,
         cancel=cancel,
     )
+    for root in paths:
+        if root.is_dir() and not root.is_symlink():
+            prune_empty_dirs([c.path for c in scan.candidates], root)
+    return result

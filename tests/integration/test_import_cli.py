@@ -26,6 +26,10 @@ CONSENT = {
 }
 
 
+def _tree(folder):
+    return {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
 @pytest.fixture
 def setup(tmp_path, keyring_service):
     vault_dir = tmp_path / "vault"
@@ -36,7 +40,8 @@ def setup(tmp_path, keyring_service):
     photos.mkdir()
     originals = {}
     for i, src in enumerate(small_jpegs()[:2]):
-        path = photos / f"IMG_{i}.jpg"
+        path = photos / ("Ada Example" if i else "") / f"IMG_{i}.jpg"
+        path.parent.mkdir(exist_ok=True)
         path.write_bytes(unique_jpeg(src.read_bytes(), f"cli{i}"))
         originals[path] = path.read_bytes()
 
@@ -58,7 +63,7 @@ def test_valid_consent_imports_one_active_batch_and_wipes_sources(setup, capsys)
     assert run(photos) == 0
     out = capsys.readouterr()
     assert "Imported 2 photo(s)" in out.out
-    assert list(photos.iterdir()) == []
+    assert list(photos.iterdir()) == []  # the emptied "Ada Example" subfolder went too
     stored, _ = items()
     assert len(stored) == 2
     assert {i.state for i in stored} == {ItemState.ACTIVE}
@@ -83,7 +88,7 @@ def test_invalid_consent_refuses_and_touches_nothing(setup, capsys):
     err = capsys.readouterr().err
     assert "patient.mrn" in err and "nothing was imported" in err
     assert "RX0012345" not in err
-    assert {p: p.read_bytes() for p in photos.iterdir()} == originals
+    assert _tree(photos) == originals
     assert items()[0] == []
 
 
@@ -91,14 +96,14 @@ def test_missing_consent_file_refuses(setup, capsys):
     run, items, photos, originals, tmp_path, *_ = setup
     assert run(photos, consent_file=tmp_path / "nope.json") == 2
     assert "nothing was imported" in capsys.readouterr().err
-    assert {p: p.read_bytes() for p in photos.iterdir()} == originals
+    assert _tree(photos) == originals
 
 
 def test_a_missing_source_stops_before_anything_is_imported(setup, capsys):
     run, items, photos, originals, tmp_path, *_ = setup
     assert run(photos, tmp_path / "typo") == 2
     assert "does not exist" in capsys.readouterr().err
-    assert {p: p.read_bytes() for p in photos.iterdir()} == originals
+    assert _tree(photos) == originals
     assert items()[0] == []
 
 
@@ -143,4 +148,4 @@ def test_unknown_gphoto2_port_is_a_clear_error(setup, capsys):
     assert run(photos, "gphoto2:usb:999,999") == 1
     err = capsys.readouterr().err
     assert "no camera or phone found on port usb:999,999" in err
-    assert {p: p.read_bytes() for p in photos.iterdir()} == originals
+    assert _tree(photos) == originals

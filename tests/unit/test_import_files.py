@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from picsafe_desktop.importer.files import FileCandidate, fingerprint, scan_folder, scan_paths
+from picsafe_desktop.importer.files import (
+    FileCandidate,
+    fingerprint,
+    prune_empty_dirs,
+    scan_folder,
+    scan_paths,
+)
 from picsafe_desktop.importer.source import SourceError, is_partial_name
 from tests.importer_support import open_folder, run_unprivileged
 
@@ -162,3 +168,14 @@ def test_locator_round_trips_identity(tmp_path):
 )  # fmt: skip
 def test_partial_names(name, partial):
     assert is_partial_name(name) is partial
+
+
+def test_prune_removes_emptied_subfolders_but_keeps_the_root_and_other_content(tmp_path):
+    deep = tmp_path / "Smith John" / "day 1"
+    deep.mkdir(parents=True)
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "keep.txt").write_text("x")
+    prune_empty_dirs([deep / "gone.jpg", other / "gone.jpg", tmp_path / "top.jpg"], tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["other"]
+    assert (other / "keep.txt").exists()
