@@ -1,0 +1,150 @@
+"""PDF report: rendered by poppler, JPEGs embedded unchanged, AES-256 password checked by qpdf."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import subprocess
+
+import pikepdf
+import pytest
+from PIL import Image
+
+from picsafe_desktop.export import pdf
+from picsafe_desktop.model import Use
+from tests import export_data as d
+from tests.export_tools import require
+
+
+def _render(tmp_path, data: bytes, page: int, dpi: int = 50) -> Image.Image:
+    src = tmp_path / "in.pdf"
+    src.write_bytes(data)
+    prefix = tmp_path / f"page{page}"
+    subprocess.run(
+        [require("pdftoppm"), "-r", str(dpi), "-f", str(page), "-l", str(page), "-png",
+         "-singlefile", str(src), str(prefix)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return Image.open(f"{prefix}.png").convert("RGB")
+
+
+def _text(tmp_path, data: bytes) -> str:
+    src = tmp_path / "t.pdf"
+    src.write_bytes(data)
+    return subprocess.run(
+        [require("pdftotext"), "-layout", str(src), "-"], check=True, capture_output=True,
+        text=True,
+    ).stdout  # fmt: skip
+
+
+def test_report_pages_render_and_carry_the_required_facts(tmp_path):
+    batch = d.batch()
+    data = pdf.render_report(batch, site_name="St Example Hospital")
+    text = _text(tmp_path, data)
+    for fact in (
+        "Clinical photography report",
+        "Zoë Ångström-Test",
+        "MRN-4401927",
+        "14 Mar 1961",
+        "photo-consent-v3",
+        "PSR-TEST000001",
+        "Page 1 of 3",
+        "Page 3 of 3",
+        "left forearm",
+        "Dr Priya Natarajan",
+        "06 May 2025 10:55",
+        "St Example Hospital",
+    ):
+        assert fact in text, fact
+    for photo in batch.photos:
+        assert f"SHA-256 {photo.sha256}" in text
+    assert _render(tmp_path, data, 1).size[0] > 300
+
+
+def test_embedded_photos_are_the_exact_jpeg_bytes(tmp_path):
+    batch = d.batch()
+    with pikepdf.open(io.BytesIO(pdf.render_report(batch))) as doc:
+        # a DCTDecode stream's raw data is the JPEG file itself
+        streams = [
+            img.read_raw_bytes()
+            for page in doc.pages
+            for img in page.get_images().values()
+            if list(img.Filter) == ["/DCTDecode"]
+        ]
+    assert len(streams) == len(batch.photos)
+    assert {hashlib.sha256(s).hexdigest() for s in streams} == {p.sha256 for p in batch.photos}
+
+
+def test_exif_orientation_is_applied_without_re_encoding(tmp_path):
+    # Synthetic photo: red block top-left, blue bottom-right as stored. Orientation 6 means
+    # "turn 90° clockwise to view": red must appear top-right on the page.
+    batch = d.batch(photos=[d.photo("o6", d.synthetic_jpeg(600, 400, orientation=6))])
+    frame = _render(tmp_path, pdf.render_report(batch), 2, dpi=40)
+    red, blue = (200, 30, 30), (30, 60, 200)
+
+    def near(c, ref):
+        return sum(abs(a - b) for a, b in zip(c, ref, strict=True)) < 90
+
+    pix = frame.load()
+    xs = [x for x in range(frame.width) if near(pix[x, frame.height // 5], red)]
+    assert xs, "no red found on the upper part of the photo page"
+    assert min(xs) > frame.width / 2, "red block should be on the right after turning"
+    ys = [y for y in range(frame.height) if near(pix[int(frame.width * 0.35), y], blue)]
+    assert ys and min(ys) > frame.height * 0.4, "blue block should be bottom-left"
+
+
+def test_teaching_report_has_no_identifiers(tmp_path):
+    batch = d.batch(use=Use.TEACHING, uses=(Use.RECORD, Use.TEACHING))
+    text = _text(tmp_path, pdf.render_report(batch))
+    for secret in ("Zoë", "MRN-4401927", "1961", "Nurse Ada", "10:55", "Signature\n"):
+        assert secret not in text
+    assert "De-identified copy for teaching" in text and "ANON-" in text
+
+
+def test_password_pdf_opens_with_qpdf_only_with_the_password(tmp_path):
+    qpdf = require("qpdf")
+    locked = tmp_path / "locked.pdf"
+    locked.write_bytes(pdf.render_report(d.batch(), password="Tr0ub4dor&3"))
+    shown = subprocess.run(
+        [qpdf, "--show-encryption", "--password=Tr0ub4dor&3", str(locked)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "R = 6" in shown and "AESv3" in shown  # AES-256, PDF 2.0 security handler
+    out = tmp_path / "open.pdf"
+    ok = subprocess.run(
+        [qpdf, "--password=Tr0ub4dor&3", "--decrypt", str(locked), str(out)],
+        capture_output=True,
+        text=True,
+    )
+    assert ok.returncode == 0, ok.stderr
+    assert "MRN-4401927" in _text(tmp_path, out.read_bytes())
+    bad = subprocess.run(
+        [qpdf, "--decrypt", str(locked), str(tmp_path / "no.pdf")], capture_output=True, text=True
+    )
+    assert bad.returncode != 0 and "password" in bad.stderr.lower()
+    wrong = subprocess.run(
+        [qpdf, "--password=guess", "--decrypt", str(locked), str(tmp_path / "no2.pdf")],
+        capture_output=True,
+        text=True,
+    )
+    assert wrong.returncode != 0
+    with pytest.raises(pikepdf.PasswordError):
+        pikepdf.open(locked)
+
+
+@pytest.mark.corpus
+def test_report_from_scrubbed_corpus_photos(tmp_path):
+    photos = []
+    for n, name in enumerate(d.CORPUS_PHOTOS):
+        data = d.scrubbed_corpus_jpeg(name)
+        if data is None:
+            pytest.skip("corpus or deid module not available")
+        photos.append(d.photo(f"corpus-{n}", data))
+    batch = d.batch(photos=photos)
+    data = pdf.render_report(batch, site_name="St Example Hospital")
+    (tmp_path / "corpus-report.pdf").write_bytes(data)
+    text = _text(tmp_path, data)
+    assert all(p.sha256 in text for p in batch.photos)
+    assert "Page 3 of 3" in text
