@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 from PIL import Image
@@ -44,9 +46,14 @@ def put_photo(vault: Vault, batch_id: str, data: bytes, **extra) -> str:
     return vault.put(data, **args)
 
 
-def db(vault_dir: Path) -> sqlite3.Connection:
+@contextlib.contextmanager
+def db(vault_dir: Path) -> Iterator[sqlite3.Connection]:
     """A raw connection to the index, for tampering as an attacker with file access would."""
-    return sqlite3.connect(vault_dir / "index.sqlite3", isolation_level=None)
+    conn = sqlite3.connect(vault_dir / "index.sqlite3", isolation_level=None)
+    try:
+        yield conn
+    finally:
+        conn.close()
 
 
 def folder_bytes(root: Path) -> dict[Path, bytes]:
