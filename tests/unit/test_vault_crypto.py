@@ -36,7 +36,8 @@ def test_round_trip_sizes(size):
     blob = seal(data)
     assert len(blob) == crypto.sealed_size(size)
     assert unseal(blob) == data
-    assert data not in blob or size == 0
+    if size >= 32:  # shorter values occur in random ciphertext by chance
+        assert data[:32] not in blob and data[-32:] not in blob
 
 
 def test_short_reads_from_a_raw_stream_still_round_trip():
