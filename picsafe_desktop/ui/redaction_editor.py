@@ -467,7 +467,7 @@ class RedactionDialog(QDialog):
         mode = dict(MODES)[box.mode].lower()
         state = "" if box.confirmed else " (not confirmed)"
         return (
-            f"{kind} {number}{state}: {mode}, {round(r.width())} × {round(r.height())} px "
+            f"{kind} {number}{state}\n{mode}, {round(r.width())} × {round(r.height())} px "
             f"at {round(r.left())}, {round(r.top())}"
         )
 

@@ -95,6 +95,7 @@ class PhotoView(QGraphicsView):
     """Drag to pan, Ctrl+wheel to zoom about the mouse; the plain wheel scrolls."""
 
     zoom_requested = Signal(float)
+    resized = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -112,6 +113,11 @@ class PhotoView(QGraphicsView):
             event.accept()
             return
         super().wheelEvent(event)
+
+    def resizeEvent(self, event) -> None:
+        # Fitting must use the view's own new size: the viewer's resize arrives earlier.
+        super().resizeEvent(event)
+        self.resized.emit()
 
 
 class PhotoViewer(QWidget):
@@ -134,6 +140,7 @@ class PhotoViewer(QWidget):
             "Drag or use the arrow keys to move around the photo; plus and minus zoom."
         )
         self.view.zoom_requested.connect(self.zoom_by)
+        self.view.resized.connect(self._view_resized)
 
         def button(text: str, name: str, slot, tip: str) -> QPushButton:
             b = QPushButton(text, self)
@@ -243,8 +250,7 @@ class PhotoViewer(QWidget):
         self.view.resetTransform()
         self._update_controls()
 
-    def resizeEvent(self, event) -> None:
-        super().resizeEvent(event)
+    def _view_resized(self) -> None:
         if self._fit:
             self.fit()
 

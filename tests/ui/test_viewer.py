@@ -62,6 +62,19 @@ def test_shows_photo_fitted_and_buttons_zoom(viewer):
     assert viewer.scale() == pytest.approx(fitted)
 
 
+def test_photo_set_before_showing_is_fitted_to_the_shown_window(qtbot):
+    v = PhotoViewer()
+    qtbot.addWidget(v)
+    v.set_image(png(4000, 3000))
+    v.resize(1000, 700)
+    v.show()
+    qtbot.waitExposed(v)
+    port = v.view.viewport().rect()
+    expected = min(port.width() / 4000, port.height() / 3000)
+    assert v.scale() == pytest.approx(expected, rel=0.02)
+    assert v.zoom_label.text() == f"{round(v.scale() * 100)}%"
+
+
 def test_keys_and_ctrl_wheel_zoom(viewer, qtbot):
     viewer.set_image(png(4000, 3000))
     fitted = viewer.scale()
