@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
+import socket
 import ssl
 import uuid
 from collections.abc import Callable
@@ -282,7 +283,22 @@ def _ae(target: PacsTarget) -> AE:
     return ae
 
 
+def _probe(target: PacsTarget) -> None:
+    """Plain TCP connect first: a clear message when nobody listens, and it avoids pynetdicom
+    3.0 leaking its socket (a ResourceWarning) when the connection is refused."""
+    try:
+        with socket.create_connection((target.host, target.port), timeout=target.timeout):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise ExportError(
+            f"cannot reach the PACS at {target.describe()} ({reason}); check host and port "
+            "and whether the PACS is running"
+        ) from None
+
+
 def _associate(ae: AE, target: PacsTarget):  # noqa: ANN202 - pynetdicom's Association
+    _probe(target)
     try:
         assoc = ae.associate(
             target.host,
