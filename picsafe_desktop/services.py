@@ -52,7 +52,10 @@ class WaitingBatch:
 
 
 def vault_exists(path: str | os.PathLike[str]) -> bool:
-    return Vault.exists(path)
+    """True when the folder holds a vault (its header file), so first run can offer to create."""
+    from picsafe_desktop.vault.header import HEADER_FILE
+
+    return (Path(path) / HEADER_FILE).is_file()
 
 
 class Services:
@@ -141,6 +144,31 @@ class Services:
             waiting.setdefault(item.batch_id, []).append(item.item_id)
         return [WaitingBatch(b, self.vault.batch_label(b), ids) for b, ids in waiting.items()]
 
+    def prepare_consent(self, batch: WaitingBatch) -> tuple[WaitingBatch, str | None]:
+        """Look for a photo of the patient's wristband barcode in the batch.
+
+        A wristband photo identifies the patient and is not clinical: its MRN prefills the
+        consent form and the photo itself is crypto-shredded, so it never reaches the record.
+        """
+        from picsafe_desktop.wristband import read_wristband_mrn
+
+        actor = self.actor
+        found: str | None = None
+        keep = []
+        for item_id in batch.item_ids:
+            try:
+                mrn = read_wristband_mrn(
+                    self.vault.read(item_id, actor=actor, purpose="wristband scan")
+                )
+            except ValueError:
+                mrn = None
+            if mrn and found in (None, mrn):
+                found = mrn
+                self.vault.delete(item_id, actor=actor, reason="wristband photo used for MRN")
+            else:
+                keep.append(item_id)
+        return WaitingBatch(batch.batch_id, batch.label, keep), found
+
     def record_consent(self, batch_id: str, record: ConsentRecord) -> str:
         actor = self.actor
         logsetup.register_sensitive(record.patient.mrn, record.patient.name)
@@ -202,7 +230,7 @@ class Services:
             if item.consent_id:
                 counts[item.consent_id] = counts.get(item.consent_id, 0) + 1
         for consent_id in counts:
-            record = self.vault.read_consent(consent_id, actor=self.actor, purpose="list")
+            record = self.vault.read_consent(consent_id, actor=self.actor)
             patient = record["patient"]
             summary = by_mrn.setdefault(
                 patient["mrn"],
@@ -279,11 +307,18 @@ class Services:
 
     # -- import ----------------------------------------------------------------------------
     def import_paths(
-        self, paths: Iterable[str | os.PathLike[str]], progress: Callable | None = None
+        self,
+        paths: Iterable[str | os.PathLike[str]],
+        cancel=None,
+        progress: Callable | None = None,
     ):
         """Drag-and-drop and the Import button: the same pipeline as every other source."""
         from picsafe_desktop.importer import pipeline
 
         return pipeline.import_paths(
-            self.vault, [Path(p) for p in paths], actor=self.actor, progress=progress
+            self.vault,
+            [Path(p) for p in paths],
+            actor=self.actor,
+            progress=progress,
+            cancel=cancel,
         )

@@ -11,7 +11,7 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, QSize, Qt, QTimer
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -81,6 +81,7 @@ class MainWindow(QMainWindow):
         self.consent_dialog = None
         self._last_staff = None
         self._imports: dict[int, ImportProgress] = {}
+        self.last_import = None
         self.setWindowTitle(APP_NAME)
         self.setObjectName("MainWindow")
         self.setAcceptDrops(True)
@@ -277,12 +278,9 @@ class MainWindow(QMainWindow):
         if self.locked and self.stack.currentWidget() is self.lock_screen:
             return
         if self.consent_dialog is not None:
-            # The form holds patient details: drop it. The batch still waits and the dialog
-            # comes back after sign-in, so nothing can be skipped by locking.
-            dialog, self.consent_dialog = self.consent_dialog, None
-            dialog.finished.disconnect()
-            dialog.hide()
-            dialog.deleteLater()
+            # The form holds patient details: close it undecided. The batch still waits and
+            # the dialog comes back after sign-in, so locking cannot skip consent.
+            self.consent_dialog.close_without_decision()
         for widget in QApplication.topLevelWidgets():
             if widget is not self and widget.isVisible() and widget.isWindow():
                 widget.close()
@@ -406,8 +404,10 @@ class MainWindow(QMainWindow):
         batches = self.services.waiting_batches()
         if not batches:
             return None
-        batch = batches[0]
-        return batch, [self.services.thumbnail(i) for i in batch.item_ids], len(batches)
+        batch, mrn = self.services.prepare_consent(batches[0])
+        if not batch.item_ids:  # the batch held only a wristband photo
+            return self._first_waiting()
+        return batch, [self.services.thumbnail(i) for i in batch.item_ids], len(batches), mrn
 
     def _open_consent(self, found) -> None:
         if found is None or self.locked or self.consent_dialog is not None:
@@ -415,17 +415,20 @@ class MainWindow(QMainWindow):
         from picsafe_desktop import consent
         from picsafe_desktop.ui.consent_dialog import ConsentDialog
 
-        batch, thumbs, waiting = found
+        batch, thumbs, waiting, mrn = found
         wording = consent.load_wording(
             Path(self.site.consent.wording_file) if self.site.consent.wording_file else None,
             self.site.consent.wording_version or None,
         )
-        dialog = ConsentDialog(thumbs, self.services.staff, wording, parent=self)
+        dialog = ConsentDialog(thumbs, self.services.staff, wording, parent=self, mrn=mrn or "")
         dialog.setWindowTitle(
             f"Consent needed — {len(batch.item_ids)} photos"
             + (f" (batch 1 of {waiting})" if waiting > 1 else "")
         )
         dialog.finished.connect(lambda _r, d=dialog, b=batch: self._consent_finished(d, b))
+        # The dialog is modal, so the window's Lock shortcut must work inside it too.
+        lock_here = QShortcut(self.lock_action.shortcut(), dialog)
+        lock_here.activated.connect(lambda: self.lock("button"))
         self.consent_dialog = dialog
         dialog.open()
 
@@ -498,7 +501,7 @@ class MainWindow(QMainWindow):
             if total:
                 row.bar.setRange(0, total)
                 row.bar.setValue(done)
-                row.label.setText(f"Importing {done} of {total}…")
+                row.label.setText(f"Importing {done} of {total} photos…")
 
         def finished(report) -> None:
             self._imports.pop(key, None)
@@ -520,21 +523,25 @@ class MainWindow(QMainWindow):
         )
 
     def _import_finished(self, report) -> None:
-        imported = len(getattr(report, "imported", []))
-        problems = list(getattr(report, "errors", []))
+        from picsafe_desktop.importer.events import Outcome
+
+        imported = report.count(Outcome.IMPORTED)
+        duplicates = report.count(Outcome.DUPLICATE)
         text = f"Imported {imported} photo(s)."
-        if getattr(report, "duplicates", None):
-            text += f" {len(report.duplicates)} already in the vault (not stored twice)."
-        if getattr(report, "not_wiped", None):
-            text += (
-                f" {len(report.not_wiped)} source file(s) could not be wiped and must be "
-                "deleted by hand."
-            )
+        if duplicates:
+            text += f" {duplicates} already in the vault (not stored twice)."
+        manual = report.manual_removals
+        if manual:
+            text += f" {len(manual)} original(s) could not be wiped: delete them by hand."
         self.statusBar().showMessage(text, 10000)
-        if problems or getattr(report, "not_wiped", None):
-            lines = [str(p) for p in problems] + [
-                f"{p}: could not be wiped — delete it by hand" for p in report.not_wiped
-            ]
+        self.last_import = report
+        problems = [
+            r
+            for r in report.results
+            if r.outcome in (Outcome.FAILED, Outcome.REFUSED) or r.needs_manual_removal
+        ]
+        if problems:
+            lines = [f"{r.display}: {r.message or r.source_note}" for r in problems]
             box = QMessageBox(
                 QMessageBox.Icon.Warning,
                 "Import finished with problems",
@@ -542,11 +549,13 @@ class MainWindow(QMainWindow):
                 QMessageBox.StandardButton.Ok,
                 self,
             )
-            box.setDetailedText("\n".join(lines))
+            box.setObjectName("importProblems")
             box.setInformativeText(
-                "Nothing was lost: files that could not be imported are "
-                "still where they were. See the details for each file."
+                "Files that could not be imported are still where they were; nothing was "
+                "lost.\n\n" + "\n".join(lines[:8]) + ("\n…" if len(lines) > 8 else "")
             )
+            box.setDetailedText("\n".join(lines))
+            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             box.open()
         self.refresh()
         self.check_waiting_batches()

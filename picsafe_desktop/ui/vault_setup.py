@@ -16,7 +16,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from picsafe_desktop import APP_NAME, recovery_sheet
+from picsafe_desktop import APP_NAME
+from picsafe_desktop.vault.recovery_sheet import recovery_sheet_pdf
 
 
 class RecoveryCodeDialog(QDialog):
@@ -56,7 +57,9 @@ class RecoveryCodeDialog(QDialog):
         layout.addWidget(buttons)
 
     def sheet_pdf(self) -> bytes:
-        return recovery_sheet.build_pdf(self._code, self._vault_id, self._vault_path)
+        return recovery_sheet_pdf(
+            vault_id=self._vault_id, vault_path=self._vault_path, code=self._code
+        )
 
     def save_sheet(self) -> None:
         path, _ = QFileDialog.getSaveFileName(

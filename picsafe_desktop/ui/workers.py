@@ -33,7 +33,8 @@ class Task(QRunnable):
             else:
                 result = self.fn(*self.args)
         except Exception as exc:  # noqa: BLE001 - delivered to the GUI, which tells the user
-            log.debug("background task failed: %s", type(exc).__name__)
+            # Type and place only: the message may name a patient's file.
+            log.debug("background task failed: %s", type(exc).__name__, exc_info=True)
             self.signals.failed.emit(exc)
         else:
             self.signals.done.emit(result)

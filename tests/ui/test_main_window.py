@@ -16,18 +16,22 @@ def window(qtbot):
     return win
 
 
-def test_title_and_empty_state(window):
+def test_title_and_lock_screen_first(window):
     assert window.windowTitle() == APP_NAME
-    assert window.stack.currentWidget() is window.empty_state
+    assert window.stack.currentWidget() is window.lock_screen
+    assert window.lock_screen.name_edit.isVisible()
+    assert not window.import_action.isEnabled()
+
+
+def test_empty_state_tells_how_to_get_photos_in(window):
     text = window.empty_state_label.text()
     assert "No photos yet" in text
-    assert "USB" in text and "drag" in text
-    assert window.empty_state_label.isVisible()
+    assert "USB" in text and "drag" in text and "Import photos" in text
 
 
 def test_menus_have_about_and_quit(window, qtbot, monkeypatch):
     titles = [a.text() for a in window.menuBar().actions()]
-    assert titles == ["&File", "&Help"]
+    assert titles == ["&File", "&Photo", "&Help"]
     shown = []
     monkeypatch.setattr(QMessageBox, "about", lambda parent, title, text: shown.append(text))
     window.about_action.trigger()

@@ -1,0 +1,263 @@
+"""The clinician's desktop end to end: real vault, keyring, import pipeline and widgets."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtDBus import QDBusConnection, QDBusMessage
+from PySide6.QtGui import QDropEvent
+from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QMessageBox, QWidget
+
+from picsafe_desktop import config
+from picsafe_desktop.model import Capacity, ItemState, Method, Staff
+from picsafe_desktop.services import Services
+from picsafe_desktop.ui.main_window import MainWindow
+from picsafe_desktop.vault import Vault
+from tests.ui.test_consent_dialog import sign, tick
+from tests.unit.vault_support import TEST_KDF
+
+pytestmark = [pytest.mark.keyring, pytest.mark.corpus]
+
+NURSE = Staff("Sam Okafor", "Staff nurse", "N4411")
+PATIENT_NAME = "Philippa Quenby"
+MRN = "RX7712345"
+PHOTOS = ("iphone4-gps__Apple-iPhone-4.jpg", "google-pixel-gps-makernote__IMG_20180725_163423.jpg")
+
+
+@pytest.fixture
+def site(tmp_path):
+    return config.from_dict(
+        {
+            "vault": {"path": str(tmp_path / "vault")},
+            "logging": {"file": str(tmp_path / "log" / "app.log")},
+        }
+    )
+
+
+@pytest.fixture
+def services(site, keyring_service):
+    vault, _code = Vault.create(site.vault.path, keyring_service, kdf=TEST_KDF)
+    svc = Services(site, vault)
+    yield svc
+    svc.close()
+
+
+@pytest.fixture
+def drop(tmp_path, corpus):
+    folder = tmp_path / "from-phone"
+    folder.mkdir()
+    for name in PHOTOS:
+        shutil.copy(corpus / name, folder / name)
+    return folder
+
+
+def make_window(qtbot, site, services) -> MainWindow:
+    win = MainWindow(site, services)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    return win
+
+
+@pytest.fixture
+def window(qtbot, site, services):
+    win = make_window(qtbot, site, services)
+    yield win
+    if win.consent_dialog is not None:
+        win.consent_dialog.close_without_decision()
+
+
+def sign_in(qtbot, win: MainWindow) -> None:
+    screen = win.lock_screen
+    screen.name_edit.clear()
+    qtbot.keyClicks(screen.name_edit, NURSE.name)
+    screen.staff_id_edit.clear()
+    qtbot.keyClicks(screen.staff_id_edit, NURSE.staff_id)
+    qtbot.mouseClick(screen.sign_in_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not win.locked)
+
+
+def visible_text(win: QWidget) -> str:
+    """Everything a person could read on screen in the app's windows."""
+    parts = []
+    for top in QApplication.topLevelWidgets():
+        if not top.isVisible():
+            continue
+        for w in [top, *top.findChildren(QWidget)]:
+            if not w.isVisible():
+                continue
+            if isinstance(w, QLabel | QLineEdit):
+                parts.append(w.text())
+        parts.append(top.windowTitle())
+    return "\n".join(parts)
+
+
+def import_and_wait_for_dialog(qtbot, win, paths):
+    win.start_import([str(p) for p in paths])
+    qtbot.waitUntil(
+        lambda: win.consent_dialog is not None and win.consent_dialog.isVisible(), timeout=30000
+    )
+    return win.consent_dialog
+
+
+def record_consent(qtbot, dialog):
+    qtbot.keyClicks(dialog.mrn_edit, MRN)
+    qtbot.keyClicks(dialog.name_edit, PATIENT_NAME)
+    tick(qtbot, dialog.capacity_buttons[Capacity.SELF])
+    tick(qtbot, dialog.method_buttons[Method.WRITTEN])
+    sign(dialog.signature_pad)
+    qtbot.waitUntil(dialog.record_button.isEnabled)
+    qtbot.mouseClick(dialog.record_button, Qt.MouseButton.LeftButton)
+
+
+def test_starts_locked_with_nothing_identifying(window):
+    assert window.stack.currentWidget() is window.lock_screen
+    assert window.locked
+    assert not window.import_action.isEnabled()
+    assert "locked" in visible_text(window).lower()
+
+
+def test_sign_in_shows_empty_state(qtbot, window, services):
+    sign_in(qtbot, window)
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.empty_state)
+    assert services.staff == Staff(NURSE.name, "", NURSE.staff_id)
+    events = [r.event for r in services.audit_rows()]
+    assert "sign_in" in events
+
+
+def test_import_forces_consent_then_grid_shows_thumbnails(qtbot, window, services, drop):
+    sign_in(qtbot, window)
+    dialog = import_and_wait_for_dialog(qtbot, window, [drop])
+    assert not any(drop.iterdir()), "sources are wiped after the verified import"
+    # Cannot be dismissed while photos wait.
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    assert dialog.close() is False
+    assert dialog.isVisible()
+    assert not dialog.record_button.isEnabled(), "an empty form cannot be submitted"
+    # Nothing is usable before consent.
+    assert services.photos() == []
+
+    record_consent(qtbot, dialog)
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.browser, timeout=15000)
+    qtbot.waitUntil(lambda: window.patient_list.count() == 1)
+    assert PATIENT_NAME in window.patient_list.item(0).text()
+    qtbot.waitUntil(lambda: window.thumbnails.rowCount() == len(PHOTOS))
+    qtbot.waitUntil(lambda: window.thumbnails.cached_count() == len(PHOTOS), timeout=15000)
+    items = services.vault.list_items()
+    assert {i.state for i in items} == {ItemState.ACTIVE}
+
+    # Search by MRN and by name filters the patient list.
+    qtbot.keyClicks(window.search_edit, "nobody-like-this")
+    assert window.patient_list.item(0).isHidden()
+    window.search_edit.clear()
+    qtbot.keyClicks(window.search_edit, MRN[-4:])
+    assert not window.patient_list.item(0).isHidden()
+
+    # Selecting a photo fills the details pane from the encrypted metadata and consent.
+    window.grid.setCurrentIndex(window.thumbnails.index(0))
+    qtbot.waitUntil(lambda: "Uses allowed" in window.details.text())
+    assert "record" in window.details.text()
+
+
+def test_refusal_destroys_the_batch(qtbot, window, services, drop, monkeypatch):
+    sign_in(qtbot, window)
+    dialog = import_and_wait_for_dialog(qtbot, window, [drop])
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    qtbot.mouseClick(dialog.refuse_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(
+        lambda: "consent_refused" in [r.event for r in services.audit_rows()], timeout=15000
+    )
+    assert services.vault.list_items() == []
+    assert window.consent_dialog is None
+    events = [r.event for r in services.audit_rows()]
+    assert events.count("delete") == len(PHOTOS)
+
+
+def test_restart_with_waiting_batch_raises_dialog_again(qtbot, site, services, drop):
+    first = make_window(qtbot, site, services)
+    sign_in(qtbot, first)
+    import_and_wait_for_dialog(qtbot, first, [drop])
+    first.consent_dialog.close_without_decision()  # the app is closed with photos waiting
+    first.close()
+
+    second = make_window(qtbot, site, services)
+    sign_in(qtbot, second)
+    qtbot.waitUntil(lambda: second.consent_dialog is not None, timeout=15000)
+    assert second.consent_dialog.isVisible()
+    second.consent_dialog.close_without_decision()
+
+
+def test_drag_and_drop_feeds_the_same_pipeline(qtbot, window, drop):
+    sign_in(qtbot, window)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in sorted(drop.iterdir())])
+    event = QDropEvent(
+        QPointF(200, 200),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    window.dropEvent(event)
+    qtbot.waitUntil(lambda: window.consent_dialog is not None, timeout=30000)
+    window.consent_dialog.close_without_decision()
+
+
+def test_idle_lock_hides_all_patient_data(qtbot, window, services, drop):
+    sign_in(qtbot, window)
+    record_consent(qtbot, import_and_wait_for_dialog(qtbot, window, [drop]))
+    qtbot.waitUntil(lambda: window.thumbnails.cached_count() == len(PHOTOS), timeout=15000)
+    assert PATIENT_NAME in visible_text(window) or window.patient_list.count() == 1
+
+    window.idle.set_interval_ms(300)
+    qtbot.waitUntil(lambda: window.locked, timeout=5000)
+    assert window.stack.currentWidget() is window.lock_screen
+    assert window.thumbnails.rowCount() == 0 and window.thumbnails.cached_count() == 0
+    assert window.patient_list.count() == 0
+    text = visible_text(window)
+    assert PATIENT_NAME not in text and MRN not in text
+    assert "sign_out" in [r.event for r in services.vault.audit_rows()]
+
+
+def test_lock_closes_open_consent_form(qtbot, window, drop):
+    sign_in(qtbot, window)
+    dialog = import_and_wait_for_dialog(qtbot, window, [drop])
+    qtbot.keyClicks(dialog.name_edit, PATIENT_NAME)
+    qtbot.keyClick(
+        dialog.name_edit,
+        Qt.Key.Key_L,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
+    qtbot.waitUntil(lambda: window.locked)
+    assert PATIENT_NAME not in visible_text(window)
+    # Signing in again brings the consent back: locking cannot skip it.
+    sign_in(qtbot, window)
+    qtbot.waitUntil(lambda: window.consent_dialog is not None, timeout=15000)
+
+
+def test_os_session_lock_over_dbus_locks_the_window(qtbot, window):
+    if not QDBusConnection.sessionBus().isConnected():
+        pytest.skip("no D-Bus session bus (run through scripts/test)")
+    sign_in(qtbot, window)
+    msg = QDBusMessage.createSignal(
+        "/org/freedesktop/ScreenSaver", "org.freedesktop.ScreenSaver", "ActiveChanged"
+    )
+    msg.setArguments([True])
+    assert QDBusConnection.sessionBus().send(msg)
+    qtbot.waitUntil(lambda: window.locked, timeout=5000)
+
+
+def test_delete_selected_photo_is_shredded_and_audited(qtbot, window, services, drop, monkeypatch):
+    sign_in(qtbot, window)
+    record_consent(qtbot, import_and_wait_for_dialog(qtbot, window, [drop]))
+    qtbot.waitUntil(lambda: window.thumbnails.rowCount() == len(PHOTOS), timeout=15000)
+    window.grid.setCurrentIndex(window.thumbnails.index(0))
+    window.grid.selectionModel().select(
+        window.thumbnails.index(0), window.grid.selectionModel().SelectionFlag.Select
+    )
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    window.delete_action.trigger()
+    qtbot.waitUntil(lambda: len(services.vault.list_items()) == len(PHOTOS) - 1, timeout=10000)
+    assert [r.event for r in services.vault.audit_rows()].count("delete") == 1
