@@ -78,15 +78,29 @@ def open_services(site):
 
 def run_gui(site) -> int:
     qt_app = create_qt_app()
+    from PySide6.QtWidgets import QMessageBox
+
     from picsafe_desktop.ui.main_window import MainWindow
+    from picsafe_desktop.ui.sources import SourceMonitor
 
     services = open_services(site)
     if services is None:
         return 1
-    window = MainWindow(site, services)
+    recovered = services.resume_imports()
+    monitor = SourceMonitor(site)
+    window = MainWindow(site, services, monitor)
     window.show()
+    if recovered.notes:
+        QMessageBox.warning(
+            window,
+            APP_NAME,
+            "After the last unexpected stop, some originals "
+            "must be removed by hand:\n\n" + "\n".join(recovered.notes),
+        )
+    monitor.start()
     log.info("%s %s started", APP_NAME, __version__)
     try:
         return qt_app.exec()
     finally:
+        monitor.stop()
         services.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,6 +64,7 @@ class Services:
         self.site = site
         self.vault = vault
         self._staff: Staff | None = None
+        self._import_lock = threading.Lock()
 
     # -- opening ---------------------------------------------------------------------------
     @classmethod
@@ -313,12 +315,51 @@ class Services:
         progress: Callable | None = None,
     ):
         """Drag-and-drop and the Import button: the same pipeline as every other source."""
-        from picsafe_desktop.importer import pipeline
+        from picsafe_desktop.importer.files import scan_paths
 
-        return pipeline.import_paths(
-            self.vault,
-            [Path(p) for p in paths],
-            actor=self.actor,
-            progress=progress,
-            cancel=cancel,
+        scan = scan_paths(paths)
+        return self._import(
+            scan.candidates, scan.refusals, "Imported files", self.actor, cancel, progress
         )
+
+    def import_volume(self, volume, cancel=None, progress: Callable | None = None):
+        """A phone or card that appeared with a DCIM folder."""
+        scan = volume.scan(delete_after_import=self.site_import.delete_from_device)
+        return self._import(
+            scan.candidates, scan.refusals, volume.label, self.actor, cancel, progress
+        )
+
+    def import_dropped(self, folder, candidates, progress: Callable | None = None):
+        """Files that settled in a watched drop folder.
+
+        Taken even while the window is locked: every minute a photo waits there it sits in
+        the clear on disk. The consent dialog then waits for the next person to sign in.
+        """
+        actor = self.actor if self._staff else "drop folder watcher"
+        return self._import(
+            candidates, (), f"Drop folder {Path(folder).name}", actor, None, progress
+        )
+
+    def resume_imports(self):
+        """After a crash: finish or roll back every half-imported photo (call at start-up)."""
+        from picsafe_desktop.importer.pipeline import Importer
+
+        with self._import_lock:
+            return Importer(self.vault, actor="start-up recovery").resume()
+
+    @property
+    def site_import(self):
+        return getattr(self.site, "import")
+
+    def _import(self, candidates, refusals, label, actor, cancel, progress):
+        from picsafe_desktop.importer.pipeline import Importer
+
+        # One batch at a time per vault, whichever source it came from.
+        with self._import_lock:
+            return Importer(self.vault, actor=actor).run(
+                candidates,
+                source_label=label,
+                refusals=refusals,
+                on_event=progress,
+                cancel=cancel,
+            )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QSize, Qt, QTimer
+from PySide6.QtCore import QSettings, QSize, Qt
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -74,7 +74,7 @@ class ImportProgress(QFrame):
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, site, services=None, parent: QWidget | None = None) -> None:
+    def __init__(self, site, services=None, monitor=None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.site = site
         self.services = services
@@ -99,13 +99,7 @@ class MainWindow(QMainWindow):
         central = QWidget(self)
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.banner = QLabel("", central)
-        self.banner.setObjectName("banner")
-        self.banner.setWordWrap(True)
-        self.banner.setStyleSheet(
-            "background:#fff4ce; padding:8px; border-bottom:1px solid #e0c060"
-        )
-        self.banner.hide()
+        self.banner = self._build_banner(central)
         self.progress_area = QVBoxLayout()
         layout.addWidget(self.banner)
         layout.addLayout(self.progress_area)
@@ -119,6 +113,12 @@ class MainWindow(QMainWindow):
         self.idle.idle.connect(lambda: self.lock("idle"))
         self.session_watcher = SessionLockWatcher(self)
         self.session_watcher.session_locked.connect(self.lock)
+        self._pending_volumes: list = []
+        self.monitor = monitor
+        if monitor is not None:
+            monitor.volume_appeared.connect(self.volume_appeared)
+            monitor.volume_gone.connect(self.volume_gone)
+            monitor.drop_batch.connect(self.drop_folder_batch)
         self._restore_geometry()
         self._show_locked()
 
@@ -271,6 +271,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Signed in as {staff.name}")
         self.idle.restart()
         self.refresh()
+        self._show_volume_banner()
         self.check_waiting_batches()
 
     def lock(self, reason: str = "button") -> None:
@@ -290,6 +291,7 @@ class MainWindow(QMainWindow):
         self.details.setText("")
         if self.services is not None:
             self.services.sign_out(reason)
+        self.banner.hide()
         self.statusBar().showMessage("Locked")
         log.info("window locked (%s)", reason)
         self._show_locked()
@@ -484,17 +486,19 @@ class MainWindow(QMainWindow):
             self.start_import(paths)
 
     def start_import(self, paths: list[str]) -> None:
-        if self.locked:
-            return
+        if not self.locked:
+            self._run_import(f"Importing {len(paths)} item(s)…", self.services.import_paths, paths)
+
+    def _run_import(self, label: str, fn, source) -> None:
+        """Run one import on a worker with a progress row (bar + cancel) for it."""
         import threading
 
         cancel = threading.Event()
-        row = ImportProgress(f"Importing {len(paths)} item(s)…", self)
+        row = ImportProgress(label, self)
         row.cancel_button.clicked.connect(cancel.set)
         row.cancel_button.clicked.connect(lambda: row.label.setText("Cancelling…"))
         self.progress_area.addWidget(row)
-        key = id(row)
-        self._imports[key] = row
+        self._imports[id(row)] = row
 
         def progress(event) -> None:
             total, done = getattr(event, "total", 0), getattr(event, "done", 0)
@@ -503,23 +507,17 @@ class MainWindow(QMainWindow):
                 row.bar.setValue(done)
                 row.label.setText(f"Importing {done} of {total} photos…")
 
-        def finished(report) -> None:
-            self._imports.pop(key, None)
+        def close_row() -> None:
+            self._imports.pop(id(row), None)
             row.deleteLater()
-            self._import_finished(report)
-
-        def failed(exc) -> None:
-            self._imports.pop(key, None)
-            row.deleteLater()
-            self._error("Import failed")(exc)
 
         workers.submit(
-            self.services.import_paths,
-            paths,
+            fn,
+            source,
             cancel,
             on_progress=progress,
-            on_done=finished,
-            on_error=failed,
+            on_done=lambda report: (close_row(), self._import_finished(report)),
+            on_error=lambda exc: (close_row(), self._error("Import failed")(exc)),
         )
 
     def _import_finished(self, report) -> None:
@@ -535,6 +533,8 @@ class MainWindow(QMainWindow):
             text += f" {len(manual)} original(s) could not be wiped: delete them by hand."
         self.statusBar().showMessage(text, 10000)
         self.last_import = report
+        if self.locked:
+            return  # file names can name patients: the summary waits for someone to sign in
         problems = [
             r
             for r in report.results
@@ -658,11 +658,67 @@ class MainWindow(QMainWindow):
 
         return show
 
-    def show_banner(self, text: str, timeout_ms: int = 0) -> None:
-        self.banner.setText(text)
+    def _build_banner(self, parent) -> QFrame:
+        banner = QFrame(parent)
+        banner.setObjectName("banner")
+        banner.setStyleSheet("#banner { background:#fff4ce; border-bottom:1px solid #e0c060; }")
+        row = QHBoxLayout(banner)
+        self.banner_label = QLabel("", banner)
+        self.banner_label.setWordWrap(True)
+        self.banner_import = QPushButton("&Import photos from it", banner)
+        self.banner_import.setAccessibleName("Import photos from the connected device")
+        self.banner_import.clicked.connect(self._import_pending_volume)
+        self.banner_dismiss = QPushButton("Not now", banner)
+        self.banner_dismiss.clicked.connect(self._dismiss_volume)
+        row.addWidget(self.banner_label, 1)
+        row.addWidget(self.banner_import)
+        row.addWidget(self.banner_dismiss)
+        banner.hide()
+        return banner
+
+    # -- devices and drop folders ----------------------------------------------------------
+    def volume_appeared(self, volume) -> None:
+        self._pending_volumes.append(volume)
+        self._show_volume_banner()
+
+    def volume_gone(self, volume) -> None:
+        self._pending_volumes = [v for v in self._pending_volumes if v.dcim != volume.dcim]
+        self._show_volume_banner()
+
+    def _show_volume_banner(self) -> None:
+        if self.locked or not self._pending_volumes:
+            self.banner.hide()
+            return
+        volume = self._pending_volumes[0]
+        what = "A phone" if volume.kind == "phone" else "A camera card or phone"
+        self.banner_label.setText(
+            f"<b>{what} with photos is connected</b> ({volume.label}). Import its photos into "
+            "the vault? They are removed from the device once safely stored."
+        )
         self.banner.show()
-        if timeout_ms:
-            QTimer.singleShot(timeout_ms, self.banner.hide)
+
+    def _import_pending_volume(self) -> None:
+        if not self._pending_volumes or self.locked:
+            return
+        volume = self._pending_volumes.pop(0)
+        self._show_volume_banner()
+        self._run_import(f"Importing from {volume.label}…", self.services.import_volume, volume)
+
+    def _dismiss_volume(self) -> None:
+        if self._pending_volumes:
+            self._pending_volumes.pop(0)
+        self._show_volume_banner()
+
+    def drop_folder_batch(self, folder, candidates) -> None:
+        if self.services is None:
+            return
+        workers.submit(
+            self.services.import_dropped,
+            folder,
+            candidates,
+            on_done=self._import_finished,
+            on_error=self._error("Import failed"),
+        )
 
     def _restore_geometry(self) -> None:
         geometry = QSettings().value("window/geometry")

@@ -261,3 +261,52 @@ def test_delete_selected_photo_is_shredded_and_audited(qtbot, window, services, 
     window.delete_action.trigger()
     qtbot.waitUntil(lambda: len(services.vault.list_items()) == len(PHOTOS) - 1, timeout=10000)
     assert [r.event for r in services.vault.audit_rows()].count("delete") == 1
+
+
+def test_phone_appearing_offers_import(qtbot, site, services, tmp_path, corpus):
+    from picsafe_desktop.ui.sources import SourceMonitor
+
+    mounts = tmp_path / "media"
+    mounts.mkdir()
+    monitor = SourceMonitor(site, mount_roots=[mounts])
+    win = make_window(qtbot, site, services)
+    win.monitor = monitor
+    monitor.volume_appeared.connect(win.volume_appeared)
+    sign_in(qtbot, win)
+    phone = mounts / "Pixel_7" / "DCIM" / "Camera"
+    phone.mkdir(parents=True)
+    shutil.copy(corpus / PHOTOS[0], phone / "IMG_0001.jpg")
+    monitor.volume_poller.poll()  # one poll, as the background thread does every few seconds
+    qtbot.waitUntil(win.banner.isVisible)
+    assert "Pixel_7" in win.banner_label.text() or "Pixel 7" in win.banner_label.text()
+    qtbot.mouseClick(win.banner_import, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: win.consent_dialog is not None, timeout=30000)
+    assert not win.banner.isVisible()
+    win.consent_dialog.close_without_decision()
+
+
+def test_drop_folder_imports_even_while_locked(qtbot, site, services, tmp_path, corpus):
+    from picsafe_desktop.ui.sources import SourceMonitor
+
+    folder = tmp_path / "drop"
+    site_with_drop = config.from_dict(
+        {
+            "vault": {"path": site.vault.path},
+            "import": {"drop_folders": [str(folder)], "stable_seconds": 0.2},
+        }
+    )
+    monitor = SourceMonitor(site_with_drop, mount_roots=[tmp_path / "no-mounts"])
+    win = make_window(qtbot, site, services)
+    monitor.drop_batch.connect(win.drop_folder_batch)
+    monitor.start()
+    try:
+        folder.mkdir(exist_ok=True)
+        shutil.copy(corpus / PHOTOS[0], folder / "wound.jpg")
+        qtbot.waitUntil(lambda: len(services.vault.list_items()) == 1, timeout=30000)
+        qtbot.waitUntil(lambda: not (folder / "wound.jpg").exists(), timeout=10000)
+        assert win.locked and win.consent_dialog is None  # nothing shown to nobody
+        sign_in(qtbot, win)
+        qtbot.waitUntil(lambda: win.consent_dialog is not None, timeout=15000)
+        win.consent_dialog.close_without_decision()
+    finally:
+        monitor.stop()
