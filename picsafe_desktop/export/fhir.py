@@ -114,8 +114,6 @@ def _patient(batch: ExportBatch, mrn_system: str) -> tuple[dict, str]:
         return {"resourceType": "Patient", "identifier": [ident]}, _if_none_exist(
             PSEUDONYM_SYSTEM, patient.mrn
         )
-    if not mrn_system:
-        raise ExportError("the FHIR MRN identifier system is not set in the site configuration")
     resource: dict = {
         "resourceType": "Patient",
         "identifier": [
@@ -130,15 +128,18 @@ def _patient(batch: ExportBatch, mrn_system: str) -> tuple[dict, str]:
                         }
                     ]
                 },
-                "system": mrn_system,
                 "value": patient.mrn,
             }
         ],
     }
+    if mrn_system:  # without it (files only; send() insists) the MRN goes without a system
+        resource["identifier"][0]["system"] = mrn_system
     if patient.name:
         resource["name"] = [{"text": patient.name}]
     if patient.birth_date:
         resource["birthDate"] = patient.birth_date.isoformat()
+    if not mrn_system:
+        return resource, "identifier=" + urllib.parse.quote(patient.mrn, safe="")
     return resource, _if_none_exist(mrn_system, patient.mrn)
 
 
@@ -598,5 +599,11 @@ def send(
     sleep: Callable[[float], None] = time.sleep,
 ) -> FhirResult:
     """Build, validate and POST the Bundle for `batch`."""
+    if not mrn_system and Use(batch.use) is Use.RECORD:
+        # a server matches patients on system|value; a bare MRN could match another hospital's
+        raise ExportError(
+            "the FHIR MRN identifier system is not set in the site configuration "
+            "([fhir] mrn_system)"
+        )
     bundle = build_bundle(batch, mrn_system=mrn_system, site_name=site_name)
     return post_bundle(bundle, target, sleep=sleep)

@@ -102,9 +102,17 @@ def test_teaching_bundle_carries_no_identifiers():
         assert secret not in text
 
 
-def test_record_bundle_needs_the_mrn_system():
+def test_sending_a_record_bundle_needs_the_mrn_system():
+    target = fhir.FhirTarget("https://fhir.example.org/r4", token="t")
     with pytest.raises(ExportError, match="MRN identifier system"):
-        fhir.build_bundle(d.batch(), mrn_system="")
+        fhir.send(d.batch(), target, mrn_system="")
+    # a file copy may carry the MRN without a system
+    bundle = fhir.build_bundle(d.batch(), mrn_system="")
+    assert bundle["entry"][0]["resource"]["identifier"][0] == {
+        "use": "usual",
+        "type": bundle["entry"][0]["resource"]["identifier"][0]["type"],
+        "value": "MRN-4401927",
+    }
 
 
 def test_invalid_resource_is_caught_by_validation():

@@ -1,0 +1,148 @@
+"""`picsafe-desktop export ...` end to end: real vault, real import, real tools."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+import zipfile
+
+import pydicom
+import pyrage
+import pytest
+
+from picsafe_desktop import cli
+from picsafe_desktop.vault import Vault
+from tests.export_tools import require
+from tests.importer_support import make_vault, small_jpegs, unique_jpeg
+from tests.integration.test_export_fhir import FhirEndpoint, _transaction_response
+
+pytestmark = [pytest.mark.keyring, pytest.mark.corpus]
+
+CONSENT = {
+    "patient": {"mrn": "RX0099887", "name": "Ada Example", "birth_date": "1970-01-02"},
+    "capacity": "self",
+    "uses": ["record", "teaching"],
+    "method": "verbal",
+    "witness": {"name": "Nurse Witness"},
+    "obtained_by": {"name": "Dr Jo Smith", "role": "Registrar"},
+    "body_site": "left forearm",
+    "indication": "wound review",
+}
+
+
+@pytest.fixture
+def setup(tmp_path, keyring_service):
+    vault_dir = tmp_path / "vault"
+    make_vault(vault_dir, keyring_service).close()
+    consent = tmp_path / "consent.json"
+    consent.write_text(json.dumps(CONSENT))
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for i, src in enumerate(small_jpegs()[:2]):
+        (photos / f"IMG_{i}.jpg").write_bytes(unique_jpeg(src.read_bytes(), f"exp{i}"))
+    base = ["--vault", str(vault_dir), "--keyring-service", keyring_service]
+    assert cli.main(["import", "--consent", str(consent), *base, "-q", str(photos)]) == 0
+    with Vault.open(vault_dir, keyring_service) as vault:
+        items = vault.list_items()
+        consent_id = items[0].consent_id
+        stored = {i.item_id: vault.read(i.item_id, actor="test", purpose="check") for i in items}
+
+    def export(kind, *args, config=None):
+        pre = ["--config", str(config)] if config else []
+        return cli.main([*pre, "export", kind, "--consent", consent_id, *base, *args])
+
+    def audit(event):
+        with Vault.open(vault_dir, keyring_service) as vault:
+            return [r for r in vault.audit_rows() if r.event == event]
+
+    return export, audit, stored, tmp_path
+
+
+def test_package_for_a_recipient_opens_with_age(setup, capsys):
+    export, audit, stored, tmp = setup
+    ident = pyrage.x25519.Identity.generate()
+    out = tmp / "case.age"
+    assert export("package", "--out", str(out), "--recipient", str(ident.to_public())) == 0
+    assert "Exported 2 photo(s) as package" in capsys.readouterr().out
+    (tmp / "key.txt").write_text(str(ident) + "\n")
+    plain = subprocess.run([require("age"), "-d", "-i", str(tmp / "key.txt"), str(out)],
+                           check=True, capture_output=True).stdout  # fmt: skip
+    with zipfile.ZipFile(io.BytesIO(plain)) as zf:
+        jpegs = {zf.read(n) for n in zf.namelist() if n.startswith("photos/")}
+    assert jpegs == set(stored.values())
+    rows = audit("export")
+    assert {r.subject for r in rows} == set(stored)
+    assert all(r.details["kind"] == "package" and r.details["destination"] == str(out)
+               for r in rows)  # fmt: skip
+
+
+def test_password_pdf_from_stdin(setup, monkeypatch):
+    export, audit, stored, tmp = setup
+    out = tmp / "report.pdf"
+    monkeypatch.setattr(sys, "stdin", io.StringIO("clinic-pass-2025\n"))
+    assert export("pdf", "--out", str(out), "--password", "--staff-name", "Sam Photo") == 0
+    qpdf = require("qpdf")
+    assert subprocess.run([qpdf, "--requires-password", str(out)]).returncode == 0
+    assert subprocess.run([qpdf, "--password=clinic-pass-2025", "--check", str(out)],
+                          capture_output=True).returncode == 0  # fmt: skip
+
+
+def test_dicom_files_and_teaching_use(setup):
+    export, audit, stored, tmp = setup
+    folder = tmp / "dcm"
+    folder.mkdir()
+    assert export("dicom", "--out", str(folder), "--use", "teaching") == 0
+    objects = [pydicom.dcmread(p) for p in sorted(folder.glob("*.dcm"))]
+    assert len(objects) == 2
+    assert all(o.PatientID.startswith("ANON-") and o.PatientName == "" for o in objects)
+    assert all(o.PatientIdentityRemoved == "YES" for o in objects)
+
+
+def test_use_outside_the_consent_is_refused_and_audited(setup, capsys):
+    export, audit, stored, tmp = setup
+    assert (
+        export(
+            "package",
+            "--out",
+            str(tmp / "x.age"),
+            "--use",
+            "publication",
+            "--recipient",
+            str(pyrage.x25519.Identity.generate().to_public()),
+        )
+        == 1
+    )
+    assert "export refused" in capsys.readouterr().err
+    assert not (tmp / "x.age").exists()
+    (failed,) = audit("export_failed")
+    assert failed.details["reason"] == "ExportRefused" and audit("export") == []
+
+
+def test_fhir_to_the_configured_server(setup, capsys):
+    export, audit, stored, tmp = setup
+    server = FhirEndpoint()
+    try:
+        server.script = [(200, _transaction_response, {})]
+        config = tmp / "site.toml"
+        config.write_text(
+            f'[fhir]\nbase_url = "{server.base_url}"\ntoken = "cli-token-xyz"\n'
+            'mrn_system = "urn:oid:1.2.826.0.1.999.1"\n'
+        )
+        assert export("fhir", config=config) == 0
+    finally:
+        server.close()
+    (req,) = server.requests
+    assert {k.lower(): v for k, v in req["headers"].items()}["authorization"] == (
+        "Bearer cli-token-xyz"
+    )
+    captured = capsys.readouterr()
+    assert "cli-token-xyz" not in captured.out + captured.err
+    assert "5 resources stored" in captured.out
+
+
+def test_missing_configuration_is_a_usage_error(setup, capsys):
+    export, *_ = setup
+    assert export("dicom") == 2
+    assert "no PACS is configured" in capsys.readouterr().err
