@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from picsafe_desktop import APP_ID
-from picsafe_desktop.export.types import ExportError, ExportRefused
+from picsafe_desktop.export.types import DeliveryError, ExportError, ExportRefused
 from picsafe_desktop.model import Staff, Use
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_USAGE = 0, 1, 2
@@ -214,9 +214,12 @@ def run(args: argparse.Namespace) -> int:
     except ExportRefused as exc:
         _err(f"export refused: {exc}")
         return EXIT_CHECK_FAILED
+    except DeliveryError as exc:
+        _err(str(exc))
+        return EXIT_CHECK_FAILED
     except ExportError as exc:
         _err(str(exc))
-        return EXIT_CHECK_FAILED if args.export_kind in ("fhir", "dicom") else EXIT_USAGE
+        return EXIT_USAGE
 
 
 def _run(args: argparse.Namespace) -> int:

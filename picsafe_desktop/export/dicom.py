@@ -30,7 +30,7 @@ from pynetdicom.sop_class import Verification
 from picsafe_desktop import __version__
 from picsafe_desktop.export import anatomy, jpeg
 from picsafe_desktop.export.consent_gate import gate
-from picsafe_desktop.export.types import ExportBatch, ExportError, ExportPhoto
+from picsafe_desktop.export.types import DeliveryError, ExportBatch, ExportError, ExportPhoto
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +97,17 @@ def _photometric(info: jpeg.JpegInfo) -> str:
         return "RGB"
     # PS3.5 8.2.1: YCbCr JPEG is YBR_FULL_422 when chroma is subsampled, else YBR_FULL
     return "YBR_FULL_422" if info.chroma_subsampled else "YBR_FULL"
+
+
+_TURN_WORDS = {
+    2: "Stored mirrored: flip left-right to view upright (EXIF orientation 2)",
+    3: "Stored upside down: rotate 180 degrees to view upright (EXIF orientation 3)",
+    4: "Stored mirrored: flip top-bottom to view upright (EXIF orientation 4)",
+    5: "Stored transposed: mirror and rotate 90 degrees anticlockwise (EXIF orientation 5)",
+    6: "Stored on its side: rotate 90 degrees clockwise to view upright (EXIF orientation 6)",
+    7: "Stored transposed: mirror and rotate 90 degrees clockwise (EXIF orientation 7)",
+    8: "Stored on its side: rotate 90 degrees anticlockwise to view upright (EXIF orientation 8)",
+}
 
 
 def _study_datetime(batch: ExportBatch) -> dt.datetime | None:
@@ -183,6 +194,9 @@ def build_dataset(
         ds.ContentDate = _da(content_time)
         ds.ContentTime = _tm(content_time)
     ds.ImageType = ["ORIGINAL", "PRIMARY"]
+    if info.orientation != 1:
+        # Pixels stay as stored (no re-encode); DICOM viewers ignore EXIF, so say it in words.
+        ds.ImageComments = _TURN_WORDS[info.orientation]
     ds.BurnedInAnnotation = "NO"
     ds.RecognizableVisualFeatures = "YES" if consent.identifiable else "NO"
     ds.LossyImageCompression = "01"
@@ -291,7 +305,7 @@ def _probe(target: PacsTarget) -> None:
             pass
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
-        raise ExportError(
+        raise DeliveryError(
             f"cannot reach the PACS at {target.describe()} ({reason}); check host and port "
             "and whether the PACS is running"
         ) from None
@@ -307,15 +321,15 @@ def _associate(ae: AE, target: PacsTarget):  # noqa: ANN202 - pynetdicom's Assoc
             tls_args=_tls_args(target),
         )
     except OSError as exc:
-        raise ExportError(f"cannot reach the PACS at {target.describe()}: {exc}") from exc
+        raise DeliveryError(f"cannot reach the PACS at {target.describe()}: {exc}") from exc
     if assoc.is_established:
         return assoc
     if assoc.is_rejected:
-        raise ExportError(
+        raise DeliveryError(
             f"the PACS at {target.describe()} rejected the connection; check that it knows "
             f"the calling AE title {target.calling_ae_title!r} and the called AE title"
         )
-    raise ExportError(
+    raise DeliveryError(
         f"no DICOM connection to {target.describe()}: check host, port and whether the "
         "PACS is running (and TLS matches its settings)"
     )
@@ -331,7 +345,7 @@ def echo(target: PacsTarget) -> None:
     finally:
         assoc.release()
     if not status or status.Status != 0x0000:
-        raise ExportError(f"the PACS at {target.describe()} did not answer the echo")
+        raise DeliveryError(f"the PACS at {target.describe()} did not answer the echo")
 
 
 def send(
@@ -355,13 +369,13 @@ def send(
             status = assoc.send_c_store(ds)
             code = getattr(status, "Status", None)
             if code is None:
-                raise ExportError(
+                raise DeliveryError(
                     f"the PACS at {target.describe()} stopped answering after "
                     f"{len(sent)} of {len(datasets)} photos"
                 )
             # 0x0000 success; 0xB000/0xB007/0xB006 are warnings (stored, with coercion)
             if code != 0x0000 and code not in (0xB000, 0xB006, 0xB007):
-                raise ExportError(
+                raise DeliveryError(
                     f"the PACS refused photo {n} of {len(datasets)} "
                     f"(DICOM status 0x{code:04X}); {len(sent)} were stored before it"
                 )

@@ -37,7 +37,7 @@ from pydantic import ValidationError
 from picsafe_desktop import APP_NAME, ORG_DOMAIN, __version__
 from picsafe_desktop.export import anatomy, jpeg, pdf
 from picsafe_desktop.export.consent_gate import gate
-from picsafe_desktop.export.types import ExportBatch, ExportError, ExportPhoto
+from picsafe_desktop.export.types import DeliveryError, ExportBatch, ExportError, ExportPhoto
 from picsafe_desktop.model import Use
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ _USE_DISPLAY = {
 }
 
 
-class FhirError(ExportError):
+class FhirError(DeliveryError):
     """The server did not accept the bundle; the message is in plain words."""
 
 

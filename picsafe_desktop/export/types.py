@@ -18,6 +18,10 @@ class ExportRefused(ExportError):
     """The consent on record does not cover this export."""
 
 
+class DeliveryError(ExportError):
+    """The PACS or FHIR server could not be reached or did not accept the export."""
+
+
 @dataclass(frozen=True)
 class ExportPhoto:
     """One scrubbed JPEG ready to leave the vault."""

@@ -146,3 +146,18 @@ def test_missing_configuration_is_a_usage_error(setup, capsys):
     export, *_ = setup
     assert export("dicom") == 2
     assert "no PACS is configured" in capsys.readouterr().err
+
+
+def test_unreachable_pacs_fails_the_check_and_is_audited(setup, capsys):
+    export, audit, stored, tmp = setup
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = tmp / "site.toml"
+    config.write_text(f'[pacs]\nae_title = "PACS"\nhost = "127.0.0.1"\nport = {port}\n')
+    assert export("dicom", config=config) == 1
+    assert "cannot reach the PACS" in capsys.readouterr().err
+    (failed,) = audit("export_failed")
+    assert failed.details["reason"] == "DeliveryError" and failed.details["kind"] == "dicom"

@@ -200,7 +200,7 @@ def test_refused_consent_sends_nothing(orthanc, pacs):
 
 @pytest.mark.parametrize(
     "variant",
-    ["record", "teaching", "unmapped-site", "no-site", "grey", "corpus"],
+    ["record", "teaching", "unmapped-site", "no-site", "grey", "corpus", "turned"],
 )
 def test_dciodvfy_finds_no_errors(tmp_path, variant):
     tool = require("dciodvfy")
@@ -216,6 +216,8 @@ def test_dciodvfy_finds_no_errors(tmp_path, variant):
         out = io.BytesIO()
         Image.new("L", (200, 150), 128).save(out, "JPEG")
         photos = [d.photo("a", out.getvalue())]
+    elif variant == "turned":
+        photos = [d.photo("a", d.synthetic_jpeg(orientation=6))]
     elif variant == "corpus":
         photos = _photos()
     batch = d.batch(photos=photos, use=use, uses=uses)
