@@ -206,7 +206,9 @@ class _OrientedJpeg(Flowable):
 # -- page furniture: header, footer with "page x of y" -----------------------------------------
 
 
-def _numbered_canvas(header: str, report_id: str, font: str) -> type[rl_canvas.Canvas]:
+def _numbered_canvas(
+    header: str, report_id: str, font: str, marking: str = "CONFIDENTIAL — patient record"
+) -> type[rl_canvas.Canvas]:
     class NumberedCanvas(rl_canvas.Canvas):
         """Remembers each page so the footer can say 'page x of y' once y is known."""
 
@@ -232,9 +234,7 @@ def _numbered_canvas(header: str, report_id: str, font: str) -> type[rl_canvas.C
             self.setFont(font, 8.5)
             self.setFillColor(colors.HexColor("#1f3a5f"))
             self.drawString(_MARGIN, height - _MARGIN + 4 * mm, header)
-            self.drawRightString(
-                width - _MARGIN, height - _MARGIN + 4 * mm, "CONFIDENTIAL — patient record"
-            )
+            self.drawRightString(width - _MARGIN, height - _MARGIN + 4 * mm, marking)
             self.setStrokeColor(colors.HexColor("#1f3a5f"))
             self.line(
                 _MARGIN, height - _MARGIN + 2.5 * mm, width - _MARGIN, height - _MARGIN + 2.5 * mm
@@ -360,6 +360,12 @@ def _photo_page(
     ]
 
 
+def _marking(batch: ExportBatch) -> str:
+    if batch.deidentified:
+        return f"DE-IDENTIFIED — {batch.use.value} copy"
+    return "CONFIDENTIAL — patient record"
+
+
 # -- public API --------------------------------------------------------------------------------
 
 
@@ -397,7 +403,9 @@ def render_report(batch: ExportBatch, *, site_name: str = "", password: str | No
     for index, photo in enumerate(batch.photos, start=1):
         story.append(PageBreak())
         story += _photo_page(photo, index, batch, st, doc.width, doc.height)
-    doc.build(story, canvasmaker=_numbered_canvas(header, batch.report_id, regular))
+    doc.build(
+        story, canvasmaker=_numbered_canvas(header, batch.report_id, regular, _marking(batch))
+    )
     data = out.getvalue()
     return encrypt(data, password) if password else data
 
@@ -420,7 +428,8 @@ def render_consent(batch: ExportBatch) -> bytes:
     )
     story = [_p("Consent to clinical photography", st["title"])]
     story += _patient_section(batch, st) + consent_flowables(batch, st)
-    doc.build(story, canvasmaker=_numbered_canvas("Consent record", batch.report_id, regular))
+    canvas = _numbered_canvas("Consent record", batch.report_id, regular, _marking(batch))
+    doc.build(story, canvasmaker=canvas)
     return out.getvalue()
 
 

@@ -99,6 +99,7 @@ def test_teaching_report_has_no_identifiers(tmp_path):
     for secret in ("Zoë", "MRN-4401927", "1961", "Nurse Ada", "10:55", "Signature\n"):
         assert secret not in text
     assert "De-identified copy for teaching" in text and "ANON-" in text
+    assert "DE-IDENTIFIED — teaching copy" in text and "patient record" not in text
 
 
 def test_password_pdf_opens_with_qpdf_only_with_the_password(tmp_path):
