@@ -105,7 +105,7 @@ def scrub_heif(data: bytes) -> ScrubResult:
                                  primary.stride, 1)  # fmt: skip
     except _HEIF_ERRORS as exc:
         raise CorruptImage(f"the HEIF image data cannot be decoded ({_reason(exc)})") from None
-    del heif, pixels
+    del heif, primary, pixels  # the decoder's copy can go before JPEG encoding
     image, profile = _colour(image, info, notes)
     if image.mode not in ("RGB", "L"):
         if "A" in image.mode:
