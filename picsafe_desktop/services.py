@@ -16,7 +16,7 @@ from pathlib import Path
 
 from picsafe_desktop import consent as consent_rules
 from picsafe_desktop import logsetup
-from picsafe_desktop.model import ConsentRecord, ItemState, PhotoItem, Staff
+from picsafe_desktop.model import ConsentRecord, ItemState, PhotoItem, Staff, Use
 from picsafe_desktop.vault import Vault
 
 log = logging.getLogger(__name__)
@@ -277,7 +277,7 @@ class Services:
         actor = self.actor
         original = self.vault.read(item_id, actor=actor, purpose="redact")
         result = deid.redact(original, boxes)
-        row = next(i for i in self.vault.list_items() if i.item_id == item_id)
+        row = self.vault.get_item(item_id)
         meta = dict(self.vault.read_metadata(item_id), redacted_from=item_id, redactions=len(boxes))
         new_id = self.vault.put(
             result.data,
@@ -286,9 +286,9 @@ class Services:
             thumbnail=deid.make_thumbnail(result.data),
             metadata=meta,
             actor=actor,
-            state=ItemState.AWAITING_CONSENT,
+            state=row.state,  # covered by the same consent, atomically: never re-asked
+            consent_id=row.consent_id,
         )
-        self.vault.set_state([new_id], row.state, consent_id=row.consent_id, actor=actor)
         self.vault.audit(
             "redact",
             actor=actor,
@@ -298,6 +298,60 @@ class Services:
         if replace:
             self.vault.delete(item_id, actor=actor, reason="replaced by redacted version")
         return new_id
+
+    # -- export ----------------------------------------------------------------------------
+    def export_destinations(self) -> dict[str, str]:
+        """Where each export kind goes; a leading "!" says why it is unavailable."""
+        from picsafe_desktop.export import targets
+
+        pacs, fhir = targets.pacs_target(self.site), targets.fhir_target(self.site)
+        return {
+            "pdf": "a PDF file you choose",
+            "package": "an encrypted file you choose",
+            "fhir": fhir.describe() if fhir else "!no FHIR server configured",
+            "dicom": pacs.describe() if pacs else "!no PACS configured",
+        }
+
+    def export(
+        self,
+        consent_id: str,
+        kind: str,
+        use,
+        choices: dict,
+        item_ids: list[str] | None = None,
+        progress: Callable | None = None,
+    ):
+        """One export within the consent's uses; refused or done, it is audited."""
+        from picsafe_desktop.export import from_vault, targets
+
+        if choices.get("out"):
+            choices = dict(choices, out=Path(choices["out"]).expanduser())
+        options = targets.site_options(self.site, **choices)
+        report = (lambda done, total: progress((done, total))) if progress else None
+        return from_vault.export_from_vault(
+            self.vault,
+            consent_id,
+            kind,
+            options,
+            actor=self.actor,
+            staff=self._staff,
+            use=Use(use),
+            item_ids=item_ids,
+            progress=report,
+        )
+
+    def pacs_echo(self) -> tuple[bool, str]:
+        """Settings' "Test connection": a DICOM C-ECHO to the configured PACS."""
+        from picsafe_desktop.export import dicom, targets
+
+        target = targets.pacs_target(self.site)
+        if target is None:
+            return False, "No PACS is configured ([pacs] ae_title and host)."
+        try:
+            dicom.echo(target)
+        except Exception as exc:  # noqa: BLE001 - any failure is the answer to show
+            return False, f"{target.describe()}: {exc}"
+        return True, f"{target.describe()} answered the echo."
 
     # -- audit -----------------------------------------------------------------------------
     def audit_rows(self, subject: str | None = None):

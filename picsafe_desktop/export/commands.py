@@ -147,10 +147,6 @@ def _site(args: argparse.Namespace):  # noqa: ANN202 - config.SiteConfig
     return site
 
 
-def _setting(site, section: str, key: str, default):  # noqa: ANN001, ANN202
-    return getattr(getattr(site, section, None), key, default)
-
-
 def _secret(prompt: str, *, confirm: bool) -> str:
     """From the terminal (twice when confirming) or the first line of standard input."""
     if sys.stdin.isatty():
@@ -172,39 +168,6 @@ def _recipients(args: argparse.Namespace) -> tuple[str, ...]:
     return tuple(keys)
 
 
-def _pacs(site):  # noqa: ANN001, ANN202
-    from picsafe_desktop.export.dicom import PacsTarget
-
-    ae, host = _setting(site, "pacs", "ae_title", ""), _setting(site, "pacs", "host", "")
-    if not ae or not host:
-        return None
-    return PacsTarget(
-        ae_title=ae,
-        host=host,
-        port=int(_setting(site, "pacs", "port", 104)),
-        calling_ae_title=_setting(site, "pacs", "calling_ae_title", "PICSAFE"),
-        tls=bool(_setting(site, "pacs", "tls", False)),
-        tls_ca_file=_setting(site, "pacs", "tls_ca_file", ""),
-        tls_cert_file=_setting(site, "pacs", "tls_cert_file", ""),
-        tls_key_file=_setting(site, "pacs", "tls_key_file", ""),
-    )
-
-
-def _fhir(site):  # noqa: ANN001, ANN202
-    from picsafe_desktop.export.fhir import FhirTarget
-
-    base = _setting(site, "fhir", "base_url", "")
-    if not base:
-        return None
-    return FhirTarget(
-        base_url=base,
-        token=_setting(site, "fhir", "token", ""),
-        timeout=float(_setting(site, "fhir", "timeout_seconds", 30.0)),
-        retries=int(_setting(site, "fhir", "retries", 3)),
-        ca_file=_setting(site, "fhir", "ca_file", ""),
-    )
-
-
 # -- the command -------------------------------------------------------------------------------
 
 
@@ -224,12 +187,13 @@ def run(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from picsafe_desktop.export import dicom
-    from picsafe_desktop.export.from_vault import ExportOptions, export_from_vault
+    from picsafe_desktop.export.from_vault import export_from_vault
+    from picsafe_desktop.export.targets import pacs_target, site_options
 
     site = _site(args)
     kind = args.export_kind
     if kind == "dicom" and args.echo:
-        target = _pacs(site)
+        target = pacs_target(site)
         if target is None:
             _err("no PACS is configured: set [pacs] ae_title and host in the site config")
             return EXIT_USAGE
@@ -241,14 +205,7 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
 
     out = getattr(args, "out", None) or getattr(args, "save", None)
-    options = ExportOptions(
-        out=Path(out).expanduser() if out else None,
-        pacs=_pacs(site),
-        fhir_target=_fhir(site),
-        mrn_system=_setting(site, "fhir", "mrn_system", ""),
-        institution=_setting(site, "export", "institution_name", ""),
-        issuer_of_patient_id=_setting(site, "pacs", "issuer_of_patient_id", ""),
-    )
+    options = site_options(site, out=Path(out).expanduser() if out else None)
     if kind == "pdf" and args.password:
         options = _with(options, pdf_password=_secret("PDF password: ", confirm=True))
         if not options.pdf_password:

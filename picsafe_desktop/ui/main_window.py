@@ -204,6 +204,13 @@ class MainWindow(QMainWindow):
             "&Delete photos…", self.delete_selected, QKeySequence.StandardKey.Delete
         )
         self.audit_action = action("&Audit log", self.show_audit, "Ctrl+L")
+        self.export_action = action(
+            "&Export…", self.show_export, "Ctrl+E", "Send the patient's photos into the record"
+        )
+        self.redact_action = action(
+            "&Redact…", self.show_redaction, "Ctrl+R", "Black out or blur parts of the photo"
+        )
+        self.withdraw_action = action("&Withdraw consent…", self.withdraw_consent)
         self.lock_action = action(
             "&Lock",
             lambda: self.lock("button"),
@@ -232,8 +239,11 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         photo_menu = self.menuBar().addMenu("&Photo")
-        for act in (self.view_action, self.delete_action, self.audit_action):
+        for act in (self.view_action, self.export_action, self.redact_action, self.delete_action):
             photo_menu.addAction(act)
+        patient_menu = self.menuBar().addMenu("P&atient")
+        for act in (self.withdraw_action, self.audit_action):
+            patient_menu.addAction(act)
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction(self.about_action)
         self._patient_actions = [
@@ -292,6 +302,9 @@ class MainWindow(QMainWindow):
         if self.services is not None:
             self.services.sign_out(reason)
         self.banner.hide()
+        from picsafe_desktop.ui.viewer import clear_clipboard_if_ours
+
+        clear_clipboard_if_ours()  # a copied photo must not outlive the session
         self.statusBar().showMessage("Locked")
         log.info("window locked (%s)", reason)
         self._show_locked()
@@ -628,9 +641,136 @@ class MainWindow(QMainWindow):
     def show_settings(self) -> None:
         from picsafe_desktop.ui.settings_dialog import SettingsDialog
 
-        dialog = SettingsDialog(self.site, parent=self)
+        echo = self.services.pacs_echo if self.services is not None else None
+        dialog = SettingsDialog(self.site, echo=echo, parent=self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
+
+    def current_patient(self):
+        item = self.patient_list.currentItem()
+        return item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+
+    def show_export(self) -> None:
+        index = self.grid.currentIndex()
+        if self.locked or not index.isValid():
+            return
+        from picsafe_desktop.ui.export_dialog import ExportDialog
+
+        item = self.thumbnails.item(index.row())
+        selected = self.selected_item_ids() or [item.item_id]
+        same_consent = [
+            i
+            for i in selected
+            if self.thumbnails.item(self.thumbnails.row_of(i)).consent_id == item.consent_id
+        ]
+        consent = self.services.read_consent(item.consent_id)
+
+        def run(kind, use, options, progress):
+            return self.services.export(
+                item.consent_id, kind, use, options, same_consent, progress=progress
+            )
+
+        dialog = ExportDialog(
+            run,
+            self.services.export_destinations(),
+            len(same_consent),
+            set(consent.uses),
+            parent=self,
+        )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.export_dialog = dialog
+        dialog.open()
+
+    def show_redaction(self) -> None:
+        index = self.grid.currentIndex()
+        if self.locked or not index.isValid():
+            return
+        item_id = index.data(ItemIdRole)
+        workers.submit(
+            self.services.view,
+            item_id,
+            on_done=lambda data: self._open_redaction(item_id, data),
+            on_error=self._error("Could not open the photo"),
+        )
+
+    def _open_redaction(self, item_id: str, data: bytes) -> None:
+        from picsafe_desktop import deid
+        from picsafe_desktop.ui.redaction_editor import RedactionDialog
+
+        if self.locked:
+            return
+        dialog = RedactionDialog(data, suggest=deid.suggest_faces, parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def accepted() -> None:
+            boxes, replace = dialog.boxes(), dialog.replace_original
+            if not boxes:
+                return
+            workers.submit(
+                self.services.redact,
+                item_id,
+                boxes,
+                replace,
+                on_done=lambda _id: (
+                    self.statusBar().showMessage(
+                        "Redacted copy saved" + (" (original destroyed)" if replace else ""), 8000
+                    ),
+                    self.refresh_photos(),
+                ),
+                on_error=self._error("Could not redact the photo"),
+            )
+
+        dialog.accepted.connect(accepted)
+        self.redaction_dialog = dialog
+        dialog.open()
+
+    def refresh_photos(self) -> None:
+        self._patient_selected(self.patient_list.currentItem())
+
+    def withdraw_consent(self) -> None:
+        index = self.grid.currentIndex()
+        if self.locked or not index.isValid():
+            return
+        item = self.thumbnails.item(index.row())
+        answer = QMessageBox.question(
+            self,
+            "Withdraw consent",
+            "The patient withdraws consent for the photos taken under this consent.\n\n"
+            "Every photo it covers will be destroyed. Copies already sent into the record "
+            "are listed afterwards so they can be followed up.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        workers.submit(
+            self.services.withdraw_consent,
+            item.consent_id,
+            on_done=self._withdrawn,
+            on_error=self._error("Could not withdraw"),
+        )
+
+    def _withdrawn(self, exports: list) -> None:
+        self.refresh()
+        text = "Consent withdrawn; its photos were destroyed."
+        if exports:
+            lines = [
+                f"{e.get('at', '')}: {e.get('kind', '?')} to {e.get('destination', '?')}"
+                for e in exports
+            ]
+            text += "\n\nThese copies were already exported and must be followed up:\n" + "\n".join(
+                sorted(set(lines))
+            )
+        box = QMessageBox(
+            QMessageBox.Icon.Information,
+            "Consent withdrawn",
+            text,
+            QMessageBox.StandardButton.Ok,
+            self,
+        )
+        box.setObjectName("withdrawnBox")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
 
     def about_text(self) -> str:
         return (

@@ -310,3 +310,65 @@ def test_drop_folder_imports_even_while_locked(qtbot, site, services, tmp_path, 
         win.consent_dialog.close_without_decision()
     finally:
         monitor.stop()
+
+
+def consented_window(qtbot, window, drop):
+    sign_in(qtbot, window)
+    record_consent(qtbot, import_and_wait_for_dialog(qtbot, window, [drop]))
+    qtbot.waitUntil(lambda: window.thumbnails.rowCount() == len(PHOTOS), timeout=15000)
+    window.grid.setCurrentIndex(window.thumbnails.index(0))
+    return window
+
+
+def test_export_pdf_from_the_dialog(qtbot, window, services, drop, tmp_path):
+    consented_window(qtbot, window, drop)
+    window.export_action.trigger()
+    dialog = window.export_dialog
+    assert not dialog.kind_buttons["dicom"].isEnabled(), "no PACS configured: offered greyed"
+    assert "no PACS configured" in dialog.kind_buttons["dicom"].text()
+    assert [dialog.use_combo.itemData(i) for i in range(dialog.use_combo.count())] == ["record"]
+    dialog.kind_buttons["pdf"].setChecked(True)
+    out = tmp_path / "report.pdf"
+    qtbot.keyClicks(dialog.file_edit, str(out))
+    qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.outcome is not None, timeout=30000)
+    assert out.read_bytes().startswith(b"%PDF")
+    assert "Done." in dialog.result_label.text()
+    exports = [r for r in services.vault.audit_rows() if r.event == "export"]
+    assert len(exports) == 1 and exports[0].details["kind"] == "pdf"
+
+
+def test_export_package_needs_a_passphrase(qtbot, window, drop, tmp_path):
+    consented_window(qtbot, window, drop)
+    window.export_action.trigger()
+    dialog = window.export_dialog
+    dialog.kind_buttons["package"].setChecked(True)
+    qtbot.keyClicks(dialog.file_edit, str(tmp_path / "for-dr-lee.age"))
+    qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+    assert "at least 12 characters" in dialog.result_label.text()
+    assert not (tmp_path / "for-dr-lee.age").exists()
+
+
+def test_redaction_saves_a_redacted_copy(qtbot, window, services, drop, monkeypatch):
+    from picsafe_desktop.deid import Redaction
+
+    consented_window(qtbot, window, drop)
+    before = {i.item_id for i in services.vault.list_items()}
+    window.redact_action.trigger()
+    qtbot.waitUntil(lambda: getattr(window, "redaction_dialog", None) is not None)
+    dialog = window.redaction_dialog
+    monkeypatch.setattr(dialog, "boxes", lambda: [Redaction(0, 0, 40, 40, "black")])
+    dialog.accept()
+    qtbot.waitUntil(lambda: len(services.vault.list_items()) == len(PHOTOS) + 1, timeout=15000)
+    new = [i for i in services.vault.list_items() if i.item_id not in before]
+    assert new[0].state == ItemState.ACTIVE and new[0].consent_id
+    assert "redact" in [r.event for r in services.vault.audit_rows()]
+
+
+def test_withdrawing_consent_destroys_its_photos(qtbot, window, services, drop, monkeypatch):
+    consented_window(qtbot, window, drop)
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    window.withdraw_action.trigger()
+    qtbot.waitUntil(lambda: services.vault.list_items() == [], timeout=15000)
+    qtbot.waitUntil(lambda: window.findChild(QMessageBox, "withdrawnBox") is not None)
+    assert "consent_withdrawn" in [r.event for r in services.vault.audit_rows()]

@@ -1,0 +1,230 @@
+"""Export a patient's photos into the record: PDF, FHIR, DICOM or encrypted package."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QRadioButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from picsafe_desktop.export.package import MIN_PASSPHRASE
+from picsafe_desktop.model import Use
+from picsafe_desktop.ui import workers
+
+KINDS = {
+    "pdf": "PDF report (to file in the record)",
+    "fhir": "FHIR — send to the electronic health record",
+    "dicom": "DICOM — send to the PACS",
+    "package": "Encrypted package (age) for a colleague",
+}
+USES = {
+    Use.RECORD: "Clinical record",
+    Use.TEACHING: "Teaching (identifiers removed)",
+    Use.PUBLICATION: "Publication (identifiers removed)",
+}
+
+
+class ExportDialog(QDialog):
+    """Collects where and how; runs `run(kind, use, options, progress)` on a worker."""
+
+    def __init__(
+        self,
+        run,
+        destinations: dict[str, str],
+        photo_count: int,
+        allowed_uses: set[Use],
+        parent=None,
+    ) -> None:
+        super().__init__(parent)
+        self._run = run
+        self.outcome = None
+        self.setWindowTitle(f"Export {photo_count} photo(s)")
+        self.setMinimumWidth(560)
+        layout = QVBoxLayout(self)
+
+        kinds = QGroupBox("Send to", self)
+        kinds_layout = QVBoxLayout(kinds)
+        self.kind_buttons: dict[str, QRadioButton] = {}
+        self.kind_group = QButtonGroup(self)
+        for kind, text in KINDS.items():
+            button = QRadioButton(text, kinds)
+            button.setAccessibleName(text)
+            reason = destinations.get(kind, "")
+            if reason.startswith("!"):
+                button.setEnabled(False)
+                button.setToolTip(reason[1:])
+                button.setText(f"{text} — {reason[1:]}")
+            self.kind_group.addButton(button)
+            self.kind_buttons[kind] = button
+            kinds_layout.addWidget(button)
+        layout.addWidget(kinds)
+
+        form = QFormLayout()
+        self.use_combo = QComboBox(self)
+        self.use_combo.setAccessibleName("Use of the photos")
+        for use, text in USES.items():
+            if use in allowed_uses:
+                self.use_combo.addItem(text, use)
+        form.addRow("&Use:", self.use_combo)
+        layout.addLayout(form)
+
+        self.pages = QStackedWidget(self)
+        self.file_page, self.file_edit, self.secret_edit, self.secret_label = self._file_page()
+        self.target_label = QLabel("", self)
+        self.target_label.setWordWrap(True)
+        self.pages.addWidget(self.file_page)
+        self.pages.addWidget(self.target_label)
+        self._destinations = destinations
+        layout.addWidget(self.pages)
+
+        self.progress = QProgressBar(self)
+        self.progress.setAccessibleName("Export progress")
+        self.progress.hide()
+        self.result_label = QLabel("", self)
+        self.result_label.setObjectName("exportResult")
+        self.result_label.setWordWrap(True)
+        self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.result_label)
+
+        self.buttons = QDialogButtonBox(self)
+        self.export_button = self.buttons.addButton(
+            "&Export", QDialogButtonBox.ButtonRole.AcceptRole
+        )
+        self.close_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Close)
+        self.export_button.clicked.connect(self.start)
+        self.close_button.clicked.connect(self.reject)
+        layout.addWidget(self.buttons)
+        self.kind_group.buttonToggled.connect(lambda *_: self._kind_changed())
+        first = next((b for b in self.kind_buttons.values() if b.isEnabled()), None)
+        if first:
+            first.setChecked(True)
+        self._kind_changed()
+
+    def _file_page(self):
+        page = QWidget(self)
+        form = QFormLayout(page)
+        row = QHBoxLayout()
+        file_edit = QLineEdit(page)
+        file_edit.setAccessibleName("File to write")
+        browse = QPushButton("&Browse…", page)
+        browse.clicked.connect(self._browse)
+        row.addWidget(file_edit, 1)
+        row.addWidget(browse)
+        form.addRow("&File:", row)
+        secret_edit = QLineEdit(page)
+        secret_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        secret_label = QLabel("&Password (optional):", page)
+        secret_label.setBuddy(secret_edit)
+        form.addRow(secret_label, secret_edit)
+        return page, file_edit, secret_edit, secret_label
+
+    def kind(self) -> str | None:
+        return next((k for k, b in self.kind_buttons.items() if b.isChecked()), None)
+
+    def _kind_changed(self) -> None:
+        kind = self.kind()
+        self.export_button.setEnabled(kind is not None)
+        if kind in ("pdf", "package"):
+            self.pages.setCurrentWidget(self.file_page)
+            package = kind == "package"
+            self.secret_label.setText(
+                "&Passphrase (required):" if package else "&Password (optional):"
+            )
+            self.secret_edit.setAccessibleName("Package passphrase" if package else "PDF password")
+            suffix = ".age" if package else ".pdf"
+            current = self.file_edit.text()
+            if current:
+                self.file_edit.setText(str(Path(current).with_suffix(suffix)))
+        elif kind:
+            self.pages.setCurrentWidget(self.target_label)
+            self.target_label.setText(f"Destination: {self._destinations.get(kind, '')}")
+
+    def _browse(self) -> None:
+        kind = self.kind() or "pdf"
+        path, _ = QFileDialog.getSaveFileName(
+            self,
+            "Export to",
+            self.file_edit.text() or str(Path.home()),
+            "PDF (*.pdf)" if kind == "pdf" else "age package (*.age)",
+            options=QFileDialog.Option.DontUseNativeDialog,
+        )
+        if path:
+            self.file_edit.setText(path)
+
+    def options(self) -> dict:
+        kind = self.kind()
+        if kind == "pdf":
+            return {
+                "out": self.file_edit.text().strip(),
+                "pdf_password": self.secret_edit.text() or None,
+            }
+        if kind == "package":
+            return {"out": self.file_edit.text().strip(), "passphrase": self.secret_edit.text()}
+        return {}
+
+    def problem(self) -> str:
+        kind, opts = self.kind(), self.options()
+        if kind is None:
+            return "Choose where to send the photos."
+        if kind in ("pdf", "package") and not opts["out"]:
+            return "Choose the file to write."
+        if kind == "package" and len(opts["passphrase"]) < MIN_PASSPHRASE:
+            return f"The package passphrase must be at least {MIN_PASSPHRASE} characters."
+        return ""
+
+    def start(self) -> None:
+        problem = self.problem()
+        if problem:
+            self.result_label.setText(f"<span style='color:#b00020'>{problem}</span>")
+            return
+        self.export_button.setEnabled(False)
+        self.progress.setRange(0, 0)
+        self.progress.show()
+        self.result_label.setText("Exporting…")
+        workers.submit(
+            self._run,
+            self.kind(),
+            self.use_combo.currentData(),
+            self.options(),
+            on_progress=self._progress,
+            on_done=self._done,
+            on_error=self._failed,
+        )
+
+    def _progress(self, step) -> None:
+        done, total = step
+        self.progress.setRange(0, total)
+        self.progress.setValue(done)
+
+    def _done(self, outcome) -> None:
+        self.outcome = outcome
+        self.progress.hide()
+        self.export_button.setEnabled(True)
+        detail = f" ({outcome.detail})" if outcome.detail else ""
+        self.result_label.setText(
+            f"<b>Done.</b> {outcome.photos} photo(s) exported to {outcome.destination}{detail}. "
+            f"Report id {outcome.report_id}. The export is recorded in the audit log."
+        )
+
+    def _failed(self, exc: Exception) -> None:
+        self.progress.hide()
+        self.export_button.setEnabled(True)
+        self.result_label.setText(f"<span style='color:#b00020'><b>Not exported.</b> {exc}</span>")
