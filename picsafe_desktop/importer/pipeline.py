@@ -18,7 +18,8 @@ import os
 import stat
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -191,6 +192,20 @@ def _unchanged(path: Path, source: dict[str, Any]) -> bool:
     ) == (source["dev"], source["ino"], source.get("size"), source.get("mtime_ns"))
 
 
+@dataclass
+class _Prepared:
+    """A photo read and hashed, its scrub running (None when it is a duplicate)."""
+
+    original: str
+    existing: str | None
+    clean: Future | None
+
+
+def _scrub(data: bytes) -> tuple[Any, bytes]:
+    clean = scrub(data)
+    return clean, make_thumbnail(clean.data)
+
+
 class _BatchRun:
     def __init__(self, importer: Importer, source_label, batch_id, on_event, cancel) -> None:
         self.imp = importer
@@ -221,20 +236,30 @@ class _BatchRun:
 
         for refusal in refusals:
             record(FileResult(refusal.display, Outcome.REFUSED, message=refusal.reason))
+        # Two stages overlap: while photo n is stored, verified and its source removed on this
+        # thread, photo n+1 is scrubbed on a worker (pure CPU work; Pillow releases the GIL).
+        # All source I/O - reads, wipes, device calls - stays on this thread, in order.
         stop_reason = ""
-        for cand in candidates:
-            if not stop_reason and self.cancel is not None and self.cancel.is_set():
-                stop_reason = "import cancelled; left at its source"
-            if stop_reason:
-                record(FileResult(cand.display, Outcome.FAILED, message=stop_reason), cand.size)
-                continue
-            try:
-                file_result = self.one(cand)
-            except SourceError as exc:
-                file_result = FileResult(cand.display, Outcome.FAILED, message=str(exc))
-                if exc.stops_batch:
-                    stop_reason = f"not imported: {exc}"
-            record(file_result, cand.size)
+        pending: tuple[Candidate, _Prepared | FileResult] | None = None
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="picsafe-scrub") as pool:
+            for cand in candidates:
+                if not stop_reason and self.cancel is not None and self.cancel.is_set():
+                    stop_reason = "import cancelled; left at its source"
+                item: _Prepared | FileResult
+                if stop_reason:
+                    item = FileResult(cand.display, Outcome.FAILED, message=stop_reason)
+                else:
+                    try:
+                        item = self.prepare(cand, pool)
+                    except SourceError as exc:
+                        item = FileResult(cand.display, Outcome.FAILED, message=str(exc))
+                        if exc.stops_batch:
+                            stop_reason = f"not imported: {exc}"
+                if pending is not None:
+                    record(self.finish(*pending), pending[0].size)
+                pending = (cand, item)
+            if pending is not None:
+                record(self.finish(*pending), pending[0].size)
         result.batch_id = self.batch_id
         counts = {o.value: result.count(o) for o in Outcome}
         log.info("import batch finished: %s", counts)
@@ -248,15 +273,22 @@ class _BatchRun:
         self.emit(BatchFinished(result))
         return result
 
-    def one(self, cand: Candidate) -> FileResult:
+    def prepare(self, cand: Candidate, pool: ThreadPoolExecutor) -> _Prepared:
+        """Read and hash now; scrub on the worker unless the original is already stored."""
         data = cand.read()
         original = sha256(data)
         existing = self.vault.find_original(original)
-        if existing is not None:
-            return self.duplicate(cand, original, existing)
+        clean = None if existing is not None else pool.submit(_scrub, data)
+        return _Prepared(original, existing, clean)
+
+    def finish(self, cand: Candidate, item: _Prepared | FileResult) -> FileResult:
+        if isinstance(item, FileResult):
+            return item
+        original = item.original
+        if item.existing is not None:
+            return self.duplicate(cand, original, item.existing)
         try:
-            clean = scrub(data)
-            thumbnail = make_thumbnail(clean.data)
+            clean, thumbnail = item.clean.result()
         except DeidError as exc:
             return FileResult(
                 cand.display,
@@ -264,7 +296,6 @@ class _BatchRun:
                 message=f"{cand.display}: not imported, PicSafe cannot de-identify it ({exc}); "
                 "the file was left in place",
             )
-        del data  # the original is not needed any more; keep memory use to one photo
         clean_sha = sha256(clean.data)
         if self.batch_id is None:
             self.batch_id = self.vault.create_batch(self.source_label, actor=self.actor)
