@@ -115,7 +115,9 @@ def redact(clean: bytes, boxes: Sequence[Redaction]) -> ScrubResult:
     """Black out or blur rectangles (displayed coordinates) and re-encode, metadata-free.
 
     The output keeps the input's format (JPEG at quality 92, PNG and WebP losslessly),
-    is upright (orientation 1) and is passed through scrub() again.
+    is upright (orientation 1) and is passed through scrub() again. Only pixels cross from
+    the input, so `removed` is empty and `facts.capture_time` is None: keep the facts of
+    the original scrub.
     """
     if not boxes:
         raise InvalidRedaction("no redaction boxes were given")
@@ -146,7 +148,7 @@ def redact(clean: bytes, boxes: Sequence[Redaction]) -> ScrubResult:
         data=result.data,
         media_type=result.media_type,
         facts=result.facts,
-        removed=result.removed,
+        removed={},
         notes=notes,
         pixels_preserved=False,
     )

@@ -123,3 +123,13 @@ def test_face_suggestions_in_displayed_coordinates():
     # The face oval spans about x 1590-2010, y 435-915 in the full image.
     assert 1500 < x < 1700 and 350 < y < 550 and 250 < w < 500 and 250 < h < 500
     assert suggest_faces(photo()) == []
+
+
+def test_opencv_without_cascades_fails_clearly(monkeypatch):
+    import cv2
+
+    from picsafe_desktop.deid import FaceDetectionUnavailable
+
+    monkeypatch.delattr(cv2, "CascadeClassifier")
+    with pytest.raises(FaceDetectionUnavailable, match="OpenCV 5"):
+        suggest_faces(photo())
