@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import threading
 
 import pytest
 
@@ -13,6 +14,7 @@ from picsafe_desktop.importer import journal
 from picsafe_desktop.importer.events import BatchFinished, BatchStarted, FileDone, Outcome
 from picsafe_desktop.importer.files import scan_paths
 from picsafe_desktop.importer.pipeline import Importer, import_paths
+from picsafe_desktop.importer.source import Candidate, SourceError
 from picsafe_desktop.importer.wipe import wipe_name
 from picsafe_desktop.model import ItemState
 from tests.importer_support import make_vault, read_only_folder, small_jpegs, unique_jpeg
@@ -230,3 +232,72 @@ def test_resume_finishes_an_interrupted_wipe(tmp_path, vault, stage):
     assert report.completed == 1 and report.notes == ()
     assert list(drop.iterdir()) == []
     assert vault.journal_entries() == []
+
+
+# -- batch control ---------------------------------------------------------------------------
+
+
+class _UnpluggedDevice(Candidate):
+    """A device photo whose read fails the way an unplugged phone does."""
+
+    kind = "gphoto2"
+    display = "Phone:/DCIM/IMG_0001.JPG"
+    size = 1000
+    removable = False
+
+    def read(self) -> bytes:
+        err = SourceError("Phone: the device is not connected (any more).")
+        err.stops_batch = True
+        raise err
+
+    def remove(self, token: str) -> None:
+        raise AssertionError("never read, so never removed")
+
+    def locator(self) -> dict:
+        return {"kind": self.kind}
+
+
+def test_a_device_wide_failure_stops_the_rest_of_the_batch(tmp_path, vault):
+    drop, originals = _drop(tmp_path, count=2)
+    first, second = scan_paths([drop]).candidates
+    result = Importer(vault, actor=ACTOR).run(
+        [first, _UnpluggedDevice(), second], source_label="Mixed"
+    )
+    assert [r.outcome for r in result.results] == [Outcome.IMPORTED, Outcome.FAILED, Outcome.FAILED]
+    assert "not connected" in result.results[1].message
+    assert result.results[2].message.startswith("not imported: Phone: the device is not connected")
+    assert second.path.read_bytes() == originals[second.path]
+
+
+def test_cancel_leaves_the_remaining_photos_at_their_source(tmp_path, vault):
+    drop, originals = _drop(tmp_path, count=3)
+    cands = sorted(scan_paths([drop]).candidates, key=lambda c: c.path.name)
+    cancel = threading.Event()
+
+    def on_event(event):
+        if isinstance(event, FileDone) and event.done == 1:
+            cancel.set()  # the user presses Cancel after the first photo
+
+    result = Importer(vault, actor=ACTOR).run(
+        cands, source_label="Drop folder", on_event=on_event, cancel=cancel
+    )
+    outcomes = [r.outcome for r in result.results]
+    # The photo already read when Cancel came is finished; nothing after it is touched.
+    assert outcomes[0] == Outcome.IMPORTED and outcomes[-1] == Outcome.FAILED
+    assert "cancelled" in result.results[-1].message
+    for cand, r in zip(cands, result.results, strict=True):
+        if r.outcome == Outcome.FAILED:
+            assert cand.path.read_bytes() == originals[cand.path]
+        else:
+            assert not cand.path.exists()
+    assert len(vault.list_items()) == outcomes.count(Outcome.IMPORTED)
+
+
+def test_the_same_photo_twice_in_one_batch_is_stored_once(tmp_path, vault):
+    drop, originals = _drop(tmp_path, count=1)
+    data = next(iter(originals.values()))
+    (drop / "second copy.jpg").write_bytes(data)
+    result = import_paths(vault, [drop], actor=ACTOR)
+    assert sorted(r.outcome for r in result.results) == [Outcome.DUPLICATE, Outcome.IMPORTED]
+    assert len(vault.list_items()) == 1
+    assert list(drop.iterdir()) == []
