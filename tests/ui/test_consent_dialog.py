@@ -49,6 +49,10 @@ def dialog(qtbot):
     qtbot.addWidget(dlg)
     dlg.show()
     qtbot.waitExposed(dlg)
+    # Focus-out checks need the dialog to be the active window; earlier tests' windows can
+    # keep activation on a bare X server with no window manager.
+    dlg.activateWindow()
+    qtbot.waitUntil(dlg.isActiveWindow)
     yield dlg
     if dlg.isVisible():
         dlg.close_without_decision()

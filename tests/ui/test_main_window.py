@@ -31,7 +31,7 @@ def test_empty_state_tells_how_to_get_photos_in(window):
 
 def test_menus_have_about_and_quit(window, qtbot, monkeypatch):
     titles = [a.text() for a in window.menuBar().actions()]
-    assert titles == ["&File", "&Photo", "&Help"]
+    assert titles == ["&File", "&Photo", "P&atient", "&Help"]
     shown = []
     monkeypatch.setattr(QMessageBox, "about", lambda parent, title, text: shown.append(text))
     window.about_action.trigger()
