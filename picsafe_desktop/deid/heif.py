@@ -25,7 +25,7 @@ from picsafe_desktop.deid import icc, tiff
 from picsafe_desktop.deid.errors import CorruptImage
 from picsafe_desktop.deid.jpeg import scrub_jpeg
 from picsafe_desktop.deid.limits import check_pixels
-from picsafe_desktop.deid.result import ScrubResult
+from picsafe_desktop.deid.result import ScrubResult, kind_name
 from picsafe_desktop.model import PhotoFacts
 
 JPEG_QUALITY = 92
@@ -63,7 +63,7 @@ def scrub_heif(data: bytes) -> ScrubResult:
     notes: list[str] = []
     for kind in _top_level_boxes(data):
         if kind not in _STANDARD_BOXES:
-            removed[f"heif:{kind.decode('latin-1')} box"] += 1
+            removed[f"heif:{kind_name(kind)} box"] += 1
     try:
         heif = pillow_heif.open_heif(data, convert_hdr_to_8bit=True)
         count = len(heif)

@@ -23,7 +23,7 @@ MAX_FILE_BYTES = 1 << 30
 
 # What Pillow, libjpeg, zlib and libwebp raise on malformed input.
 DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, zlib.error,
-                 IndexError, Image.DecompressionBombError)  # fmt: skip
+                 IndexError)  # fmt: skip
 
 _PLUGINS = {
     "jpeg": JpegImagePlugin.JpegImageFile,
@@ -51,6 +51,8 @@ def open_image(data: bytes, fmt: str) -> Image.Image:
     """Open JPEG/PNG/WebP bytes lazily with our pixel limit instead of Pillow's global one."""
     try:
         im = _PLUGINS[fmt](io.BytesIO(data))
+    except Image.DecompressionBombError as exc:  # not expected on this path; never a crash
+        raise ImageTooLarge(_reason(exc)) from None
     except DECODE_ERRORS as exc:
         raise CorruptImage(f"the image cannot be decoded ({_reason(exc)})") from None
     check_pixels(*im.size)
@@ -61,6 +63,8 @@ def load(im: Image.Image) -> Image.Image:
     """Decode pixels, turning any decoder failure into CorruptImage."""
     try:
         im.load()
+    except Image.DecompressionBombError as exc:
+        raise ImageTooLarge(_reason(exc)) from None
     except DECODE_ERRORS as exc:
         raise CorruptImage(f"the image data cannot be decoded ({_reason(exc)})") from None
     return im

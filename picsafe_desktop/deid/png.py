@@ -17,7 +17,7 @@ from collections import Counter
 from picsafe_desktop.deid import icc, tiff
 from picsafe_desktop.deid.errors import CorruptImage
 from picsafe_desktop.deid.limits import check_pixels
-from picsafe_desktop.deid.result import ScrubResult
+from picsafe_desktop.deid.result import ScrubResult, kind_name
 from picsafe_desktop.model import PhotoFacts
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -119,7 +119,7 @@ def scrub_png(data: bytes) -> ScrubResult:
     for kind, payload, whole, crc_ok in found:
         critical = not kind[0] & 0x20
         if not crc_ok and (critical or kind in _FIXED or kind in (b"tRNS", b"iCCP")):
-            raise CorruptImage(f"the PNG {kind.decode('latin-1')} chunk is damaged (bad CRC)")
+            raise CorruptImage(f"the PNG {kind_name(kind)} chunk is damaged (bad CRC)")
         if header is None:
             if kind != b"IHDR" or len(payload) != 13:
                 raise CorruptImage("the PNG does not start with a valid header chunk")
@@ -140,7 +140,7 @@ def scrub_png(data: bytes) -> ScrubResult:
             kept.append(whole)
         elif kind in _FIXED:
             if len(payload) not in _FIXED[kind]:
-                raise CorruptImage(f"the PNG {kind.decode()} chunk has the wrong size")
+                raise CorruptImage(f"the PNG {kind_name(kind)} chunk has the wrong size")
             kept.append(whole)
         elif kind == b"iCCP":
             removed["png:iCCP"] += 1
@@ -148,11 +148,11 @@ def scrub_png(data: bytes) -> ScrubResult:
             if icc_chunk is not None:
                 kept.append(icc_chunk)
         elif critical:
-            raise CorruptImage(f"the PNG has an unknown critical chunk {kind!r}")
+            raise CorruptImage(f"the PNG has an unknown critical chunk {kind_name(kind)}")
         else:
             if kind == b"eXIf" and exif is None:
                 exif = bytes(payload)
-            name = "animation" if kind in _ANIMATION else kind.decode("latin-1", "replace")
+            name = "animation" if kind in _ANIMATION else kind_name(kind)
             removed[f"png:{name}"] += 1
         if idat and kind != b"IDAT":
             idat_done = True

@@ -36,3 +36,11 @@ class Redaction:
     w: int
     h: int
     mode: Literal["black", "blur"] = "black"
+
+
+def kind_name(raw: bytes) -> str:
+    """A chunk or box id as printable ASCII for audit keys ("XMP\\0", never raw bytes)."""
+    text = "".join(
+        "\\0" if b == 0 else chr(b) if 32 <= b < 127 and chr(b) not in "\\:" else "?" for b in raw
+    )
+    return text.strip() or "?"

@@ -16,7 +16,7 @@ from collections import Counter
 from picsafe_desktop.deid import icc, tiff
 from picsafe_desktop.deid.errors import CorruptImage
 from picsafe_desktop.deid.limits import check_pixels, load, open_image
-from picsafe_desktop.deid.result import ScrubResult
+from picsafe_desktop.deid.result import ScrubResult, kind_name
 from picsafe_desktop.model import PhotoFacts
 
 _ICC, _ALPHA, _EXIF, _XMP, _ANIM = 0x20, 0x10, 0x08, 0x04, 0x02
@@ -89,7 +89,7 @@ def scrub_webp(data: bytes) -> ScrubResult:
         notes.append(f"kept the first frame of {frames} (animated WebP), re-encoded losslessly")
         removed["webp:animation frames"] += max(frames - 1, 0)
         for k in set(kinds) - {b"ANMF", b"ANIM", b"VP8X", b"ICCP"}:
-            removed[f"webp:{k.decode('latin-1').strip() or '?'}"] += kinds.count(k)
+            removed[f"webp:{kind_name(k)}"] += kinds.count(k)
         return _finish(image, alpha, orientation, found, removed, notes, summary, pixels_kept)
 
     image: list[bytes] = []
@@ -108,8 +108,7 @@ def scrub_webp(data: bytes) -> ScrubResult:
         elif kind in (b"VP8X", b"ICCP"):
             continue  # rebuilt / checked below
         else:
-            name = kind.decode("latin-1").replace("\x00", "\\0").strip() or "?"
-            removed[f"webp:{name}"] += 1
+            removed[f"webp:{kind_name(kind)}"] += 1
     if not any(c.startswith((b"VP8 ", b"VP8L")) for c in image):
         raise CorruptImage("the WebP file has no image data")
     return _finish(image, alpha, orientation, found, removed, notes, summary, True)

@@ -106,6 +106,7 @@ def check(data: bytes) -> None:
     assert result.facts.width > 0 and result.facts.height > 0
     for key in result.removed:
         assert SECRET.decode() not in key
+        assert key.isascii() and key.isprintable(), key  # audit keys never carry raw bytes
 
 
 FUZZ = settings(
