@@ -70,8 +70,12 @@ class Settler:
                 self._refused.add(key)
                 refusals.append(refusal)
         current = {c.path: c for c in scan.candidates}
-        for gone in set(self._seen) - set(current):
-            del self._seen[gone]
+        gone = set(self._seen) - set(current)
+        # Offered files that went away were imported (or removed by the user): drop subfolders
+        # they leave empty, whenever the consumer finished with them.
+        prune_empty_dirs([p for p in gone if self._seen[p].offered], self.root)
+        for path in gone:
+            del self._seen[path]
         # Forget refusals of files that went away, so a new file of that name is reported.
         present = {r.display for r in scan.refusals} | {str(p) for p in current}
         self._refused = {k for k in self._refused if k[0] in present}

@@ -96,3 +96,16 @@ def test_forget_offers_a_file_again(tmp_path):
     settler.forget(tmp_path / "a.jpg")
     settler.observe(3.0)
     assert _names(settler.observe(5.0)[0]) == ["a.jpg"]
+
+
+def test_subfolder_emptied_by_an_import_is_removed_on_the_next_scan(tmp_path):
+    sub = tmp_path / "Smith John"
+    sub.mkdir()
+    (sub / "a.jpg").write_bytes(b"x")
+    (tmp_path / "empty by choice").mkdir()
+    settler = Settler(tmp_path, STABLE)
+    settler.observe(0.0)
+    assert _names(settler.observe(2.0)[0]) == ["a.jpg"]
+    (sub / "a.jpg").unlink()  # imported and wiped by a consumer on another thread
+    settler.observe(3.0)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty by choice"]
