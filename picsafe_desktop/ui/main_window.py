@@ -55,6 +55,20 @@ EMPTY_STATE_TEXT = (
 )
 
 
+def _when(iso: str | None) -> str:
+    """A capture time as people read it, with the UTC offset when the camera recorded one."""
+    if not iso:
+        return "not recorded by the camera"
+    import datetime as dt
+
+    try:
+        moment = dt.datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    text = moment.strftime("%d %b %Y %H:%M")
+    return f"{text} (UTC{moment:%z})" if moment.tzinfo else text
+
+
 class ImportProgress(QFrame):
     """One row per running import: what, how far, cancel."""
 
@@ -106,6 +120,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.stack, 1)
         self.setCentralWidget(central)
         self._build_actions()
+        self.thumbnails.modelReset.connect(self._update_photo_actions)
         self.statusBar().showMessage("Ready")
 
         app = QApplication.instance()
@@ -223,7 +238,14 @@ class MainWindow(QMainWindow):
             "&Settings…", self.show_settings, QKeySequence.StandardKey.Preferences
         )
 
-        for act in (self.import_action, self.view_action, self.delete_action, self.audit_action):
+        for act in (
+            self.import_action,
+            self.view_action,
+            self.export_action,
+            self.redact_action,
+            self.delete_action,
+            self.audit_action,
+        ):
             toolbar.addAction(act)
         spacer = QWidget(toolbar)
         spacer.setSizePolicy(
@@ -278,6 +300,7 @@ class MainWindow(QMainWindow):
         self._last_staff = staff
         for act in self._patient_actions:
             act.setEnabled(True)
+        self._update_photo_actions()
         self.statusBar().showMessage(f"Signed in as {staff.name}")
         self.idle.restart()
         self.refresh()
@@ -365,7 +388,19 @@ class MainWindow(QMainWindow):
     def selected_item_ids(self) -> list[str]:
         return [i.data(ItemIdRole) for i in self.grid.selectionModel().selectedIndexes()]
 
+    def _update_photo_actions(self) -> None:
+        has_photo = not self.locked and self.grid.currentIndex().isValid()
+        for act in (
+            self.view_action,
+            self.export_action,
+            self.redact_action,
+            self.delete_action,
+            self.withdraw_action,
+        ):
+            act.setEnabled(has_photo)
+
     def _photo_selected(self, current, _previous=None) -> None:
+        self._update_photo_actions()
         if not current.isValid() or self.locked:
             self.details.setText("")
             return
@@ -381,7 +416,7 @@ class MainWindow(QMainWindow):
         meta = self.services.metadata(item.item_id)
         consent = self.services.read_consent(item.consent_id) if item.consent_id else None
         rows = [
-            ("Captured", meta.get("capture_time") or "not recorded by the camera"),
+            ("Captured", _when(meta.get("capture_time"))),
             ("Size", f"{meta.get('width', '?')} × {meta.get('height', '?')} px"),
             ("Imported", item.created_at.strftime("%d %b %Y %H:%M")),
         ]
