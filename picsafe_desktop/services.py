@@ -369,12 +369,34 @@ class Services:
         progress: Callable | None = None,
     ):
         """Drag-and-drop and the Import button: the same pipeline as every other source."""
-        from picsafe_desktop.importer.files import scan_paths
+        from picsafe_desktop.importer import pipeline
 
-        scan = scan_paths(paths)
-        return self._import(
-            scan.candidates, scan.refusals, "Imported files", self.actor, cancel, progress
-        )
+        with self._import_lock:
+            return pipeline.import_paths(
+                self.vault,
+                paths,
+                actor=self.actor,
+                progress=progress,
+                source_label="Imported files",
+                cancel=cancel,
+            )
+
+    def usb_devices(self) -> tuple[list, str]:
+        """Cameras and phones on USB (PTP/MTP through libgphoto2), or why none can be used."""
+        from picsafe_desktop.importer import gphoto
+
+        available, reason = gphoto.status()
+        if not available:
+            return [], reason
+        return gphoto.list_devices(), ""
+
+    def import_device(self, info, cancel=None, progress: Callable | None = None):
+        """All photos of one USB camera/phone; deleted on it afterwards if the site says so."""
+        from picsafe_desktop.importer import gphoto
+
+        with gphoto.Device(info.model, info.port) as device:
+            candidates = device.photos(delete_after_import=self.site_import.delete_from_device)
+            return self._import(candidates, (), info.label, self.actor, cancel, progress)
 
     def import_volume(self, volume, cancel=None, progress: Callable | None = None):
         """A phone or card that appeared with a DCIM folder."""

@@ -214,6 +214,11 @@ class MainWindow(QMainWindow):
         self.import_action = action(
             "&Import photos…", self.choose_import, "Ctrl+I", "Import photos from files or folders"
         )
+        self.usb_action = action(
+            "Import from &USB camera or phone…",
+            self.choose_usb_device,
+            tip="Phones and cameras connected by USB (PTP/MTP)",
+        )
         self.view_action = action("&Open photo", self.open_viewer, "Return")
         self.delete_action = action(
             "&Delete photos…", self.delete_selected, QKeySequence.StandardKey.Delete
@@ -256,7 +261,7 @@ class MainWindow(QMainWindow):
         self.toolbar = toolbar
 
         file_menu = self.menuBar().addMenu("&File")
-        for act in (self.import_action, self.settings_action, self.lock_action):
+        for act in (self.import_action, self.usb_action, self.settings_action, self.lock_action):
             file_menu.addAction(act)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
@@ -269,6 +274,7 @@ class MainWindow(QMainWindow):
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction(self.about_action)
         self._patient_actions = [
+            self.usb_action,
             self.import_action,
             self.view_action,
             self.delete_action,
@@ -567,6 +573,41 @@ class MainWindow(QMainWindow):
             on_done=lambda report: (close_row(), self._import_finished(report)),
             on_error=lambda exc: (close_row(), self._error("Import failed")(exc)),
         )
+
+    def choose_usb_device(self) -> None:
+        if self.locked:
+            return
+        self.statusBar().showMessage("Looking for cameras and phones on USB…")
+        workers.submit(
+            self.services.usb_devices,
+            on_done=self._usb_devices_found,
+            on_error=self._error("Could not look for USB devices"),
+        )
+
+    def _usb_devices_found(self, found) -> None:
+        devices, reason = found
+        self.statusBar().clearMessage()
+        if not devices:
+            text = reason or (
+                "No camera or phone was found on USB.\n\nConnect it with its cable, unlock it "
+                'and, on the phone, allow access to photos ("Trust this computer" or '
+                '"File transfer / PTP"). If the desktop opened the phone in a file manager, '
+                "close that window first: it holds the phone."
+            )
+            QMessageBox.information(self, APP_NAME, text)
+            return
+        info = devices[0]
+        if len(devices) > 1:
+            from PySide6.QtWidgets import QInputDialog
+
+            labels = [f"{d.label} ({d.port})" for d in devices]
+            choice, ok = QInputDialog.getItem(
+                self, APP_NAME, "Import photos from:", labels, 0, False
+            )
+            if not ok:
+                return
+            info = devices[labels.index(choice)]
+        self._run_import(f"Importing from {info.label}…", self.services.import_device, info)
 
     def _import_finished(self, report) -> None:
         from picsafe_desktop.importer.events import Outcome

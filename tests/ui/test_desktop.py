@@ -372,3 +372,41 @@ def test_withdrawing_consent_destroys_its_photos(qtbot, window, services, drop, 
     qtbot.waitUntil(lambda: services.vault.list_items() == [], timeout=15000)
     qtbot.waitUntil(lambda: window.findChild(QMessageBox, "withdrawnBox") is not None)
     assert "consent_withdrawn" in [r.event for r in services.vault.audit_rows()]
+
+
+def test_usb_camera_through_libgphoto2(qtbot, window, services, tmp_path, corpus, monkeypatch):
+    """The real gphoto2 code path, with libgphoto2's directory camera standing in for a phone."""
+    from picsafe_desktop.importer import gphoto
+
+    card = tmp_path / "camera" / "DCIM" / "100APPLE"
+    card.mkdir(parents=True)
+    shutil.copy(corpus / PHOTOS[0], card / "IMG_0001.JPG")
+    device = gphoto.DeviceInfo(gphoto.DIRECTORY_MODEL, f"disk:{tmp_path / 'camera'}")
+    monkeypatch.setattr(services, "usb_devices", lambda: ([device], ""))
+    sign_in(qtbot, window)
+    window.usb_action.trigger()
+    qtbot.waitUntil(lambda: window.consent_dialog is not None, timeout=30000)
+    assert len(services.vault.list_items()) == 1
+    window.consent_dialog.close_without_decision()
+
+
+def test_no_usb_device_explains_what_to_do(qtbot, window, services, monkeypatch):
+    shown = []
+    monkeypatch.setattr(services, "usb_devices", lambda: ([], ""))
+    monkeypatch.setattr(QMessageBox, "information", lambda _p, _t, text: shown.append(text))
+    sign_in(qtbot, window)
+    window.usb_action.trigger()
+    qtbot.waitUntil(lambda: bool(shown))
+    assert "unlock it" in shown[0] and "allow access" in shown[0]
+
+
+def test_dropped_folder_named_after_patient_is_removed_with_its_photos(qtbot, window, drop):
+    sign_in(qtbot, window)
+    named = drop / "Philippa Quenby"
+    named.mkdir()
+    for photo in list(drop.glob("*.jpg")):
+        photo.rename(named / photo.name)
+    window.start_import([str(drop)])
+    qtbot.waitUntil(lambda: window.consent_dialog is not None, timeout=30000)
+    assert not named.exists()
+    window.consent_dialog.close_without_decision()
