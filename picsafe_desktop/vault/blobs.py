@@ -61,8 +61,11 @@ class BlobStore:
                     size += len(chunk)
                 out.flush()
                 os.fsync(out.fileno())
-            if not final.parent.is_dir():
+            try:  # two threads may create the same subfolder at once
                 final.parent.mkdir(mode=0o700)
+            except FileExistsError:
+                pass
+            else:
                 fsync_dir(self.dir)
             os.replace(part, final)
             fsync_dir(final.parent)

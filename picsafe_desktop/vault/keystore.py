@@ -8,6 +8,7 @@ so a vault refuses them (and anything it does not know) instead of losing or exp
 from __future__ import annotations
 
 import base64
+import contextlib
 import secrets
 
 import keyring
@@ -112,3 +113,9 @@ def load_master_key(service: str, vault_id: str) -> bytes | None:
     except ValueError:
         return None
     return key if len(key) == 32 else None
+
+
+def forget_master_key(service: str, vault_id: str) -> None:
+    """Best-effort removal, used only to undo a vault creation that did not finish."""
+    with contextlib.suppress(KeyringUnavailable):
+        _call("remove the vault key", keyring.delete_password, service, vault_id)

@@ -222,8 +222,8 @@ class Vault:
         root.mkdir(mode=0o700, parents=True, exist_ok=True)
         lock = VaultLock(root / LOCK_FILE)
         lock.acquire()
-        made: list[Path] = []
         conn = None
+        stored_key = False
         try:
             vault_id = _new_id()
             master = os.urandom(32)
@@ -252,9 +252,7 @@ class Vault:
                 "key_check": vault_header.b64(mac(keys.header, "key-check", vault_id)),
             }
             head["header_mac"] = vault_header.b64(_header_mac(keys, head))
-            blobs = BlobStore(root)
-            made += [blobs.dir, blobs.tmp, root / INDEX_FILE]
-            blobs.create_dirs()
+            BlobStore(root).create_dirs()
             conn = index.create(root / INDEX_FILE)
             conn.execute(
                 "INSERT INTO meta (key, value) VALUES ('vault_id', ?)",
@@ -262,21 +260,24 @@ class Vault:
             )
             vault = cls(root, head, keys, conn, lock)
             vault.audit("vault_create", actor=actor, subject=vault_id)
+            stored_key = True
             keystore.store_master_key(keyring_service, vault_id, master)
             vault_header.write(root, head)  # the commit point: now the folder is a vault
         except BaseException as exc:
+            # Undo everything: the folder was new or empty, so all it holds is ours.
             if conn is not None:
                 conn.close()
-            for p in made:
-                for extra in (p, Path(f"{p}-wal"), Path(f"{p}-shm")):
-                    if extra.is_dir():
-                        shutil.rmtree(extra, ignore_errors=True)
-                    else:
-                        extra.unlink(missing_ok=True)
+            if stored_key:
+                keystore.forget_master_key(keyring_service, vault_id)
             lock.release()
-            (root / LOCK_FILE).unlink(missing_ok=True)
             if created_root:
                 shutil.rmtree(root, ignore_errors=True)
+            else:
+                for child in root.iterdir():
+                    if child.is_dir():
+                        shutil.rmtree(child, ignore_errors=True)
+                    else:
+                        child.unlink(missing_ok=True)
             if isinstance(exc, OSError) and no_space(exc):
                 raise DiskFull(f"{root}: the disk is full; free space and retry") from exc
             raise
@@ -592,18 +593,13 @@ class Vault:
 
     def batches(self, state: ItemState | None = None) -> list[BatchInfo]:
         rows = self._query("SELECT batch_id, created_at, mac FROM batches ORDER BY created_at")
-        keys = self._k()
         counts: dict[str, dict[ItemState, int]] = {}
         for item in self.list_items():
             per = counts.setdefault(item.batch_id, {})
             per[item.state] = per.get(item.state, 0) + 1
         out = []
         for batch_id, created_at, digest in rows:
-            if not same(digest, mac(keys.row, "batch", batch_id, created_at)):
-                raise IntegrityError(
-                    f"{self._index_path}: the index row of batch {batch_id} "
-                    "was modified outside PicSafe"
-                )
+            self._check_batch(batch_id, created_at, digest)
             states = counts.get(batch_id, {})
             if state is None or states.get(state):
                 out.append(
@@ -615,6 +611,13 @@ class Vault:
                     )
                 )
         return out
+
+    def _check_batch(self, batch_id: str, created_at: str, digest: bytes) -> None:
+        if not same(digest, mac(self._k().row, "batch", batch_id, created_at)):
+            raise IntegrityError(
+                f"{self._index_path}: the index row of batch {batch_id} "
+                "was modified outside PicSafe"
+            )
 
     def batch_label(self, batch_id: str) -> str:
         rows = self._query("SELECT label FROM batches WHERE batch_id = ?", (batch_id,))
@@ -1075,8 +1078,11 @@ class Vault:
                 progress(n + 1, len(rows))
         for orphan in sorted(self._blobs.ids() - {r[0] for r in rows}):
             problems.append(f"{self._blobs.path(orphan)}: encrypted file without an index row")
-        for (batch_id,) in self._query("SELECT batch_id FROM batches"):
+        for batch_id, created_at, digest in self._query(
+            "SELECT batch_id, created_at, mac FROM batches"
+        ):
             try:
+                self._check_batch(batch_id, created_at, digest)
                 self.batch_label(batch_id)
             except VaultError as exc:
                 problems.append(f"batch {batch_id}: {exc}")

@@ -127,6 +127,7 @@ def test_size_and_batch_rows_edited(filled):
         assert vault.get_item(a).size == 150000
         with pytest.raises(IntegrityError, match=f"batch {batch}"):
             vault.batches()
+        assert [p for p in vault.verify().problems if batch in p]
 
 
 def test_consent_row_moved_to_another_mrn(tmp_path, keyring_service):
@@ -299,3 +300,27 @@ def test_disk_full_in_the_index_removes_the_new_blob(filled):
         on_disk = {p.name[:-4] for p in (root / "blobs").rglob("*.psv")}
         assert on_disk == set(items)
         assert vault.verify().ok and vault.verify_audit().ok
+
+
+@pytest.mark.parametrize("existing", [False, True])
+def test_interrupted_creation_leaves_no_folder_and_no_key(
+    tmp_path, keyring_service, monkeypatch, existing
+):
+    import secretstorage
+
+    from picsafe_desktop.vault import header as header_module
+
+    root = tmp_path / "new"
+    if existing:
+        root.mkdir()
+
+    def disk_full(*args):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(header_module, "write", disk_full)
+    with pytest.raises(DiskFull, match="disk is full"):
+        new_vault(tmp_path, keyring_service, name="new")
+    assert (list(root.iterdir()) == []) if existing else not root.exists()
+    with secretstorage.dbus_init() as conn:
+        collection = secretstorage.get_default_collection(conn)
+        assert list(collection.search_items({"service": keyring_service})) == []
