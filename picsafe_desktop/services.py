@@ -358,6 +358,20 @@ class Services:
         self.actor  # noqa: B018 - raises when locked
         return self.vault.audit_rows(subject=subject)
 
+    def patient_audit_rows(self, patient: PatientSummary):
+        """The audit entries about one patient: their consents, batches and photos."""
+        subjects = set(patient.consent_ids)
+        for consent_id in patient.consent_ids:
+            subjects.add(self.vault.consent_batch(consent_id))
+        for item in self.photos(patient.consent_ids):
+            subjects.add(item.item_id)
+        rows = self.audit_rows()
+        # Photos already destroyed are no longer listed; their rows name the batch or consent.
+        for row in rows:
+            if row.event == "put" and row.details.get("batch_id") in subjects:
+                subjects.add(row.subject)
+        return [row for row in rows if row.subject in subjects]
+
     def verify_audit(self):
         return self.vault.verify_audit()
 

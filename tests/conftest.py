@@ -95,3 +95,16 @@ def real_display() -> str:
     if not display or os.environ.get("QT_QPA_PLATFORM") == "offscreen":
         _missing("no X display")
     return display
+
+
+@pytest.fixture(scope="module")
+def orthanc(tmp_path_factory):
+    """A real Orthanc PACS on loopback ports with a throwaway configuration."""
+    from tests.export_tools import Orthanc, require
+
+    server = Orthanc(tmp_path_factory.mktemp("orthanc"), require("Orthanc"))
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()

@@ -223,7 +223,7 @@ class MainWindow(QMainWindow):
         self.delete_action = action(
             "&Delete photos…", self.delete_selected, QKeySequence.StandardKey.Delete
         )
-        self.audit_action = action("&Audit log", self.show_audit, "Ctrl+L")
+        self.audit_action = action("&Audit log", lambda: self.show_audit(), "Ctrl+L")
         self.export_action = action(
             "&Export…", self.show_export, "Ctrl+E", "Send the patient's photos into the record"
         )
@@ -231,6 +231,7 @@ class MainWindow(QMainWindow):
             "&Redact…", self.show_redaction, "Ctrl+R", "Black out or blur parts of the photo"
         )
         self.withdraw_action = action("&Withdraw consent…", self.withdraw_consent)
+        self.patient_audit_action = action("Audit log for this &patient", self.show_patient_audit)
         self.lock_action = action(
             "&Lock",
             lambda: self.lock("button"),
@@ -269,11 +270,12 @@ class MainWindow(QMainWindow):
         for act in (self.view_action, self.export_action, self.redact_action, self.delete_action):
             photo_menu.addAction(act)
         patient_menu = self.menuBar().addMenu("P&atient")
-        for act in (self.withdraw_action, self.audit_action):
+        for act in (self.withdraw_action, self.patient_audit_action, self.audit_action):
             patient_menu.addAction(act)
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction(self.about_action)
         self._patient_actions = [
+            self.patient_audit_action,
             self.usb_action,
             self.import_action,
             self.view_action,
@@ -384,9 +386,19 @@ class MainWindow(QMainWindow):
         workers.submit(
             self.services.photos,
             patient.consent_ids,
-            on_done=self.thumbnails.set_items,
+            on_done=self._show_photos,
             on_error=self._error("Could not list photos"),
         )
+
+    def _show_photos(self, items) -> None:
+        """Replace the grid's photos, keeping the photo the user had selected."""
+        if self.locked:
+            return
+        current = self.grid.currentIndex().data(ItemIdRole)
+        self.thumbnails.set_items(items)
+        row = self.thumbnails.row_of(current) if current else -1
+        if row >= 0:
+            self.grid.setCurrentIndex(self.thumbnails.index(row))
 
     def _load_thumbnail(self, item_id: str) -> bytes:
         return self.services.thumbnail(item_id)
@@ -657,7 +669,11 @@ class MainWindow(QMainWindow):
         item_id = index.data(ItemIdRole)
         from picsafe_desktop.ui.viewer import PhotoViewer
 
-        viewer = PhotoViewer(clipboard_clear_seconds=self.site.security.clipboard_clear_seconds)
+        # Parented to the window so Qt (not Python's garbage collector) owns it.
+        viewer = PhotoViewer(
+            clipboard_clear_seconds=self.site.security.clipboard_clear_seconds, parent=self
+        )
+        viewer.setWindowFlag(Qt.WindowType.Window)
         viewer.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         viewer.setWindowTitle("Photo")
         viewer.resize(1000, 700)
@@ -694,18 +710,22 @@ class MainWindow(QMainWindow):
             on_error=self._error("Could not delete"),
         )
 
-    def show_audit(self) -> None:
+    def show_audit(self, patient=None) -> None:
         if self.locked:
             return
         from picsafe_desktop.ui.audit_view import AuditView
 
-        view = AuditView()
+        view = AuditView(parent=self)
+        view.setWindowFlag(Qt.WindowType.Window)
         view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        view.setWindowTitle("Audit log")
+        view.setWindowTitle("Audit log" + (f" — {patient.name or patient.mrn}" if patient else ""))
         view.resize(900, 600)
 
         def load():
-            return self.services.audit_rows(), self.services.verify_audit()
+            rows = (
+                self.services.patient_audit_rows(patient) if patient else self.services.audit_rows()
+            )
+            return rows, self.services.verify_audit()
 
         workers.submit(
             load,
@@ -713,6 +733,11 @@ class MainWindow(QMainWindow):
             on_error=self._error("Could not read the audit log"),
         )
         view.show()
+
+    def show_patient_audit(self) -> None:
+        patient = self.current_patient()
+        if patient is not None:
+            self.show_audit(patient)
 
     def show_settings(self) -> None:
         from picsafe_desktop.ui.settings_dialog import SettingsDialog

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import json
-import socket
 import subprocess
-import time
-import urllib.request
 
 import pydicom
 import pytest
@@ -19,85 +15,7 @@ from picsafe_desktop.export import dicom
 from picsafe_desktop.export.types import ExportError, ExportRefused
 from picsafe_desktop.model import Use
 from tests import export_data as d
-from tests.export_tools import require
-
-AET = "PICSAFETEST"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Orthanc:
-    def __init__(self, root, binary: str) -> None:
-        self.dicom_port, self.http_port = _free_port(), _free_port()
-        storage = root / "storage"
-        config = {
-            "Name": "picsafe-test",
-            "StorageDirectory": str(storage),
-            "IndexDirectory": str(storage),
-            "DicomAet": AET,
-            "DicomPort": self.dicom_port,
-            "HttpPort": self.http_port,
-            "RemoteAccessAllowed": False,
-            "AuthenticationEnabled": False,
-            "DicomCheckCalledAet": True,
-            "DicomAlwaysAllowStore": True,
-            "DicomAlwaysAllowEcho": True,
-            "StorageCompression": False,
-            "Plugins": [],
-        }
-        (root / "orthanc.json").write_text(json.dumps(config))
-        self.log = (root / "orthanc.log").open("wb")
-        self.proc = subprocess.Popen(
-            [binary, str(root / "orthanc.json")], stdout=self.log, stderr=subprocess.STDOUT
-        )
-        self.log_path = root / "orthanc.log"
-
-    def wait_ready(self) -> None:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                pytest.fail(f"Orthanc exited: {self.log_path.read_text()[-2000:]}")
-            try:
-                self.get("/system")
-                return
-            except OSError:
-                time.sleep(0.2)
-        pytest.fail("Orthanc's REST API did not come up within 60 s")
-
-    def get(self, path: str):
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.http_port}{path}", timeout=10) as r:
-            body = r.read()
-            return json.loads(body) if "json" in r.headers.get("Content-Type", "") else body
-
-    def clear(self) -> None:
-        for patient in self.get("/patients"):
-            req = urllib.request.Request(
-                f"http://127.0.0.1:{self.http_port}/patients/{patient}", method="DELETE"
-            )
-            urllib.request.urlopen(req, timeout=10).close()
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.log.close()
-
-
-@pytest.fixture(scope="module")
-def orthanc(tmp_path_factory):
-    server = Orthanc(tmp_path_factory.mktemp("orthanc"), require("Orthanc"))
-    try:
-        server.wait_ready()
-        yield server
-    finally:
-        server.stop()
+from tests.export_tools import AET, free_port, require
 
 
 @pytest.fixture
@@ -126,7 +44,7 @@ def test_c_echo_succeeds_and_failures_are_explained(orthanc, pacs):
     wrong_ae = dicom.PacsTarget("NOT_ORTHANC", "127.0.0.1", orthanc.dicom_port, timeout=10)
     with pytest.raises(ExportError, match="rejected|no DICOM connection"):
         dicom.echo(wrong_ae)
-    closed = dicom.PacsTarget(AET, "127.0.0.1", _free_port(), timeout=5)
+    closed = dicom.PacsTarget(AET, "127.0.0.1", free_port(), timeout=5)
     with pytest.raises(ExportError, match="no DICOM connection|cannot reach"):
         dicom.echo(closed)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPointF, Qt, QThreadPool, QUrl
 from PySide6.QtDBus import QDBusConnection, QDBusMessage
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QMessageBox, QWidget
@@ -41,6 +41,7 @@ def services(site, keyring_service):
     vault, _code = Vault.create(site.vault.path, keyring_service, kdf=TEST_KDF)
     svc = Services(site, vault)
     yield svc
+    QThreadPool.globalInstance().waitForDone(30000)  # workers still holding the vault
     svc.close()
 
 
@@ -410,3 +411,97 @@ def test_dropped_folder_named_after_patient_is_removed_with_its_photos(qtbot, wi
     qtbot.waitUntil(lambda: window.consent_dialog is not None, timeout=30000)
     assert not named.exists()
     window.consent_dialog.close_without_decision()
+
+
+def test_export_to_the_pacs_from_the_dialog(qtbot, tmp_path, services, drop, orthanc):
+    from tests.export_tools import AET
+
+    orthanc.clear()
+    site = config.from_dict(
+        {
+            "vault": {"path": services.site.vault.path},
+            "pacs": {"ae_title": AET, "host": "127.0.0.1", "port": orthanc.dicom_port},
+        }
+    )
+    services.site = site
+    window = consented_window(qtbot, make_window(qtbot, site, services), drop)
+    window.export_action.trigger()
+    dialog = window.export_dialog
+    assert dialog.kind_buttons["dicom"].isEnabled()
+    dialog.kind_buttons["dicom"].setChecked(True)
+    assert f"{AET}@127.0.0.1:{orthanc.dicom_port}" in dialog.target_label.text()
+    qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.outcome is not None, timeout=60000)
+    assert "study" in dialog.result_label.text()
+    assert len(orthanc.get("/instances")) == 1  # the current photo only
+    [patient] = orthanc.get("/patients")
+    assert orthanc.get(f"/patients/{patient}")["MainDicomTags"]["PatientID"] == MRN
+    assert services.pacs_echo()[0] is True
+
+
+def test_pin_is_set_at_first_sign_in_then_required(qtbot, tmp_path, keyring_service):
+    site = config.from_dict(
+        {"vault": {"path": str(tmp_path / "vault")}, "security": {"require_pin": True}}
+    )
+    vault, _ = Vault.create(site.vault.path, keyring_service, kdf=TEST_KDF)
+    services = Services(site, vault)
+    try:
+        win = make_window(qtbot, site, services)
+        screen = win.lock_screen
+        assert screen.pin_edit.isVisible()
+        qtbot.keyClicks(screen.name_edit, NURSE.name)
+        qtbot.keyClicks(screen.staff_id_edit, NURSE.staff_id)
+        qtbot.keyClicks(screen.pin_edit, "12")
+        qtbot.mouseClick(screen.sign_in_button, Qt.MouseButton.LeftButton)
+        assert win.locked and "at least 4 digits" in screen.error_label.text()
+        qtbot.keyClicks(screen.pin_edit, "4826")
+        qtbot.mouseClick(screen.sign_in_button, Qt.MouseButton.LeftButton)
+        assert not win.locked
+        stored = (tmp_path / "vault" / "staff-pins.json").read_text()
+        assert "4826" not in stored and "$argon2id$" in stored
+        win.lock("button")
+        qtbot.keyClicks(screen.pin_edit, "1111")
+        qtbot.mouseClick(screen.sign_in_button, Qt.MouseButton.LeftButton)
+        assert win.locked and "Wrong PIN" in screen.error_label.text()
+        qtbot.keyClicks(screen.pin_edit, "4826")
+        qtbot.mouseClick(screen.sign_in_button, Qt.MouseButton.LeftButton)
+        assert not win.locked
+        win.close()
+    finally:
+        QThreadPool.globalInstance().waitForDone(30000)
+        services.close()
+
+
+def test_viewer_opens_the_photo_and_the_view_is_audited(qtbot, window, services, drop):
+    from picsafe_desktop.ui.viewer import PhotoViewer
+
+    consented_window(qtbot, window, drop)
+    window.view_action.trigger()
+    qtbot.waitUntil(
+        lambda: any(
+            isinstance(w, PhotoViewer) and w.isVisible() for w in QApplication.topLevelWidgets()
+        )
+    )
+    viewer = next(w for w in QApplication.topLevelWidgets() if isinstance(w, PhotoViewer))
+    qtbot.waitUntil(lambda: not viewer.item.pixmap().isNull(), timeout=15000)
+    views = [r for r in services.vault.audit_rows() if r.event == "view"]
+    assert views and views[-1].actor.startswith(NURSE.name)
+    window.lock("button")
+    assert not viewer.isVisible(), "locking closes photo windows"
+
+
+def test_patient_audit_shows_only_that_patient(qtbot, window, services, drop):
+    from picsafe_desktop.ui.audit_view import AuditView
+
+    consented_window(qtbot, window, drop)
+    window.patient_audit_action.trigger()
+    qtbot.waitUntil(
+        lambda: any(
+            isinstance(w, AuditView) and w.isVisible() for w in QApplication.topLevelWidgets()
+        )
+    )
+    view = next(w for w in QApplication.topLevelWidgets() if isinstance(w, AuditView))
+    qtbot.waitUntil(lambda: view.model.rowCount() > 0)
+    subjects = {view.model.index(r, 3).data() for r in range(view.model.rowCount())}
+    assert "session" not in subjects  # sign-ins belong to the whole-vault log only
+    view.close()
