@@ -37,14 +37,15 @@ def create_qt_app(argv: list[str] | None = None):
     return existing
 
 
-def open_services(site):
+def open_services(site, keyring_service: str | None = None):
     """Open the vault: create it on first run, recover a lost key; None if the user gives up."""
     from PySide6.QtWidgets import QMessageBox
 
-    from picsafe_desktop.services import Services, vault_exists
+    from picsafe_desktop.services import KEYRING_SERVICE, Services, vault_exists
     from picsafe_desktop.ui.vault_setup import RecoverDialog, RecoveryCodeDialog
     from picsafe_desktop.vault import errors
 
+    service = keyring_service or KEYRING_SERVICE
     path = site.vault.path
     try:
         if not vault_exists(path):
@@ -56,18 +57,18 @@ def open_services(site):
             )
             if answer != QMessageBox.StandardButton.Yes:
                 return None
-            services, code = Services.create_vault(site)
+            services, code = Services.create_vault(site, service)
             RecoveryCodeDialog(code, services.vault.vault_id, path).exec()
             return services
         while True:
             try:
-                return Services.open_vault(site)
+                return Services.open_vault(site, service)
             except errors.KeyMissing as exc:
                 dialog = RecoverDialog(str(exc))
                 if dialog.exec() != dialog.DialogCode.Accepted:
                     return None
                 try:
-                    Services.recover_vault(site, dialog.code())
+                    Services.recover_vault(site, dialog.code(), service)
                 except errors.WrongRecoveryCode as wrong:
                     QMessageBox.warning(None, APP_NAME, str(wrong))
     except errors.VaultError as exc:

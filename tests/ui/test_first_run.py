@@ -1,0 +1,68 @@
+"""First run creates the vault and shows the recovery code once; a lost key is recovered."""
+
+from __future__ import annotations
+
+import subprocess
+
+import keyring
+import pytest
+from PySide6.QtWidgets import QDialog, QMessageBox
+
+from picsafe_desktop import app, config
+from picsafe_desktop.ui.vault_setup import RecoverDialog, RecoveryCodeDialog
+
+pytestmark = pytest.mark.keyring
+
+
+def test_first_run_creates_vault_and_shows_code_once(qtbot, tmp_path, keyring_service, monkeypatch):
+    site = config.from_dict({"vault": {"path": str(tmp_path / "vault")}})
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    shown: list[RecoveryCodeDialog] = []
+
+    def exec_(dialog):
+        shown.append(dialog)
+        assert not dialog.ok_button.isEnabled(), "cannot continue before confirming"
+        closed = []
+        dialog.finished.connect(closed.append)
+        dialog.show()
+        dialog.reject()  # Esc / close without confirming must not lose the code
+        assert dialog.isVisible() and not closed
+        dialog.hide()
+        dialog.confirm.setChecked(True)
+        assert dialog.ok_button.isEnabled()
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(RecoveryCodeDialog, "exec", exec_)
+    services = app.open_services(site, keyring_service)
+    try:
+        assert services is not None and len(shown) == 1
+        code = shown[0]._code
+        assert code in shown[0].code_label.text()
+        pdf = tmp_path / "sheet.pdf"
+        pdf.write_bytes(shown[0].sheet_pdf())
+        text = subprocess.run(
+            ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+        ).stdout
+        assert code in text and services.vault.vault_id in text
+        vault_id = services.vault.vault_id
+    finally:
+        if services is not None:
+            services.close()
+
+    # The key is lost from the keyring: the app asks for the recovery code and carries on.
+    keyring.delete_password(keyring_service, vault_id)
+    answers = iter(["WRONG-CODE-0000", code])
+    warned = []
+
+    def recover_exec(dialog):
+        dialog.code_edit.setText(next(answers))
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(RecoverDialog, "exec", recover_exec)
+    monkeypatch.setattr(QMessageBox, "warning", lambda _p, _t, text: warned.append(text))
+    again = app.open_services(site, keyring_service)
+    try:
+        assert again is not None and again.vault.vault_id == vault_id
+        assert warned, "a wrong code is explained, then asked again"
+    finally:
+        again.close()
