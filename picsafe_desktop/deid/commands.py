@@ -11,10 +11,10 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 from picsafe_desktop import APP_ID
+from picsafe_desktop.atomic import write_atomically
 from picsafe_desktop.deid.errors import DeidError
 from picsafe_desktop.deid.limits import MAX_FILE_BYTES
 from picsafe_desktop.deid.scrub import scrub
@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     if not dst.parent.is_dir():
         return _fail(f"{dst.parent}: folder does not exist")
     try:
-        _write_atomically(dst, result.data)
+        write_atomically(dst, result.data)
     except OSError as exc:
         return _fail(f"{dst}: cannot be written ({exc.strerror or exc})")
 
@@ -110,28 +110,3 @@ def _same_file(src: Path, dst: Path) -> bool:
         except OSError:
             return False
     return src.resolve() == dst.resolve()
-
-
-def _write_atomically(dst: Path, data: bytes) -> None:
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".part", dir=dst.parent)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, dst)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    _fsync_dir(dst.parent)
-
-
-def _fsync_dir(folder: Path) -> None:
-    if os.name != "posix":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

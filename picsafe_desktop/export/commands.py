@@ -15,6 +15,7 @@ from pathlib import Path
 from picsafe_desktop import APP_ID
 from picsafe_desktop.export.types import DeliveryError, ExportError, ExportRefused
 from picsafe_desktop.model import Staff, Use
+from picsafe_desktop.vault.commands import add_vault_arguments
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -38,15 +39,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
         help="what the export is for; teaching/publication remove identifiers "
         "and need that use in the consent (default: record)",
     )
-    common.add_argument(
-        "--vault", metavar="DIR", help="vault folder (default: the site config's [vault] path)"
-    )
-    common.add_argument(
-        "--keyring-service",
-        metavar="NAME",
-        default=None,
-        help="OS keyring service holding the vault key (default: picsafe-desktop)",
-    )
+    add_vault_arguments(common)
     common.add_argument(
         "--staff-name",
         metavar="NAME",

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
+from picsafe_desktop.atomic import write_atomically
 from picsafe_desktop.export.types import ExportError
 
 
@@ -16,13 +15,4 @@ def write_file(path: Path, data: bytes) -> None:
         raise ExportError(f"{path} is a folder; give a file name for the export")
     if not path.parent.is_dir():
         raise ExportError(f"the folder {path.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(path, data)

@@ -25,6 +25,7 @@ from picsafe_desktop.importer.files import FileCandidate, prune_empty_dirs, scan
 from picsafe_desktop.importer.pipeline import Importer
 from picsafe_desktop.importer.source import Candidate, Refusal, SourceError
 from picsafe_desktop.model import ItemState
+from picsafe_desktop.vault.commands import add_vault_arguments
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_USAGE = 0, 1, 2
 GPHOTO_PREFIX = "gphoto2:"
@@ -44,15 +45,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--consent", metavar="FILE.json", required=True, help="consent record (docs/consent.md)"
     )
-    parser.add_argument(
-        "--vault", metavar="DIR", help="vault folder (default: the site config's [vault] path)"
-    )
-    parser.add_argument(
-        "--keyring-service",
-        metavar="NAME",
-        default=None,
-        help="OS keyring service holding the vault key (default: picsafe-desktop)",
-    )
+    add_vault_arguments(parser)
     parser.add_argument("-q", "--quiet", action="store_true", help="no per-file progress")
     parser.add_argument("sources", nargs="+", metavar="SRC", help="photo files, folders, devices")
     parser.set_defaults(func=run)

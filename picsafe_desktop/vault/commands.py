@@ -15,17 +15,22 @@ from picsafe_desktop.vault.vault import DEFAULT_SERVICE, Vault
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_USAGE = 0, 1, 2
 
 
-def add_commands(subparsers: argparse._SubParsersAction) -> None:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
+def add_vault_arguments(parser: argparse.ArgumentParser) -> None:
+    """`--vault` and `--keyring-service`, the same for every command that opens a vault."""
+    parser.add_argument(
         "--vault", metavar="DIR", help="vault folder (default: the site config's [vault] path)"
     )
-    common.add_argument(
+    parser.add_argument(
         "--keyring-service",
         metavar="NAME",
         default=DEFAULT_SERVICE,
         help=f"OS keyring service holding the vault key (default: {DEFAULT_SERVICE})",
     )
+
+
+def add_commands(subparsers: argparse._SubParsersAction) -> None:
+    common = argparse.ArgumentParser(add_help=False)
+    add_vault_arguments(common)
 
     vault = subparsers.add_parser(
         "vault", help="create, list, check or recover the encrypted vault"
