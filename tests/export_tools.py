@@ -7,8 +7,10 @@ import os
 import shutil
 import socket
 import subprocess
+import threading
 import time
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -95,3 +97,53 @@ class Orthanc:
             self.proc.kill()
             self.proc.wait()
         self.log.close()
+
+
+def transaction_response(request_bundle: dict, status: str = "201 Created") -> dict:
+    entries = []
+    for n, entry in enumerate(request_bundle["entry"], start=1):
+        kind = entry["resource"]["resourceType"]
+        entries.append({"response": {"status": status, "location": f"{kind}/{n}/_history/1"}})
+    return {"resourceType": "Bundle", "type": "transaction-response", "entry": entries}
+
+
+class FhirEndpoint:
+    """Answers POSTs from a script: each item is (status, body or callable, headers)."""
+
+    def __init__(self) -> None:
+        self.script: list[tuple[int, object, dict]] = []
+        self.requests: list[dict] = []
+        endpoint = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                length = int(self.headers.get("Content-Length", 0))
+                body = self.rfile.read(length)
+                endpoint.requests.append(
+                    {"method": "POST", "path": self.path, "headers": dict(self.headers),
+                     "body": body}
+                )  # fmt: skip
+                status, answer, headers = endpoint.script.pop(0)
+                if callable(answer):
+                    answer = answer(json.loads(body))
+                data = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/fhir+json")
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):  # keep test output quiet
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.base_url = f"http://127.0.0.1:{self.server.server_port}/fhir/r4"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()

@@ -134,6 +134,13 @@ class ExportDialog(QDialog):
         secret_label = QLabel("&Password (optional):", page)
         secret_label.setBuddy(secret_edit)
         form.addRow(secret_label, secret_edit)
+        # A package can instead be locked to a colleague's public key: nothing to pass on.
+        self.recipient_edit = QLineEdit(page)
+        self.recipient_edit.setAccessibleName("Recipient public key")
+        self.recipient_edit.setPlaceholderText("age1… or ssh-ed25519 … (instead of a passphrase)")
+        self.recipient_label = QLabel("Or &recipient key:", page)
+        self.recipient_label.setBuddy(self.recipient_edit)
+        form.addRow(self.recipient_label, self.recipient_edit)
         return page, file_edit, secret_edit, secret_label
 
     def kind(self) -> str | None:
@@ -145,10 +152,10 @@ class ExportDialog(QDialog):
         if kind in ("pdf", "package"):
             self.pages.setCurrentWidget(self.file_page)
             package = kind == "package"
-            self.secret_label.setText(
-                "&Passphrase (required):" if package else "&Password (optional):"
-            )
+            self.secret_label.setText("&Passphrase:" if package else "&Password (optional):")
             self.secret_edit.setAccessibleName("Package passphrase" if package else "PDF password")
+            self.recipient_edit.setVisible(package)
+            self.recipient_label.setVisible(package)
             suffix = ".age" if package else ".pdf"
             current = self.file_edit.text()
             if current:
@@ -177,6 +184,9 @@ class ExportDialog(QDialog):
                 "pdf_password": self.secret_edit.text() or None,
             }
         if kind == "package":
+            recipient = self.recipient_edit.text().strip()
+            if recipient:
+                return {"out": self.file_edit.text().strip(), "recipients": (recipient,)}
             return {"out": self.file_edit.text().strip(), "passphrase": self.secret_edit.text()}
         return {}
 
@@ -186,8 +196,11 @@ class ExportDialog(QDialog):
             return "Choose where to send the photos."
         if kind in ("pdf", "package") and not opts["out"]:
             return "Choose the file to write."
-        if kind == "package" and len(opts["passphrase"]) < MIN_PASSPHRASE:
-            return f"The package passphrase must be at least {MIN_PASSPHRASE} characters."
+        if kind == "package" and "passphrase" in opts and len(opts["passphrase"]) < MIN_PASSPHRASE:
+            return (
+                f"Give a passphrase of at least {MIN_PASSPHRASE} characters, "
+                "or the recipient's public key."
+            )
         return ""
 
     def start(self) -> None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import socket
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from fhir.resources.R4B.bundle import Bundle
@@ -14,59 +12,10 @@ from fhir.resources.R4B.bundle import Bundle
 from picsafe_desktop.export import fhir
 from picsafe_desktop.export.types import ExportError
 from tests import export_data as d
+from tests.export_tools import FhirEndpoint, transaction_response
 
 TOKEN = "tok-5ecret-abc123"
 MRN_SYSTEM = "urn:oid:1.2.826.0.1.999.1"
-
-
-def _transaction_response(request_bundle: dict, status: str = "201 Created") -> dict:
-    entries = []
-    for n, entry in enumerate(request_bundle["entry"], start=1):
-        kind = entry["resource"]["resourceType"]
-        entries.append({"response": {"status": status, "location": f"{kind}/{n}/_history/1"}})
-    return {"resourceType": "Bundle", "type": "transaction-response", "entry": entries}
-
-
-class FhirEndpoint:
-    """Answers POSTs from a script: each item is (status, body or callable, headers)."""
-
-    def __init__(self) -> None:
-        self.script: list[tuple[int, object, dict]] = []
-        self.requests: list[dict] = []
-        endpoint = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802
-                length = int(self.headers.get("Content-Length", 0))
-                body = self.rfile.read(length)
-                endpoint.requests.append(
-                    {"method": "POST", "path": self.path, "headers": dict(self.headers),
-                     "body": body}
-                )  # fmt: skip
-                status, answer, headers = endpoint.script.pop(0)
-                if callable(answer):
-                    answer = answer(json.loads(body))
-                data = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/fhir+json")
-                for key, value in headers.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):  # keep test output quiet
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-        self.base_url = f"http://127.0.0.1:{self.server.server_port}/fhir/r4"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join()
 
 
 @pytest.fixture
@@ -99,7 +48,7 @@ def _outcome(text: str, code: str = "invalid") -> dict:
 
 
 def test_transaction_is_posted_with_token_content_type_and_bundle_shape(endpoint, sleeps):
-    endpoint.script = [(200, _transaction_response, {})]
+    endpoint.script = [(200, transaction_response, {})]
     batch = d.batch()
     result = _send(endpoint, sleeps, batch)
     assert result.status == 200 and result.attempts == 1 and sleeps == []
@@ -124,7 +73,7 @@ def test_server_errors_are_retried_with_back_off(endpoint, sleeps):
     endpoint.script = [
         (503, _outcome("down for maintenance", "transient"), {}),
         (500, b"<html>oops</html>", {}),
-        (200, _transaction_response, {}),
+        (200, transaction_response, {}),
     ]
     result = _send(endpoint, sleeps)
     assert result.attempts == 3 and sleeps == [1.0, 2.0]
@@ -133,7 +82,7 @@ def test_server_errors_are_retried_with_back_off(endpoint, sleeps):
 
 
 def test_retry_after_is_honoured(endpoint, sleeps):
-    endpoint.script = [(429, b"", {"Retry-After": "7"}), (200, _transaction_response, {})]
+    endpoint.script = [(429, b"", {"Retry-After": "7"}), (200, transaction_response, {})]
     _send(endpoint, sleeps)
     assert sleeps == [7.0]
 
@@ -166,9 +115,9 @@ def test_rejected_token_is_explained_and_never_shown_or_logged(endpoint, sleeps,
     assert TOKEN not in repr(_target(endpoint))
 
 
-def test_entry_failure_inside_a_transaction_response_is_reported(endpoint, sleeps):
+def test_entry_failure_inside_atransaction_response_is_reported(endpoint, sleeps):
     def partial(bundle):
-        answer = _transaction_response(bundle)
+        answer = transaction_response(bundle)
         answer["entry"][1]["response"] = {
             "status": "400 Bad Request",
             "outcome": _outcome("consent scope unknown"),
@@ -212,7 +161,7 @@ def test_bundle_from_scrubbed_corpus_photos_validates_and_posts(endpoint, sleeps
         if data is None:
             pytest.skip("corpus or deid module not available")
         photos.append(d.photo(f"corpus-{n}", data))
-    endpoint.script = [(200, _transaction_response, {})]
+    endpoint.script = [(200, transaction_response, {})]
     result = _send(endpoint, sleeps, d.batch(photos=photos))
     assert len(result.locations) == 2 + len(photos) + 1
     bundle = json.loads(endpoint.requests[0]["body"])

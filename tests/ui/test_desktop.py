@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
 
 import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QThreadPool, QUrl
@@ -505,3 +507,63 @@ def test_patient_audit_shows_only_that_patient(qtbot, window, services, drop):
     subjects = {view.model.index(r, 3).data() for r in range(view.model.rowCount())}
     assert "session" not in subjects  # sign-ins belong to the whole-vault log only
     view.close()
+
+
+def test_export_package_to_a_colleague_opens_with_the_age_cli(qtbot, window, drop, tmp_path):
+    from tests.export_tools import require
+
+    age, keygen = require("age"), require("age-keygen")
+    key = tmp_path / "colleague.key"
+    subprocess.run([keygen, "-o", str(key)], check=True, capture_output=True)
+    public = next(
+        line.split(": ")[1]
+        for line in key.read_text().splitlines()
+        if line.startswith("# public key")
+    )
+    consented_window(qtbot, window, drop)
+    window.export_action.trigger()
+    dialog = window.export_dialog
+    dialog.kind_buttons["package"].setChecked(True)
+    assert dialog.recipient_edit.isVisible()
+    out = tmp_path / "for-dr-lee.age"
+    qtbot.keyClicks(dialog.file_edit, str(out))
+    qtbot.keyClicks(dialog.recipient_edit, public)
+    qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.outcome is not None, timeout=30000)
+    opened = subprocess.run(
+        [age, "-d", "-i", str(key), str(out)], capture_output=True, check=True
+    ).stdout
+    assert opened.startswith(b"PK")  # the ZIP of JPEGs, report and FHIR JSON
+
+
+def test_export_to_fhir_from_the_dialog(qtbot, services, drop):
+    from tests.export_tools import FhirEndpoint, transaction_response
+
+    endpoint = FhirEndpoint()
+    try:
+        endpoint.script = [(200, transaction_response, {})]
+        site = config.from_dict(
+            {
+                "vault": {"path": services.site.vault.path},
+                "fhir": {
+                    "base_url": endpoint.base_url,
+                    "token": "tok-ui-123",
+                    "mrn_system": "urn:oid:1.2.826.0.1.999.1",
+                },
+            }
+        )
+        services.site = site
+        window = consented_window(qtbot, make_window(qtbot, site, services), drop)
+        window.export_action.trigger()
+        dialog = window.export_dialog
+        dialog.kind_buttons["fhir"].setChecked(True)
+        qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: dialog.outcome is not None, timeout=30000)
+        [request] = endpoint.requests
+        assert request["headers"]["Authorization"] == "Bearer tok-ui-123"
+        bundle = json.loads(request["body"])
+        kinds = [e["resource"]["resourceType"] for e in bundle["entry"]]
+        assert kinds.count("Media") == 1 and "Consent" in kinds and "Patient" in kinds
+        assert "tok-ui-123" not in dialog.result_label.text()
+    finally:
+        endpoint.close()
