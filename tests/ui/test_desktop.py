@@ -567,3 +567,16 @@ def test_export_to_fhir_from_the_dialog(qtbot, services, drop):
         assert "tok-ui-123" not in dialog.result_label.text()
     finally:
         endpoint.close()
+
+
+def test_wristband_photo_fills_the_mrn_and_leaves_the_batch(qtbot, window, services, drop):
+    from tests.unit.test_wristband import CODE128, barcode_image, photo
+
+    (drop / "IMG_9999.jpg").write_bytes(photo([(barcode_image(MRN, CODE128), (200, 300))]))
+    sign_in(qtbot, window)
+    dialog = import_and_wait_for_dialog(qtbot, window, [drop])
+    assert dialog.mrn_edit.text() == MRN
+    assert len(services.vault.list_items()) == len(PHOTOS), "the wristband photo was destroyed"
+    deletes = [r for r in services.vault.audit_rows() if r.event == "delete"]
+    assert len(deletes) == 1 and "wristband" in deletes[0].details["reason"]
+    dialog.close_without_decision()
