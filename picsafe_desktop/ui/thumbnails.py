@@ -66,6 +66,9 @@ class ThumbnailModel(QAbstractListModel):
     def cached_count(self) -> int:
         return len(self._cache)
 
+    def loading_count(self) -> int:
+        return len(self._pending)
+
     # -- Qt model --------------------------------------------------------------------------
     def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
         return 0 if parent.isValid() else len(self._items)
