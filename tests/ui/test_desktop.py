@@ -580,3 +580,26 @@ def test_wristband_photo_fills_the_mrn_and_leaves_the_batch(qtbot, window, servi
     deletes = [r for r in services.vault.audit_rows() if r.event == "delete"]
     assert len(deletes) == 1 and "wristband" in deletes[0].details["reason"]
     dialog.close_without_decision()
+
+
+def test_cancel_leaves_the_rest_at_its_source(qtbot, window, services, tmp_path, corpus):
+    from picsafe_desktop.ui.main_window import ImportProgress
+
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(12):
+        # Distinct originals (not duplicates): same photo, one different trailing byte.
+        data = (corpus / PHOTOS[i % 2]).read_bytes() + bytes([i])
+        (folder / f"IMG_{i:04d}.jpg").write_bytes(data)
+    sign_in(qtbot, window)
+    window.start_import([str(folder)])
+    row = window.findChild(ImportProgress)
+    qtbot.mouseClick(row.cancel_button, Qt.MouseButton.LeftButton)
+    assert row.label.text() == "Cancelling…"
+    qtbot.waitUntil(lambda: window.last_import is not None, timeout=60000)
+    stored = len(services.vault.list_items())
+    left = len(list(folder.glob("*.jpg")))
+    assert stored + left == 12, "every photo is either in the vault or still at its source"
+    assert left > 0, "cancel stopped the batch"
+    if window.consent_dialog is not None:
+        window.consent_dialog.close_without_decision()
