@@ -14,9 +14,8 @@ import pytest
 
 from picsafe_desktop import cli
 from picsafe_desktop.vault import Vault
-from tests.export_tools import require
+from tests.export_tools import FhirEndpoint, require, transaction_response
 from tests.importer_support import make_vault, small_jpegs, unique_jpeg
-from tests.integration.test_export_fhir import FhirEndpoint, _transaction_response
 
 pytestmark = [pytest.mark.keyring, pytest.mark.corpus]
 
@@ -124,7 +123,7 @@ def test_fhir_to_the_configured_server(setup, capsys):
     export, audit, stored, tmp = setup
     server = FhirEndpoint()
     try:
-        server.script = [(200, _transaction_response, {})]
+        server.script = [(200, transaction_response, {})]
         config = tmp / "site.toml"
         config.write_text(
             f'[fhir]\nbase_url = "{server.base_url}"\ntoken = "cli-token-xyz"\n'
