@@ -247,6 +247,10 @@ class _Checker:
         control = _CONTROL_EXCEPT_NEWLINE_RE if multiline else _CONTROL_RE
         if control.search(value):
             self.add(path, f"{label} contains control characters.")
+        if not _is_utf8_text(value):
+            # A JSON escape such as "\ud800" decodes to half a UTF-16 pair: no real character,
+            # and the vault (UTF-8) could not store the record after the photos were imported.
+            self.add(path, f"{label} contains an invalid character (a broken \\u escape).")
         return value
 
     def choice(self, value: Any, path: str, enum: type, missing: str, label: str) -> Any:
@@ -259,6 +263,14 @@ class _Checker:
         except ValueError:
             self.add(path, f"{label} must be one of {options} (got {value!r}).")
             return None
+
+
+def _is_utf8_text(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _birth_date(check: _Checker, value: Any, today: dt.date) -> dt.date | None:
@@ -572,6 +584,9 @@ def load_consent_json(
             message = (
                 f"{source} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}."
             )
+            raise ConsentError([FieldError("", message)]) from None
+        except RecursionError:  # thousands of nested [ or {: no consent record looks like that
+            message = f"{source} is not a consent record: its JSON is nested too deeply."
             raise ConsentError([FieldError("", message)]) from None
     else:
         data = source

@@ -498,6 +498,34 @@ def test_json_file_errors_are_clear(tmp_path):
         load_consent_json(listed)
 
 
+def test_json_file_nested_too_deeply_is_a_consent_error(tmp_path):
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000, encoding="utf-8")
+    with pytest.raises(ConsentError, match="deep.json is not a consent record: .*nested"):
+        load_consent_json(deep)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"patient": {"mrn": "A1", "name": "Ada \ud800 Example"}},
+        {"witness": {"name": "Nurse \udce9"}},
+        {"obtained_by": {"name": "Dr \udfff"}},
+        {"indication": "wound\nreview \ud83d"},
+    ],
+)
+def test_json_broken_unicode_escape_is_refused_before_anything_is_stored(tmp_path, changes):
+    """A lone surrogate (a JSON "\\ud800" escape on its own) passed validation, then the vault
+    could not encode the record as UTF-8 - after the import had already wiped the sources."""
+    form = json_form(method="verbal", signature_png=None, witness={"name": "Nurse Lee"})
+    form.update(changes)
+    path = tmp_path / "consent.json"
+    path.write_text(json.dumps(form), encoding="utf-8")  # ASCII JSON: surrogates as \uXXXX
+    assert "\\ud" in path.read_text(encoding="utf-8")
+    with pytest.raises(ConsentError, match="invalid character"):
+        load_consent_json(path, wording=WORDING, now=NOW)
+
+
 def test_json_uses_the_default_wording_when_none_is_given():
     record = load_consent_json(json_form(), now=NOW)
     assert record.wording_version == consent.DEFAULT_WORDING_VERSION
