@@ -141,9 +141,11 @@ def _subject(value: str) -> str:
     return value
 
 
-def _json_bytes(value: Any, what: str) -> bytes:
+def _json_bytes(value: Any, what: str, *, ascii_only: bool = False) -> bytes:
+    """UTF-8 JSON. `ascii_only` writes non-ASCII as \\u escapes, which also carries file names
+    that are not valid UTF-8 (held by Python as lone surrogates) and gives them back unchanged."""
     try:
-        return json.dumps(value, ensure_ascii=False, allow_nan=False).encode("utf-8")
+        return json.dumps(value, ensure_ascii=ascii_only, allow_nan=False).encode("utf-8")
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{what} must be JSON-serialisable: {exc}") from None
 
@@ -1025,7 +1027,8 @@ class Vault:
         _token(step, "a journal step")
         sealed = seal_field(
             self._k().field,
-            _json_bytes(payload, "journal payload"),
+            # Journal payloads hold source paths: on POSIX any bytes but "/" and NUL.
+            _json_bytes(payload, "journal payload", ascii_only=True),
             self._journal_aad(entry_id, step),
         )
         with self._tx() as conn:

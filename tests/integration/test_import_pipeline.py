@@ -196,6 +196,36 @@ def test_resume_finishes_a_stored_photo_by_wiping_its_source(tmp_path, vault):
     assert vault.journal_entries() == []
 
 
+@pytest.mark.skipif(os.name != "posix", reason="file names are bytes only on POSIX")
+def test_file_name_that_is_not_utf8_is_imported_and_wiped(tmp_path, vault):
+    """A card written on a Latin-1 system ("Jos\\xe9 ulcer.jpg"): the journal payload holding
+    the path could not be encoded, and the whole batch stopped with a traceback."""
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    data = unique_jpeg(small_jpegs()[0].read_bytes(), "latin1")
+    name = drop / os.fsdecode(b"Jos\xe9 ulcer.jpg")
+    name.write_bytes(data)
+    result = import_paths(vault, [drop], actor=ACTOR)
+    assert [r.outcome for r in result.results] == [Outcome.IMPORTED], result.results
+    assert list(drop.iterdir()) == []
+    assert vault.find_original(_sha(data)) == result.item_ids[0]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file names are bytes only on POSIX")
+def test_resume_wipes_a_source_whose_name_is_not_utf8(tmp_path, vault):
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    data = unique_jpeg(small_jpegs()[1].read_bytes(), "latin1-resume")
+    (drop / os.fsdecode(b"M\xfcller.jpg")).write_bytes(data)
+    (cand,) = scan_paths([drop]).candidates
+    batch = vault.create_batch("Drop folder", ACTOR)
+    _storing_entry(vault, cand, data, batch)
+    _put(vault, data, batch)  # killed after put committed, before the journal moved on
+    report = Importer(vault, actor=ACTOR).resume()
+    assert (report.rolled_back, report.completed, report.notes) == (0, 1, ())
+    assert list(drop.iterdir()) == []
+
+
 def test_resume_leaves_a_source_that_changed_after_it_was_read(tmp_path, vault):
     drop, originals = _drop(tmp_path, count=1)
     (cand,) = scan_paths([drop]).candidates
