@@ -128,7 +128,7 @@ class LockScreen(QWidget):
         card = QFrame(self)
         card.setObjectName("lockCard")
         card.setFrameShape(QFrame.Shape.StyledPanel)
-        card.setMaximumWidth(440)
+        card.setFixedWidth(440)
         layout = QVBoxLayout(card)
         title = QLabel(
             "<h2>PicSafe Desktop is locked</h2>"

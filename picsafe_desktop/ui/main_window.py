@@ -283,6 +283,9 @@ class MainWindow(QMainWindow):
             self.audit_action,
             self.lock_action,
             self.settings_action,
+            self.export_action,
+            self.redact_action,
+            self.withdraw_action,
         ]
 
     # -- lock / sign-in --------------------------------------------------------------------

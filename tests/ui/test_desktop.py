@@ -118,7 +118,10 @@ def record_consent(qtbot, dialog):
 def test_starts_locked_with_nothing_identifying(window):
     assert window.stack.currentWidget() is window.lock_screen
     assert window.locked
-    assert not window.import_action.isEnabled()
+    menus = [m.menu() for m in window.menuBar().actions()]
+    offered = [a for menu in menus for a in menu.actions()] + window.toolbar.actions()
+    usable = {a.text() for a in offered if a.isEnabled() and a.text()}
+    assert usable == {window.quit_action.text(), window.about_action.text()}
     assert "locked" in visible_text(window).lower()
 
 
@@ -222,6 +225,7 @@ def test_idle_lock_hides_all_patient_data(qtbot, window, services, drop):
     text = visible_text(window)
     assert PATIENT_NAME not in text and MRN not in text
     assert "sign_out" in [r.event for r in services.vault.audit_rows()]
+    assert not any(a.isEnabled() for a in window._patient_actions)
 
 
 def test_lock_closes_open_consent_form(qtbot, window, drop):
