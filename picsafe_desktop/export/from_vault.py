@@ -166,10 +166,18 @@ def run_export(
             if not folder.is_dir():
                 raise ExportError(f"{folder} is not a folder; DICOM files need a folder")
             datasets = dicom.build_datasets(batch, **extra)
-            for i, ds in enumerate(datasets, start=1):
-                files.write_file(folder / f"photo-{i:02d}.dcm", dicom.to_bytes(ds))
-                if progress:
-                    progress(i, len(datasets))
+            written: list[Path] = []
+            try:
+                for i, ds in enumerate(datasets, start=1):
+                    target = folder / f"photo-{i:02d}.dcm"
+                    files.write_file(target, dicom.to_bytes(ds))
+                    written.append(target)
+                    if progress:
+                        progress(i, len(datasets))
+            except ExportError:
+                for done in written:  # all or nothing: no half study left for someone to send
+                    done.unlink(missing_ok=True)
+                raise
             return ExportOutcome(
                 kind, str(folder), n, batch.report_id, f"study {datasets[0].StudyInstanceUID}"
             )

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import os
 import subprocess
 import sys
+import tempfile
 import zipfile
+from pathlib import Path
 
 import pydicom
 import pyrage
@@ -15,7 +19,7 @@ import pytest
 from picsafe_desktop import cli
 from picsafe_desktop.vault import Vault
 from tests.export_tools import FhirEndpoint, require, transaction_response
-from tests.importer_support import make_vault, small_jpegs, unique_jpeg
+from tests.importer_support import make_vault, read_only_folder, small_jpegs, unique_jpeg
 
 pytestmark = [pytest.mark.keyring, pytest.mark.corpus]
 
@@ -160,3 +164,56 @@ def test_unreachable_pacs_fails_the_check_and_is_audited(setup, capsys):
     assert "cannot reach the PACS" in capsys.readouterr().err
     (failed,) = audit("export_failed")
     assert failed.details["reason"] == "DeliveryError" and failed.details["kind"] == "dicom"
+
+
+@contextlib.contextmanager
+def _full_disk(size: int = 64 * 1024):
+    """A tmpfs of `size` bytes, by default too small for any export (as root only)."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root")
+    folder = Path(tempfile.mkdtemp(prefix="picsafe-full-"))
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        folder.rmdir()
+        pytest.skip(f"cannot mount a tmpfs: {mounted.stderr.decode()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=True)
+        folder.rmdir()
+
+
+@pytest.mark.parametrize("where", ["read-only folder", "full disk"])
+@pytest.mark.parametrize("kind", ["pdf", "dicom"])
+def test_unwritable_destination_is_a_clear_error_and_audited(setup, capsys, where, kind):
+    """Was an OSError traceback (exit 1) with the failure missing from the audit log."""
+    export, audit, stored, tmp = setup
+    folder_cm = read_only_folder({}) if where == "read-only folder" else _full_disk()
+    with folder_cm as folder:
+        out = folder / "report.pdf" if kind == "pdf" else folder
+        assert export(kind, "--out", str(out)) == 2
+        err = capsys.readouterr().err
+        assert list(folder.iterdir()) == []  # no half file, no temp file
+    assert "Traceback" not in err and f"{folder}/" in err and "cannot be written" in err
+    fix = "free space" if where == "full disk" else "choose a folder you can write to"
+    assert fix in err
+    (failed,) = audit("export_failed")
+    assert failed.details["reason"] == "ExportError" and audit("export") == []
+
+
+def test_dicom_files_are_all_or_nothing_when_the_disk_fills(setup, capsys):
+    """The first photo fits, the second does not: no half study is left behind."""
+    export, audit, stored, tmp = setup
+    full = tmp / "dicom"
+    full.mkdir()
+    assert export("dicom", "--out", str(full)) == 0
+    sizes = [p.stat().st_size for p in sorted(full.iterdir())]
+    assert len(sizes) == 2
+    room = -(-(sizes[0] + 8192) // 4096) * 4096  # the first file and a little, in pages
+    assert room < sizes[0] + sizes[1]
+    with _full_disk(room) as folder:
+        assert export("dicom", "--out", str(folder)) == 2
+        assert list(folder.iterdir()) == []
+    assert "photo-02.dcm: cannot be written" in capsys.readouterr().err
