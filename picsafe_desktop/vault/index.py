@@ -71,16 +71,24 @@ def connect(path: Path) -> sqlite3.Connection:
     # Autocommit mode; Vault opens explicit BEGIN IMMEDIATE transactions. One connection is
     # shared by the app's worker threads under Vault's lock.
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")  # a commit survives power loss, not just a crash
-    conn.execute("PRAGMA secure_delete=ON")  # deleted rows (wrapped keys) are zeroed
-    conn.execute("PRAGMA foreign_keys=ON")
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")  # a commit survives power loss, not just a crash
+        conn.execute("PRAGMA secure_delete=ON")  # deleted rows (wrapped keys) are zeroed
+        conn.execute("PRAGMA foreign_keys=ON")
+    except BaseException:
+        conn.close()  # an open handle would keep the (removed) files and their space
+        raise
     return conn
 
 
 def create(path: Path) -> sqlite3.Connection:
     conn = connect(path)
-    conn.executescript(f"BEGIN; {SCHEMA} PRAGMA user_version={INDEX_VERSION}; COMMIT;")
+    try:
+        conn.executescript(f"BEGIN; {SCHEMA} PRAGMA user_version={INDEX_VERSION}; COMMIT;")
+    except BaseException:
+        conn.close()
+        raise
     return conn
 
 

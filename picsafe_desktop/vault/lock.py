@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from picsafe_desktop.vault.errors import VaultBusy
+from picsafe_desktop.vault.errors import VaultBusy, VaultError
 
 if sys.platform == "win32":
     import msvcrt
@@ -47,7 +47,15 @@ class VaultLock:
         self._fd: int | None = None
 
     def acquire(self) -> None:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            # A vault on a read-only drive or in a folder this user may not write to.
+            raise VaultError(
+                f"{self.path.parent}: cannot open the vault's lock file {self.path.name} for "
+                f"writing ({exc.strerror or exc}); PicSafe needs write access to the vault "
+                "folder (copy a read-only backup to a writable drive first)"
+            ) from None
         if not _try_lock(fd):
             try:
                 holder = os.read(fd, 32).decode("ascii", "replace").strip()
@@ -61,8 +69,11 @@ class VaultLock:
                 f"instance{who}; close that one first"
             )
         if sys.platform != "win32":  # the pid is only a hint for the message above
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, str(os.getpid()).encode("ascii"), 0)
+            try:
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, str(os.getpid()).encode("ascii"), 0)
+            except OSError:  # a full disk: the lock holds all the same, only the hint is lost
+                pass
         self._fd = fd
 
     def release(self) -> None:

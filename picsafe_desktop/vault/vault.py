@@ -221,9 +221,20 @@ class Vault:
         kdf.check(str(root))
         keystore.check_backend(keyring_service)
         created_root = not root.exists()
-        root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise VaultError(
+                f"{root}: cannot create the vault folder ({exc.strerror or exc}); choose a "
+                "folder on a drive this user can write to"
+            ) from None
         lock = VaultLock(root / LOCK_FILE)
-        lock.acquire()
+        try:
+            lock.acquire()
+        except VaultError:
+            if created_root:
+                shutil.rmtree(root, ignore_errors=True)
+            raise
         conn = None
         stored_key = False
         try:
@@ -282,6 +293,18 @@ class Vault:
                         child.unlink(missing_ok=True)
             if isinstance(exc, OSError) and no_space(exc):
                 raise DiskFull(f"{root}: the disk is full; free space and retry") from exc
+            if isinstance(exc, sqlite3.Error):
+                # SQLite reports a full disk while it creates the index as "disk I/O error".
+                raise VaultError(
+                    f"{root}: the vault index could not be written ({exc}); check that the "
+                    "drive has free space and the folder is writable, then retry (nothing "
+                    "was created)"
+                ) from exc
+            if isinstance(exc, OSError):
+                raise VaultError(
+                    f"{root}: the vault could not be written ({exc.strerror or exc}); check "
+                    "that the folder is writable, then retry (nothing was created)"
+                ) from exc
             raise
         return vault, code
 

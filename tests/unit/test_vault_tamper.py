@@ -17,9 +17,10 @@ from picsafe_desktop.vault import (
     UnknownFormat,
     Vault,
     VaultBusy,
+    VaultError,
 )
 from picsafe_desktop.vault import blobs as blobs_module
-from tests.unit.vault_support import MRN, db, new_vault, put_photo
+from tests.unit.vault_support import MRN, TEST_KDF, db, new_vault, put_photo
 
 pytestmark = pytest.mark.keyring
 
@@ -324,3 +325,60 @@ def test_interrupted_creation_leaves_no_folder_and_no_key(
     with secretstorage.dbus_init() as conn:
         collection = secretstorage.get_default_collection(conn)
         assert list(collection.search_items({"service": keyring_service})) == []
+
+
+@pytest.fixture
+def small_drive(tmp_path):
+    """A real tmpfs of a given size (a small or full drive); root only, as in the harness."""
+    mounted = []
+
+    def mount(size: int):
+        if os.geteuid() != 0:
+            pytest.skip("mounting a tmpfs needs root")
+        point = tmp_path / f"drive{len(mounted)}"
+        point.mkdir()
+        done = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(point)],
+            capture_output=True,
+        )
+        if done.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs: {done.stderr.decode()}")
+        mounted.append(point)
+        return point
+
+    yield mount
+    for point in mounted:
+        if subprocess.run(["umount", str(point)]).returncode != 0:
+            # a leaked file handle keeps it busy (the test has failed then): detach it anyway
+            subprocess.run(["umount", "--lazy", str(point)], check=True)
+
+
+def _no_key_stored(service):
+    import secretstorage
+
+    with secretstorage.dbus_init() as conn:
+        collection = secretstorage.get_default_collection(conn)
+        return list(collection.search_items({"service": service})) == []
+
+
+def test_creation_on_a_full_drive_is_a_vault_error_and_leaves_nothing(small_drive, keyring_service):
+    """SQLite says "disk I/O error" (not "full") there: that was a raw sqlite3 traceback."""
+    drive = small_drive(20 * 1024)
+    with pytest.raises(VaultError, match="free space.*nothing was created"):
+        Vault.create(drive / "vault", keyring_service, kdf=TEST_KDF, actor="t")
+    assert list(drive.iterdir()) == []
+    assert _no_key_stored(keyring_service)
+    # No handle left open on the removed index (it would keep its space and the drive busy).
+    handles = [os.path.realpath(f"/proc/self/fd/{fd}") for fd in os.listdir("/proc/self/fd")]
+    assert [h for h in handles if h.startswith(str(drive))] == []
+
+
+def test_vault_on_a_read_only_drive_is_a_clear_error(small_drive, keyring_service):
+    """The lock file is opened for writing: that was a raw OSError (EROFS) traceback."""
+    drive = small_drive(4 * 1024 * 1024)
+    Vault.create(drive / "vault", keyring_service, kdf=TEST_KDF, actor="t")[0].close()
+    subprocess.run(["mount", "-o", "remount,ro", str(drive)], check=True)
+    with pytest.raises(VaultError, match="vault.lock for writing .*write access"):
+        Vault.open(drive / "vault", keyring_service)
+    with pytest.raises(VaultError, match="cannot create the vault folder"):
+        Vault.create(drive / "other", keyring_service, kdf=TEST_KDF, actor="t")
