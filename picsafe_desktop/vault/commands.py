@@ -103,8 +103,14 @@ def _err(message: str) -> None:
 
 def _init(args: argparse.Namespace, path: Path) -> int:
     sheet = Path(args.recovery_sheet).expanduser() if args.recovery_sheet else None
-    if sheet is not None and sheet.exists():
+    if sheet is not None and (sheet.exists() or sheet.is_symlink()):
         _err(f"{sheet}: already exists; choose a new file name for the recovery sheet")
+        return EXIT_USAGE
+    if sheet is not None and not sheet.parent.is_dir():
+        _err(
+            f"{sheet.parent}: folder does not exist; choose an existing folder for the "
+            "recovery sheet (no vault was created)"
+        )
         return EXIT_USAGE
     vault, code = Vault.create(path, args.keyring_service, actor=_actor())
     with vault:
@@ -119,7 +125,15 @@ def _init(args: argparse.Namespace, path: Path) -> int:
     if sheet is not None:
         from picsafe_desktop.vault.recovery_sheet import write_recovery_sheet
 
-        write_recovery_sheet(sheet, vault_id=vault_id, vault_path=str(path), code=code)
+        try:
+            write_recovery_sheet(sheet, vault_id=vault_id, vault_path=str(path), code=code)
+        except OSError as exc:
+            _err(
+                f"{sheet}: the recovery sheet could not be written ({exc.strerror or exc}). "
+                "The vault was created: write down the recovery code shown above now, it is "
+                "not shown again"
+            )
+            return EXIT_CHECK_FAILED
         print(f"Recovery sheet written to {sheet}: print it, then delete the file.")
     return EXIT_OK
 

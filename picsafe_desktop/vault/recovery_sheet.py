@@ -55,5 +55,11 @@ def recovery_sheet_pdf(*, vault_id: str, vault_path: str, code: str) -> bytes:
 def write_recovery_sheet(path: Path, *, vault_id: str, vault_path: str, code: str) -> None:
     data = recovery_sheet_pdf(vault_id=vault_id, vault_path=vault_path, code=code)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
-    with open(fd, "wb") as out:
-        out.write(data)
+    try:
+        with open(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+    except BaseException:
+        Path(path).unlink(missing_ok=True)  # no half sheet (it would hold part of the code)
+        raise

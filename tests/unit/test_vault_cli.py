@@ -3,6 +3,7 @@
 
 import io
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -139,3 +140,47 @@ def test_input_errors_exit_2_and_name_the_folder(tmp_path, run):
     with pytest.raises(SystemExit) as caught:
         cli.main(["vault"])
     assert caught.value.code == 2
+
+
+def test_init_with_a_sheet_in_a_missing_folder_creates_nothing(tmp_path, run):
+    """Was a traceback after the vault had been created."""
+    vault_dir = tmp_path / "vault"
+    status, out, err = run(
+        "vault",
+        "init",
+        "--vault",
+        str(vault_dir),
+        "--recovery-sheet",
+        str(tmp_path / "no" / "s.pdf"),
+    )
+    assert status == 2 and out == ""
+    assert f"{tmp_path / 'no'}: folder does not exist" in err and "no vault was created" in err
+    assert not vault_dir.exists()
+
+
+def test_init_when_the_sheet_cannot_be_written_keeps_the_code_on_screen(tmp_path, run):
+    """A full drive for the sheet: the vault exists and its code was printed, so say so; no
+    half-written sheet (it would hold part of the code) is left behind."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    drive = tmp_path / "usb"
+    drive.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4k", "tmpfs", str(drive)]).returncode:
+        pytest.skip("cannot mount a tmpfs")
+    try:
+        (drive / "filler").write_bytes(b"x" * 4096)  # the drive is now full
+        status, out, err = run(
+            "vault",
+            "init",
+            "--vault",
+            str(tmp_path / "v"),
+            "--recovery-sheet",
+            str(drive / "s.pdf"),
+        )
+        assert sorted(p.name for p in drive.iterdir()) == ["filler"]
+    finally:
+        subprocess.run(["umount", str(drive)], check=True)
+    assert status == 1 and "Traceback" not in err
+    assert CODE.search(out) and (tmp_path / "v" / "vault.json").is_file()
+    assert f"{drive / 's.pdf'}: the recovery sheet could not be written" in err
+    assert "write down the recovery code shown above" in err
