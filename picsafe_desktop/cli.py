@@ -55,12 +55,22 @@ def main(argv: list[str] | None = None) -> int:
     except config.ConfigError as exc:
         print(f"{APP_ID}: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    logsetup.configure(site, verbose=args.verbose)
+    log_file = logsetup.configure(site, verbose=args.verbose)
     args.site_config = site
 
     func = getattr(args, "func", None)
     if func is not None:
-        return int(func(args) or EXIT_OK)
+        try:
+            return int(func(args) or EXIT_OK)
+        except Exception:  # noqa: BLE001 - a bug: report it without patient data, then exit 1
+            logsetup.log_crash(*sys.exc_info(), where=func.__module__)
+            where = f"; details for IT (without patient data) are in {log_file}" if log_file else ""
+            print(
+                f"{APP_ID}: stopped by an unexpected error{where}. Run `{APP_ID} vault verify` "
+                "before trying again, and report the error to IT",
+                file=sys.stderr,
+            )
+            return EXIT_CHECK_FAILED
 
     from picsafe_desktop import app
 

@@ -84,4 +84,27 @@ def configure(site, verbose: bool = False) -> Path | None:
         handler.addFilter(PhiFilter())
         handler.setFormatter(logging.Formatter(FORMAT))
         root.addHandler(handler)
+    _route_crashes_through_the_filter()
     return log_file
+
+
+def log_crash(exc_type, exc, tb, where: str = "") -> None:
+    """An uncaught exception, logged (file and stderr) through PhiFilter, never printed raw."""
+    if issubclass(exc_type, KeyboardInterrupt):
+        sys.__excepthook__(exc_type, exc, tb)
+        return
+    logging.getLogger("picsafe_desktop.crash").critical(
+        "unexpected error%s", f" in {where}" if where else "", exc_info=(exc_type, exc, tb)
+    )
+
+
+def _route_crashes_through_the_filter() -> None:
+    """Python prints an uncaught exception's message raw to stderr, which a desktop session
+    keeps on disk (journal, .xsession-errors); messages can hold file names or consent values.
+    Install the hooks only where nobody else (a test runner, a debugger) has put their own."""
+    if sys.excepthook is sys.__excepthook__:
+        sys.excepthook = log_crash
+    if threading.excepthook is threading.__excepthook__:
+        threading.excepthook = lambda a: log_crash(
+            a.exc_type, a.exc_value, a.exc_traceback, f"thread {a.thread.name if a.thread else ''}"
+        )

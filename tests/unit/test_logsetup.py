@@ -1,4 +1,7 @@
 import logging
+import subprocess
+import sys
+import textwrap
 
 from picsafe_desktop import config, logsetup
 
@@ -26,3 +29,52 @@ def test_registered_values_and_file_names_never_reach_the_log(tmp_path):
         assert leak.lower() not in text.lower()
     assert "ValueError" in text  # the traceback is kept for IT, minus the values
     assert (path.stat().st_mode & 0o777) == 0o600
+
+
+def test_an_uncaught_exception_is_logged_redacted_not_printed_raw(tmp_path):
+    """Python prints an uncaught exception's message as it is, to a stderr the desktop session
+    keeps on disk; after configure() it goes through the PHI filter (file and stderr)."""
+    log_file = tmp_path / "app.log"
+    program = textwrap.dedent(f"""
+        import threading
+        from picsafe_desktop import config, logsetup
+        logsetup.configure(config.from_dict({{"logging": {{"file": {str(log_file)!r}}}}}))
+        def worker():
+            raise OSError("cannot read /home/nurse/Drop/Quartermaine thread.jpg")
+        t = threading.Thread(target=worker, name="scan")
+        t.start()
+        t.join()
+        raise RuntimeError("cannot open /home/nurse/Drop/Quartermaine wound.jpg")
+    """)
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True)
+    assert done.returncode == 1
+    text = log_file.read_text()
+    for output in (done.stderr, text):
+        assert "Quartermaine" not in output
+        assert "RuntimeError: cannot open <file.jpg>" in output
+        assert "OSError: cannot read <file.jpg>" in output and "in thread scan" in output
+
+
+def test_a_failing_command_exits_1_with_a_redacted_report(tmp_path, monkeypatch, capsys):
+    """A bug in a command (here: the scrubber failing in an unforeseen way) gives exit 1 and
+    a pointer to the log, never a raw traceback naming the patient's file."""
+    from picsafe_desktop import cli
+    from picsafe_desktop.deid import commands
+
+    def broken(data):
+        raise RuntimeError("unexpected failure in /home/nurse/Drop/Quartermaine wound.jpg")
+
+    monkeypatch.setattr(commands, "scrub", broken)
+    photo = tmp_path / "Quartermaine wound.jpg"
+    photo.write_bytes(b"\xff\xd8\xff\xd9")
+    config_file = tmp_path / "site.toml"
+    config_file.write_text(f'[logging]\nfile = "{tmp_path / "app.log"}"\n')
+    status = cli.main(["--config", str(config_file), "scrub", str(photo), str(tmp_path / "o.jpg")])
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    err = capsys.readouterr().err
+    assert status == 1
+    assert "stopped by an unexpected error" in err and str(tmp_path / "app.log") in err
+    text = (tmp_path / "app.log").read_text()
+    assert "RuntimeError: unexpected failure in <file.jpg>" in text
+    assert "Quartermaine" not in err + text
