@@ -261,7 +261,8 @@ class _Checker:
         try:
             return enum(value)
         except ValueError:
-            self.add(path, f"{label} must be one of {options} (got {value!r}).")
+            # The value is not repeated back: a misplaced field could hold patient data.
+            self.add(path, f"{label} must be one of {options}.")
             return None
 
 
@@ -306,7 +307,7 @@ def _uses(check: _Checker, value: Any, capacity: Capacity | None) -> frozenset[U
             uses.add(Use(item))
         except ValueError:
             names = ", ".join(use.value for use in Use)
-            check.add("uses", f"Unknown use {item!r}; uses are {names}.")
+            check.add("uses", f"Unknown use in the list; uses are {names}.")
     if Use.RECORD not in uses:
         check.add("uses", "Uses must include 'record' (the clinical record).")
     if capacity is Capacity.LACKS_CAPACITY and uses - {Use.RECORD}:
@@ -570,6 +571,8 @@ def load_consent_json(
         source = Path(source)
     if isinstance(source, Path):
         base_dir = source.parent
+        if source.exists() and not source.is_file():  # a FIFO or device would block forever
+            raise ConsentError([FieldError("", f"{source} is not a regular file.")])
         try:
             text = source.read_text(encoding="utf-8-sig")
         except OSError as exc:

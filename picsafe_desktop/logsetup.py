@@ -18,13 +18,23 @@ from pathlib import Path
 REDACTED = "[redacted]"
 _sensitive: set[str] = set()
 _lock = threading.Lock()
-# Photo and document file names can carry a patient's name ("smith ulcer.jpg"): keep only the
-# extension. Code paths in tracebacks (.py) stay, IT needs them.
+# Photo, video and document file names can carry a patient's name ("smith ulcer.jpg"): keep
+# only the extension. Code paths in tracebacks (.py) stay, IT needs them.
+_EXTENSIONS = (
+    "jpe?g|heic|heif|hif|png|webp|tiff?|dng|cr2|cr3|nef|arw|raf|orf|rw2|gif|bmp|mpo|"
+    "mov|mp4|m4v|3gp|avi|json|pdf|dcm|age|zip|txt|csv|docx?|xlsx?|odt"
+)
 _PATH_RE = re.compile(
-    r"(?:[A-Za-z]:)?[\\/][^\n'\"<>|]*?\.(?:jpe?g|heic|heif|hif|png|webp|tiff?|dng|gif|bmp|mpo|"
-    r"json|pdf|dcm|age|zip|txt|csv)\b",
+    rf"(?:[A-Za-z]:)?[\\/][^\n'\"<>|]*?\.(?:{_EXTENSIONS})\b",
     re.IGNORECASE,
 )
+# Any other quoted absolute path (a folder named after a patient, an unknown extension).
+_QUOTED_PATH_RE = re.compile(r"""(['"])((?:[A-Za-z]:)?[\\/](?:(?!\1)[^\n])*)\1""")
+
+
+def _quoted_path(match: re.Match) -> str:
+    quote, path = match.group(1), match.group(2)
+    return match.group(0) if path.endswith(".py") else f"{quote}<path>{quote}"
 
 
 def register_sensitive(*values: str) -> None:
@@ -35,6 +45,7 @@ def register_sensitive(*values: str) -> None:
 
 def redact(text: str) -> str:
     text = _PATH_RE.sub(lambda m: "<file" + Path(m.group(0)).suffix + ">", text)
+    text = _QUOTED_PATH_RE.sub(_quoted_path, text)
     with _lock:
         values = sorted(_sensitive, key=len, reverse=True)
     for value in values:

@@ -95,12 +95,18 @@ def build_zip(batch: ExportBatch, *, mrn_system: str = "", site_name: str = "") 
     return out.getvalue()
 
 
+def _one_lock(passphrase: str | None, recipients: Sequence[str]) -> None:
+    if passphrase and recipients:
+        raise ExportError("give either a passphrase or recipient keys, not both")
+    if not passphrase and not recipients:
+        raise ExportError("give a passphrase (not empty) or at least one recipient key")
+
+
 def encrypt(
     plaintext: bytes, *, passphrase: str | None = None, recipients: Sequence[str] = ()
 ) -> bytes:
     """age-encrypt for recipients' public keys, or with a passphrase (scrypt) — exactly one."""
-    if bool(passphrase) == bool(recipients):
-        raise ExportError("give either a passphrase or at least one recipient key, not both")
+    _one_lock(passphrase, recipients)
     if passphrase is not None and passphrase:
         if len(passphrase) < MIN_PASSPHRASE:
             raise ExportError(f"the passphrase must have at least {MIN_PASSPHRASE} characters")
@@ -121,7 +127,6 @@ def build_package(
     site_name: str = "",
 ) -> bytes:
     """The encrypted package bytes."""
-    if bool(passphrase) == bool(recipients):  # check before the slow part
-        raise ExportError("give either a passphrase or at least one recipient key, not both")
+    _one_lock(passphrase, recipients)  # checked before the slow part
     plaintext = build_zip(batch, mrn_system=mrn_system, site_name=site_name)
     return encrypt(plaintext, passphrase=passphrase, recipients=recipients)

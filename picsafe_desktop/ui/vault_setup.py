@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from picsafe_desktop import APP_NAME
-from picsafe_desktop.vault.recovery_sheet import recovery_sheet_pdf
+from picsafe_desktop.vault.recovery_sheet import recovery_sheet_pdf, write_recovery_sheet
 
 
 class RecoveryCodeDialog(QDialog):
@@ -70,7 +70,22 @@ class RecoveryCodeDialog(QDialog):
             options=QFileDialog.Option.DontUseNativeDialog,
         )
         if path:
-            Path(path).write_bytes(self.sheet_pdf())
+            try:
+                write_recovery_sheet(
+                    Path(path),
+                    vault_id=self._vault_id,
+                    code=self._code,
+                    vault_path=self._vault_path,
+                    overwrite=True,
+                )
+            except OSError as exc:
+                QMessageBox.warning(
+                    self,
+                    APP_NAME,
+                    f"Could not save {path}: {exc.strerror}.\n\n"
+                    "Choose another folder, or write the code down by hand.",
+                )
+                return
             QMessageBox.information(
                 self,
                 APP_NAME,

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import io
-import os
 from pathlib import Path
 
 from reportlab.lib.pagesizes import A4
@@ -12,6 +12,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas
 
 from picsafe_desktop import APP_NAME
+from picsafe_desktop.atomic import write_atomically
 
 _INSTRUCTIONS = (
     "Keep this sheet locked away, apart from the computer that holds the vault.",
@@ -52,14 +53,11 @@ def recovery_sheet_pdf(*, vault_id: str, vault_path: str, code: str) -> bytes:
     return out.getvalue()
 
 
-def write_recovery_sheet(path: Path, *, vault_id: str, vault_path: str, code: str) -> None:
-    data = recovery_sheet_pdf(vault_id=vault_id, vault_path=vault_path, code=code)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
-    try:
-        with open(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-    except BaseException:
-        Path(path).unlink(missing_ok=True)  # no half sheet (it would hold part of the code)
-        raise
+def write_recovery_sheet(
+    path: Path, *, vault_id: str, vault_path: str, code: str, overwrite: bool = False
+) -> None:
+    """Write the sheet owner-only and atomically: never half a sheet holding part of the code."""
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise FileExistsError(errno.EEXIST, "file exists", str(path))
+    write_atomically(path, recovery_sheet_pdf(vault_id=vault_id, vault_path=vault_path, code=code))

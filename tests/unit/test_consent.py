@@ -198,7 +198,7 @@ def test_uses_must_include_record(uses):
 
 def test_unknown_use_and_wrong_type():
     found = errors_for(written(uses=["record", "marketing"]))
-    assert found == {"uses": ["Unknown use 'marketing'; uses are record, teaching, publication."]}
+    assert found == {"uses": ["Unknown use in the list; uses are record, teaching, publication."]}
     assert "must be a list" in only_error(written(uses="record"), "uses")
 
 
@@ -610,3 +610,27 @@ def test_json_path_given_as_a_string(tmp_path):
     path = tmp_path / "consent.json"
     path.write_text(json.dumps(json_form()), encoding="utf-8")
     assert load_consent_json(str(path), wording=WORDING, now=NOW).patient.mrn == "RX0012345"
+
+
+def test_errors_do_not_repeat_values_back(tmp_path):
+    """A patient's name typed into the wrong field must not be echoed into messages."""
+    record = {
+        "patient": {"mrn": "RX1"},
+        "capacity": "Jane Doe",
+        "uses": ["record", "Jane Doe"],
+        "method": "verbal",
+        "witness": {"name": "W"},
+        "obtained_by": {"name": "Dr A"},
+    }
+    with pytest.raises(ConsentError) as err:
+        load_consent_json(record)
+    assert "Jane Doe" not in str(err.value)
+
+
+def test_consent_file_that_is_a_fifo_is_refused(tmp_path):
+    import os
+
+    fifo = tmp_path / "consent.json"
+    os.mkfifo(fifo)
+    with pytest.raises(ConsentError, match="not a regular file"):
+        load_consent_json(fifo)

@@ -163,7 +163,8 @@ def test_package_passphrase_round_trip_with_pyrage():
     ("kwargs", "message"),
     [
         ({"passphrase": "short"}, "at least 12"),
-        ({}, "either a passphrase"),
+        ({}, "give a passphrase \\(not empty\\) or at least one recipient"),
+        ({"passphrase": ""}, "not empty"),
         ({"passphrase": "a long test passphrase", "recipients": ["age1x"]}, "either"),
         ({"recipients": ["not a key"]}, "must be an age public key"),
         ({"recipients": ["age1notreallyakey"]}, "not valid"),

@@ -78,3 +78,14 @@ def test_a_failing_command_exits_1_with_a_redacted_report(tmp_path, monkeypatch,
     text = (tmp_path / "app.log").read_text()
     assert "RuntimeError: unexpected failure in <file.jpg>" in text
     assert "Quartermaine" not in err + text
+
+
+def test_quoted_folders_and_video_names_are_blanked_but_code_paths_kept():
+    text = logsetup.redact(
+        "[Errno 2] No such file or directory: '/media/drop/Ada Lovelace'\n"
+        "cannot read /home/n/clip of Ada.MOV and C:\\Drop\\Ada scan.docx\n"
+        '  File "/work/picsafe_desktop/importer/files.py", line 3, in read'
+    )
+    assert "Ada" not in text
+    assert "'<path>'" in text and "<file.MOV>" in text and "<file.docx>" in text
+    assert '"/work/picsafe_desktop/importer/files.py"' in text
