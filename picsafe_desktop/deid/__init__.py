@@ -20,7 +20,7 @@ from picsafe_desktop.deid.errors import (
 from picsafe_desktop.deid.limits import MAX_FILE_BYTES, MAX_PIXELS
 from picsafe_desktop.deid.result import Redaction, ScrubResult
 from picsafe_desktop.deid.scrub import scrub
-from picsafe_desktop.deid.visual import make_thumbnail, redact, suggest_faces
+from picsafe_desktop.deid.visual import make_thumbnail, redact, suggest_faces, to_jpeg
 
 __all__ = [
     "MAX_FILE_BYTES",
@@ -38,4 +38,5 @@ __all__ = [
     "redact",
     "scrub",
     "suggest_faces",
+    "to_jpeg",
 ]

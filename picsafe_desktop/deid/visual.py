@@ -86,6 +86,18 @@ def make_thumbnail(clean: bytes, max_side: int = 256) -> bytes:
     return _save_jpeg(_to_srgb(im, profile), THUMBNAIL_QUALITY)
 
 
+def to_jpeg(clean: bytes, quality: int = 95) -> bytes:
+    """An upright sRGB JPEG of scrubbed PNG/WebP bytes (JPEG input is returned unchanged).
+
+    For destinations that take only JPEG (DICOM JPEG Baseline, the PDF report); the re-encode
+    is lossy, so callers use it only at export, never for what the vault keeps.
+    """
+    if detect.detect_format(clean) == detect.JPEG:
+        return clean
+    im, _, profile = _open_clean(clean)
+    return _save_jpeg(_to_srgb(im, profile), quality)
+
+
 def _box(r: Redaction, size: tuple[int, int]) -> tuple[int, int, int, int]:
     if r.mode not in ("black", "blur"):
         raise InvalidRedaction(f"unknown redaction mode {r.mode!r}")

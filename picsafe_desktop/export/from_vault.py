@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from picsafe_desktop import consent as consent_rules
+from picsafe_desktop import deid
 from picsafe_desktop.export import dicom, fhir, files, package, pdf
 from picsafe_desktop.export.consent_gate import check_allowed
 from picsafe_desktop.export.types import ExportBatch, ExportError, ExportPhoto
@@ -81,16 +82,16 @@ def load_batch(
         items = [i for i in items if i.item_id in wanted]
     if not items:
         raise ExportError(f"consent {consent_id} covers no active photos to export")
-    for item in items:
-        if item.media_type != "image/jpeg":
-            raise ExportError(
-                f"photo {item.item_id} is {item.media_type}; exports carry JPEG photos only"
-            )
     photos = []
     for item in items:
         data = vault.read(item.item_id, actor=actor, purpose="export")
         meta = vault.read_metadata(item.item_id)
-        expected = str(meta.get("clean_sha256") or hashlib.sha256(data).hexdigest())
+        if item.media_type == "image/jpeg":
+            expected = str(meta.get("clean_sha256") or hashlib.sha256(data).hexdigest())
+        else:
+            # PNG/WebP (screenshots, some apps): the record's formats carry JPEG only.
+            data = deid.to_jpeg(data)
+            expected = hashlib.sha256(data).hexdigest()
         photos.append(
             ExportPhoto(
                 item_id=item.item_id,
