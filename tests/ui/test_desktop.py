@@ -587,7 +587,7 @@ def test_wristband_photo_fills_the_mrn_and_leaves_the_batch(qtbot, window, servi
 
 
 def test_cancel_leaves_the_rest_at_its_source(qtbot, window, services, tmp_path, corpus):
-    from picsafe_desktop.ui.main_window import ImportProgress
+    from picsafe_desktop.ui.importing import ImportProgress
 
     folder = tmp_path / "many"
     folder.mkdir()

@@ -1,0 +1,224 @@
+"""What can be done with a photo from the window: view, export, redact, delete, withdraw, audit."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+
+from picsafe_desktop.ui import workers
+from picsafe_desktop.ui.thumbnails import ItemIdRole
+
+
+class PhotoActionsMixin:
+    """MainWindow's photo actions; each runs its vault work on a worker and is audited there."""
+
+    def open_viewer(self) -> None:
+        index = self.grid.currentIndex()
+        if self.locked or not index.isValid():
+            return
+        item_id = index.data(ItemIdRole)
+        from picsafe_desktop.ui.viewer import PhotoViewer
+
+        # Parented to the window so Qt (not Python's garbage collector) owns it.
+        viewer = PhotoViewer(
+            clipboard_clear_seconds=self.site.security.clipboard_clear_seconds, parent=self
+        )
+        viewer.setWindowFlag(Qt.WindowType.Window)
+        viewer.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        viewer.setWindowTitle("Photo")
+        viewer.resize(1000, 700)
+        workers.submit(
+            self.services.view,
+            item_id,
+            on_done=viewer.set_image,
+            on_error=self._error("Could not open the photo"),
+        )
+        viewer.show()
+
+    def delete_selected(self) -> None:
+        ids = self.selected_item_ids()
+        if self.locked or not ids:
+            return
+        answer = QMessageBox.question(
+            self,
+            "Delete photos",
+            f"Permanently destroy {len(ids)} photo(s)? They cannot be recovered, not even "
+            "from a backup of the vault.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        workers.submit(
+            self.services.delete_photos,
+            ids,
+            "deleted by user",
+            on_done=lambda n: (
+                self.statusBar().showMessage(f"{n} photo(s) destroyed", 8000),
+                self.refresh(),
+            ),
+            on_error=self._error("Could not delete"),
+        )
+
+    def show_audit(self, patient=None) -> None:
+        if self.locked:
+            return
+        from picsafe_desktop.ui.audit_view import AuditView
+
+        view = AuditView(parent=self)
+        view.setWindowFlag(Qt.WindowType.Window)
+        view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        view.setWindowTitle("Audit log" + (f" — {patient.name or patient.mrn}" if patient else ""))
+        view.resize(900, 600)
+
+        def load():
+            rows = (
+                self.services.patient_audit_rows(patient) if patient else self.services.audit_rows()
+            )
+            return rows, self.services.verify_audit()
+
+        workers.submit(
+            load,
+            on_done=lambda r: view.set_rows(*r),
+            on_error=self._error("Could not read the audit log"),
+        )
+        view.show()
+
+    def show_patient_audit(self) -> None:
+        patient = self.current_patient()
+        if patient is not None:
+            self.show_audit(patient)
+
+    def show_settings(self) -> None:
+        from picsafe_desktop.ui.settings_dialog import SettingsDialog
+
+        echo = self.services.pacs_echo if self.services is not None else None
+        dialog = SettingsDialog(self.site, echo=echo, parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+
+    def current_patient(self):
+        item = self.patient_list.currentItem()
+        return item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+
+    def show_export(self) -> None:
+        index = self.grid.currentIndex()
+        if self.locked or not index.isValid():
+            return
+        from picsafe_desktop.ui.export_dialog import ExportDialog
+
+        item = self.thumbnails.item(index.row())
+        selected = self.selected_item_ids() or [item.item_id]
+        same_consent = [
+            i
+            for i in selected
+            if self.thumbnails.item(self.thumbnails.row_of(i)).consent_id == item.consent_id
+        ]
+        consent = self.services.read_consent(item.consent_id)
+
+        def run(kind, use, options, progress):
+            return self.services.export(
+                item.consent_id, kind, use, options, same_consent, progress=progress
+            )
+
+        dialog = ExportDialog(
+            run,
+            self.services.export_destinations(),
+            len(same_consent),
+            set(consent.uses),
+            parent=self,
+        )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.export_dialog = dialog
+        dialog.open()
+
+    def show_redaction(self) -> None:
+        index = self.grid.currentIndex()
+        if self.locked or not index.isValid():
+            return
+        item_id = index.data(ItemIdRole)
+        workers.submit(
+            self.services.view,
+            item_id,
+            on_done=lambda data: self._open_redaction(item_id, data),
+            on_error=self._error("Could not open the photo"),
+        )
+
+    def _open_redaction(self, item_id: str, data: bytes) -> None:
+        from picsafe_desktop import deid
+        from picsafe_desktop.ui.redaction_editor import RedactionDialog
+
+        if self.locked:
+            return
+        dialog = RedactionDialog(data, suggest=deid.suggest_faces, parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def accepted() -> None:
+            boxes, replace = dialog.boxes(), dialog.replace_original
+            if not boxes:
+                return
+            workers.submit(
+                self.services.redact,
+                item_id,
+                boxes,
+                replace,
+                on_done=lambda _id: (
+                    self.statusBar().showMessage(
+                        "Redacted copy saved" + (" (original destroyed)" if replace else ""), 8000
+                    ),
+                    self.refresh_photos(),
+                ),
+                on_error=self._error("Could not redact the photo"),
+            )
+
+        dialog.accepted.connect(accepted)
+        self.redaction_dialog = dialog
+        dialog.open()
+
+    def refresh_photos(self) -> None:
+        self._patient_selected(self.patient_list.currentItem())
+
+    def withdraw_consent(self) -> None:
+        index = self.grid.currentIndex()
+        if self.locked or not index.isValid():
+            return
+        item = self.thumbnails.item(index.row())
+        answer = QMessageBox.question(
+            self,
+            "Withdraw consent",
+            "The patient withdraws consent for the photos taken under this consent.\n\n"
+            "Every photo it covers will be destroyed. Copies already sent into the record "
+            "are listed afterwards so they can be followed up.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        workers.submit(
+            self.services.withdraw_consent,
+            item.consent_id,
+            on_done=self._withdrawn,
+            on_error=self._error("Could not withdraw"),
+        )
+
+    def _withdrawn(self, exports: list) -> None:
+        self.refresh()
+        text = "Consent withdrawn; its photos were destroyed."
+        if exports:
+            lines = [
+                f"{e.get('at', '')}: {e.get('kind', '?')} to {e.get('destination', '?')}"
+                for e in exports
+            ]
+            text += "\n\nThese copies were already exported and must be followed up:\n" + "\n".join(
+                sorted(set(lines))
+            )
+        box = QMessageBox(
+            QMessageBox.Icon.Information,
+            "Consent withdrawn",
+            text,
+            QMessageBox.StandardButton.Ok,
+            self,
+        )
+        box.setObjectName("withdrawnBox")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
