@@ -90,13 +90,14 @@ class Services:
 
     @property
     def actor(self) -> str:
+        self._require_staff()
+        name, staff_id = self._staff.name, self._staff.staff_id
+        return f"{name} ({staff_id})" if staff_id else name
+
+    def _require_staff(self) -> None:
+        """Patient data is only for a signed-in person: raise while the window is locked."""
         if self._staff is None:
             raise NotSignedIn("sign in first")
-        return (
-            f"{self._staff.name} ({self._staff.staff_id})"
-            if self._staff.staff_id
-            else (self._staff.name)
-        )
 
     def sign_in(self, staff: Staff, pin: str = "") -> None:
         if not staff.name.strip():
@@ -225,7 +226,7 @@ class Services:
     # -- browsing --------------------------------------------------------------------------
     def patients(self) -> list[PatientSummary]:
         """One entry per patient (by MRN) with consent and photo counts."""
-        self.actor  # noqa: B018 - raises when locked
+        self._require_staff()
         by_mrn: dict[str, PatientSummary] = {}
         counts: dict[str, int] = {}
         for item in self.vault.list_items(state=ItemState.ACTIVE):
@@ -245,17 +246,17 @@ class Services:
         return sorted(by_mrn.values(), key=lambda p: (p.name.lower(), p.mrn))
 
     def photos(self, consent_ids: Iterable[str] | None = None) -> list[PhotoItem]:
-        self.actor  # noqa: B018 - raises when locked
+        self._require_staff()
         if consent_ids is None:
             return self.vault.list_items(state=ItemState.ACTIVE)
         return [i for c in consent_ids for i in self.vault.list_items(consent_id=c)]
 
     def thumbnail(self, item_id: str) -> bytes:
-        self.actor  # noqa: B018 - raises when locked
+        self._require_staff()
         return self.vault.read_thumbnail(item_id)
 
     def metadata(self, item_id: str) -> dict:
-        self.actor  # noqa: B018 - raises when locked
+        self._require_staff()
         return self.vault.read_metadata(item_id)
 
     def view(self, item_id: str) -> bytes:
@@ -355,7 +356,7 @@ class Services:
 
     # -- audit -----------------------------------------------------------------------------
     def audit_rows(self, subject: str | None = None):
-        self.actor  # noqa: B018 - raises when locked
+        self._require_staff()
         return self.vault.audit_rows(subject=subject)
 
     def patient_audit_rows(self, patient: PatientSummary):
