@@ -16,6 +16,7 @@ from pathlib import Path
 
 from picsafe_desktop import consent as consent_rules
 from picsafe_desktop import logsetup
+from picsafe_desktop.atomic import write_atomically
 from picsafe_desktop.model import ConsentRecord, ItemState, PhotoItem, Staff, Use
 from picsafe_desktop.vault import Vault
 
@@ -135,9 +136,7 @@ class Services:
                 raise PinError("Wrong PIN.") from exc
             return
         pins[key] = hasher.hash(pin)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(pins))
-        os.replace(tmp, path)
+        write_atomically(path, json.dumps(pins).encode())
 
     # -- consent ---------------------------------------------------------------------------
     def waiting_batches(self) -> list[WaitingBatch]:
