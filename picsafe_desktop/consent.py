@@ -28,6 +28,7 @@ from PIL import Image
 from picsafe_desktop.model import (
     Capacity,
     ConsentRecord,
+    ItemState,
     Method,
     Patient,
     Staff,
@@ -696,3 +697,27 @@ def record_from_dict(d: Mapping[str, Any]) -> ConsentRecord:
         # The exception text may quote a value (a birth date): name only its type.
         message = f"Stored consent record is malformed ({type(exc).__name__})."
         raise ConsentError([FieldError("", message)]) from None
+
+
+def store(
+    vault,
+    batch_id: str,
+    record: ConsentRecord,
+    *,
+    actor: str,
+    item_ids: Sequence[str] | None = None,
+) -> str:
+    """Store the consent (encrypted) and make the batch's waiting photos usable.
+
+    The one place this happens, for the consent dialog and `import --consent` alike.
+    `item_ids` defaults to every photo of the batch still waiting for consent.
+    """
+    if item_ids is None:
+        item_ids = [
+            i.item_id for i in vault.list_items(batch_id=batch_id, state=ItemState.AWAITING_CONSENT)
+        ]
+    consent_id = vault.put_consent(
+        batch_id, record_to_dict(record), mrn=record.patient.mrn, actor=actor
+    )
+    vault.set_state(list(item_ids), ItemState.ACTIVE, consent_id=consent_id, actor=actor)
+    return consent_id

@@ -174,15 +174,9 @@ class Services:
     def record_consent(self, batch_id: str, record: ConsentRecord) -> str:
         actor = self.actor
         logsetup.register_sensitive(record.patient.mrn, record.patient.name)
-        consent_id = self.vault.put_consent(
-            batch_id, consent_rules.record_to_dict(record), mrn=record.patient.mrn, actor=actor
-        )
-        ids = [
-            i.item_id
-            for i in self.vault.list_items(batch_id=batch_id, state=ItemState.AWAITING_CONSENT)
-        ]
-        self.vault.set_state(ids, ItemState.ACTIVE, consent_id=consent_id, actor=actor)
-        log.info("consent recorded for a batch of %d photos", len(ids))
+        consent_id = consent_rules.store(self.vault, batch_id, record, actor=actor)
+        count = len(self.vault.list_items(consent_id=consent_id))
+        log.info("consent recorded for a batch of %d photos", count)
         return consent_id
 
     def refuse_consent(self, batch_id: str) -> int:

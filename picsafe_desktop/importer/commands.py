@@ -24,7 +24,6 @@ from picsafe_desktop.importer.events import BatchFinished, FileDone, ImportEvent
 from picsafe_desktop.importer.files import FileCandidate, prune_empty_dirs, scan_paths
 from picsafe_desktop.importer.pipeline import Importer
 from picsafe_desktop.importer.source import Candidate, Refusal, SourceError
-from picsafe_desktop.model import ItemState
 from picsafe_desktop.vault.commands import add_vault_arguments
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_USAGE = 0, 1, 2
@@ -145,14 +144,8 @@ def run(args: argparse.Namespace) -> int:
         consent_id = None
         if result.item_ids:
             try:
-                consent_id = vault.put_consent(
-                    result.batch_id,
-                    consent_rules.record_to_dict(record),
-                    mrn=record.patient.mrn,
-                    actor=actor,
-                )
-                vault.set_state(
-                    result.item_ids, ItemState.ACTIVE, consent_id=consent_id, actor=actor
+                consent_id = consent_rules.store(
+                    vault, result.batch_id, record, actor=actor, item_ids=result.item_ids
                 )
             except VaultError as exc:
                 _err(
