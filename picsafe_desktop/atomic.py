@@ -9,9 +9,9 @@ from pathlib import Path
 
 def fsync_dir(folder: Path) -> None:
     """Make a rename in `folder` durable (POSIX; Windows has no directory handles to sync)."""
-    if os.name != "posix":
+    if os.name != "posix":  # Windows cannot open a folder for fsync; NTFS journals metadata
         return
-    fd = os.open(folder, os.O_RDONLY)
+    fd = os.open(folder, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
     try:
         os.fsync(fd)
     finally:

@@ -28,6 +28,7 @@ import os
 import stat
 from pathlib import Path
 
+from picsafe_desktop.atomic import fsync_dir
 from picsafe_desktop.importer.source import RemoveError
 
 CHUNK = 1 << 20
@@ -46,16 +47,6 @@ class WipeError(RemoveError):
 def wipe_name(path: Path, token: str) -> Path:
     """The random name a file is renamed to just before it is unlinked."""
     return path.with_name(WIPE_PREFIX + token)
-
-
-def _fsync_dir(folder: Path) -> None:
-    if os.name == "nt":  # Windows cannot open a folder for fsync; NTFS metadata is journaled
-        return
-    fd = os.open(folder, os.O_RDONLY | _O_CLOEXEC)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _overwrite(fd: int, size: int) -> None:
@@ -125,9 +116,9 @@ def secure_wipe(
         target = wipe_name(name, token)
         try:
             os.replace(name, target)
-            _fsync_dir(name.parent)
+            fsync_dir(name.parent)
             os.unlink(target)
-            _fsync_dir(name.parent)
+            fsync_dir(name.parent)
         except FileNotFoundError:
             continue
         except OSError as exc:
@@ -159,7 +150,7 @@ def finish_wipe(path: Path, token: str, identity: tuple[int, int]) -> bool:
     if stat.S_ISREG(st.st_mode) and (st.st_dev, st.st_ino) == tuple(identity):
         try:
             os.unlink(leftover)
-            _fsync_dir(leftover.parent)
+            fsync_dir(leftover.parent)
         except OSError as exc:
             raise WipeError(f"{leftover}: could not be removed ({exc.strerror})") from exc
         did = True

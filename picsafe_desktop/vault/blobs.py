@@ -10,26 +10,16 @@ from __future__ import annotations
 import errno
 import os
 import secrets
-import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
+from picsafe_desktop.atomic import fsync_dir
 from picsafe_desktop.vault.errors import DiskFull, IntegrityError, VaultError
 
 SUFFIX = ".psv"
 _NO_SPACE = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
 _WIPE_BLOCK = 1 << 20
-
-
-def fsync_dir(path: Path) -> None:
-    if sys.platform == "win32":  # directories cannot be opened for fsync there; NTFS journals
-        return
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def no_space(exc: OSError) -> bool:

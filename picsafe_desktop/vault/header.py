@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from picsafe_desktop.vault.blobs import fsync_dir
+from picsafe_desktop.atomic import fsync_dir
 from picsafe_desktop.vault.crypto import KdfParams
 from picsafe_desktop.vault.errors import IntegrityError, NotAVault, UnknownFormat
 
