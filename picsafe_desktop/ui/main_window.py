@@ -148,7 +148,9 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         left_layout.addWidget(self.patient_list, 1)
 
         size = int(QSettings().value("view/thumbnail_size", 160))
-        self.thumbnails = ThumbnailModel(self._load_thumbnail, size=size, parent=self)
+        self.thumbnails = ThumbnailModel(
+            self._load_thumbnail, size=size, parent=self, caption=self._caption_for
+        )
         self.grid = QListView(splitter)
         self.grid.setAccessibleName("Photos")
         self.grid.setViewMode(QListView.ViewMode.IconMode)
@@ -381,6 +383,16 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         row = self.thumbnails.row_of(current) if current else -1
         if row >= 0:
             self.grid.setCurrentIndex(self.thumbnails.index(row))
+
+    def _caption_for(self, item_id: str) -> str:
+        """Grid caption: when the photo was taken (clinically useful), if the camera said."""
+        import datetime as dt
+
+        taken = self.services.metadata(item_id).get("capture_time")
+        try:
+            return f"Taken {dt.datetime.fromisoformat(taken):%d %b %Y %H:%M}" if taken else ""
+        except ValueError:
+            return ""
 
     def _load_thumbnail(self, item_id: str) -> bytes:
         return self.services.thumbnail(item_id)

@@ -30,10 +30,17 @@ class ThumbnailModel(QAbstractListModel):
     thumbnail_failed = Signal(str)
 
     def __init__(
-        self, load: Callable[[str], bytes], size: int = 160, cache_limit: int = 600, parent=None
+        self,
+        load: Callable[[str], bytes],
+        size: int = 160,
+        cache_limit: int = 600,
+        parent=None,
+        caption: Callable[[str], str] | None = None,
     ) -> None:
         super().__init__(parent)
         self._load = load
+        self._caption = caption  # e.g. the capture time, read on the worker with the thumbnail
+        self._captions: dict[str, str] = {}
         self._size = size
         self._items: list[PhotoItem] = []
         self._cache: OrderedDict[str, QPixmap] = OrderedDict()
@@ -55,6 +62,7 @@ class ThumbnailModel(QAbstractListModel):
         """Forget everything, pixmaps included (used when the window locks)."""
         self.set_items([])
         self._cache.clear()
+        self._captions.clear()
         self._broken.clear()
 
     def item(self, row: int) -> PhotoItem:
@@ -86,7 +94,7 @@ class ThumbnailModel(QAbstractListModel):
             self._cache.move_to_end(item.item_id)
             return pix
         if role == Qt.ItemDataRole.DisplayRole:
-            return item.created_at.strftime("%d %b %Y %H:%M")
+            return self._captions.get(item.item_id) or item.created_at.strftime("%d %b %Y %H:%M")
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return f"Photo {index.row() + 1} of {len(self._items)}"
         if role == Qt.ItemDataRole.SizeHintRole:
@@ -108,29 +116,35 @@ class ThumbnailModel(QAbstractListModel):
             on_error=lambda exc, i=item_id, g=generation: self._failed(i, g),
         )
 
-    def _decode(self, item_id: str) -> QImage:
+    def _decode(self, item_id: str) -> tuple[str, QImage]:
         # QImage (not QPixmap) is safe to build off the GUI thread.
         image = QImage.fromData(self._load(item_id))
         if image.isNull():
             raise ValueError("thumbnail could not be decoded")
-        return image.scaled(
+        caption = self._caption(item_id) if self._caption else ""
+        return caption, image.scaled(
             self._size,
             self._size,
             Qt.AspectRatioMode.KeepAspectRatio,
             Qt.TransformationMode.SmoothTransformation,
         )
 
-    def _loaded(self, item_id: str, generation: int, image: QImage) -> None:
+    def _loaded(self, item_id: str, generation: int, loaded: tuple[str, QImage]) -> None:
         self._pending.discard(item_id)
         if generation != self._generation:
             return  # the model was reset (locked, other patient) while this was decrypting
+        caption, image = loaded
+        if caption:
+            self._captions[item_id] = caption
         self._cache[item_id] = QPixmap.fromImage(image)
         while len(self._cache) > self._cache_limit:
             self._cache.popitem(last=False)
         row = self.row_of(item_id)
         if row >= 0:
             index = self.index(row)
-            self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
+            self.dataChanged.emit(
+                index, index, [Qt.ItemDataRole.DecorationRole, Qt.ItemDataRole.DisplayRole]
+            )
 
     def _failed(self, item_id: str, generation: int) -> None:
         self._pending.discard(item_id)

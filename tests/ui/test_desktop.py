@@ -151,6 +151,8 @@ def test_import_forces_consent_then_grid_shows_thumbnails(qtbot, window, service
     assert PATIENT_NAME in window.patient_list.item(0).text()
     qtbot.waitUntil(lambda: window.thumbnails.rowCount() == len(PHOTOS))
     qtbot.waitUntil(lambda: window.thumbnails.cached_count() == len(PHOTOS), timeout=15000)
+    captions = [window.thumbnails.index(r).data() for r in range(len(PHOTOS))]
+    assert all(c.startswith("Taken ") for c in captions), captions  # capture time, not import
     items = services.vault.list_items()
     assert {i.state for i in items} == {ItemState.ACTIVE}
 
