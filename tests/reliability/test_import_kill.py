@@ -23,6 +23,7 @@ from picsafe_desktop.importer.pipeline import Importer
 from picsafe_desktop.importer.wipe import WIPE_PREFIX
 from picsafe_desktop.vault import Vault
 from tests.importer_support import corpus_dir, make_vault, unique_jpeg
+from tests.proc import drain
 
 pytestmark = [pytest.mark.keyring, pytest.mark.corpus, pytest.mark.slow]
 
@@ -115,7 +116,7 @@ class Harness:
         proc = self.spawn()
         assert proc.stdout.readline().strip() == "ready", proc.stderr.read()
         start = time.monotonic()
-        out, err = proc.communicate()
+        out, err = drain(proc)
         assert proc.returncode == 0 and "done" in out, err
         return time.monotonic() - start
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from picsafe_desktop.vault import Vault
+from tests.proc import drain
 from tests.reliability.vault_crash_child import payload
 from tests.unit.vault_support import db, new_vault
 
@@ -49,7 +50,7 @@ class Writer:
     def finish(self, kill: bool) -> list[list[str]]:
         if kill:
             self.proc.send_signal(signal.SIGKILL)
-        out, err = self.proc.communicate(timeout=60)
+        out, err = drain(self.proc, timeout=60)  # every acknowledged operation counts
         assert self.proc.returncode == -signal.SIGKILL, f"writer ended on its own: {err}"
         return [line.split() for line in out.splitlines()]
 
