@@ -84,8 +84,8 @@ def test_quoted_folders_and_video_names_are_blanked_but_code_paths_kept():
     text = logsetup.redact(
         "[Errno 2] No such file or directory: '/media/drop/Ada Lovelace'\n"
         "cannot read /home/n/clip of Ada.MOV and C:\\Drop\\Ada scan.docx\n"
-        '  File "/work/picsafe_desktop/importer/files.py", line 3, in read'
+        '  File "/opt/app/picsafe_desktop/importer/files.py", line 3, in read'
     )
     assert "Ada" not in text
     assert "'<path>'" in text and "<file.MOV>" in text and "<file.docx>" in text
-    assert '"/work/picsafe_desktop/importer/files.py"' in text
+    assert '"/opt/app/picsafe_desktop/importer/files.py"' in text
