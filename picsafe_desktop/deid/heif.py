@@ -86,13 +86,14 @@ def scrub_heif(data: bytes) -> ScrubResult:
     if info.get("xmp"):
         removed["heif:XMP"] += 1
 
-    summary = tiff.ExifSummary()
     if info.get("exif"):
         removed["heif:EXIF"] += 1
-        summary, ok = tiff.read_exif_lenient(info["exif"])
-        removed.update({k: v for k, v in summary.groups.items() if v})
-        if not ok:
-            notes.append("EXIF block unreadable: no capture time taken from it")
+    summary = tiff.summarise_exif(
+        info.get("exif") or None,
+        removed,
+        notes,
+        unreadable="EXIF block unreadable: no capture time taken from it",
+    )
     if tiff.valid_orientation(summary.orientation) != 1:
         notes.append(
             "applied the HEIF container's rotation; the EXIF Orientation repeating it was not "

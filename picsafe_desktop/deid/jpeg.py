@@ -187,12 +187,7 @@ def scrub_jpeg(data: bytes) -> ScrubResult:
     removed: Counter[str] = Counter(parsed.removed)
     notes: list[str] = []
 
-    summary = tiff.ExifSummary()
-    if parsed.exif:
-        summary, ok = tiff.read_exif_lenient(parsed.exif[0])
-        if not ok:
-            notes.append("EXIF block unreadable: no capture time or orientation taken from it")
-        removed.update({k: v for k, v in summary.groups.items() if v})
+    summary = tiff.summarise_exif(parsed.exif[0] if parsed.exif else None, removed, notes)
     orientation = tiff.valid_orientation(summary.orientation)
     if summary.orientation is not None and summary.orientation != orientation:
         notes.append("ignored an invalid EXIF orientation value")

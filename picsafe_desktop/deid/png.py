@@ -170,12 +170,7 @@ def scrub_png(data: bytes) -> ScrubResult:
     elif removed.get("png:iCCP"):
         notes.append("dropped an ICC profile that is not a known standard one")
 
-    summary = tiff.ExifSummary()
-    if exif is not None:
-        summary, ok = tiff.read_exif_lenient(exif)
-        removed.update({k: v for k, v in summary.groups.items() if v})
-        if not ok:
-            notes.append("EXIF block unreadable: no capture time or orientation taken from it")
+    summary = tiff.summarise_exif(exif, removed, notes)
     orientation = tiff.valid_orientation(summary.orientation)
     if orientation != 1:
         # Just before the image data, as the PNG eXIf extension asks.

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import struct
+from collections import Counter
 from dataclasses import dataclass, field
 
 EXIF_PREFIX = b"Exif\x00\x00"
@@ -210,6 +211,29 @@ def read_exif_lenient(data: bytes) -> tuple[ExifSummary, bool]:
         return read_exif(data), True
     except (TiffError, struct.error):
         return ExifSummary(groups={"exif:unreadable": 1}), False
+
+
+UNREADABLE_NOTE = "EXIF block unreadable: no capture time or orientation taken from it"
+
+
+def summarise_exif(
+    block: bytes | None,
+    removed: Counter[str],
+    notes: list[str],
+    *,
+    unreadable: str = UNREADABLE_NOTE,
+) -> ExifSummary:
+    """The facts of an EXIF block that is about to be dropped; its tag groups go into `removed`.
+
+    No block gives an empty summary; a broken one gives no facts and the `unreadable` note.
+    """
+    if block is None:
+        return ExifSummary()
+    summary, ok = read_exif_lenient(block)
+    removed.update({k: v for k, v in summary.groups.items() if v})
+    if not ok:
+        notes.append(unreadable)
+    return summary
 
 
 def valid_orientation(value: int | None) -> int:

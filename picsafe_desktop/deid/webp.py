@@ -75,12 +75,7 @@ def scrub_webp(data: bytes) -> ScrubResult:
         removed["webp:bytes after end of image"] += trailer
     kinds = [k for k, _ in found]
     exif = next((p for k, p in found if k == b"EXIF"), None)
-    summary = tiff.ExifSummary()
-    if exif is not None:
-        summary, ok = tiff.read_exif_lenient(exif)
-        removed.update({k: v for k, v in summary.groups.items() if v})
-        if not ok:
-            notes.append("EXIF block unreadable: no capture time or orientation taken from it")
+    summary = tiff.summarise_exif(exif, removed, notes)
     orientation = tiff.valid_orientation(summary.orientation)
 
     if b"ANMF" in kinds or b"ANIM" in kinds:
