@@ -7,6 +7,7 @@ HMAC-SHA256 for MACs and keyed lookups, Argon2id for the recovery code.
 
 from __future__ import annotations
 
+import io
 import os
 import secrets
 import struct
@@ -99,16 +100,7 @@ def seal_stream(
 
 
 def seal_bytes(data_key: bytes, kind: Kind, object_id: bytes, data: bytes) -> bytes:
-    view = memoryview(data)
-    pos = 0
-
-    def read(n: int) -> bytes:
-        nonlocal pos
-        chunk = bytes(view[pos : pos + n])
-        pos += len(chunk)
-        return chunk
-
-    return b"".join(seal_stream(data_key, kind, object_id, read))
+    return b"".join(seal_stream(data_key, kind, object_id, io.BytesIO(data).read))
 
 
 def open_stream(
@@ -157,16 +149,7 @@ def open_stream(
 
 
 def open_bytes(data_key: bytes, kind: Kind, object_id: bytes, sealed: bytes, what: str) -> bytes:
-    view = memoryview(sealed)
-    pos = 0
-
-    def read(n: int) -> bytes:
-        nonlocal pos
-        chunk = bytes(view[pos : pos + n])
-        pos += len(chunk)
-        return chunk
-
-    return b"".join(open_stream(data_key, kind, object_id, read, what))
+    return b"".join(open_stream(data_key, kind, object_id, io.BytesIO(sealed).read, what))
 
 
 def sealed_size(plain_size: int, chunk_shift: int = DEFAULT_CHUNK_SHIFT) -> int:
