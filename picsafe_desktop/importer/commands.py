@@ -21,7 +21,7 @@ from pathlib import Path
 
 from picsafe_desktop import APP_ID
 from picsafe_desktop.importer.events import BatchFinished, FileDone, ImportEvent, Outcome
-from picsafe_desktop.importer.files import FileCandidate, prune_empty_dirs, scan_paths
+from picsafe_desktop.importer.files import prune_emptied_sources, scan_paths
 from picsafe_desktop.importer.pipeline import Importer
 from picsafe_desktop.importer.source import Candidate, Refusal, SourceError
 from picsafe_desktop.vault.commands import add_vault_arguments
@@ -137,10 +137,7 @@ def run(args: argparse.Namespace) -> int:
             refusals=refusals,
             on_event=None if args.quiet else _progress_printer(),
         )
-        wiped = [c.path for c in candidates if isinstance(c, FileCandidate)]
-        for root in map(Path, files):
-            if root.is_dir() and not root.is_symlink():
-                prune_empty_dirs(wiped, root)
+        prune_emptied_sources(files, candidates)
         consent_id = None
         if result.item_ids:
             try:

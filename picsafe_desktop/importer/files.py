@@ -286,3 +286,11 @@ def prune_empty_dirs(files: Iterable[Path], root: Path) -> None:
             except OSError:
                 break
             folder = folder.parent
+
+
+def prune_emptied_sources(roots: Iterable[str | os.PathLike[str]], candidates) -> None:
+    """After importing the folders the user named, remove the subfolders the import emptied."""
+    files = [c.path for c in candidates if isinstance(c, FileCandidate)]
+    for root in map(Path, roots):
+        if root.is_dir() and not root.is_symlink():
+            prune_empty_dirs(files, root)

@@ -35,7 +35,7 @@ from picsafe_desktop.importer.events import (
     Outcome,
     ResumeReport,
 )
-from picsafe_desktop.importer.files import prune_empty_dirs, scan_paths
+from picsafe_desktop.importer.files import prune_emptied_sources, scan_paths
 from picsafe_desktop.importer.journal import (
     REMOVING,
     STORING,
@@ -409,7 +409,5 @@ def import_paths(
         on_event=progress,
         cancel=cancel,
     )
-    for root in paths:
-        if root.is_dir() and not root.is_symlink():
-            prune_empty_dirs([c.path for c in scan.candidates], root)
+    prune_emptied_sources(paths, scan.candidates)
     return result
