@@ -186,8 +186,7 @@ class Services:
             i.item_id
             for i in self.vault.list_items(batch_id=batch_id, state=ItemState.AWAITING_CONSENT)
         ]
-        for item_id in ids:
-            self.vault.delete(item_id, actor=actor, reason="consent refused")
+        self.delete_photos(ids, "consent refused")
         self.vault.audit(
             "consent_refused", actor=actor, subject=batch_id, details={"photos_destroyed": len(ids)}
         )
@@ -206,8 +205,7 @@ class Services:
             if row.event == "export" and row.details.get("consent_id") == consent_id
         ]
         ids = [i.item_id for i in self.vault.list_items(consent_id=consent_id)]
-        for item_id in ids:
-            self.vault.delete(item_id, actor=actor, reason="consent withdrawn")
+        self.delete_photos(ids, "consent withdrawn")
         self.vault.audit(
             "consent_withdrawn",
             actor=actor,
@@ -257,12 +255,12 @@ class Services:
         return self.vault.read(item_id, actor=self.actor, purpose="view")
 
     def delete_photos(self, item_ids: Iterable[str], reason: str) -> int:
+        """Crypto-shred photos (each deletion audited with `reason`); returns how many."""
         actor = self.actor
-        count = 0
-        for item_id in item_ids:
+        ids = list(item_ids)
+        for item_id in ids:
             self.vault.delete(item_id, actor=actor, reason=reason)
-            count += 1
-        return count
+        return len(ids)
 
     def redact(self, item_id: str, boxes: list, replace: bool) -> str:
         """Save a redacted version; keep or crypto-shred the original as the user chose."""
