@@ -12,6 +12,17 @@ from picsafe_desktop.ui.thumbnails import ItemIdRole
 class PhotoActionsMixin:
     """MainWindow's photo actions; each runs its vault work on a worker and is audited there."""
 
+    def _confirm_destruction(self, title: str, text: str) -> bool:
+        """Ask before anything is crypto-shredded; Cancel is the default."""
+        answer = QMessageBox.question(
+            self,
+            title,
+            text,
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
     def open_viewer(self) -> None:
         index = self.grid.currentIndex()
         if self.locked or not index.isValid():
@@ -39,15 +50,11 @@ class PhotoActionsMixin:
         ids = self.selected_item_ids()
         if self.locked or not ids:
             return
-        answer = QMessageBox.question(
-            self,
+        if not self._confirm_destruction(
             "Delete photos",
             f"Permanently destroy {len(ids)} photo(s)? They cannot be recovered, not even "
             "from a backup of the vault.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Cancel,
-        )
-        if answer != QMessageBox.StandardButton.Yes:
+        ):
             return
         workers.submit(
             self.services.delete_photos,
@@ -183,16 +190,12 @@ class PhotoActionsMixin:
         if self.locked or not index.isValid():
             return
         item = self.thumbnails.item(index.row())
-        answer = QMessageBox.question(
-            self,
+        if not self._confirm_destruction(
             "Withdraw consent",
             "The patient withdraws consent for the photos taken under this consent.\n\n"
             "Every photo it covers will be destroyed. Copies already sent into the record "
             "are listed afterwards so they can be followed up.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Cancel,
-        )
-        if answer != QMessageBox.StandardButton.Yes:
+        ):
             return
         workers.submit(
             self.services.withdraw_consent,
