@@ -1,7 +1,9 @@
-"""The one API the GUI and the CLI call: import, consent, browse, view, redact, delete, audit.
+"""The API the window calls: import, consent, browse, view, redact, export, delete, audit.
 
 Qt-free and synchronous: the UI runs these calls on worker threads. Every call that touches
 patient data names the signed-in staff member, so the vault's audit log says who did it.
+The CLI commands call the same core pieces directly (importer.pipeline, consent.store,
+export.from_vault), so each rule has one implementation.
 """
 
 from __future__ import annotations
