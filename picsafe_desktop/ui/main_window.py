@@ -7,6 +7,7 @@ All vault work runs on worker threads through `services`; this module only draws
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from pathlib import Path
 
@@ -52,16 +53,19 @@ EMPTY_STATE_TEXT = (
 )
 
 
+def _taken(iso: str | None) -> dt.datetime | None:
+    """The capture time stored in a photo's metadata, if the camera recorded a valid one."""
+    try:
+        return dt.datetime.fromisoformat(iso) if iso else None
+    except ValueError:
+        return None
+
+
 def _when(iso: str | None) -> str:
     """A capture time as people read it, with the UTC offset when the camera recorded one."""
-    if not iso:
-        return "not recorded by the camera"
-    import datetime as dt
-
-    try:
-        moment = dt.datetime.fromisoformat(iso)
-    except ValueError:
-        return iso
+    moment = _taken(iso)
+    if moment is None:
+        return iso or "not recorded by the camera"
     text = moment.strftime("%d %b %Y %H:%M")
     return f"{text} (UTC{moment:%z})" if moment.tzinfo else text
 
@@ -337,7 +341,6 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
     def _show_patients(self, patients) -> None:
         if self.locked:
             return
-        self._patients = patients
         current = self.patient_list.currentItem()
         keep = current.data(Qt.ItemDataRole.UserRole).mrn if current else None
         self.patient_list.clear()
@@ -386,13 +389,8 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
 
     def _caption_for(self, item_id: str) -> str:
         """Grid caption: when the photo was taken (clinically useful), if the camera said."""
-        import datetime as dt
-
-        taken = self.services.metadata(item_id).get("capture_time")
-        try:
-            return f"Taken {dt.datetime.fromisoformat(taken):%d %b %Y %H:%M}" if taken else ""
-        except ValueError:
-            return ""
+        moment = _taken(self.services.metadata(item_id).get("capture_time"))
+        return f"Taken {moment:%d %b %Y %H:%M}" if moment else ""
 
     def _load_thumbnail(self, item_id: str) -> bytes:
         return self.services.thumbnail(item_id)
