@@ -68,6 +68,7 @@ class Services:
         self.vault = vault
         self._staff: Staff | None = None
         self._import_lock = threading.Lock()
+        self._wristband_mrn: dict[str, str | None] = {}  # batch id -> MRN read from it
 
     # -- opening ---------------------------------------------------------------------------
     @classmethod
@@ -156,6 +157,10 @@ class Services:
         """
         from picsafe_desktop.wristband import read_wristband_mrn
 
+        if batch.batch_id in self._wristband_mrn:
+            # Already scanned (the dialog reopens after a lock): decrypting and decoding every
+            # full-size photo again would find nothing new.
+            return batch, self._wristband_mrn[batch.batch_id]
         actor = self.actor
         found: str | None = None
         keep = []
@@ -171,6 +176,7 @@ class Services:
                 self.vault.delete(item_id, actor=actor, reason="wristband photo used for MRN")
             else:
                 keep.append(item_id)
+        self._wristband_mrn[batch.batch_id] = found
         return WaitingBatch(batch.batch_id, batch.label, keep), found
 
     def record_consent(self, batch_id: str, record: ConsentRecord) -> str:

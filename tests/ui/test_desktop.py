@@ -585,7 +585,14 @@ def test_wristband_photo_fills_the_mrn_and_leaves_the_batch(qtbot, window, servi
     assert len(services.vault.list_items()) == len(PHOTOS), "the wristband photo was destroyed"
     deletes = [r for r in services.vault.audit_rows() if r.event == "delete"]
     assert len(deletes) == 1 and "wristband" in deletes[0].details["reason"]
-    dialog.close_without_decision()
+    # Locked and signed in again: the dialog returns with the MRN, photos are not rescanned.
+    scans = [r for r in services.vault.audit_rows() if r.event == "view"]
+    window.lock("button")
+    sign_in(qtbot, window)
+    qtbot.waitUntil(lambda: window.consent_dialog is not None, timeout=15000)
+    assert window.consent_dialog.mrn_edit.text() == MRN
+    assert [r for r in services.vault.audit_rows() if r.event == "view"] == scans
+    window.consent_dialog.close_without_decision()
 
 
 def test_cancel_leaves_the_rest_at_its_source(qtbot, window, services, tmp_path, corpus):
