@@ -83,8 +83,7 @@ class ImportMixin:
         row = ImportProgress(label, self)
         row.cancel_button.clicked.connect(cancel.set)
         row.cancel_button.clicked.connect(lambda: row.label.setText("Cancelling…"))
-        self.progress_area.addWidget(row)
-        self._imports[id(row)] = row
+        self.progress_area.addWidget(row)  # parented: Qt keeps the row alive
 
         def progress(event) -> None:
             total, done = getattr(event, "total", 0), getattr(event, "done", 0)
@@ -93,17 +92,13 @@ class ImportMixin:
                 row.bar.setValue(done)
                 row.label.setText(f"Importing {done} of {total} photos…")
 
-        def close_row() -> None:
-            self._imports.pop(id(row), None)
-            row.deleteLater()
-
         workers.submit(
             fn,
             source,
             cancel,
             on_progress=progress,
-            on_done=lambda report: (close_row(), self._import_finished(report)),
-            on_error=lambda exc: (close_row(), self._error("Import failed")(exc)),
+            on_done=lambda report: (row.deleteLater(), self._import_finished(report)),
+            on_error=lambda exc: (row.deleteLater(), self._error("Import failed")(exc)),
         )
 
     def choose_usb_device(self) -> None:

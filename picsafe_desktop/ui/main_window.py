@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 
 from picsafe_desktop import APP_NAME, __version__
 from picsafe_desktop.ui import workers
-from picsafe_desktop.ui.importing import ImportMixin, ImportProgress
+from picsafe_desktop.ui.importing import ImportMixin
 from picsafe_desktop.ui.lock import IdleMonitor, LockScreen, SessionLockWatcher
 from picsafe_desktop.ui.photo_actions import PhotoActionsMixin
 from picsafe_desktop.ui.thumbnails import ItemIdRole, ThumbnailModel
@@ -77,7 +77,6 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         self.services = services
         self.consent_dialog = None
         self._last_staff = None
-        self._imports: dict[int, ImportProgress] = {}
         self.last_import = None
         self.setWindowTitle(APP_NAME)
         self.setObjectName("MainWindow")
