@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import io
 from pathlib import Path
 
+import pytest
 from PIL import Image, ImageDraw
 
 from picsafe_desktop.export.types import ExportBatch, ExportPhoto
@@ -57,13 +57,24 @@ def signature_png() -> bytes:
 
 
 def scrubbed_corpus_jpeg(name: str) -> bytes | None:
-    """Scrubbed bytes of a corpus photo, or None when the corpus or deid module is missing."""
+    """Scrubbed bytes of a corpus photo, or None when the corpus is not beside the repo."""
     path = CORPUS / name
-    if not path.is_file() or importlib.util.find_spec("picsafe_desktop.deid.scrub") is None:
+    if not path.is_file():
         return None
-    from picsafe_desktop.deid import scrub  # built in parallel; used when present
+    from picsafe_desktop.deid import scrub
 
     return scrub(path.read_bytes()).data
+
+
+def scrubbed_corpus_photos() -> list:
+    """Every CORPUS_PHOTOS entry, scrubbed, as export photos; skips when the corpus is absent."""
+    photos = []
+    for n, name in enumerate(CORPUS_PHOTOS):
+        data = scrubbed_corpus_jpeg(name)
+        if data is None:
+            pytest.skip(f"photo corpus not found at {CORPUS}")
+        photos.append(photo(f"corpus-{n}", data))
+    return photos
 
 
 def consent(

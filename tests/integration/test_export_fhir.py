@@ -155,12 +155,7 @@ def test_missing_token_fails_before_sending(endpoint, sleeps):
 
 @pytest.mark.corpus
 def test_bundle_from_scrubbed_corpus_photos_validates_and_posts(endpoint, sleeps):
-    photos = []
-    for n, name in enumerate(d.CORPUS_PHOTOS):
-        data = d.scrubbed_corpus_jpeg(name)
-        if data is None:
-            pytest.skip("corpus or deid module not available")
-        photos.append(d.photo(f"corpus-{n}", data))
+    photos = d.scrubbed_corpus_photos()
     endpoint.script = [(200, transaction_response, {})]
     result = _send(endpoint, sleeps, d.batch(photos=photos))
     assert len(result.locations) == 2 + len(photos) + 1

@@ -89,12 +89,7 @@ def test_identifiable_photos_are_never_packaged_for_publication():
 
 @pytest.mark.corpus
 def test_package_of_scrubbed_corpus_photos(tmp_path):
-    photos = []
-    for n, name in enumerate(d.CORPUS_PHOTOS):
-        data = d.scrubbed_corpus_jpeg(name)
-        if data is None:
-            pytest.skip("corpus or deid module not available")
-        photos.append(d.photo(f"corpus-{n}", data))
+    photos = d.scrubbed_corpus_photos()
     ident = pyrage.x25519.Identity.generate()
     sealed = package.build_package(d.batch(photos=photos), recipients=[str(ident.to_public())],
                                    mrn_system="urn:oid:1.2.3")  # fmt: skip

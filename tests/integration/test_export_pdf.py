@@ -137,12 +137,7 @@ def test_password_pdf_opens_with_qpdf_only_with_the_password(tmp_path):
 
 @pytest.mark.corpus
 def test_report_from_scrubbed_corpus_photos(tmp_path):
-    photos = []
-    for n, name in enumerate(d.CORPUS_PHOTOS):
-        data = d.scrubbed_corpus_jpeg(name)
-        if data is None:
-            pytest.skip("corpus or deid module not available")
-        photos.append(d.photo(f"corpus-{n}", data))
+    photos = d.scrubbed_corpus_photos()
     batch = d.batch(photos=photos)
     data = pdf.render_report(batch, site_name="St Example Hospital")
     (tmp_path / "corpus-report.pdf").write_bytes(data)
