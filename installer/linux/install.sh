@@ -7,7 +7,11 @@ src="$(cd "$(dirname "$0")/../.." && pwd)"
 prefix="${PREFIX:-/opt/picsafe-desktop}"
 "$src/scripts/install-system-deps.sh"
 python3 -m venv "$prefix"
-"$prefix/bin/pip" install --disable-pip-version-check -q "$src"
+# Exactly the tested set: versions and hashes from the lock, then the app without resolving again.
+"$prefix/bin/pip" install --disable-pip-version-check -q --require-hashes -r "$src/requirements/build.txt"
+"$prefix/bin/pip" install --disable-pip-version-check -q --require-hashes --only-binary :all: \
+  -r "$src/requirements/app.txt"
+"$prefix/bin/pip" install --disable-pip-version-check -q --no-deps --no-build-isolation "$src"
 ln -sf "$prefix/bin/picsafe-desktop" /usr/local/bin/picsafe-desktop
 install -Dm644 "$src/resources/picsafe-desktop.desktop" /usr/share/applications/picsafe-desktop.desktop
 install -Dm644 "$src/resources/picsafe-desktop.svg" \
