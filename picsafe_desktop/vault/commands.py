@@ -139,7 +139,8 @@ def _init(args: argparse.Namespace, path: Path) -> int:
 
 
 def _list(args: argparse.Namespace, path: Path) -> int:
-    with Vault.open(path, args.keyring_service) as vault:
+    with Vault.open(path, args.keyring_service, read_only=True) as vault:
+        _warn_untrusted(vault)
         items = vault.list_items()
         vault_id = vault.vault_id
     if args.json:
@@ -169,15 +170,28 @@ def _list(args: argparse.Namespace, path: Path) -> int:
 
 
 def _verify(args: argparse.Namespace, path: Path) -> int:
-    with Vault.open(path, args.keyring_service) as vault:
+    # Read-only: works while the app has the vault open, and changes nothing.
+    with Vault.open(path, args.keyring_service, read_only=True) as vault:
         report = vault.verify()
     for problem in report.problems:
         _err(problem)
+    for note in report.notes:
+        _err(note)
     if not report.ok:
-        _err(f"{path}: {len(report.problems)} problem(s) found; restore damaged items from backup")
+        _err(
+            f"{path}: {len(report.problems)} problem(s) found. Do not delete or replace files "
+            "in the vault folder (an older copy of the index loses the photos stored since): "
+            f"run `{APP_ID} vault repair --vault {path}` to see what can be put back, and "
+            "contact IT"
+        )
         return EXIT_CHECK_FAILED
-    print(f"ok: {report.items} item(s) decrypted and authenticated")
+    print(f"ok: {report.items} item(s) decrypted and authenticated; state and anchor match")
     return EXIT_OK
+
+
+def _warn_untrusted(vault: Vault) -> None:
+    for problem in vault.trust_problems:
+        _err(f"warning: {problem}")
 
 
 def _recover(args: argparse.Namespace, path: Path) -> int:
@@ -191,7 +205,7 @@ def _recover(args: argparse.Namespace, path: Path) -> int:
 
 
 def _audit_verify(args: argparse.Namespace, path: Path) -> int:
-    with Vault.open(path, args.keyring_service) as vault:
+    with Vault.open(path, args.keyring_service, read_only=True) as vault:
         report = vault.verify_audit()
     for problem in report.problems:
         _err(problem)
