@@ -199,11 +199,7 @@ class Services:
     def withdraw_consent(self, consent_id: str) -> list[dict]:
         """Shred the consent's photos; return the exports already made, for staff follow-up."""
         actor = self.actor
-        exported = [
-            row
-            for row in self.vault.audit_rows()
-            if row.event == "export" and row.details.get("consent_id") == consent_id
-        ]
+        exported = self.vault.exports_of(consent_id)
         self.vault.withdraw_consent(  # one transaction
             consent_id, actor=actor, details={"exports": len(exported)}
         )

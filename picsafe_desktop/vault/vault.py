@@ -580,6 +580,35 @@ class Vault:
         problems += integrity.consent_problems(conn, keys.row, where)
         return list(dict.fromkeys(problems)), generation, audit
 
+    def _load_anchor(self) -> vault_state.Head | None | str:
+        return anchor.load(self._service, self.vault_id, self._k().state)
+
+    def repair(
+        self,
+        *,
+        actor: str,
+        from_index: Path | None = None,
+        accept_state: bool = False,
+        shred_quarantine: bool = False,
+        reason: str = "",
+    ):
+        """`picsafe-desktop vault repair` (see repair.py); every change is audited."""
+        from picsafe_desktop.vault import repair
+
+        report = repair.RepairReport()
+        if (accept_state or shred_quarantine) and not reason.strip():
+            raise ValueError("give a --reason: it goes into the audit log")
+        if accept_state and self._trust_problems:
+            repair.accept_state(self, actor, reason, report)
+        if not self._read_only:
+            repair.relink_quarantined(self, actor, report)
+            if from_index is not None:
+                repair.relink_from_index(self, Path(from_index), actor, report)
+            if shred_quarantine:
+                repair.shred_quarantine(self, actor, reason, report)
+        repair.describe(self, report)
+        return report
+
     @staticmethod
     def _item_ids(conn: sqlite3.Connection) -> set[str]:
         return {r[0] for r in conn.execute("SELECT item_id FROM items")}
@@ -792,7 +821,11 @@ class Vault:
                 "its index row was removed outside PicSafe; `picsafe-desktop vault repair "
                 "--from-index COPY` can put it back from a copy of the index"
             )
-        return "left by an interrupted import (its key was never stored)"
+        return (
+            "neither the index nor the audit log knows it: left by an interrupted import (its "
+            "key was never stored), or stored after the copy of the index now in use was made "
+            "(`picsafe-desktop vault repair --from-index COPY` re-links it from a newer copy)"
+        )
 
     def _item_mac(
         self,
@@ -836,6 +869,15 @@ class Vault:
         if not rows:
             raise NotFound(f"no item {item_id} in vault {self.path}")
         self._check_item(rows[0])
+        if rows[0][2] == ItemState.ACTIVE.value:
+            # An active photo needs a live consent whose row verifies.
+            try:
+                self._consent_row(rows[0][6])
+            except NotFound:
+                raise IntegrityError(
+                    f"{self._index_path}: item {item_id} is active but its consent "
+                    f"{rows[0][6]} does not exist; run `picsafe-desktop vault verify`"
+                ) from None
         return rows[0]
 
     def _data_key(self, kind: Kind, object_id: str, wrapped: bytes) -> bytes:
@@ -1383,6 +1425,25 @@ class Vault:
             self._audit_in(conn, "consent_view", actor, consent_id, None)
         return json.loads(plain)
 
+    def consents(self) -> list[tuple[str, str, dt.datetime]]:
+        """(consent id, batch id, created at) of every consent row that verifies, oldest first
+        (index columns only: no record is decrypted)."""
+        rows = self._query(
+            "SELECT consent_id, batch_id, created_at, mrn_mac, mac FROM consents "
+            "ORDER BY created_at, consent_id"
+        )
+        for row in rows:
+            self._check_consent(row)
+        return [(r[0], r[1], dt.datetime.fromisoformat(r[2])) for r in rows]
+
+    def exports_of(self, consent_id: str) -> list[AuditRow]:
+        """The audited exports made under a consent (for follow-up when it is withdrawn)."""
+        return [
+            row
+            for row in self.audit_rows()
+            if row.event == "export" and row.details.get("consent_id") == consent_id
+        ]
+
     def consent_batch(self, consent_id: str) -> str:
         return self._consent_row(consent_id)[1]
 
@@ -1579,7 +1640,7 @@ class Vault:
     def _current_trust_problems(self) -> list[str]:
         if self._index_version < index.INDEX_VERSION:
             return list(self._trust_problems)
-        anchored = anchor.load(self._service, self.vault_id, self._k().state)
+        anchored = self._load_anchor()
         with self._lock:
             conn = self._db()
             conn.execute("BEGIN")
