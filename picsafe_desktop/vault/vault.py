@@ -762,6 +762,14 @@ class Vault:
         audit_chain.append(conn, keys.audit, self._genesis, _now(), event, subject, seal)
 
     def _try_checkpoint(self, conn: sqlite3.Connection) -> None:
+        # Do not wait the usual 10 s for another program's readers: retrying later is enough.
+        conn.execute("PRAGMA busy_timeout = 200")
+        try:
+            self._checkpoint(conn)
+        finally:
+            conn.execute("PRAGMA busy_timeout = 10000")
+
+    def _checkpoint(self, conn: sqlite3.Connection) -> None:
         # Old page versions (with a deleted wrapped key) live on in the WAL, and the database
         # file keeps its old page until a checkpoint copies the zeroed one over it. Another
         # program reading the index (a backup tool, a verify) can hold the checkpoint back:
@@ -1367,17 +1375,37 @@ class Vault:
         return ids
 
     # --- consent ----------------------------------------------------------------------------
-    def put_consent(self, batch_id: str, record: dict[str, Any], *, mrn: str, actor: str) -> str:
+    def put_consent(
+        self,
+        batch_id: str,
+        record: dict[str, Any],
+        *,
+        mrn: str,
+        actor: str,
+        consent_id: str | None = None,
+    ) -> str:
+        """Store a consent record. `consent_id` (32 lower-case hex digits, new to this vault)
+        lets the record carry the same id the vault and its audit log use for it."""
         plain = _json_bytes(record, "consent record")
         keys = self._k()
         mrn_mac = mac(keys.lookup, "mrn", _normalize_mrn(mrn))
-        consent_id = _new_id()
+        if consent_id is None:
+            consent_id = _new_id()
+        elif not isinstance(consent_id, str) or not re.fullmatch(r"[0-9a-f]{32}", consent_id):
+            raise ValueError("a consent id is 32 lower-case hex digits")
         data_key = os.urandom(32)
         sealed = seal_bytes(data_key, Kind.CONSENT, _oid(consent_id), plain)
         wrapped = seal_field(keys.wrap, data_key, wrap_aad(Kind.CONSENT, _oid(consent_id)))
         at = _now()
         with self._tx() as conn:
             self._require_batch(conn, batch_id)
+            if conn.execute(
+                "SELECT 1 FROM consents WHERE consent_id = ?", (consent_id,)
+            ).fetchone():
+                raise VaultError(
+                    f"consent {consent_id} is already in vault {self.path}; a new consent "
+                    "record needs a new id"
+                )
             conn.execute(
                 "INSERT INTO consents (consent_id, batch_id, created_at, mrn_mac, mac, "
                 "wrapped_key, record) VALUES (?, ?, ?, ?, ?, ?, ?)",
