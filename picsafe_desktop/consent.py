@@ -716,8 +716,12 @@ def store(
         item_ids = [
             i.item_id for i in vault.list_items(batch_id=batch_id, state=ItemState.AWAITING_CONSENT)
         ]
-    consent_id = vault.put_consent(
-        batch_id, record_to_dict(record), mrn=record.patient.mrn, actor=actor
+    consent_id = vault.put_consent(  # the record's own id is the vault's (exports match audit)
+        batch_id,
+        record_to_dict(record),
+        mrn=record.patient.mrn,
+        actor=actor,
+        consent_id=record.consent_id,
     )
     vault.set_state(list(item_ids), ItemState.ACTIVE, consent_id=consent_id, actor=actor)
     return consent_id

@@ -189,17 +189,9 @@ class Services:
 
     def refuse_consent(self, batch_id: str) -> int:
         """Consent refused: crypto-shred every photo of the batch waiting for it."""
-        actor = self.actor
-        ids = [
-            i.item_id
-            for i in self.vault.list_items(batch_id=batch_id, state=ItemState.AWAITING_CONSENT)
-        ]
-        self.delete_photos(ids, "consent refused")
-        self.vault.audit(
-            "consent_refused", actor=actor, subject=batch_id, details={"photos_destroyed": len(ids)}
-        )
-        log.info("consent refused: %d photos destroyed", len(ids))
-        return len(ids)
+        count = self.vault.refuse_batch(batch_id, actor=self.actor)  # one transaction
+        log.info("consent refused: %d photos destroyed", count)
+        return count
 
     def read_consent(self, consent_id: str) -> ConsentRecord:
         return consent_rules.record_from_dict(self.vault.read_consent(consent_id, actor=self.actor))
@@ -207,18 +199,9 @@ class Services:
     def withdraw_consent(self, consent_id: str) -> list[dict]:
         """Shred the consent's photos; return the exports already made, for staff follow-up."""
         actor = self.actor
-        exported = [
-            row
-            for row in self.vault.audit_rows()
-            if row.event == "export" and row.details.get("consent_id") == consent_id
-        ]
-        ids = [i.item_id for i in self.vault.list_items(consent_id=consent_id)]
-        self.delete_photos(ids, "consent withdrawn")
-        self.vault.audit(
-            "consent_withdrawn",
-            actor=actor,
-            subject=consent_id,
-            details={"photos_destroyed": len(ids), "exports": len(exported)},
+        exported = self.vault.exports_of(consent_id)
+        self.vault.withdraw_consent(  # one transaction
+            consent_id, actor=actor, details={"exports": len(exported)}
         )
         return [dict(row.details, at=str(row.at)) for row in exported]
 
@@ -264,11 +247,7 @@ class Services:
 
     def delete_photos(self, item_ids: Iterable[str], reason: str) -> int:
         """Crypto-shred photos (each deletion audited with `reason`); returns how many."""
-        actor = self.actor
-        ids = list(item_ids)
-        for item_id in ids:
-            self.vault.delete(item_id, actor=actor, reason=reason)
-        return len(ids)
+        return self.vault.delete_items(list(item_ids), actor=self.actor, reason=reason)
 
     def redact(self, item_id: str, boxes: list, replace: bool) -> str:
         """Save a redacted version; keep or crypto-shred the original as the user chose."""
@@ -277,27 +256,17 @@ class Services:
         actor = self.actor
         original = self.vault.read(item_id, actor=actor, purpose="redact")
         result = deid.redact(original, boxes)
-        row = self.vault.get_item(item_id)
         meta = dict(self.vault.read_metadata(item_id), redacted_from=item_id, redactions=len(boxes))
-        new_id = self.vault.put(
+        return self.vault.put_redacted(  # store, audit and (replace) shred in one transaction
+            item_id,
             result.data,
-            batch_id=row.batch_id,
             media_type=result.media_type,
             thumbnail=deid.make_thumbnail(result.data),
             metadata=meta,
             actor=actor,
-            state=row.state,  # covered by the same consent, atomically: never re-asked
-            consent_id=row.consent_id,
+            boxes=len(boxes),
+            replace=replace,
         )
-        self.vault.audit(
-            "redact",
-            actor=actor,
-            subject=new_id,
-            details={"original": item_id, "boxes": len(boxes), "original_kept": not replace},
-        )
-        if replace:
-            self.vault.delete(item_id, actor=actor, reason="replaced by redacted version")
-        return new_id
 
     # -- export ----------------------------------------------------------------------------
     def export_destinations(self) -> dict[str, str]:

@@ -17,6 +17,7 @@ from picsafe_desktop.vault.errors import (
     VaultBusy,
     VaultClosed,
     VaultError,
+    VaultReadOnly,
     WrongRecoveryCode,
 )
 from picsafe_desktop.vault.vault import DEFAULT_SERVICE, AuditRow, BatchInfo, Vault, VerifyReport
@@ -40,6 +41,7 @@ __all__ = [
     "VaultBusy",
     "VaultClosed",
     "VaultError",
+    "VaultReadOnly",
     "VerifyReport",
     "WrongRecoveryCode",
 ]

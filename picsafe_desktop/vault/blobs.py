@@ -2,13 +2,15 @@
 
 A blob is only ever created by writing `tmp/<name>.part`, fsyncing it, renaming it into
 `blobs/<2 hex>/<item id>.psv` and fsyncing the directory. The index row that holds its key
-is committed after that, so a crash leaves at worst a blob nobody can decrypt (swept at open).
+is committed after that, so a crash leaves at worst a blob nobody can decrypt (moved to
+quarantine/ at the next open; see quarantine.py).
 """
 
 from __future__ import annotations
 
 import errno
 import os
+import re
 import secrets
 from collections.abc import Iterable
 from pathlib import Path
@@ -75,41 +77,52 @@ class BlobStore:
             return open(path, "rb")  # the caller closes it
         except FileNotFoundError:
             raise IntegrityError(
-                f"{path}: the encrypted file of item {item_id} is missing; restore the vault "
-                "folder from backup"
+                f"{path}: the encrypted file of item {item_id} is missing; nothing was "
+                "changed. Do not replace files in the vault folder: run `picsafe-desktop vault "
+                "repair` (it looks in quarantine/) and contact IT"
             ) from None
 
     def shred(self, item_id: str) -> None:
         """Overwrite then unlink. The key is already gone; this removes the ciphertext too."""
-        path = self.path(item_id)
-        try:
-            with open(path, "r+b") as f:
-                remaining = os.fstat(f.fileno()).st_size
-                zeros = bytes(min(remaining, _WIPE_BLOCK))
-                while remaining > 0:
-                    remaining -= f.write(zeros[: min(remaining, _WIPE_BLOCK)])
-                f.flush()
-                os.fsync(f.fileno())
-            path.unlink()
-        except FileNotFoundError:
-            return
-        except OSError as exc:
-            raise VaultError(f"{path}: could not remove the encrypted file: {exc}") from exc
-        fsync_dir(path.parent)
+        shred_file(self.path(item_id))
 
     def ids(self) -> set[str]:
         return {p.name[: -len(SUFFIX)] for p in self.dir.glob("??/*" + SUFFIX)}
 
-    def clear_tmp(self) -> int:
-        """Remove half-written files left by a crash; they are undecryptable (no key stored)."""
-        count = 0
+    def clear_tmp(self) -> list[Path]:
+        """Remove the vault's own half-written files (`<item id>.<8 hex>.part`) left by a crash:
+        their key was never stored, so nothing can read them. Anything else in tmp/ is not ours
+        to remove: it is returned for the caller to quarantine."""
         self.tmp.mkdir(mode=0o700, exist_ok=True)
+        removed, foreign = 0, []
         for part in self.tmp.iterdir():
-            part.unlink()
-            count += 1
-        if count:
+            if _PART.fullmatch(part.name) and part.is_file() and not part.is_symlink():
+                part.unlink()
+                removed += 1
+            else:
+                foreign.append(part)
+        if removed:
             fsync_dir(self.tmp)
-        return count
+        return foreign
 
 
+def shred_file(path: Path) -> None:
+    """Overwrite with zeros, fsync, unlink, fsync the folder; a missing file is already gone."""
+    try:
+        with open(path, "r+b") as f:
+            remaining = os.fstat(f.fileno()).st_size
+            zeros = bytes(min(remaining, _WIPE_BLOCK))
+            while remaining > 0:
+                remaining -= f.write(zeros[: min(remaining, _WIPE_BLOCK)])
+            f.flush()
+            os.fsync(f.fileno())
+        path.unlink()
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise VaultError(f"{path}: could not remove the encrypted file: {exc}") from exc
+    fsync_dir(path.parent)
+
+
+_PART = re.compile(r"[0-9a-f]{32}\.[0-9a-f]{8}\.part")
 _BINARY = getattr(os, "O_BINARY", 0)

@@ -1,15 +1,18 @@
-"""`vault init | list | verify | recover` and `audit verify` (exit codes as in cli.py)."""
+"""`vault init | list | verify | recover | repair`, `audit verify`, `consent list | withdraw`
+and `photo delete` (exit codes as in cli.py). The governance commands call the same single
+vault methods the window's services call, so a rule has one implementation."""
 
 from __future__ import annotations
 
 import argparse
 import getpass
 import json
+import os
 import sys
 from pathlib import Path
 
 from picsafe_desktop import APP_ID
-from picsafe_desktop.vault.errors import IntegrityError, VaultError
+from picsafe_desktop.vault.errors import IntegrityError, NotFound, VaultError
 from picsafe_desktop.vault.vault import DEFAULT_SERVICE, Vault
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_USAGE = 0, 1, 2
@@ -60,6 +63,58 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
         "the terminal or standard input, never from the command line)",
     ).set_defaults(func=run, vault_action="recover")
 
+    repair = actions.add_parser(
+        "repair",
+        parents=[common],
+        help="report what differs from the vault's authenticated state and what is in "
+        "quarantine/; put back what verifies (every change audited)",
+    )
+    repair.add_argument(
+        "--from-index",
+        metavar="FILE",
+        help="re-link photos whose index row is missing here from this copy of the vault's "
+        "index.sqlite3 (a backup); they wait for consent again",
+    )
+    repair.add_argument(
+        "--accept-state",
+        action="store_true",
+        help="admin: accept the index as it is now and re-seat the keyring's anchor (needs "
+        "--reason; photos and consents the audit log says were deleted stay deleted)",
+    )
+    repair.add_argument(
+        "--shred-quarantine",
+        action="store_true",
+        help="admin: overwrite and remove every file in quarantine/ (needs --reason)",
+    )
+    repair.add_argument("--reason", default="", help="why; written to the audit log")
+    repair.set_defaults(func=run, vault_action="repair")
+
+    consent = subparsers.add_parser("consent", help="list or withdraw consents (headless)")
+    consent_actions = consent.add_subparsers(title="actions", metavar="ACTION", required=True)
+    consent_list = consent_actions.add_parser(
+        "list", parents=[common], help="consents with their photo counts (no patient data)"
+    )
+    consent_list.add_argument("--json", action="store_true", help="machine-readable output")
+    consent_list.add_argument("--mrn", help="only the consents of this MRN (keyed-hash lookup)")
+    consent_list.set_defaults(func=run, vault_action="consent-list")
+    withdraw = consent_actions.add_parser(
+        "withdraw",
+        parents=[common],
+        help="withdraw a consent: crypto-shred its photos (audited); lists exports to follow up",
+    )
+    withdraw.add_argument("consent_id", metavar="ID")
+    withdraw.add_argument("--reason", required=True, help="why; written to the audit log")
+    withdraw.set_defaults(func=run, vault_action="consent-withdraw")
+
+    photo = subparsers.add_parser("photo", help="delete a photo (headless)")
+    photo_actions = photo.add_subparsers(title="actions", metavar="ACTION", required=True)
+    delete = photo_actions.add_parser(
+        "delete", parents=[common], help="crypto-shred one photo (audited)"
+    )
+    delete.add_argument("item_id", metavar="ID")
+    delete.add_argument("--reason", required=True, help="why; written to the audit log")
+    delete.set_defaults(func=run, vault_action="photo-delete")
+
     audit = subparsers.add_parser("audit", help="check the tamper-evident audit log")
     audit_actions = audit.add_subparsers(title="actions", metavar="ACTION", required=True)
     audit_actions.add_parser(
@@ -70,11 +125,23 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     path = _vault_dir(args)
     try:
-        return _ACTIONS[args.vault_action](args, path)
+        code = _ACTIONS[args.vault_action](args, path)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        # `vault list --json | head -1`: the reader went away; that is not an error of ours.
+        # Point stdout at devnull so the interpreter's last flush does not fail either.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return EXIT_OK
+    except NotFound as exc:
+        _err(f"{exc}; check the id (`{APP_ID} vault list` / `{APP_ID} consent list`)")
+        return EXIT_USAGE
     except IntegrityError as exc:
         _err(str(exc))
         return EXIT_CHECK_FAILED
-    except VaultError as exc:
+    except (VaultError, ValueError) as exc:
         _err(str(exc))
         return EXIT_USAGE
 
@@ -139,7 +206,8 @@ def _init(args: argparse.Namespace, path: Path) -> int:
 
 
 def _list(args: argparse.Namespace, path: Path) -> int:
-    with Vault.open(path, args.keyring_service) as vault:
+    with Vault.open(path, args.keyring_service, read_only=True) as vault:
+        _warn_untrusted(vault)
         items = vault.list_items()
         vault_id = vault.vault_id
     if args.json:
@@ -169,15 +237,28 @@ def _list(args: argparse.Namespace, path: Path) -> int:
 
 
 def _verify(args: argparse.Namespace, path: Path) -> int:
-    with Vault.open(path, args.keyring_service) as vault:
+    # Read-only: works while the app has the vault open, and changes nothing.
+    with Vault.open(path, args.keyring_service, read_only=True) as vault:
         report = vault.verify()
     for problem in report.problems:
         _err(problem)
+    for note in report.notes:
+        _err(note)
     if not report.ok:
-        _err(f"{path}: {len(report.problems)} problem(s) found; restore damaged items from backup")
+        _err(
+            f"{path}: {len(report.problems)} problem(s) found. Do not delete or replace files "
+            "in the vault folder (an older copy of the index loses the photos stored since): "
+            f"run `{APP_ID} vault repair --vault {path}` to see what can be put back, and "
+            "contact IT"
+        )
         return EXIT_CHECK_FAILED
-    print(f"ok: {report.items} item(s) decrypted and authenticated")
+    print(f"ok: {report.items} item(s) decrypted and authenticated; state and anchor match")
     return EXIT_OK
+
+
+def _warn_untrusted(vault: Vault) -> None:
+    for problem in vault.trust_problems:
+        _err(f"warning: {problem}")
 
 
 def _recover(args: argparse.Namespace, path: Path) -> int:
@@ -191,7 +272,7 @@ def _recover(args: argparse.Namespace, path: Path) -> int:
 
 
 def _audit_verify(args: argparse.Namespace, path: Path) -> int:
-    with Vault.open(path, args.keyring_service) as vault:
+    with Vault.open(path, args.keyring_service, read_only=True) as vault:
         report = vault.verify_audit()
     for problem in report.problems:
         _err(problem)
@@ -202,10 +283,96 @@ def _audit_verify(args: argparse.Namespace, path: Path) -> int:
     return EXIT_OK
 
 
+def _repair(args: argparse.Namespace, path: Path) -> int:
+    with Vault.open(path, args.keyring_service) as vault:
+        report = vault.repair(
+            actor=_actor(),
+            from_index=Path(args.from_index).expanduser() if args.from_index else None,
+            accept_state=args.accept_state,
+            shred_quarantine=args.shred_quarantine,
+            reason=args.reason,
+        )
+    for line in report.done:
+        print(f"done: {line}")
+    for line in report.remaining:
+        _err(line)
+    if not report.ok:
+        _err(
+            f"{path}: {len(report.remaining)} thing(s) need a decision. Options: put back the "
+            "current index if you have it; `--from-index COPY` re-links photos from a copy of "
+            "the index; `--accept-state --reason TEXT` accepts the index as it is (audited); "
+            "`--shred-quarantine --reason TEXT` removes quarantined files (audited)"
+        )
+        return EXIT_CHECK_FAILED
+    print(f"ok: vault {path} matches its authenticated state; quarantine/ is empty")
+    return EXIT_OK
+
+
+def _consent_list(args: argparse.Namespace, path: Path) -> int:
+    with Vault.open(path, args.keyring_service, read_only=True) as vault:
+        _warn_untrusted(vault)
+        wanted = set(vault.find_by_mrn(args.mrn)) if args.mrn else None
+        items = vault.list_items()
+        rows = []
+        for consent_id, batch_id, created_at in vault.consents():
+            if wanted is not None and consent_id not in wanted:
+                continue
+            mine = [i for i in items if i.consent_id == consent_id]
+            rows.append(
+                {
+                    "consent_id": consent_id,
+                    "batch_id": batch_id,
+                    "created_at": created_at.isoformat(),
+                    "active_photos": sum(i.state.value == "active" for i in mine),
+                }
+            )
+    if args.json:
+        json.dump({"consents": rows}, sys.stdout, indent=2)
+        print()
+        return EXIT_OK
+    print(f"{'consent':32}  {'batch':32}  {'photos':>6}  created (UTC)")
+    for r in rows:
+        print(
+            f"{r['consent_id']:32}  {r['batch_id']:32}  {r['active_photos']:>6}  {r['created_at']}"
+        )
+    print(f"{len(rows)} consent(s)")
+    return EXIT_OK
+
+
+def _consent_withdraw(args: argparse.Namespace, path: Path) -> int:
+    with Vault.open(path, args.keyring_service) as vault:
+        exported = vault.exports_of(args.consent_id)
+        ids = vault.withdraw_consent(
+            args.consent_id,
+            actor=_actor(),
+            reason=args.reason,
+            details={"exports": len(exported)},
+        )
+    print(f"Consent {args.consent_id} withdrawn: {len(ids)} photo(s) crypto-shredded.")
+    for row in exported:
+        d = row.details
+        print(
+            f"  follow up: exported {d.get('kind', '?')} at {row.at:%Y-%m-%d %H:%M} UTC "
+            f"({d.get('destination', 'destination not recorded')})"
+        )
+    return EXIT_OK
+
+
+def _photo_delete(args: argparse.Namespace, path: Path) -> int:
+    with Vault.open(path, args.keyring_service) as vault:
+        vault.delete_items([args.item_id], actor=_actor(), reason=args.reason)
+    print(f"Photo {args.item_id} crypto-shredded.")
+    return EXIT_OK
+
+
 _ACTIONS = {
     "init": _init,
     "list": _list,
     "verify": _verify,
     "recover": _recover,
     "audit-verify": _audit_verify,
+    "repair": _repair,
+    "consent-list": _consent_list,
+    "consent-withdraw": _consent_withdraw,
+    "photo-delete": _photo_delete,
 }

@@ -242,12 +242,22 @@ class KdfParams:
     parallelism: int
 
     def check(self, where: str) -> None:
+        """Refuse costs no PicSafe writes: an edited vault.json must not make `vault recover`
+        hang for hours or exhaust the PC's memory before the (bound) parameters fail."""
         if not (
-            1 <= self.time_cost <= 64
-            and 8 * self.parallelism <= self.memory_kib <= 4 * 1024 * 1024
-            and 1 <= self.parallelism <= 64
+            1 <= self.time_cost <= MAX_TIME_COST
+            and 1 <= self.parallelism <= MAX_PARALLELISM
+            and 8 * self.parallelism <= self.memory_kib <= MAX_MEMORY_KIB
+            and self.time_cost * self.memory_kib <= MAX_WORK_KIB
         ):
-            raise IntegrityError(f"{where}: recovery KDF parameters out of range: {self}")
+            raise IntegrityError(
+                f"{where}: the recovery settings ask for Argon2id with {self.memory_kib // 1024} "
+                f"MiB of memory, {self.time_cost} pass(es) and {self.parallelism} lane(s), "
+                f"beyond what PicSafe ever writes (at most {MAX_MEMORY_KIB // 1024} MiB, "
+                f"{MAX_TIME_COST} passes, {MAX_PARALLELISM} lanes, {MAX_WORK_KIB // 1024} MiB x "
+                "passes): the file was edited, so nothing was tried. Contact IT: vault.json "
+                "from any backup of this vault has the right settings"
+            )
 
     def derive(self, code: str, salt: bytes) -> bytes:
         return argon2.low_level.hash_secret_raw(
@@ -261,4 +271,9 @@ class KdfParams:
         )
 
 
+# Bounds a reader accepts: a little above PRODUCTION_KDF (3 passes x 256 MiB), far below a
+# cost that would hang or swap a ward PC.
+MAX_TIME_COST, MAX_PARALLELISM = 10, 16
+MAX_MEMORY_KIB = 1024 * 1024  # 1 GiB
+MAX_WORK_KIB = 3 * 1024 * 1024  # passes x memory: 3 GiB-passes (production uses 768 MiB-passes)
 PRODUCTION_KDF = KdfParams(time_cost=3, memory_kib=256 * 1024, parallelism=4)

@@ -56,3 +56,24 @@ class NotFound(VaultError, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0]) if self.args else ""
+
+
+class IndexBusy(VaultError):
+    """Another program holds the index locked (SQLITE_BUSY / SQLITE_LOCKED)."""
+
+
+class IndexReadOnly(VaultError):
+    """The index file or its drive cannot be written (SQLITE_READONLY)."""
+
+
+class IndexIOError(VaultError):
+    """The drive reported an I/O error while the index was used (SQLITE_IOERR*)."""
+
+
+class VaultReadOnly(IntegrityError):
+    """The vault was opened read-only: its index differs from its authenticated state (or
+    `read_only=True` was asked for). `problems` names what differs; nothing was changed."""
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = list(problems or [])

@@ -17,7 +17,8 @@ from picsafe_desktop.vault.crypto import KdfParams
 from picsafe_desktop.vault.errors import IntegrityError, NotAVault, UnknownFormat
 
 FORMAT_NAME = "picsafe-vault"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)  # 1 is upgraded at the first writable open
 HEADER_FILE = "vault.json"
 
 
@@ -75,7 +76,8 @@ def read(root: Path) -> dict[str, Any]:
         raise IntegrityError(f"{path}: damaged (not JSON); restore it from backup") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT_NAME:
         raise NotAVault(f"{path}: not a PicSafe vault header")
-    if header.get("version") != FORMAT_VERSION:
+    version = header.get("version")
+    if type(version) is not int or version not in READABLE_VERSIONS:
         raise UnknownFormat(
             f"{path}: vault format version {header.get('version')!r} is not supported by this "
             f"program (it reads version {FORMAT_VERSION}); update PicSafe Desktop"

@@ -6,14 +6,17 @@ those columns so an edit made outside the app (e.g. flipping a state to skip con
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
+from picsafe_desktop.vault import state
 from picsafe_desktop.vault.errors import UnknownFormat
 
-INDEX_VERSION = 1
+INDEX_VERSION = 2  # 1: no authenticated state (upgraded at open, see upgrade.py)
 
-SCHEMA = """
+SCHEMA = (
+    """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
 CREATE TABLE batches (
     batch_id TEXT PRIMARY KEY,
@@ -65,11 +68,31 @@ CREATE TABLE journal (
     payload BLOB NOT NULL
 );
 """
+    + state.SCHEMA
+)
 
 
-def connect(path: Path) -> sqlite3.Connection:
+def connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
     # Autocommit mode; Vault opens explicit BEGIN IMMEDIATE transactions. One connection is
-    # shared by the app's worker threads under Vault's lock.
+    # shared by the app's worker threads under Vault's lock. A read-only connection (verify
+    # while the app has the vault open) never writes, not even the journal mode.
+    if read_only:
+        uri = path.resolve().as_uri() + "?mode=ro"
+        conn = sqlite3.connect(
+            uri, uri=True, isolation_level=None, check_same_thread=False, timeout=10
+        )
+        try:
+            conn.execute("PRAGMA query_only=ON")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+    if not path.exists():
+        # SQLite creates the file with the process umask (often 0644); its -wal and -shm
+        # files copy the database file's mode, so creating it owner-only covers all three.
+        os.close(
+            os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+        )
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
     try:
         conn.execute("PRAGMA journal_mode=WAL")
@@ -92,10 +115,12 @@ def create(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def check_version(conn: sqlite3.Connection, path: Path) -> None:
+def check_version(conn: sqlite3.Connection, path: Path) -> int:
+    """The index's format version: INDEX_VERSION, or 1 (to upgrade); others are refused."""
     (version,) = conn.execute("PRAGMA user_version").fetchone()
-    if version != INDEX_VERSION:
+    if version not in (1, INDEX_VERSION):
         raise UnknownFormat(
             f"{path}: index format version {version} is not supported by this program "
             f"(it reads version {INDEX_VERSION}); update PicSafe Desktop"
         )
+    return version

@@ -119,3 +119,18 @@ def forget_master_key(service: str, vault_id: str) -> None:
     """Best-effort removal, used only to undo a vault creation that did not finish."""
     with contextlib.suppress(KeyringUnavailable):
         _call("remove the vault key", keyring.delete_password, service, vault_id)
+
+
+# The state anchor (anchor.py) is a second entry of the same service; it is not secret, but
+# it must live outside the vault folder, beside the key.
+def store_secret(service: str, user: str, value: str) -> None:
+    _call("store the vault's state anchor", keyring.set_password, service, user, value)
+
+
+def load_secret(service: str, user: str) -> str | None:
+    return _call("read the vault's state anchor", keyring.get_password, service, user)
+
+
+def forget_secret(service: str, user: str) -> None:
+    with contextlib.suppress(KeyringUnavailable):
+        _call("remove the vault's state anchor", keyring.delete_password, service, user)

@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import logging
 import os
 import re
 import shutil
@@ -23,9 +24,10 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from picsafe_desktop.model import ItemState, PhotoItem
+from picsafe_desktop.vault import anchor, index, integrity, keystore, quarantine, sqlerrors
 from picsafe_desktop.vault import audit as audit_chain
 from picsafe_desktop.vault import header as vault_header
-from picsafe_desktop.vault import index, keystore
+from picsafe_desktop.vault import state as vault_state
 from picsafe_desktop.vault.audit import AuditReport
 from picsafe_desktop.vault.blobs import BlobStore, no_space
 from picsafe_desktop.vault.crypto import (
@@ -53,9 +55,12 @@ from picsafe_desktop.vault.errors import (
     NotFound,
     VaultClosed,
     VaultError,
+    VaultReadOnly,
     WrongRecoveryCode,
 )
 from picsafe_desktop.vault.lock import VaultLock
+
+log = logging.getLogger(__name__)
 
 DEFAULT_SERVICE = "picsafe-desktop"
 INDEX_FILE = "index.sqlite3"
@@ -98,6 +103,7 @@ class VerifyReport:
     ok: bool
     problems: list[str] = field(default_factory=list)
     items: int = 0
+    notes: list[str] = field(default_factory=list)  # reported, not failures (quarantine)
 
 
 class _Keys:
@@ -115,6 +121,7 @@ class _Keys:
         self.lookup = sub("lookup")
         self.row = sub("row-mac")
         self.header = sub("header-mac")
+        self.state = sub("state-mac")
 
 
 def _now() -> str:
@@ -183,17 +190,29 @@ class Vault:
         header: dict[str, Any],
         keys: _Keys,
         conn: sqlite3.Connection,
-        lock: VaultLock,
+        lock: VaultLock | None,
+        service: str = DEFAULT_SERVICE,
     ) -> None:
         self.path = root
         self.vault_id: str = header["vault_id"]
         self._keys: _Keys | None = keys
         self._conn: sqlite3.Connection | None = conn
-        self._file_lock = lock
+        self._file_lock = lock  # None: opened read-only beside another instance
+        self._service = service
         self._lock = threading.RLock()
         self._blobs = BlobStore(root)
         self._index_path = root / INDEX_FILE
         self._genesis = audit_chain.genesis(keys.audit, self.vault_id)
+        # Why the vault is read-only ([] = writable); set at open, or when a change made
+        # outside PicSafe is found while it is open.
+        self._trust_problems: list[str] = []
+        self._read_only = lock is None
+        self._generation = 0
+        self._index_version = index.INDEX_VERSION
+        self._touched: set[tuple[str, str]] = set()
+        self._anchors = anchor.Writer(service, self.vault_id, keys.state)
+        self._checkpoint_pending = False
+        self.quarantined: list[str] = []  # what this open moved to quarantine/, for the caller
 
     # --- life cycle -------------------------------------------------------------------------
     @classmethod
@@ -271,9 +290,11 @@ class Vault:
                 "INSERT INTO meta (key, value) VALUES ('vault_id', ?)",
                 (mac(keys.row, "vault-id", vault_id),),
             )
-            vault = cls(root, head, keys, conn, lock)
-            vault.audit("vault_create", actor=actor, subject=vault_id)
+            vault_state.rebuild(conn, keys.state, (0, audit_chain.genesis(keys.audit, vault_id)), 0)
+            vault = cls(root, head, keys, conn, lock, keyring_service)
             stored_key = True
+            vault.audit("vault_create", actor=actor, subject=vault_id)
+            vault._flush_anchor(strict=True)
             keystore.store_master_key(keyring_service, vault_id, master)
             vault_header.write(root, head)  # the commit point: now the folder is a vault
         except BaseException as exc:
@@ -282,6 +303,7 @@ class Vault:
                 conn.close()
             if stored_key:
                 keystore.forget_master_key(keyring_service, vault_id)
+                anchor.forget(keyring_service, vault_id)
             lock.release()
             if created_root:
                 shutil.rmtree(root, ignore_errors=True)
@@ -309,12 +331,25 @@ class Vault:
         return vault, code
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str], keyring_service: str = DEFAULT_SERVICE) -> Vault:
+    def open(
+        cls,
+        path: str | os.PathLike[str],
+        keyring_service: str = DEFAULT_SERVICE,
+        *,
+        read_only: bool = False,
+    ) -> Vault:
+        """Open the vault. An index that differs from its authenticated state or is older than
+        its anchor opens read-only (`trust_problems` says why); nothing is changed or removed.
+
+        `read_only=True` (verify, audit verify, list) neither takes the vault's lock nor writes
+        anything, so it works while the app has the vault open.
+        """
         root = Path(path)
         head = vault_header.read(root)
         vault_id = head["vault_id"]
-        lock = VaultLock(root / LOCK_FILE)
-        lock.acquire()
+        lock = None if read_only else VaultLock(root / LOCK_FILE)
+        if lock is not None:
+            lock.acquire()
         try:
             keystore.check_backend(keyring_service)
             master = keystore.load_master_key(keyring_service, vault_id)
@@ -333,9 +368,10 @@ class Vault:
                     f"{root}: the OS keyring holds a different key for vault {vault_id}; "
                     f"restore the right one with `picsafe-desktop vault recover --vault {root}`"
                 )
-            return cls._open_index(root, head, keys, lock)
+            return cls._open_index(root, head, keys, lock, keyring_service)
         except BaseException:
-            lock.release()
+            if lock is not None:
+                lock.release()
             raise
 
     @classmethod
@@ -379,7 +415,7 @@ class Vault:
             ):
                 raise IntegrityError(f"{where}: modified outside PicSafe; restore it from backup")
             keystore.check_backend(keyring_service)
-            vault = cls._open_index(root, head, keys, lock)
+            vault = cls._open_index(root, head, keys, lock, keyring_service, recovering=True)
             try:
                 keystore.store_master_key(keyring_service, vault_id, master)
                 vault.audit("vault_recover", actor=actor, subject=vault_id)
@@ -390,45 +426,217 @@ class Vault:
             raise
 
     @classmethod
-    def _open_index(cls, root: Path, head: dict[str, Any], keys: _Keys, lock: VaultLock) -> Vault:
+    def _open_index(
+        cls,
+        root: Path,
+        head: dict[str, Any],
+        keys: _Keys,
+        lock: VaultLock | None,
+        service: str,
+        *,
+        recovering: bool = False,
+    ) -> Vault:
         where = root / vault_header.HEADER_FILE
         if not same(vault_header.unb64(head["header_mac"], str(where)), _header_mac(keys, head)):
-            raise IntegrityError(f"{where}: modified outside PicSafe; restore it from backup")
+            raise IntegrityError(
+                f"{where}: modified outside PicSafe; nothing was changed. Contact IT: "
+                f"{vault_header.HEADER_FILE} never changes after creation (except once when "
+                "the vault format is upgraded), so the copy in any backup of this folder fits"
+            )
         db = root / INDEX_FILE
         if not (root / "blobs").is_dir():
             raise IntegrityError(
-                f"{root / 'blobs'}: the vault's file folder is missing; restore it from backup"
+                f"{root / 'blobs'}: the vault's file folder is missing; nothing was changed. "
+                "Do not create or delete anything in the vault folder: contact IT"
             )
         if not db.is_file():
-            raise IntegrityError(f"{db}: the vault index is missing; restore it from backup")
+            raise IntegrityError(
+                f"{db}: the vault index is missing; nothing was changed. Contact IT: a copy "
+                "from a backup may be put back; it then opens read-only and `picsafe-desktop "
+                "vault repair` reports what it lacks (no photo file is deleted)"
+            )
         conn = None
         try:
-            conn = index.connect(db)
-            index.check_version(conn, db)
+            conn = index.connect(db, read_only=lock is None)
+            version = index.check_version(conn, db)
             row = conn.execute("SELECT value FROM meta WHERE key = 'vault_id'").fetchone()
             if row is None or not same(row[0], mac(keys.row, "vault-id", head["vault_id"])):
                 raise IntegrityError(f"{db}: this index belongs to another vault or was modified")
-            vault = cls(root, head, keys, conn, lock)
-            vault._sweep()
+            vault = cls(root, head, keys, conn, lock, service)
+            vault._index_version = version
+            if version < index.INDEX_VERSION or head["version"] < vault_header.FORMAT_VERSION:
+                vault._upgrade(head, version)
+            vault._open_checks(recovering=recovering)
         except BaseException as exc:
             if conn is not None:
                 conn.close()
-            if isinstance(exc, sqlite3.DatabaseError):
-                raise IntegrityError(
-                    f"{db}: the vault index is damaged ({exc}); restore it from backup"
-                ) from exc
+            if isinstance(exc, sqlite3.Error):
+                raise sqlerrors.classify(exc, db) from exc
             raise
         return vault
+
+    def _upgrade(self, head: dict[str, Any], version: int) -> None:
+        """Format 1 -> 2: add the authenticated state, then mark vault.json as version 2."""
+        from picsafe_desktop.vault import upgrade
+
+        if self._read_only:
+            self._trust_problems.append(
+                f"{self._index_path}: vault format 1; it is upgraded to format "
+                f"{index.INDEX_VERSION} the next time PicSafe opens it for writing"
+            )
+            return
+        keys = self._k()
+        if version < index.INDEX_VERSION:
+            with self._lock:
+                problems = upgrade.index_v1_to_v2(
+                    self._db(), keys.row, keys.state, keys.audit, self._genesis, self._index_path
+                )
+            if not problems:
+                self._index_version = index.INDEX_VERSION
+            if problems:
+                # Rows that do not verify are not adopted into the new state: stay read-only.
+                self._read_only = True
+                self._trust_problems += problems
+                return
+            with self._lock:
+                self._generation = vault_state.read_record(self._db())[0]
+            self.audit(
+                "vault_upgrade",
+                actor="system",
+                subject=self.vault_id,
+                details={"from": 1, "to": index.INDEX_VERSION},
+            )
+            self._flush_anchor(strict=True)
+        upgraded = dict(head, version=vault_header.FORMAT_VERSION)
+        upgraded["header_mac"] = vault_header.b64(_header_mac(keys, upgraded))
+        vault_header.write(self.path, upgraded)
+        self._chmod_owner_only()
+
+    def _chmod_owner_only(self) -> None:
+        """Format 1 created index.sqlite3 with the process umask (often 0644)."""
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                os.chmod(self.path / (INDEX_FILE + suffix), 0o600)
+
+    def _open_checks(self, *, recovering: bool = False) -> None:
+        """Compare the index with its state record and the keyring's anchor; then (writable
+        and trusted only) move what the index does not explain to quarantine/."""
+        keys = self._k()
+        anchored = anchor.load(self._service, self.vault_id, keys.state)
+        if self._trust_problems:  # an upgrade that could not run
+            self._read_only = True
+            return
+        with self._lock:
+            conn = self._db()
+            conn.execute("BEGIN")  # one consistent snapshot, even beside a writer
+            try:
+                problems, generation, audit = self._trust_snapshot(
+                    conn, anchored, skip_missing_anchor=recovering
+                )
+                orphans = sorted(self._blobs.ids() - self._item_ids(conn))
+            finally:
+                conn.execute("ROLLBACK")
+        if problems:
+            self._read_only = True
+            self._trust_problems = problems + [
+                f"{self._blobs.path(i)}: encrypted file without an index row (kept in place)"
+                for i in orphans
+            ]
+            log.warning(
+                "vault opened read-only: %d difference(s) from its authenticated state",
+                len(problems),
+            )
+            return
+        self._generation = generation or 0
+        if self._read_only:
+            return
+        if not isinstance(anchored, vault_state.Head) or anchored.generation < self._generation:
+            # A crash between a commit and its anchor update, or a recovered keyring.
+            self._anchors.submit(vault_state.Head(self._generation, *audit))
+            self._flush_anchor(strict=True)
+        self._sweep()
+
+    def _trust_snapshot(
+        self,
+        conn: sqlite3.Connection,
+        anchored: vault_state.Head | None | str,
+        *,
+        skip_missing_anchor: bool = False,
+    ) -> tuple[list[str], int | None, tuple[int, bytes]]:
+        keys = self._k()
+        where = str(self._index_path)
+        audit = integrity.audit_head(conn, keys.audit, self._genesis)
+        problems = []
+        if (
+            audit_chain.read_head(conn, keys.audit) is None
+            and conn.execute("SELECT 1 FROM audit LIMIT 1").fetchone()
+        ):
+            problems.append(f"{where}: the audit log's head record is missing or was modified")
+        generation, found = integrity.state_problems(conn, keys.state, audit, where)
+        problems += found
+        if not (skip_missing_anchor and anchored is None):
+            problems += integrity.anchor_problems(conn, anchored, generation, audit, where)
+        problems += [f"{where}: {p}" for p in integrity.audit_start_problems(conn)]
+        problems += integrity.consent_problems(conn, keys.row, where)
+        return list(dict.fromkeys(problems)), generation, audit
+
+    def _load_anchor(self) -> vault_state.Head | None | str:
+        return anchor.load(self._service, self.vault_id, self._k().state)
+
+    def repair(
+        self,
+        *,
+        actor: str,
+        from_index: Path | None = None,
+        accept_state: bool = False,
+        shred_quarantine: bool = False,
+        reason: str = "",
+    ):
+        """`picsafe-desktop vault repair` (see repair.py); every change is audited."""
+        from picsafe_desktop.vault import repair
+
+        report = repair.RepairReport()
+        if (accept_state or shred_quarantine) and not reason.strip():
+            raise ValueError("give a --reason: it goes into the audit log")
+        if accept_state and self._trust_problems:
+            repair.accept_state(self, actor, reason, report)
+        if not self._read_only:
+            repair.relink_quarantined(self, actor, report)
+            if from_index is not None:
+                repair.relink_from_index(self, Path(from_index), actor, report)
+            if shred_quarantine:
+                repair.shred_quarantine(self, actor, reason, report)
+        repair.describe(self, report)
+        return report
+
+    @staticmethod
+    def _item_ids(conn: sqlite3.Connection) -> set[str]:
+        return {r[0] for r in conn.execute("SELECT item_id FROM items")}
+
+    @property
+    def read_only(self) -> bool:
+        return self._read_only
+
+    @property
+    def trust_problems(self) -> list[str]:
+        """Why this vault opened read-only: what differs from its authenticated state."""
+        return list(self._trust_problems)
 
     def close(self) -> None:
         with self._lock:
             if self._conn is None:
                 return
+            if not self._read_only:
+                self._anchors.close()
+                if self._checkpoint_pending:
+                    with contextlib.suppress(sqlite3.Error):
+                        self._try_checkpoint(self._conn)
             conn, self._conn, self._keys = self._conn, None, None
             try:
                 conn.close()
             finally:
-                self._file_lock.release()
+                if self._file_lock is not None:
+                    self._file_lock.release()
 
     def __enter__(self) -> Vault:
         return self
@@ -451,40 +659,91 @@ class Vault:
             raise VaultClosed(f"{self.path}: the vault is closed; open it again")
         return self._conn
 
+    def _refuse_writes(self) -> None:
+        if self._read_only:
+            if not self._trust_problems:
+                raise VaultReadOnly(
+                    f"{self.path}: opened read-only (for checking); nothing can be changed"
+                )
+            raise VaultReadOnly(
+                f"{self.path}: the vault is read-only because its index differs from its "
+                f"authenticated state: {self._trust_problems[0]}"
+                + (
+                    f" (and {len(self._trust_problems) - 1} more)"
+                    if len(self._trust_problems) > 1
+                    else ""
+                )
+                + ". Nothing was changed or deleted. Run `picsafe-desktop vault verify` and "
+                "`picsafe-desktop vault repair`, and contact IT",
+                self._trust_problems,
+            )
+
     @contextlib.contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
+    def _tx(self, *, bump: bool = True) -> Iterator[sqlite3.Connection]:
+        """One write transaction. With `bump` (every change to batches, consents, items or the
+        audit log) the touched rows' state entries, the generation and the state MAC are
+        updated before the commit, and the new generation is anchored after it."""
         with self._lock:
+            self._refuse_writes()
             conn = self._db()
+            keys = self._k()
+            head = None
             try:
                 conn.execute("BEGIN IMMEDIATE")
+                if bump:
+                    self._check_unchanged(conn)
+                self._touched = set()
                 yield conn
+                if bump:
+                    audit = integrity.audit_head(conn, keys.audit, self._genesis)
+                    head = vault_state.refresh(
+                        conn, keys.state, self._touched, audit, self._generation + 1
+                    )
                 conn.execute("COMMIT")
             except BaseException as exc:
                 if conn.in_transaction:
                     with contextlib.suppress(sqlite3.Error):
                         conn.execute("ROLLBACK")
-                if isinstance(exc, sqlite3.OperationalError) and "full" in str(exc):
-                    raise DiskFull(
-                        f"{self._index_path}: the disk is full; free space on that "
-                        "drive and retry (the vault is unchanged)"
-                    ) from exc
-                if isinstance(exc, sqlite3.DatabaseError):
-                    raise IntegrityError(
-                        f"{self._index_path}: the vault index is damaged or "
-                        f"inconsistent ({exc}); run `picsafe-desktop vault "
-                        "verify`"
-                    ) from exc
+                if isinstance(exc, sqlite3.Error):
+                    raise sqlerrors.classify(exc, self._index_path) from exc
                 raise
+            finally:
+                self._touched = set()
+            if head is not None:
+                self._generation = head.generation
+                self._anchors.submit(head)
+            if self._checkpoint_pending:
+                self._try_checkpoint(conn)
+
+    def _check_unchanged(self, conn: sqlite3.Connection) -> None:
+        """Before changing anything: the state record is still the one this vault wrote. A
+        change made outside PicSafe while the vault is open must not be folded into the next
+        state MAC; the vault turns read-only instead."""
+        keys = self._k()
+        audit = integrity.audit_head(conn, keys.audit, self._genesis)
+        checked = vault_state.record_ok(conn, keys.state, audit)
+        if checked is None or not checked[1] or checked[0] != self._generation:
+            self._read_only = True
+            self._trust_problems = [
+                f"{self._index_path}: the index was changed outside PicSafe while the vault "
+                "was open (its state record no longer matches)"
+            ]
+            conn.execute("ROLLBACK")
+            self._refuse_writes()
+
+    def _flush_anchor(self, *, strict: bool = False) -> None:
+        """Write the newest generation and audit head to the OS keyring now. After a commit a
+        keyring failure is not an error of the change (it is durable): it is retried after the
+        next change and at close, and an anchor behind its index is never taken for a
+        rollback. `strict` (creation, upgrade, repair) raises instead."""
+        self._anchors.flush(strict=strict)
 
     def _query(self, sql: str, params: tuple = ()) -> list[tuple]:
         with self._lock:
             try:
                 return self._db().execute(sql, params).fetchall()
-            except sqlite3.DatabaseError as exc:
-                raise IntegrityError(
-                    f"{self._index_path}: the vault index is damaged ({exc}); "
-                    "restore it from backup"
-                ) from exc
+            except sqlite3.Error as exc:
+                raise sqlerrors.classify(exc, self._index_path) from exc
 
     def _audit_in(
         self,
@@ -502,20 +761,79 @@ class Vault:
 
         audit_chain.append(conn, keys.audit, self._genesis, _now(), event, subject, seal)
 
-    def _shred_wal(self, conn: sqlite3.Connection) -> None:
-        # Old page versions (with the deleted wrapped key) live on in the WAL until it is
-        # checkpointed and truncated; secure_delete only zeroes the database file's copy.
-        busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    def _try_checkpoint(self, conn: sqlite3.Connection) -> None:
+        # Do not wait the usual 10 s for another program's readers: retrying later is enough.
+        conn.execute("PRAGMA busy_timeout = 200")
+        try:
+            self._checkpoint(conn)
+        finally:
+            conn.execute("PRAGMA busy_timeout = 10000")
+
+    def _checkpoint(self, conn: sqlite3.Connection) -> None:
+        # Old page versions (with a deleted wrapped key) live on in the WAL, and the database
+        # file keeps its old page until a checkpoint copies the zeroed one over it. Another
+        # program reading the index (a backup tool, a verify) can hold the checkpoint back:
+        # the deletion is committed all the same, so that is not an error; it is retried
+        # after every later change and at close.
+        try:
+            busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        except sqlite3.Error as exc:
+            if sqlerrors.primary_code(exc) not in (sqlerrors.SQLITE_BUSY, sqlerrors.SQLITE_LOCKED):
+                raise
+            busy = 1
+        self._checkpoint_pending = bool(busy)
         if busy:
-            raise VaultError(f"{self._index_path}: could not flush the index after a deletion")
+            log.warning(
+                "another program holds the vault index open: a deletion is committed "
+                "and its key is flushed out of the index once that program lets go"
+            )
+
+    def _shred_wal(self, conn: sqlite3.Connection) -> None:
+        self._checkpoint_pending = True
+        self._try_checkpoint(conn)
 
     def _sweep(self) -> None:
-        """Remove what a crash left behind: temp files and blobs whose index row never committed
-        (no key was stored for them, so they were never readable)."""
-        self._blobs.clear_tmp()
-        known = {r[0] for r in self._query("SELECT item_id FROM items")}
-        for orphan in self._blobs.ids() - known:
-            self._blobs.shred(orphan)
+        """Files the index does not explain go to quarantine/ (reported, audited), never to
+        the shredder: a blob without a row may be a photo whose row was lost or removed."""
+        foreign = self._blobs.clear_tmp()
+        with self._lock:
+            known = self._item_ids(self._db())
+        strays = [self._blobs.path(i) for i in sorted(self._blobs.ids() - known)] + foreign
+        for path in strays:
+            item_id = quarantine.item_id_of(path)
+            reason = self._orphan_reason(item_id)
+            moved = quarantine.move(self.path, path)
+            self.audit(
+                "quarantine",
+                actor="system",
+                subject=item_id or "file",
+                details={"file": moved.name, "reason": reason},
+            )
+            self.quarantined.append(f"{path} -> {moved}: {reason}")
+        if strays:
+            log.warning(
+                "%d file(s) the vault index does not explain moved to quarantine/", len(strays)
+            )
+
+    def _orphan_reason(self, item_id: str | None) -> str:
+        """What the audit log says about a blob that has no index row."""
+        if item_id is None:
+            return "not a file PicSafe writes there"
+        events = {
+            r[0] for r in self._query("SELECT event FROM audit WHERE subject = ?", (item_id,))
+        }
+        if "delete" in events:
+            return "its photo was deleted (key destroyed) before the file could be removed"
+        if "put" in events:
+            return (
+                "its index row was removed outside PicSafe; `picsafe-desktop vault repair "
+                "--from-index COPY` can put it back from a copy of the index"
+            )
+        return (
+            "neither the index nor the audit log knows it: left by an interrupted import (its "
+            "key was never stored), or stored after the copy of the index now in use was made "
+            "(`picsafe-desktop vault repair --from-index COPY` re-links it from a newer copy)"
+        )
 
     def _item_mac(
         self,
@@ -559,6 +877,15 @@ class Vault:
         if not rows:
             raise NotFound(f"no item {item_id} in vault {self.path}")
         self._check_item(rows[0])
+        if rows[0][2] == ItemState.ACTIVE.value:
+            # An active photo needs a live consent whose row verifies.
+            try:
+                self._consent_row(rows[0][6])
+            except NotFound:
+                raise IntegrityError(
+                    f"{self._index_path}: item {item_id} is active but its consent "
+                    f"{rows[0][6]} does not exist; run `picsafe-desktop vault verify`"
+                ) from None
         return rows[0]
 
     def _data_key(self, kind: Kind, object_id: str, wrapped: bytes) -> bytes:
@@ -613,6 +940,7 @@ class Vault:
                 "INSERT INTO batches (batch_id, created_at, mac, label) VALUES (?, ?, ?, ?)",
                 (batch_id, at, mac(keys.row, "batch", batch_id, at), label),
             )
+            self._touched.add(("batch", batch_id))
             self._audit_in(conn, "batch_create", actor, batch_id, None)
         return batch_id
 
@@ -668,8 +996,11 @@ class Vault:
         actor: str,
         state: ItemState = ItemState.AWAITING_CONSENT,
         consent_id: str | None = None,
+        then: Callable[[sqlite3.Connection, str], None] | None = None,
     ) -> str:
-        """Encrypt and store one photo; returns its item id once it is durable and verified."""
+        """Encrypt and store one photo; returns its item id once it is durable and verified.
+        `then(conn, item_id)` runs inside the transaction that adds the row (one user action,
+        one transaction: see put_redacted)."""
         state = ItemState(state)
         meta_plain = _json_bytes(metadata, "metadata")
         if not isinstance(media_type, str) or not re.fullmatch(r"[\w.+-]+/[\w.+-]+", media_type):
@@ -746,6 +1077,7 @@ class Vault:
                     if found:
                         raise DuplicateOriginal(found) from None
                     raise
+                self._touched.add(("item", item_id))
                 self._audit_in(
                     conn,
                     "put",
@@ -753,6 +1085,8 @@ class Vault:
                     item_id,
                     {"batch_id": batch_id, "size": source.size, "media_type": media_type},
                 )
+                if then is not None:
+                    then(conn, item_id)
         except BaseException:
             self._blobs.shred(item_id)
             raise
@@ -804,6 +1138,7 @@ class Vault:
 
     def read(self, item_id: str, *, actor: str, purpose: str = "view") -> bytes:
         """The photo's bytes, fully authenticated; the access is audited."""
+        self._refuse_writes()  # no patient data from a vault that cannot audit or is untrusted
         row = self._item_row(item_id)
         data = b"".join(self._content(item_id, self._data_key(Kind.CONTENT, item_id, row[9])))
         with self._tx() as conn:
@@ -814,10 +1149,12 @@ class Vault:
         """Chunks of the photo for large files. Each chunk is authenticated, but truncation
         shows only as an IntegrityError at the end: act on the data only after the loop ends.
         Not audited: the caller records the access with `audit()`."""
+        self._refuse_writes()
         row = self._item_row(item_id)
         return self._content(item_id, self._data_key(Kind.CONTENT, item_id, row[9]))
 
     def read_thumbnail(self, item_id: str) -> bytes:
+        self._refuse_writes()  # no patient data from a vault that cannot audit or is untrusted
         row = self._item_row(item_id)
         return open_bytes(
             self._data_key(Kind.CONTENT, item_id, row[9]),
@@ -828,6 +1165,7 @@ class Vault:
         )
 
     def read_metadata(self, item_id: str) -> dict[str, Any]:
+        self._refuse_writes()  # no patient data from a vault that cannot audit or is untrusted
         row = self._item_row(item_id)
         plain = open_bytes(
             self._data_key(Kind.CONTENT, item_id, row[9]),
@@ -852,6 +1190,7 @@ class Vault:
                 != 1
             ):
                 raise NotFound(f"no item {item_id} in vault {self.path}")
+            self._touched.add(("item", item_id))
             self._audit_in(conn, "metadata", actor, item_id, None)
 
     def set_state(
@@ -889,6 +1228,7 @@ class Vault:
             "UPDATE items SET state = ?, consent_id = ?, mac = ? WHERE item_id = ?",
             (state.value, consent_id, digest, item_id),
         )
+        self._touched.add(("item", item_id))
         self._audit_in(
             conn, "state", actor, item_id, {"state": state.value, "consent_id": consent_id}
         )
@@ -896,26 +1236,176 @@ class Vault:
     def delete(self, item_id: str, *, actor: str, reason: str) -> None:
         """Crypto-shred: the wrapped key is deleted (and flushed out of the WAL), then the
         encrypted file is overwritten and unlinked."""
+        self.delete_items([item_id], actor=actor, reason=reason)
+
+    def delete_items(
+        self, item_ids: list[str] | tuple[str, ...], *, actor: str, reason: str
+    ) -> int:
+        """Crypto-shred several photos in one transaction (all or none); returns how many."""
+        ids = list(dict.fromkeys(item_ids))
         with self._tx() as conn:
-            if conn.execute("DELETE FROM items WHERE item_id = ?", (item_id,)).rowcount != 1:
-                raise NotFound(f"no item {item_id} in vault {self.path}")
-            self._audit_in(conn, "delete", actor, item_id, {"reason": reason})
+            for item_id in ids:
+                self._delete_in(conn, item_id, actor, reason)
+        self._after_delete(ids)
+        return len(ids)
+
+    def _delete_in(self, conn: sqlite3.Connection, item_id: str, actor: str, reason: str) -> None:
+        if conn.execute("DELETE FROM items WHERE item_id = ?", (item_id,)).rowcount != 1:
+            raise NotFound(f"no item {item_id} in vault {self.path}")
+        self._touched.add(("item", item_id))
+        self._audit_in(conn, "delete", actor, item_id, {"reason": reason})
+
+    def _after_delete(self, item_ids: list[str]) -> None:
+        """After the commit (the keys are gone, the deletion stands): flush the WAL and remove
+        the files. A failure here is not the deletion's: a file left behind cannot be read and
+        goes to quarantine/ (as "deleted") at the next open."""
+        if not item_ids:
+            return
         with self._lock:
             self._shred_wal(self._db())
-        self._blobs.shred(item_id)
+        for item_id in item_ids:
+            try:
+                self._blobs.shred(item_id)
+            except VaultError:
+                log.warning("the file of a deleted photo could not be removed yet")
+
+    def put_redacted(
+        self,
+        original_id: str,
+        data: bytes,
+        *,
+        media_type: str,
+        thumbnail: bytes,
+        metadata: dict[str, Any],
+        actor: str,
+        boxes: int,
+        replace: bool,
+    ) -> str:
+        """Store a redacted version under the original's consent, audit it and (`replace`)
+        crypto-shred the original, all in one transaction."""
+        original = self.get_item(original_id)
+
+        def finish(conn: sqlite3.Connection, new_id: str) -> None:
+            row = conn.execute(_ITEMS + " WHERE item_id = ?", (original_id,)).fetchone()
+            if row is None or row[2] != original.state.value or row[6] != original.consent_id:
+                raise VaultError(
+                    f"photo {original_id} was deleted or its consent changed meanwhile; the "
+                    "redacted version was not saved"
+                )
+            self._audit_in(
+                conn,
+                "redact",
+                actor,
+                new_id,
+                {"original": original_id, "boxes": boxes, "original_kept": not replace},
+            )
+            if replace:
+                self._delete_in(conn, original_id, actor, "replaced by redacted version")
+
+        new_id = self.put(
+            data,
+            batch_id=original.batch_id,
+            media_type=media_type,
+            thumbnail=thumbnail,
+            metadata=metadata,
+            actor=actor,
+            state=original.state,  # covered by the same consent, atomically: never re-asked
+            consent_id=original.consent_id,
+            then=finish,
+        )
+        if replace:
+            self._after_delete([original_id])
+        return new_id
+
+    def refuse_batch(self, batch_id: str, *, actor: str) -> int:
+        """Consent refused: crypto-shred every photo of the batch waiting for it and audit the
+        refusal, in one transaction; returns how many photos were destroyed."""
+        with self._tx() as conn:
+            self._require_batch(conn, batch_id)
+            ids = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT item_id FROM items WHERE batch_id = ? AND state = ?",
+                    (batch_id, ItemState.AWAITING_CONSENT.value),
+                )
+            ]
+            for item_id in ids:
+                self._delete_in(conn, item_id, actor, "consent refused")
+            self._audit_in(conn, "consent_refused", actor, batch_id, {"photos_destroyed": len(ids)})
+        self._after_delete(ids)
+        return len(ids)
+
+    def withdraw_consent(
+        self,
+        consent_id: str,
+        *,
+        actor: str,
+        reason: str = "consent withdrawn",
+        details: dict[str, Any] | None = None,
+    ) -> list[str]:
+        """Consent withdrawn: crypto-shred every photo it covers and audit the withdrawal, in
+        one transaction (the generation moves on, so an old row written back is caught). The
+        consent record stays: it documents what was agreed and withdrawn. Returns the ids."""
+        with self._tx() as conn:
+            consent = conn.execute(
+                "SELECT consent_id, batch_id, created_at, mrn_mac, mac FROM consents "
+                "WHERE consent_id = ?",
+                (consent_id,),
+            ).fetchone()
+            if consent is None:
+                raise NotFound(f"no consent {consent_id} in vault {self.path}")
+            self._check_consent(consent)
+            ids = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT item_id FROM items WHERE consent_id = ? ORDER BY item_id",
+                    (consent_id,),
+                )
+            ]
+            for item_id in ids:
+                self._delete_in(conn, item_id, actor, reason)
+            self._audit_in(
+                conn,
+                "consent_withdrawn",
+                actor,
+                consent_id,
+                {**(details or {}), "photos_destroyed": len(ids), "reason": reason},
+            )
+        self._after_delete(ids)
+        return ids
 
     # --- consent ----------------------------------------------------------------------------
-    def put_consent(self, batch_id: str, record: dict[str, Any], *, mrn: str, actor: str) -> str:
+    def put_consent(
+        self,
+        batch_id: str,
+        record: dict[str, Any],
+        *,
+        mrn: str,
+        actor: str,
+        consent_id: str | None = None,
+    ) -> str:
+        """Store a consent record. `consent_id` (32 lower-case hex digits, new to this vault)
+        lets the record carry the same id the vault and its audit log use for it."""
         plain = _json_bytes(record, "consent record")
         keys = self._k()
         mrn_mac = mac(keys.lookup, "mrn", _normalize_mrn(mrn))
-        consent_id = _new_id()
+        if consent_id is None:
+            consent_id = _new_id()
+        elif not isinstance(consent_id, str) or not re.fullmatch(r"[0-9a-f]{32}", consent_id):
+            raise ValueError("a consent id is 32 lower-case hex digits")
         data_key = os.urandom(32)
         sealed = seal_bytes(data_key, Kind.CONSENT, _oid(consent_id), plain)
         wrapped = seal_field(keys.wrap, data_key, wrap_aad(Kind.CONSENT, _oid(consent_id)))
         at = _now()
         with self._tx() as conn:
             self._require_batch(conn, batch_id)
+            if conn.execute(
+                "SELECT 1 FROM consents WHERE consent_id = ?", (consent_id,)
+            ).fetchone():
+                raise VaultError(
+                    f"consent {consent_id} is already in vault {self.path}; a new consent "
+                    "record needs a new id"
+                )
             conn.execute(
                 "INSERT INTO consents (consent_id, batch_id, created_at, mrn_mac, mac, "
                 "wrapped_key, record) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -929,6 +1419,7 @@ class Vault:
                     sealed,
                 ),
             )
+            self._touched.add(("consent", consent_id))
             self._audit_in(conn, "consent", actor, consent_id, {"batch_id": batch_id})
         return consent_id
 
@@ -952,6 +1443,7 @@ class Vault:
             )
 
     def read_consent(self, consent_id: str, *, actor: str) -> dict[str, Any]:
+        self._refuse_writes()  # no patient data from a vault that cannot audit or is untrusted
         row = self._consent_row(consent_id)
         key = self._data_key(Kind.CONSENT, consent_id, row[5])
         plain = open_bytes(
@@ -960,6 +1452,25 @@ class Vault:
         with self._tx() as conn:
             self._audit_in(conn, "consent_view", actor, consent_id, None)
         return json.loads(plain)
+
+    def consents(self) -> list[tuple[str, str, dt.datetime]]:
+        """(consent id, batch id, created at) of every consent row that verifies, oldest first
+        (index columns only: no record is decrypted)."""
+        rows = self._query(
+            "SELECT consent_id, batch_id, created_at, mrn_mac, mac FROM consents "
+            "ORDER BY created_at, consent_id"
+        )
+        for row in rows:
+            self._check_consent(row)
+        return [(r[0], r[1], dt.datetime.fromisoformat(r[2])) for r in rows]
+
+    def exports_of(self, consent_id: str) -> list[AuditRow]:
+        """The audited exports made under a consent (for follow-up when it is withdrawn)."""
+        return [
+            row
+            for row in self.audit_rows()
+            if row.event == "export" and row.details.get("consent_id") == consent_id
+        ]
 
     def consent_batch(self, consent_id: str) -> str:
         return self._consent_row(consent_id)[1]
@@ -992,6 +1503,7 @@ class Vault:
                 != 1
             ):
                 raise NotFound(f"no consent {consent_id} in vault {self.path}")
+            self._touched.add(("consent", consent_id))
             self._audit_in(conn, "consent_delete", actor, consent_id, {"reason": reason})
         with self._lock:
             self._shred_wal(self._db())
@@ -1035,11 +1547,27 @@ class Vault:
         return out
 
     def verify_audit(self) -> AuditReport:
+        """The chain row by row, its start (vault_create) and its end (the keyring's anchor)."""
+        keys = self._k()
+        anchored = anchor.load(self._service, self.vault_id, keys.state)
+        where = str(self._index_path)
         with self._lock:
+            conn = self._db()
             try:
-                return audit_chain.verify(self._db(), self._k().audit, self._genesis)
-            except sqlite3.DatabaseError as exc:
-                return AuditReport(ok=False, problems=[f"{self._index_path}: unreadable ({exc})"])
+                conn.execute("BEGIN")  # one snapshot beside a writing app
+                try:
+                    report = audit_chain.verify(conn, keys.audit, self._genesis)
+                    audit = integrity.audit_head(conn, keys.audit, self._genesis)
+                    extra = integrity.audit_start_problems(conn)
+                    extra += integrity.anchor_problems(
+                        conn, anchored, None, audit, where, audit_only=True
+                    )
+                finally:
+                    conn.execute("ROLLBACK")
+            except sqlite3.Error as exc:
+                return AuditReport(ok=False, problems=[str(sqlerrors.classify(exc, where))])
+        problems = report.problems + [p for p in extra if p not in report.problems]
+        return AuditReport(ok=not problems, problems=problems, rows=report.rows)
 
     # --- import journal ---------------------------------------------------------------------
     def _journal_aad(self, entry_id: str, step: str) -> bytes:
@@ -1054,7 +1582,7 @@ class Vault:
             _json_bytes(payload, "journal payload", ascii_only=True),
             self._journal_aad(entry_id, step),
         )
-        with self._tx() as conn:
+        with self._tx(bump=False) as conn:
             conn.execute(
                 "INSERT OR REPLACE INTO journal (entry_id, step, updated_at, payload) "
                 "VALUES (?, ?, ?, ?)",
@@ -1081,13 +1609,18 @@ class Vault:
         ]
 
     def journal_clear(self, entry_id: str) -> None:
-        with self._tx() as conn:
+        with self._tx(bump=False) as conn:
             conn.execute("DELETE FROM journal WHERE entry_id = ?", (entry_id,))
 
     # --- whole-vault check ------------------------------------------------------------------
     def verify(self, progress: Callable[[int, int], None] | None = None) -> VerifyReport:
-        """Decrypt and authenticate every item, consent, label and journal entry."""
-        problems: list[str] = []
+        """Decrypt and authenticate every item, consent, label and journal entry, and compare
+        the index with its authenticated state and the keyring's anchor."""
+        problems: list[str] = self._current_trust_problems()
+        notes = [
+            f"{path}: in quarantine (run `picsafe-desktop vault repair`)"
+            for path in quarantine.files(self.path)
+        ]
         check = self._query("PRAGMA integrity_check")
         if [r[0] for r in check] != ["ok"]:
             problems.append(
@@ -1103,7 +1636,10 @@ class Vault:
             if progress:
                 progress(n + 1, len(rows))
         for orphan in sorted(self._blobs.ids() - {r[0] for r in rows}):
-            problems.append(f"{self._blobs.path(orphan)}: encrypted file without an index row")
+            problems.append(
+                f"{self._blobs.path(orphan)}: encrypted file without an index row (kept; "
+                "`picsafe-desktop vault repair` says what it is)"
+            )
         for batch_id, created_at, digest in self._query(
             "SELECT batch_id, created_at, mac FROM batches"
         ):
@@ -1126,7 +1662,23 @@ class Vault:
             self.journal_entries()
         except VaultError as exc:
             problems.append(f"import journal: {exc}")
-        return VerifyReport(ok=not problems, problems=problems, items=len(rows))
+        problems = list(dict.fromkeys(problems))
+        return VerifyReport(ok=not problems, problems=problems, items=len(rows), notes=notes)
+
+    def _current_trust_problems(self) -> list[str]:
+        if self._index_version < index.INDEX_VERSION:
+            return list(self._trust_problems)
+        anchored = self._load_anchor()
+        with self._lock:
+            conn = self._db()
+            conn.execute("BEGIN")
+            try:
+                problems, _, _ = self._trust_snapshot(conn, anchored)
+            except sqlite3.Error as exc:
+                problems = [str(sqlerrors.classify(exc, self._index_path))]
+            finally:
+                conn.execute("ROLLBACK")
+        return problems
 
     def _verify_item(self, row: tuple) -> None:
         self._check_item(row)

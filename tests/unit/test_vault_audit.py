@@ -2,7 +2,7 @@
 
 import pytest
 
-from picsafe_desktop.vault import IntegrityError, Vault
+from picsafe_desktop.vault import Vault, VaultReadOnly
 from tests.unit.vault_support import db, new_vault
 
 pytestmark = pytest.mark.keyring
@@ -45,7 +45,13 @@ def test_several_removed_rows_are_named(logged):
 def test_rows_cut_from_the_end_are_named(logged):
     with db(logged[0]) as conn:
         conn.execute("DELETE FROM audit WHERE seq >= 7")
-    assert problems(logged) == ["audit row(s) 7-8 removed from the end of the log"]
+    found = problems(logged)
+    assert found[0] == "audit row(s) 7-8 removed from the end of the log"
+    # The head record was left intact here; the keyring's anchor names the cut as well.
+    assert found[1:] == [
+        f"{logged[0] / 'index.sqlite3'}: audit row 8 is not the one anchored in the OS keyring "
+        "(the audit log was replaced or rewritten)"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -85,7 +91,7 @@ def test_replaced_last_row_and_forged_head_are_caught(logged):
         )
     found = problems(logged)
     assert found[0].startswith("audit row 8 (export") and "edited" in found[0]
-    assert found[-1] == "audit row 8: replaced (does not match the head record)"
+    assert "audit row 8: replaced (does not match the head record)" in found
     with db(logged[0]) as conn:
         conn.execute("UPDATE meta SET value = zeroblob(72) WHERE key = 'audit_head'")
     assert "audit head record missing or edited" in problems(logged)
@@ -96,18 +102,25 @@ def test_a_tampered_head_stops_new_audited_work(logged):
     with db(root) as conn:
         conn.execute("DELETE FROM meta WHERE key = 'audit_head'")
     with Vault.open(root, service) as vault:
-        with pytest.raises(IntegrityError, match="audit verify"):
+        assert vault.read_only
+        with pytest.raises(VaultReadOnly, match="head record is missing"):
             vault.audit("view", actor="t", subject="x")
-        assert vault.verify_audit().problems == ["audit head record missing or edited"]
+        assert "audit head record missing or edited" in vault.verify_audit().problems
 
 
-def test_new_rows_after_a_cut_keep_the_gap_visible(logged):
+def test_a_cut_at_the_end_opens_read_only_and_stays_visible(logged):
+    """A new row after the cut would have hidden it: the vault refuses to write instead."""
     root, service = logged
     with db(root) as conn:
         conn.execute("DELETE FROM audit WHERE seq = 8")
     with Vault.open(root, service) as vault:
-        vault.audit("view", actor="t", subject="later")
-        assert vault.verify_audit().problems == ["audit row(s) 8 removed (row 9 follows row 7)"]
+        with pytest.raises(VaultReadOnly, match="audit row 8 is not the one anchored"):
+            vault.audit("view", actor="t", subject="later")
+        assert vault.verify_audit().problems == [
+            "audit row(s) 8 removed from the end of the log",
+            f"{root / 'index.sqlite3'}: audit row 8 is not the one anchored in the OS keyring "
+            "(the audit log was replaced or rewritten)",
+        ]
 
 
 def test_bodies_are_encrypted_but_readable_in_the_app(logged):

@@ -100,7 +100,7 @@ def test_independent_reader_follows_the_document(tmp_path, keyring_service):
 
     # 3.3: header; 3.1: master key from the keyring
     head = json.loads((root / "vault.json").read_text())
-    assert (head["format"], head["version"]) == ("picsafe-vault", 1)
+    assert (head["format"], head["version"]) == ("picsafe-vault", 2)
     vault_id = head["vault_id"]
     secret = keyring.get_password(keyring_service, vault_id)
     assert secret.startswith("picsafe-vault-master-v1:")
@@ -133,7 +133,7 @@ def test_independent_reader_follows_the_document(tmp_path, keyring_service):
     conn = sqlite3.connect(root / "index.sqlite3")
     try:
         # 6: index
-        assert conn.execute("PRAGMA user_version").fetchone() == (1,)
+        assert conn.execute("PRAGMA user_version").fetchone() == (2,)
         (vid_mac,) = conn.execute("SELECT value FROM meta WHERE key = 'vault_id'").fetchone()
         assert vid_mac == hmac(sub["row-mac"], E("vault-id", vault_id))
 

@@ -167,8 +167,8 @@ def test_vault_header_edits(filled):
     write(lambda h: h["recovery"].update(memory_kib=8))
     with pytest.raises(IntegrityError, match="vault.json: modified outside PicSafe"):
         Vault.open(root, service)
-    write(lambda h: h.update(version=2))
-    with pytest.raises(UnknownFormat, match="version 2 is not supported"):
+    write(lambda h: h.update(version=3))
+    with pytest.raises(UnknownFormat, match="version 3 is not supported"):
         Vault.open(root, service)
     write(lambda h: h.update(format="something-else"))
     with pytest.raises(NotAVault):
@@ -232,17 +232,30 @@ def test_not_a_vault(tmp_path, keyring_service):
         Vault.open(tmp_path / "file", keyring_service)
 
 
-def test_crash_leftovers_are_swept_at_open(filled):
+def test_crash_leftovers_go_to_quarantine_never_to_the_shredder(filled):
+    """Our own half-written tmp file is removed (it never had a key); a blob without a row and
+    a file we did not write are moved to quarantine/, audited and reported - not destroyed."""
     root, _, _, items, _ = filled
     orphan = root / "blobs" / "ab" / ("ab" + "0" * 30 + ".psv")
     orphan.parent.mkdir(exist_ok=True)
     orphan.write_bytes(os.urandom(500))
-    (root / "tmp" / "half.part").write_bytes(os.urandom(500))
+    ours = root / "tmp" / (("cd" * 16) + ".0a1b2c3d.part")
+    ours.write_bytes(os.urandom(500))
+    (root / "tmp" / "half.part").write_bytes(b"not ours")
     with reopen(filled) as vault:
-        assert not orphan.exists()
+        assert not orphan.exists() and not ours.exists()
+        assert (root / "quarantine" / orphan.name).read_bytes()
+        assert (root / "quarantine" / "half.part").read_bytes() == b"not ours"
+        assert len(vault.quarantined) == 2
+        assert "interrupted import" in vault.quarantined[0]
+        assert [r.subject for r in vault.audit_rows() if r.event == "quarantine"] == [
+            "ab" + "0" * 30,
+            "file",
+        ]
         assert list((root / "tmp").iterdir()) == []
         assert {i.item_id for i in vault.list_items()} == set(items)
-        assert vault.verify().ok
+        report = vault.verify()
+        assert report.ok and len(report.notes) == 2
 
 
 def test_second_instance_gets_a_clear_message(filled):

@@ -1,0 +1,174 @@
+"""The authenticated vault state (docs/vault-format.md, section 6.4).
+
+Row MACs catch an edited row but not a deleted one, nor an older, once-valid row written back.
+So the index also keeps one entry per batch, consent and item (a MAC over its row MAC and, for
+items, its sealed metadata) in the `state` table, and one record in `meta` holding a generation
+counter and a MAC over the generation, the audit head and every entry. Each change updates the
+entries it touched, the generation and the MAC in the same SQLite transaction; the generation
+and the audit head are also anchored in the OS keyring (anchor.py), so an index restored from
+an older copy is told apart from the current one.
+
+Entries are only ever recomputed for rows the vault itself changed: an edit made outside
+PicSafe to any other row keeps disagreeing with its entry until an admin repairs it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import struct
+from dataclasses import dataclass
+
+from picsafe_desktop.vault.crypto import encode_fields, mac, same
+
+STATE_KEY = "state"
+_RECORD = struct.Struct(">Q32s")  # generation, state MAC
+KINDS = ("batch", "consent", "item")
+
+SCHEMA = """
+CREATE TABLE state (
+    kind TEXT NOT NULL,
+    object_id TEXT NOT NULL,
+    entry BLOB NOT NULL,
+    PRIMARY KEY (kind, object_id)
+) WITHOUT ROWID;
+"""
+
+# The columns each entry covers, by kind: the row MAC (which covers the plain columns) and,
+# for items, the sealed metadata (the only sealed part of a row that ever changes).
+_ROWS = {
+    "batch": "SELECT batch_id, mac, NULL FROM batches",
+    "consent": "SELECT consent_id, mac, NULL FROM consents",
+    "item": "SELECT item_id, mac, metadata FROM items",
+}
+_ID_COLUMN = {"batch": "batch_id", "consent": "consent_id", "item": "item_id"}
+
+
+@dataclass(frozen=True)
+class Head:
+    """What the state record and the keyring anchor hold."""
+
+    generation: int
+    audit_seq: int
+    audit_mac: bytes
+
+
+def entry(key: bytes, kind: str, object_id: str, row_mac: bytes, extra: bytes | None) -> bytes:
+    return mac(key, "entry", kind, object_id, row_mac, extra)
+
+
+def set_digest(entries: dict[tuple[str, str], bytes]) -> bytes:
+    """SHA-256 over E(kind, id, entry, ...) in (kind, id) order."""
+    h = hashlib.sha256()
+    for (kind, object_id), value in sorted(entries.items()):
+        h.update(encode_fields((kind, object_id, value)))
+    return h.digest()
+
+
+def state_mac(key: bytes, head: Head, digest: bytes) -> bytes:
+    return mac(key, "state", head.generation, head.audit_seq, head.audit_mac, digest)
+
+
+def create(conn: sqlite3.Connection) -> None:
+    conn.executescript(SCHEMA)
+
+
+def stored_entries(conn: sqlite3.Connection) -> dict[tuple[str, str], bytes]:
+    return {(k, i): e for k, i, e in conn.execute("SELECT kind, object_id, entry FROM state")}
+
+
+def row_entries(conn: sqlite3.Connection, key: bytes) -> dict[tuple[str, str], bytes]:
+    """Entries computed from the rows as they are now."""
+    out = {}
+    for kind, sql in _ROWS.items():
+        for object_id, row_mac, extra in conn.execute(sql):
+            out[(kind, object_id)] = entry(key, kind, object_id, row_mac, extra)
+    return out
+
+
+def read_record(conn: sqlite3.Connection) -> tuple[int, bytes] | None:
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (STATE_KEY,)).fetchone()
+    if row is None or not isinstance(row[0], bytes) or len(row[0]) != _RECORD.size:
+        return None
+    return _RECORD.unpack(row[0])
+
+
+def write_record(conn: sqlite3.Connection, generation: int, digest_mac: bytes) -> None:
+    conn.execute(
+        "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+        (STATE_KEY, _RECORD.pack(generation, digest_mac)),
+    )
+
+
+def record_ok(
+    conn: sqlite3.Connection, key: bytes, audit: tuple[int, bytes]
+) -> tuple[int, bool] | None:
+    """(generation, whether the record's MAC matches the stored entries and `audit` head)."""
+    record = read_record(conn)
+    if record is None:
+        return None
+    generation, digest_mac = record
+    head = Head(generation, *audit)
+    return generation, same(digest_mac, state_mac(key, head, set_digest(stored_entries(conn))))
+
+
+def refresh(
+    conn: sqlite3.Connection,
+    key: bytes,
+    touched: set[tuple[str, str]],
+    audit: tuple[int, bytes],
+    generation: int,
+) -> Head:
+    """Inside the caller's transaction: recompute the entries of `touched` rows (dropping those
+    whose row is gone), then write the record for `generation`."""
+    for kind, object_id in touched:
+        row = conn.execute(_ROWS[kind] + f" WHERE {_ID_COLUMN[kind]} = ?", (object_id,)).fetchone()
+        if row is None:
+            conn.execute("DELETE FROM state WHERE kind = ? AND object_id = ?", (kind, object_id))
+        else:
+            conn.execute(
+                "INSERT OR REPLACE INTO state (kind, object_id, entry) VALUES (?, ?, ?)",
+                (kind, object_id, entry(key, kind, object_id, row[1], row[2])),
+            )
+    head = Head(generation, *audit)
+    write_record(conn, generation, state_mac(key, head, set_digest(stored_entries(conn))))
+    return head
+
+
+def rebuild(
+    conn: sqlite3.Connection, key: bytes, audit: tuple[int, bytes], generation: int
+) -> Head:
+    """Accept the rows as they are now (upgrade from format 1, or an admin's audited repair)."""
+    conn.execute("DELETE FROM state")
+    conn.executemany(
+        "INSERT INTO state (kind, object_id, entry) VALUES (?, ?, ?)",
+        [(k, i, e) for (k, i), e in row_entries(conn, key).items()],
+    )
+    head = Head(generation, *audit)
+    write_record(conn, generation, state_mac(key, head, set_digest(stored_entries(conn))))
+    return head
+
+
+def differences(conn: sqlite3.Connection, key: bytes, index_path: str) -> list[str]:
+    """Name every batch, consent or item whose row disagrees with its authenticated entry."""
+    stored = stored_entries(conn)
+    actual = row_entries(conn, key)
+    problems = []
+    for kind, object_id in sorted(stored.keys() | actual.keys()):
+        want, got = stored.get((kind, object_id)), actual.get((kind, object_id))
+        if want is None:
+            problems.append(
+                f"{index_path}: {kind} {object_id} is not part of the vault's authenticated "
+                "state (a row added or written back outside PicSafe)"
+            )
+        elif got is None:
+            problems.append(
+                f"{index_path}: {kind} {object_id} was removed from the index outside PicSafe"
+            )
+        elif not same(want, got):
+            what = "row or metadata" if kind == "item" else "row"
+            problems.append(
+                f"{index_path}: the {what} of {kind} {object_id} differs from the vault's "
+                "authenticated state (edited or rolled back outside PicSafe)"
+            )
+    return problems
