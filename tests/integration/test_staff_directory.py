@@ -235,3 +235,33 @@ def test_slapd_stops_even_when_the_test_process_is_killed(tmp_path):
         pytest.fail(f"slapd {pid} outlived its killed parent")
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
+
+
+def test_every_audited_action_names_the_directory_user(make_services, tmp_path):
+    """Issue 13: every audited action names the authenticated staff member."""
+    from picsafe_desktop import consent
+    from tests.unit.test_consent import written
+    from tests.unit.vault_support import jpeg_with_exif
+
+    svc = make_services()
+    photo = tmp_path / "wound.jpg"
+    photo.write_bytes(jpeg_with_exif("nobody"))
+    svc.sign_in(Staff("", "", "alice"), password("alice"))
+    result = svc.import_paths([photo])
+    [batch] = svc.waiting_batches()
+    assert batch.imported_by == "Alice Adeyemi (alice)"
+    batch, _mrn = svc.prepare_consent(batch)
+    record = consent.record_from_fields(written(), wording=consent.load_wording(None, None))
+    consent_id = svc.record_consent(batch.batch_id, record)
+    [item] = svc.photos([consent_id])
+    svc.view(item.item_id)
+    svc.delete_photos([item.item_id], "test")
+    svc.sign_out()
+    rows = svc.vault.audit_rows()
+    start = max(i for i, r in enumerate(rows) if r.event == "vault_create")
+    after = rows[start + 1 :]
+    assert {r.event for r in after} >= {"sign_in", "batch_create", "put", "consent", "delete"}
+    assert {r.actor for r in after} == {"Alice Adeyemi (alice)"}, [
+        (r.event, r.actor) for r in after if r.actor != "Alice Adeyemi (alice)"
+    ]
+    assert result is not None
