@@ -145,10 +145,9 @@ def _reset(args, vault, store: pins.StaffStore) -> int:
     vault.audit(
         "staff_reset", actor=_actor(), subject="staff", details={"kept": kept.name if kept else ""}
     )
-    if kept is None:
-        print("No staff list to reset.")
-    else:
-        print(f"The staff list was set aside as {kept}; enrol staff again with `staff add`.")
+    if kept is not None:
+        print(f"The staff list was set aside as {kept}.")
+    print("Started an empty staff list; enrol staff again with `staff add`.")
     return EXIT_OK
 
 

@@ -105,13 +105,40 @@ def _aad(vault_id: str, generation: int) -> bytes:
     return encode_fields(("picsafe-vault/v1/staff", vault_id, generation))
 
 
+ANCHOR_SUBJECT = "staff-list"
+ANCHOR_EVENT = "staff_list_saved"
+
+
+class AuditAnchor:
+    """Each write of the staff list is recorded in the vault's audit log with its write count,
+    so an older copy put back in the folder (a removed person back in, a back-off undone) is
+    told apart from the latest: it authenticates, but its count is lower than the log's. The
+    audit chain itself is what `audit verify` (and the vault's anchor) keeps honest."""
+
+    def __init__(self, vault) -> None:
+        self._vault = vault
+
+    def latest(self) -> int:
+        rows = self._vault.audit_rows(subject=ANCHOR_SUBJECT)
+        return max((int(r.details.get("generation", 0)) for r in rows), default=0)
+
+    def record(self, generation: int) -> None:
+        self._vault.audit(
+            ANCHOR_EVENT,
+            actor="staff list",
+            subject=ANCHOR_SUBJECT,
+            details={"generation": generation},
+        )
+
+
 class StaffStore:
     """The sealed store of one vault. Every call reads the file afresh; one lock per store
     object serialises this process's writers (the vault's folder lock keeps other processes
     out while it is open)."""
 
-    def __init__(self, root: Path, vault_id: str, key: bytes) -> None:
+    def __init__(self, root: Path, vault_id: str, key: bytes, anchor=None) -> None:
         self.path = Path(root) / STAFF_FILE
+        self._anchor = anchor
         self.legacy_path = Path(root) / LEGACY_FILE
         self._vault_id = vault_id
         self._key = key
@@ -121,10 +148,25 @@ class StaffStore:
 
     @classmethod
     def for_vault(cls, vault) -> StaffStore:
-        return cls(vault.path, vault.vault_id, vault.staff_key())
+        return cls(vault.path, vault.vault_id, vault.staff_key(), AuditAnchor(vault))
 
     # -- file ------------------------------------------------------------------------------
     def _load(self) -> tuple[int, dict[str, Enrolled]]:
+        generation, entries = self._read()
+        recorded = self._anchor.latest() if self._anchor else 0
+        if generation < recorded:
+            what = (
+                "is missing"
+                if not self.path.exists()
+                else f"is an older copy (write {generation}; the audit log records {recorded})"
+            )
+            raise StoreTampered(
+                f"{self.path}: the staff list {what}, put back or removed outside PicSafe; PIN "
+                "sign-in is refused. IT: `picsafe-desktop staff reset`, then enrol staff again"
+            )
+        return generation, entries
+
+    def _read(self) -> tuple[int, dict[str, Enrolled]]:
         if not self.path.exists():
             return 0, {}
         where = str(self.path)
@@ -170,6 +212,8 @@ class StaffStore:
             "sealed": base64.b64encode(sealed).decode("ascii"),
         }
         write_atomically(self.path, json.dumps(doc, indent=1).encode())
+        if self._anchor is not None:
+            self._anchor.record(generation)  # after the write: a crash leaves the file ahead
 
     # -- admin -----------------------------------------------------------------------------
     def list(self) -> list[Enrolled]:
@@ -221,13 +265,16 @@ class StaffStore:
             self._save(generation, entries)
 
     def reset(self) -> Path | None:
-        """Set a store that fails authentication aside (kept, never deleted) and start empty."""
+        """Set a store that fails its checks aside (kept, never deleted) and start an empty
+        one that carries the write count on, so it is the newest the audit log knows."""
         with self._lock:
-            if not self.path.exists():
-                return None
-            stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-            kept = self.path.with_name(f"{STAFF_FILE}.rejected-{stamp}")
-            self.path.rename(kept)
+            kept = None
+            if self.path.exists():
+                stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+                kept = self.path.with_name(f"{STAFF_FILE}.rejected-{stamp}")
+                self.path.rename(kept)
+            recorded = self._anchor.latest() if self._anchor else 0
+            self._save(recorded, {})
             return kept
 
     # -- sign-in ---------------------------------------------------------------------------

@@ -110,11 +110,28 @@ def test_edited_or_deleted_entries_are_detected_and_refused(services, tmp_path, 
         doc["generation"] += 1
     if attack == "delete":
         path.unlink()
-        assert "Wrong staff ID or PIN" in refused(services, NURSE, PIN)
+        assert "is missing" in refused(services, NURSE, PIN)
         return
     path.write_text(json.dumps(doc))
     message = refused(services, NURSE, PIN)
     assert str(path) in message and "changed outside PicSafe" in message
+
+
+@pytest.mark.parametrize("undo", ["removal", "backoff"])
+def test_an_older_copy_put_back_is_refused(services, tmp_path, undo):
+    """A copy of staff.json from before a removal (or before wrong PINs started a back-off)
+    authenticates, but the audit log records a later write: refused, naming the file."""
+    enrol(services)
+    path = tmp_path / "vault" / pins.STAFF_FILE
+    before = path.read_bytes()
+    if undo == "removal":
+        pins.StaffStore.for_vault(services.vault).remove(NURSE.staff_id)
+    else:
+        for _ in range(pins.FREE_FAILURES + 1):
+            refused(services, NURSE, "0000")
+    path.write_bytes(before)
+    message = refused(services, NURSE, PIN)
+    assert "older copy" in message and str(path) in message
 
 
 def test_backoff_after_wrong_pins_survives_a_restart(services, site, keyring_service):
