@@ -41,6 +41,9 @@ class Key:
     choices: tuple[str, ...] = ()
 
 
+# The roles [staff.role_groups] may name; what each may do is in staff/roles.py.
+STAFF_ROLES = ("reception", "photographer", "clinician", "it_admin")
+
 # section -> key -> rule. Path defaults of None are resolved at load time (platform folders).
 SCHEMA: dict[str, dict[str, Key]] = {
     "vault": {"path": Key(str, None)},
@@ -85,6 +88,18 @@ SCHEMA: dict[str, dict[str, Key]] = {
     "export": {
         "institution_name": Key(str, ""),
     },
+    # Directory sign-in (docs/configuration.md, [staff]); empty ldap_url = local PINs or names.
+    "staff": {
+        "ldap_url": Key(str, ""),
+        "ldap_starttls": Key(bool, False),
+        "ldap_ca_file": Key(str, ""),
+        "ldap_base_dn": Key(str, ""),
+        "ldap_bind_dn": Key(str, ""),
+        "ldap_user_filter": Key(str, "(uid={username})"),
+        "ldap_group_filter": Key(str, "(|(member={user_dn})(uniqueMember={user_dn}))"),
+        "ldap_timeout_seconds": Key((int, float), 10.0, minimum=1),
+        "role_groups": Key(dict, {}),
+    },
 }
 
 
@@ -113,7 +128,20 @@ def _check(where: str, key: str, rule: Key, value: Any) -> Any:
         raise ConfigError(f"{where}: '{key}' must be one of {', '.join(rule.choices)}")
     if rule.kind is list and not all(isinstance(v, str) for v in value):
         raise ConfigError(f"{where}: '{key}' must be a list of folder paths (strings)")
+    if rule.kind is dict:
+        _check_role_groups(where, key, value)
     return value
+
+
+def _check_role_groups(where: str, key: str, value: dict) -> None:
+    """[staff.role_groups]: role = ["group DN or CN", ...], roles as in staff/roles.py."""
+    for role, groups in value.items():
+        if role not in STAFF_ROLES:
+            raise ConfigError(
+                f"{where}: '{key}.{role}' is not a role; known: {', '.join(STAFF_ROLES)}"
+            )
+        if not isinstance(groups, list) or not all(isinstance(g, str) and g for g in groups):
+            raise ConfigError(f"{where}: '{key}.{role}' must be a list of group DNs or names")
 
 
 def from_dict(raw: dict[str, Any], source: Path | None = None) -> SiteConfig:
@@ -136,16 +164,42 @@ def from_dict(raw: dict[str, Any], source: Path | None = None) -> SiteConfig:
             if key in given:
                 values[key] = _check(where, f"{section}.{key}", rule, given[key])
             else:
-                values[key] = list(rule.default) if rule.kind is list else rule.default
+                default = rule.default
+                values[key] = type(default)(default) if rule.kind in (list, dict) else default
         sections[section] = SimpleNamespace(**values)
     if sections["vault"].path is None:
         sections["vault"].path = str(data_dir() / "vault")
     if sections["logging"].file is None:
         sections["logging"].file = str(log_dir() / f"{APP_ID}.log")
+    _check_directory(where, sections["staff"])
     sections["import"].drop_folders = [
         str(Path(p).expanduser()) for p in sections["import"].drop_folders
     ]
     return SiteConfig(source=source, **sections)
+
+
+def _check_directory(where: str, staff: SimpleNamespace) -> None:
+    """A directory that would see passwords in the clear, or cannot map anyone, is refused."""
+    if not staff.ldap_url:
+        return
+    scheme = staff.ldap_url.split("://", 1)[0].lower()
+    if scheme not in ("ldap", "ldaps"):
+        raise ConfigError(f"{where}: 'staff.ldap_url' must start with ldaps:// or ldap://")
+    if scheme == "ldap" and not staff.ldap_starttls:
+        raise ConfigError(
+            f"{where}: 'staff.ldap_url' is plain ldap:// without 'staff.ldap_starttls = true': "
+            "passwords would cross the network in the clear; use ldaps:// or StartTLS"
+        )
+    for key in ("ldap_base_dn", "ldap_bind_dn"):
+        if not getattr(staff, key):
+            raise ConfigError(f"{where}: 'staff.{key}' is required with 'staff.ldap_url'")
+    if "{username}" not in staff.ldap_bind_dn:
+        raise ConfigError(f"{where}: 'staff.ldap_bind_dn' must contain {{username}}")
+    if not staff.role_groups:
+        raise ConfigError(
+            f"{where}: [staff.role_groups] is required with 'staff.ldap_url' (which directory "
+            "groups may sign in, as which role)"
+        )
 
 
 def load(path: str | os.PathLike[str] | None = None) -> SiteConfig:

@@ -8,7 +8,6 @@ export.from_vault), so each rule has one implementation.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
@@ -18,8 +17,9 @@ from pathlib import Path
 
 from picsafe_desktop import consent as consent_rules
 from picsafe_desktop import logsetup
-from picsafe_desktop.atomic import write_atomically
 from picsafe_desktop.model import ConsentRecord, ItemState, PhotoItem, Staff, Use
+from picsafe_desktop.staff import roles as role_rules
+from picsafe_desktop.staff.roles import Permission
 from picsafe_desktop.vault import Vault
 
 log = logging.getLogger(__name__)
@@ -31,8 +31,63 @@ class NotSignedIn(Exception):
     """Patient data was asked for while nobody is signed in (the window is locked)."""
 
 
+class NotPermitted(Exception):
+    """The signed-in person's role does not allow this action (the message says which)."""
+
+
 class PinError(Exception):
-    """The PIN is missing, too short or wrong."""
+    """Sign-in refused: wrong or malformed PIN or password, unknown staff ID, back-off running,
+    directory unreachable, no mapped role. The message is for the person at the screen."""
+
+
+@dataclass(frozen=True)
+class Session:
+    """Who is signed in, how they proved it, and what their roles allow."""
+
+    staff: Staff
+    roles: tuple[str, ...]
+    method: str  # "directory", "pin" or "unverified" (a typed name: no [staff] set up)
+
+    @property
+    def actor(self) -> str:
+        name, staff_id = self.staff.name, self.staff.staff_id
+        return f"{name} ({staff_id})" if staff_id else name
+
+    @property
+    def permissions(self) -> frozenset[Permission]:
+        return role_rules.permissions(self.roles)
+
+    def can(self, permission: Permission) -> bool:
+        return permission in self.permissions
+
+    @property
+    def role_label(self) -> str:
+        return role_rules.label(self.roles)
+
+
+def sign_in_method(site) -> str:
+    """How staff sign in: "directory" ([staff] ldap_url), "pin" ([security] require_pin) or
+    "unverified" (a typed name; neither is set up)."""
+    staff = getattr(site, "staff", None)
+    if staff is not None and staff.ldap_url:
+        return "directory"
+    return "pin" if site.security.require_pin else "unverified"
+
+
+# A typed name proves nothing; such a PC keeps today's clinical abilities (docs/security.md).
+UNVERIFIED_ROLES = ("clinician",)
+_DOING = {
+    Permission.IMPORT: "import photos",
+    Permission.CONSENT: "record consent",
+    Permission.VIEW: "view patients and photos",
+    Permission.REDACT: "redact photos",
+    Permission.EXPORT: "export photos",
+    Permission.DELETE: "delete photos or withdraw consent",
+    Permission.AUDIT: "read the audit log",
+    Permission.VERIFY: "verify the vault",
+    Permission.REPAIR: "repair the vault",
+    Permission.STAFF_ADMIN: "enrol staff",
+}
 
 
 @dataclass
@@ -53,6 +108,7 @@ class WaitingBatch:
     batch_id: str
     label: str
     item_ids: list[str]
+    imported_by: str = ""  # the audited actor of the batch's import
 
 
 def vault_exists(path: str | os.PathLike[str]) -> bool:
@@ -66,7 +122,11 @@ class Services:
     def __init__(self, site, vault: Vault) -> None:
         self.site = site
         self.vault = vault
-        self._staff: Staff | None = None
+        # Written by sign-in/lock on the GUI thread, read by workers: each action reads it once
+        # (self.require) and uses that snapshot throughout, so a lock or a switch of user
+        # mid-action can neither mix two names in one action nor crash it.
+        self._session_lock = threading.Lock()
+        self._session: Session | None = None
         self._import_lock = threading.Lock()
         self._wristband_mrn: dict[str, str | None] = {}  # batch id -> MRN read from it
 
@@ -89,65 +149,135 @@ class Services:
 
     # -- staff -----------------------------------------------------------------------------
     @property
+    def session(self) -> Session | None:
+        with self._session_lock:
+            return self._session
+
+    @property
     def staff(self) -> Staff | None:
-        return self._staff
+        session = self.session
+        return session.staff if session else None
 
     @property
     def actor(self) -> str:
-        self._require_staff()
-        name, staff_id = self._staff.name, self._staff.staff_id
-        return f"{name} ({staff_id})" if staff_id else name
+        return self._current().actor
+
+    def can(self, permission: Permission) -> bool:
+        """For the UI: enable an action only if the signed-in role allows it."""
+        session = self.session
+        return session is not None and session.can(permission)
+
+    def _current(self) -> Session:
+        session = self.session
+        if session is None:
+            raise NotSignedIn("sign in first")
+        return session
+
+    def require(self, permission: Permission) -> Session:
+        """The signed-in session if its roles allow `permission`; read once per action."""
+        session = self._current()
+        if not session.can(permission):
+            raise NotPermitted(
+                f"{session.staff.name} ({session.role_label}) may not "
+                f"{_DOING.get(permission, permission.value)}."
+            )
+        return session
 
     def _require_staff(self) -> None:
-        """Patient data is only for a signed-in person: raise while the window is locked."""
-        if self._staff is None:
-            raise NotSignedIn("sign in first")
+        self._current()
 
-    def sign_in(self, staff: Staff, pin: str = "") -> None:
-        if not staff.name.strip():
-            raise PinError("Enter your name.")
-        if self.site.security.require_pin:
-            self._check_pin(staff, pin)
-        self._staff = staff
-        self.vault.audit("sign_in", actor=self.actor, subject="session")
+    @property
+    def sign_in_method(self) -> str:
+        return sign_in_method(self.site)
+
+    def sign_in(self, staff: Staff, pin: str = "") -> Session:
+        """Authenticate (directory bind, enrolled PIN, or a typed name where neither is set
+        up), then start the session. `pin` is the PIN or the directory password; never logged."""
+        method = self.sign_in_method
+        claimed = (staff.staff_id or staff.name).strip()
+        try:
+            if method == "directory":
+                session = self._directory_sign_in(claimed, pin)
+            elif method == "pin":
+                session = self._pin_sign_in(staff.staff_id.strip(), pin)
+            else:
+                if not staff.name.strip():
+                    raise PinError("Enter your name.")
+                session = Session(staff, UNVERIFIED_ROLES, "unverified")
+        except PinError as exc:
+            self._audit_refusal(claimed, method, str(exc))
+            raise
+        with self._session_lock:
+            self._session = session
+        self.vault.audit(
+            "sign_in",
+            actor=session.actor,
+            subject="session",
+            details={"method": session.method, "roles": list(session.roles)},
+        )
+        return session
+
+    def _audit_refusal(self, claimed: str, method: str, reason: str) -> None:
+        from picsafe_desktop.staff.pins import STAFF_ID
+
+        subject = claimed if STAFF_ID.fullmatch(claimed) else "session"
+        self.vault.audit(
+            "sign_in_refused",
+            actor="sign-in screen",
+            subject=subject,
+            details={"method": method, "reason": reason},
+        )
+
+    def _pin_sign_in(self, staff_id: str, pin: str) -> Session:
+        from picsafe_desktop.staff import pins
+
+        if not staff_id:
+            raise PinError("Enter your staff ID.")
+        try:
+            pins.check_pin(pin)
+            entry = pins.StaffStore.for_vault(self.vault).verify(staff_id, pin)
+        except pins.StaffError as exc:
+            raise PinError(str(exc)) from None
+        staff = Staff(entry.name, entry.title or role_rules.label(entry.roles), entry.staff_id)
+        return Session(staff, entry.roles, "pin")
+
+    def _directory_sign_in(self, username: str, password: str) -> Session:
+        from picsafe_desktop.staff import directory
+
+        try:
+            settings = directory.Settings.from_site(self.site)
+            user = directory.authenticate(settings, username, password)
+        except directory.DirectoryError as exc:
+            raise PinError(str(exc)) from None
+        staff = Staff(user.name, user.title or role_rules.label(user.roles), user.username)
+        return Session(staff, user.roles, "directory")
 
     def sign_out(self, reason: str = "lock") -> None:
-        if self._staff is not None:
+        with self._session_lock:
+            session, self._session = self._session, None
+        if session is not None:
             self.vault.audit(
-                "sign_out", actor=self.actor, subject="session", details={"reason": reason}
+                "sign_out", actor=session.actor, subject="session", details={"reason": reason}
             )
-        self._staff = None
-
-    def _pin_file(self) -> Path:
-        return Path(self.site.vault.path) / "staff-pins.json"
-
-    def _check_pin(self, staff: Staff, pin: str) -> None:
-        """First sign-in of a staff ID sets its PIN; later ones must match. Argon2 hashes only."""
-        from argon2 import PasswordHasher
-        from argon2.exceptions import VerificationError
-
-        if len(pin) < 4 or not pin.isdigit():
-            raise PinError("The PIN must be at least 4 digits.")
-        key = staff.staff_id.strip() or staff.name.strip().lower()
-        path = self._pin_file()
-        pins = json.loads(path.read_text()) if path.exists() else {}
-        hasher = PasswordHasher()
-        if key in pins:
-            try:
-                hasher.verify(pins[key], pin)
-            except VerificationError as exc:
-                raise PinError("Wrong PIN.") from exc
-            return
-        pins[key] = hasher.hash(pin)
-        write_atomically(path, json.dumps(pins).encode())
 
     # -- consent ---------------------------------------------------------------------------
     def waiting_batches(self) -> list[WaitingBatch]:
         """Batches with photos still waiting for consent, oldest first."""
+        self.require(Permission.CONSENT)
         waiting: dict[str, list[str]] = {}
         for item in self.vault.list_items(state=ItemState.AWAITING_CONSENT):
             waiting.setdefault(item.batch_id, []).append(item.item_id)
-        return [WaitingBatch(b, self.vault.batch_label(b), ids) for b, ids in waiting.items()]
+        return [
+            WaitingBatch(b, self.vault.batch_label(b), ids, self._imported_by(b))
+            for b, ids in waiting.items()
+        ]
+
+    def _imported_by(self, batch_id: str) -> str:
+        """Who brought the batch in, as the audit log says (a person or the drop folder)."""
+        for row in self.vault.audit_rows(subject=batch_id):
+            if row.event == "batch_create":
+                return row.actor or ""
+        return ""
 
     def prepare_consent(self, batch: WaitingBatch) -> tuple[WaitingBatch, str | None]:
         """Look for a photo of the patient's wristband barcode in the batch.
@@ -161,7 +291,7 @@ class Services:
             # Already scanned (the dialog reopens after a lock): decrypting and decoding every
             # full-size photo again would find nothing new.
             return batch, self._wristband_mrn[batch.batch_id]
-        actor = self.actor
+        actor = self.require(Permission.CONSENT).actor
         found: str | None = None
         keep = []
         for item_id in batch.item_ids:
@@ -177,10 +307,10 @@ class Services:
             else:
                 keep.append(item_id)
         self._wristband_mrn[batch.batch_id] = found
-        return WaitingBatch(batch.batch_id, batch.label, keep), found
+        return WaitingBatch(batch.batch_id, batch.label, keep, batch.imported_by), found
 
     def record_consent(self, batch_id: str, record: ConsentRecord) -> str:
-        actor = self.actor
+        actor = self.require(Permission.CONSENT).actor
         logsetup.register_sensitive(record.patient.mrn, record.patient.name)
         consent_id = consent_rules.store(self.vault, batch_id, record, actor=actor)
         count = len(self.vault.list_items(consent_id=consent_id))
@@ -189,16 +319,18 @@ class Services:
 
     def refuse_consent(self, batch_id: str) -> int:
         """Consent refused: crypto-shred every photo of the batch waiting for it."""
-        count = self.vault.refuse_batch(batch_id, actor=self.actor)  # one transaction
+        actor = self.require(Permission.CONSENT).actor
+        count = self.vault.refuse_batch(batch_id, actor=actor)  # one transaction
         log.info("consent refused: %d photos destroyed", count)
         return count
 
     def read_consent(self, consent_id: str) -> ConsentRecord:
-        return consent_rules.record_from_dict(self.vault.read_consent(consent_id, actor=self.actor))
+        actor = self.require(Permission.VIEW).actor
+        return consent_rules.record_from_dict(self.vault.read_consent(consent_id, actor=actor))
 
     def withdraw_consent(self, consent_id: str) -> list[dict]:
         """Shred the consent's photos; return the exports already made, for staff follow-up."""
-        actor = self.actor
+        actor = self.require(Permission.DELETE).actor
         exported = self.vault.exports_of(consent_id)
         self.vault.withdraw_consent(  # one transaction
             consent_id, actor=actor, details={"exports": len(exported)}
@@ -208,14 +340,14 @@ class Services:
     # -- browsing --------------------------------------------------------------------------
     def patients(self) -> list[PatientSummary]:
         """One entry per patient (by MRN) with consent and photo counts."""
-        self._require_staff()
+        actor = self.require(Permission.VIEW).actor
         by_mrn: dict[str, PatientSummary] = {}
         counts: dict[str, int] = {}
         for item in self.vault.list_items(state=ItemState.ACTIVE):
             if item.consent_id:
                 counts[item.consent_id] = counts.get(item.consent_id, 0) + 1
         for consent_id in counts:
-            record = self.vault.read_consent(consent_id, actor=self.actor)
+            record = self.vault.read_consent(consent_id, actor=actor)
             patient = record["patient"]
             summary = by_mrn.setdefault(
                 patient["mrn"],
@@ -228,32 +360,38 @@ class Services:
         return sorted(by_mrn.values(), key=lambda p: (p.name.lower(), p.mrn))
 
     def photos(self, consent_ids: Iterable[str] | None = None) -> list[PhotoItem]:
-        self._require_staff()
+        self.require(Permission.VIEW)
         if consent_ids is None:
             return self.vault.list_items(state=ItemState.ACTIVE)
         return [i for c in consent_ids for i in self.vault.list_items(consent_id=c)]
 
     def thumbnail(self, item_id: str) -> bytes:
-        self._require_staff()
+        """Any photo's thumbnail for who may view; a waiting one's for who records consent."""
+        session = self._current()
+        if not session.can(Permission.VIEW):
+            self.require(Permission.CONSENT)
+            if self.vault.get_item(item_id).state is not ItemState.AWAITING_CONSENT:
+                self.require(Permission.VIEW)
         return self.vault.read_thumbnail(item_id)
 
     def metadata(self, item_id: str) -> dict:
-        self._require_staff()
+        self.require(Permission.VIEW)
         return self.vault.read_metadata(item_id)
 
     def view(self, item_id: str) -> bytes:
         """Full-size photo bytes; audited as a view by the signed-in staff member."""
-        return self.vault.read(item_id, actor=self.actor, purpose="view")
+        return self.vault.read(item_id, actor=self.require(Permission.VIEW).actor, purpose="view")
 
     def delete_photos(self, item_ids: Iterable[str], reason: str) -> int:
         """Crypto-shred photos (each deletion audited with `reason`); returns how many."""
-        return self.vault.delete_items(list(item_ids), actor=self.actor, reason=reason)
+        actor = self.require(Permission.DELETE).actor
+        return self.vault.delete_items(list(item_ids), actor=actor, reason=reason)
 
     def redact(self, item_id: str, boxes: list, replace: bool) -> str:
         """Save a redacted version; keep or crypto-shred the original as the user chose."""
         from picsafe_desktop import deid
 
-        actor = self.actor
+        actor = self.require(Permission.REDACT).actor
         original = self.vault.read(item_id, actor=actor, purpose="redact")
         result = deid.redact(original, boxes)
         meta = dict(self.vault.read_metadata(item_id), redacted_from=item_id, redactions=len(boxes))
@@ -293,6 +431,7 @@ class Services:
         """One export within the consent's uses; refused or done, it is audited."""
         from picsafe_desktop.export import from_vault, targets
 
+        session = self.require(Permission.EXPORT)
         if choices.get("out"):
             choices = dict(choices, out=Path(choices["out"]).expanduser())
         options = targets.site_options(self.site, **choices)
@@ -302,8 +441,8 @@ class Services:
             consent_id,
             kind,
             options,
-            actor=self.actor,
-            staff=self._staff,
+            actor=session.actor,
+            staff=session.staff,
             use=Use(use),
             item_ids=item_ids,
             progress=report,
@@ -324,11 +463,12 @@ class Services:
 
     # -- audit -----------------------------------------------------------------------------
     def audit_rows(self, subject: str | None = None):
-        self._require_staff()
+        self.require(Permission.AUDIT)
         return self.vault.audit_rows(subject=subject)
 
     def patient_audit_rows(self, patient: PatientSummary):
         """The audit entries about one patient: their consents, batches and photos."""
+        self.require(Permission.VIEW)
         subjects = set(patient.consent_ids)
         for consent_id in patient.consent_ids:
             subjects.add(self.vault.consent_batch(consent_id))
@@ -342,6 +482,9 @@ class Services:
         return [row for row in rows if row.subject in subjects]
 
     def verify_audit(self):
+        session = self._current()
+        if not session.can(Permission.VERIFY):
+            self.require(Permission.AUDIT)
         return self.vault.verify_audit()
 
     # -- import ----------------------------------------------------------------------------
@@ -354,11 +497,12 @@ class Services:
         """Drag-and-drop and the Import button: the same pipeline as every other source."""
         from picsafe_desktop.importer import pipeline
 
+        actor = self.require(Permission.IMPORT).actor
         with self._import_lock:
             return pipeline.import_paths(
                 self.vault,
                 paths,
-                actor=self.actor,
+                actor=actor,
                 progress=progress,
                 source_label="Imported files",
                 cancel=cancel,
@@ -368,6 +512,7 @@ class Services:
         """Cameras and phones on USB (PTP/MTP through libgphoto2), or why none can be used."""
         from picsafe_desktop.importer import gphoto
 
+        self.require(Permission.IMPORT)
         available, reason = gphoto.status()
         if not available:
             return [], reason
@@ -377,16 +522,16 @@ class Services:
         """All photos of one USB camera/phone; deleted on it afterwards if the site says so."""
         from picsafe_desktop.importer import gphoto
 
+        actor = self.require(Permission.IMPORT).actor
         with gphoto.Device(info.model, info.port) as device:
             candidates = device.photos(delete_after_import=self.site_import.delete_from_device)
-            return self._import(candidates, (), info.label, self.actor, cancel, progress)
+            return self._import(candidates, (), info.label, actor, cancel, progress)
 
     def import_volume(self, volume, cancel=None, progress: Callable | None = None):
         """A phone or card that appeared with a DCIM folder."""
+        actor = self.require(Permission.IMPORT).actor
         scan = volume.scan(delete_after_import=self.site_import.delete_from_device)
-        return self._import(
-            scan.candidates, scan.refusals, volume.label, self.actor, cancel, progress
-        )
+        return self._import(scan.candidates, scan.refusals, volume.label, actor, cancel, progress)
 
     def import_dropped(self, folder, candidates, progress: Callable | None = None):
         """Files that settled in a watched drop folder.
@@ -394,7 +539,12 @@ class Services:
         Taken even while the window is locked: every minute a photo waits there it sits in
         the clear on disk. The consent dialog then waits for the next person to sign in.
         """
-        actor = self.actor if self._staff else "drop folder watcher"
+        session = self.session
+        # Taken whoever is (or is not) signed in: plaintext must not wait on disk.
+        if session is not None and session.can(Permission.IMPORT):
+            actor = session.actor
+        else:
+            actor = "drop folder watcher"
         return self._import(
             candidates, (), f"Drop folder {Path(folder).name}", actor, None, progress
         )

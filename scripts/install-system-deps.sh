@@ -9,7 +9,7 @@ RUNTIME=(libgl1 libegl1 libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-i
          libxcb-randr0 libxcb-xfixes0 libxcb-xkb1 libfontconfig1 libdbus-1-3 fonts-dejavu-core)
 # Tests: virtual display, a real Secret Service keyring, and the independent checkers/peers.
 TEST=(xvfb xauth x11-utils dbus dbus-x11 gnome-keyring libimage-exiftool-perl age orthanc
-      dicom3tools qpdf poppler-utils)
+      dicom3tools qpdf poppler-utils slapd ldap-utils)
 
 want=("${RUNTIME[@]}")
 # A bare Debian/Ubuntu python3 cannot make a venv without this package.
@@ -31,4 +31,8 @@ $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet orthanc 2>/dev/null; then
   $SUDO systemctl stop orthanc || true
+fi
+# Likewise slapd: the directory tests start their own throwaway slapd on a loopback port.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet slapd 2>/dev/null; then
+  $SUDO systemctl stop slapd || true
 fi

@@ -116,13 +116,28 @@ class SessionLockWatcher(QObject):
         self.session_locked.emit("session lock")
 
 
+_INTRO = {
+    "directory": "Sign in with your hospital user name and password.",
+    "pin": "Sign in with your staff ID and PIN.",
+    "unverified": "Sign in to see and import clinical photos.",
+}
+
+
 class LockScreen(QWidget):
-    """Shown whenever nobody is signed in. Holds no patient data; the form asks who you are."""
+    """Shown whenever nobody is signed in. Holds no patient data, and no trace of who was
+    signed in before: every sign-in starts from an empty form (issue 12, defect 5).
 
-    sign_in_requested = Signal(object, str)  # Staff, PIN
+    The form depends on how this PC checks staff (services.sign_in_method): a directory user
+    name and password, an enrolled staff ID and PIN, or (nothing set up) a typed name.
+    """
 
-    def __init__(self, require_pin: bool, parent=None) -> None:
+    sign_in_requested = Signal(object, str)  # Staff, PIN or password
+
+    def __init__(self, method: str | bool, parent=None) -> None:
         super().__init__(parent)
+        if isinstance(method, bool):  # the old require_pin switch
+            method = "pin" if method else "unverified"
+        self.method = method
         self.setObjectName("LockScreen")
         outer = QVBoxLayout(self)
         card = QFrame(self)
@@ -132,31 +147,49 @@ class LockScreen(QWidget):
         layout = QVBoxLayout(card)
         title = QLabel(
             "<h2>PicSafe Desktop is locked</h2>"
-            "<p>Sign in to see and import clinical photos. Every action is recorded "
-            "under your name.</p>",
+            f"<p>{_INTRO[method]} Every action is recorded under your name.</p>",
             card,
         )
         title.setWordWrap(True)
         layout.addWidget(title)
+        self.hint_label = QLabel("", card)
+        self.hint_label.setObjectName("hintLabel")
+        self.hint_label.setWordWrap(True)
+        self.hint_label.hide()
+        layout.addWidget(self.hint_label)
         form = QFormLayout()
         self.name_edit = QLineEdit(card)
         self.name_edit.setAccessibleName("Your name")
         self.staff_id_edit = QLineEdit(card)
-        self.staff_id_edit.setAccessibleName("Staff ID")
+        self.staff_id_edit.setAccessibleName("User name" if method == "directory" else "Staff ID")
         self.role_edit = QLineEdit(card)
         self.role_edit.setAccessibleName("Role")
         self.role_edit.setPlaceholderText("e.g. Staff nurse, Registrar")
-        form.addRow("&Name:", self.name_edit)
-        form.addRow("Staff &ID:", self.staff_id_edit)
-        form.addRow("&Role:", self.role_edit)
         self.pin_edit = QLineEdit(card)
         self.pin_edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.pin_edit.setAccessibleName("PIN")
-        if require_pin:
-            form.addRow("&PIN:", self.pin_edit)
-        else:
+        self.pin_edit.setAccessibleName("Password" if method == "directory" else "PIN")
+        if method == "unverified":
+            form.addRow("&Name:", self.name_edit)
+            form.addRow("Staff &ID:", self.staff_id_edit)
+            form.addRow("&Role:", self.role_edit)
             self.pin_edit.hide()
+        else:
+            form.addRow(
+                "&User name:" if method == "directory" else "Staff &ID:", self.staff_id_edit
+            )
+            form.addRow("&Password:" if method == "directory" else "&PIN:", self.pin_edit)
+            self.name_edit.hide()
+            self.role_edit.hide()
         layout.addLayout(form)
+        if method == "unverified":
+            note = QLabel(
+                "<small>Names are not checked on this PC. IT can enrol staff PINs or connect "
+                "the hospital directory (see the security guide).</small>",
+                card,
+            )
+            note.setObjectName("unverifiedNote")
+            note.setWordWrap(True)
+            layout.addWidget(note)
         self.error_label = QLabel("", card)
         self.error_label.setObjectName("errorLabel")
         self.error_label.setStyleSheet("color: #b00020")
@@ -173,27 +206,47 @@ class LockScreen(QWidget):
         outer.addWidget(card, 0, Qt.AlignmentFlag.AlignHCenter)
         outer.addStretch(2)
 
-    def prefill(self, staff: Staff | None) -> None:
-        """Keep who was signed in (not PHI) so unlocking after a break is one PIN or one click."""
-        if staff:
-            self.name_edit.setText(staff.name)
-            self.staff_id_edit.setText(staff.staff_id)
-            self.role_edit.setText(staff.role)
-        self.pin_edit.clear()
+    def reset(self, hint: str = "") -> None:
+        """Empty every field: the next person types who they are (no pre-filled last user)."""
+        for edit in (self.name_edit, self.staff_id_edit, self.role_edit, self.pin_edit):
+            edit.clear()
         self.error_label.clear()
+        self.hint_label.setText(hint)
+        self.hint_label.setVisible(bool(hint))
+        self.set_busy(False)
+        first = self.name_edit if self.method == "unverified" else self.staff_id_edit
+        first.setFocus()
+
+    def set_busy(self, busy: bool) -> None:
+        """While the PIN or password is being checked (on a worker), no second submit."""
+        self.sign_in_button.setEnabled(not busy)
+        self.sign_in_button.setText("Checking…" if busy else "&Sign in")
 
     def show_error(self, message: str) -> None:
+        self.set_busy(False)
         self.error_label.setText(message)
         self.pin_edit.clear()
 
     def _submit(self) -> None:
-        staff = Staff(
-            self.name_edit.text().strip(),
-            self.role_edit.text().strip(),
-            self.staff_id_edit.text().strip(),
-        )
-        if not staff.name:
-            self.show_error("Enter your name to sign in.")
-            self.name_edit.setFocus()
+        if not self.sign_in_button.isEnabled():
             return
+        if self.method == "unverified":
+            staff = Staff(
+                self.name_edit.text().strip(),
+                self.role_edit.text().strip(),
+                self.staff_id_edit.text().strip(),
+            )
+            if not staff.name:
+                self.show_error("Enter your name to sign in.")
+                self.name_edit.setFocus()
+                return
+        else:
+            staff = Staff("", "", self.staff_id_edit.text().strip())
+            if not staff.staff_id:
+                what = "user name" if self.method == "directory" else "staff ID"
+                self.show_error(f"Enter your {what} to sign in.")
+                self.staff_id_edit.setFocus()
+                return
+        self.error_label.clear()
+        self.set_busy(True)
         self.sign_in_requested.emit(staff, self.pin_edit.text())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from html import escape
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, QSize, Qt
@@ -31,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from picsafe_desktop import APP_NAME, __version__
+from picsafe_desktop.services import Permission, sign_in_method
 from picsafe_desktop.ui import workers
 from picsafe_desktop.ui.importing import ImportMixin
 from picsafe_desktop.ui.lock import IdleMonitor, LockScreen, SessionLockWatcher
@@ -76,7 +78,7 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         self.site = site
         self.services = services
         self.consent_dialog = None
-        self._last_staff = None
+        self._session = None  # the sign-in this window shows, set on the GUI thread
         self.last_import = None
         self.setWindowTitle(APP_NAME)
         self.setObjectName("MainWindow")
@@ -85,7 +87,7 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         self.setMinimumSize(800, 560)
 
         self.stack = QStackedWidget(self)
-        self.lock_screen = LockScreen(site.security.require_pin, self)
+        self.lock_screen = LockScreen(sign_in_method(site), self)
         self.lock_screen.sign_in_requested.connect(self.sign_in)
         self.empty_state = self._build_empty_state()
         self.browser = self._build_browser()
@@ -222,6 +224,12 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
             "Ctrl+Shift+L",
             "Lock now: hide all patient data until someone signs in",
         )
+        self.switch_user_action = action(
+            "S&witch user",
+            self.switch_user,
+            "Ctrl+Shift+U",
+            "Sign out and let someone else sign in (their actions go under their name)",
+        )
         self.quit_action = action("&Quit", self.close, QKeySequence.StandardKey.Quit)
         self.about_action = action(f"&About {APP_NAME}", self.show_about)
         self.settings_action = action(
@@ -242,11 +250,23 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
             spacer.sizePolicy().horizontalPolicy().Expanding, spacer.sizePolicy().verticalPolicy()
         )
         toolbar.addWidget(spacer)
+        # Who is signed in, always on screen while anyone is (issue 12, defect 5).
+        self.user_label = QLabel("", toolbar)
+        self.user_label.setObjectName("signedInLabel")
+        self.user_label.setAccessibleName("Signed in as")
+        toolbar.addWidget(self.user_label)
+        toolbar.addAction(self.switch_user_action)
         toolbar.addAction(self.lock_action)
         self.toolbar = toolbar
 
         file_menu = self.menuBar().addMenu("&File")
-        for act in (self.import_action, self.usb_action, self.settings_action, self.lock_action):
+        for act in (
+            self.import_action,
+            self.usb_action,
+            self.settings_action,
+            self.switch_user_action,
+            self.lock_action,
+        ):
             file_menu.addAction(act)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
@@ -266,43 +286,86 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
             self.delete_action,
             self.audit_action,
             self.lock_action,
+            self.switch_user_action,
             self.settings_action,
             self.export_action,
             self.redact_action,
             self.withdraw_action,
         ]
+        # What each action needs from the signed-in role; the rest only needs someone.
+        self._needs = {
+            self.import_action: (Permission.IMPORT,),
+            self.usb_action: (Permission.IMPORT,),
+            self.view_action: (Permission.VIEW,),
+            self.export_action: (Permission.EXPORT,),
+            self.redact_action: (Permission.REDACT,),
+            self.delete_action: (Permission.DELETE,),
+            self.withdraw_action: (Permission.DELETE,),
+            self.audit_action: (Permission.AUDIT,),
+            self.patient_audit_action: (Permission.AUDIT, Permission.VIEW),
+        }
+
+    def _allowed(self, act) -> bool:
+        return not self.locked and all(self.services.can(p) for p in self._needs.get(act, ()))
 
     # -- lock / sign-in --------------------------------------------------------------------
     @property
     def locked(self) -> bool:
-        return self.services is None or self.services.staff is None
+        # Unlocked only once this window has shown the session the services hold.
+        session = self._session
+        return session is None or self.services is None or self.services.session is not session
 
-    def _show_locked(self) -> None:
+    def _show_locked(self, hint: str = "") -> None:
         for act in self._patient_actions:
             act.setEnabled(False)
-        self.lock_screen.prefill(self._last_staff)
+        self.user_label.setText("")
+        self.lock_screen.reset(hint)
         self.stack.setCurrentWidget(self.lock_screen)
         self.idle.stop()
 
     def sign_in(self, staff, pin: str = "") -> None:
+        """Check the PIN or password on a worker (Argon2 or a directory bind can take a
+        moment; the window stays responsive), then open the session."""
         if self.services is None:
             return
-        try:
-            self.services.sign_in(staff, pin)
-        except Exception as exc:  # noqa: BLE001 - PinError, vault errors: shown, not fatal
-            self.lock_screen.show_error(str(exc))
-            return
-        self._last_staff = staff
+        self.lock_screen.set_busy(True)
+        workers.submit(
+            self.services.sign_in,
+            staff,
+            pin,
+            on_done=self._signed_in,
+            # PinError, an unreachable directory, vault errors: shown, never fatal.
+            on_error=lambda exc: self.lock_screen.show_error(str(exc)),
+        )
+
+    def _signed_in(self, session) -> None:
+        if self.services.session is not session:
+            return  # locked again (or someone else) while the check ran
+        self._session = session
+        self.lock_screen.reset()
         for act in self._patient_actions:
-            act.setEnabled(True)
+            act.setEnabled(self._allowed(act))
         self._update_photo_actions()
-        self.statusBar().showMessage(f"Signed in as {staff.name}")
+        who = session.actor
+        self.user_label.setText(f"Signed in: <b>{escape(who)}</b> · {escape(session.role_label)}")
+        self.user_label.setToolTip(
+            "Signed in with "
+            + {"directory": "the hospital directory", "pin": "an enrolled PIN"}.get(
+                session.method, "a name that was not checked"
+            )
+        )
+        self.setWindowTitle(f"{APP_NAME} — {who}")
+        self.statusBar().showMessage(f"Signed in as {session.staff.name}")
         self.idle.restart()
         self.refresh()
         self._show_volume_banner()
         self.check_waiting_batches()
 
-    def lock(self, reason: str = "button") -> None:
+    def switch_user(self) -> None:
+        """One action: sign the current person out (locking the window) and ask for the next."""
+        self.lock("switch user", hint="Signed out. The next person signs in here.")
+
+    def lock(self, reason: str = "button", hint: str = "") -> None:
         """Hide every trace of patient data, then ask who is there."""
         if self.locked and self.stack.currentWidget() is self.lock_screen:
             return
@@ -317,6 +380,7 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         self.search_edit.clear()
         self.thumbnails.clear()
         self.details.setText("")
+        self._session = None
         if self.services is not None:
             self.services.sign_out(reason)
         self.banner.hide()
@@ -324,13 +388,31 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
 
         clear_clipboard_if_ours()  # a copied photo must not outlive the session
         self.statusBar().showMessage("Locked")
+        self.setWindowTitle(APP_NAME)
         log.info("window locked (%s)", reason)
-        self._show_locked()
+        self._show_locked(hint)
 
     # -- content ---------------------------------------------------------------------------
     def refresh(self) -> None:
         if self.locked:
             return
+        if not self.services.can(Permission.VIEW):
+            # Reception and IT sign in without seeing patients or photos.
+            session = self.services.session
+            self.empty_state_label.setText(
+                f"<h2>Signed in as {escape(session.staff.name)} "
+                f"({escape(session.role_label)})</h2>"
+                "<p>Your role does not show patients or photos. "
+                + (
+                    "You can import photos and record consent."
+                    if self.services.can(Permission.IMPORT)
+                    else "Vault checks and the audit log are in the menus."
+                )
+                + "</p>"
+            )
+            self.stack.setCurrentWidget(self.empty_state)
+            return
+        self.empty_state_label.setText(EMPTY_STATE_TEXT)
         workers.submit(
             self.services.patients,
             on_done=self._show_patients,
@@ -406,7 +488,7 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
             self.delete_action,
             self.withdraw_action,
         ):
-            act.setEnabled(has_photo)
+            act.setEnabled(has_photo and self._allowed(act))
 
     def _photo_selected(self, current, _previous=None) -> None:
         self._update_photo_actions()
@@ -453,6 +535,8 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         """Force the consent dialog while any batch waits (after import and at start-up)."""
         if self.locked or self.consent_dialog is not None:
             return
+        if not self.services.can(Permission.CONSENT):
+            return  # IT: the batch waits for someone who may record consent
         workers.submit(
             self._first_waiting,
             on_done=self._open_consent,
@@ -482,6 +566,7 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         dialog = ConsentDialog(thumbs, self.services.staff, wording, parent=self, mrn=mrn or "")
         dialog.setWindowTitle(
             f"Consent needed — {len(batch.item_ids)} photos"
+            + (f" imported by {batch.imported_by}" if batch.imported_by else "")
             + (f" (batch 1 of {waiting})" if waiting > 1 else "")
         )
         dialog.finished.connect(lambda _r, d=dialog, b=batch: self._consent_finished(d, b))

@@ -122,6 +122,7 @@ class _Keys:
         self.row = sub("row-mac")
         self.header = sub("header-mac")
         self.state = sub("state-mac")
+        self.staff = sub("staff")  # seals the staff sign-in store (picsafe_desktop/staff)
 
 
 def _now() -> str:
@@ -647,6 +648,10 @@ class Vault:
     @property
     def closed(self) -> bool:
         return self._conn is None
+
+    def staff_key(self) -> bytes:
+        """The key that seals the staff sign-in store (HKDF of the master key, label "staff")."""
+        return self._k().staff
 
     # --- internals --------------------------------------------------------------------------
     def _k(self) -> _Keys:

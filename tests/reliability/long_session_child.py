@@ -95,7 +95,8 @@ def main() -> int:
     QThreadPool.globalInstance().waitForDone(30000)
     window.close()
     services.close()
-    print(json.dumps({"cycles": cycles, "thumbnail_loads": loads, "seconds": round(time.monotonic() - started, 1)}), flush=True)
+    seconds = round(time.monotonic() - started, 1)
+    print(json.dumps({"cycles": cycles, "thumbnail_loads": loads, "seconds": seconds}), flush=True)
     return 0
 
 

@@ -447,7 +447,11 @@ def test_export_to_the_pacs_from_the_dialog(qtbot, tmp_path, services, drop, ort
     assert services.pacs_echo()[0] is True
 
 
-def test_pin_is_set_at_first_sign_in_then_required(qtbot, tmp_path, keyring_service):
+def test_unenrolled_staff_id_is_refused_enrolled_one_signs_in(qtbot, tmp_path, keyring_service):
+    """With a PIN policy, a staff ID that IT has not enrolled is refused (its first sign-in
+    used to set its PIN); an enrolled one signs in with its PIN, under the enrolled name."""
+    from picsafe_desktop.staff.pins import STAFF_FILE, StaffStore
+
     site = config.from_dict(
         {"vault": {"path": str(tmp_path / "vault")}, "security": {"require_pin": True}}
     )
@@ -456,24 +460,28 @@ def test_pin_is_set_at_first_sign_in_then_required(qtbot, tmp_path, keyring_serv
     try:
         win = make_window(qtbot, site, services)
         screen = win.lock_screen
-        assert screen.pin_edit.isVisible()
-        qtbot.keyClicks(screen.name_edit, NURSE.name)
-        qtbot.keyClicks(screen.staff_id_edit, NURSE.staff_id)
-        qtbot.keyClicks(screen.pin_edit, "12")
-        qtbot.mouseClick(screen.sign_in_button, Qt.MouseButton.LeftButton)
-        assert win.locked and "at least 4 digits" in screen.error_label.text()
-        qtbot.keyClicks(screen.pin_edit, "4826")
-        qtbot.mouseClick(screen.sign_in_button, Qt.MouseButton.LeftButton)
-        assert not win.locked
-        stored = (tmp_path / "vault" / "staff-pins.json").read_text()
-        assert "4826" not in stored and "$argon2id$" in stored
-        win.lock("button")
-        qtbot.keyClicks(screen.pin_edit, "1111")
-        qtbot.mouseClick(screen.sign_in_button, Qt.MouseButton.LeftButton)
-        assert win.locked and "Wrong PIN" in screen.error_label.text()
-        qtbot.keyClicks(screen.pin_edit, "4826")
-        qtbot.mouseClick(screen.sign_in_button, Qt.MouseButton.LeftButton)
-        assert not win.locked
+        assert screen.pin_edit.isVisible() and not screen.name_edit.isVisible()
+
+        def attempt(staff_id: str, pin: str) -> None:
+            screen.staff_id_edit.clear()
+            qtbot.keyClicks(screen.staff_id_edit, staff_id)
+            qtbot.keyClicks(screen.pin_edit, pin)
+            qtbot.mouseClick(screen.sign_in_button, Qt.MouseButton.LeftButton)
+            qtbot.waitUntil(lambda: screen.sign_in_button.isEnabled() or not win.locked)
+
+        attempt(NURSE.staff_id, "4826")
+        assert win.locked and "Wrong staff ID or PIN" in screen.error_label.text()
+        assert not (tmp_path / "vault" / STAFF_FILE).exists()  # trying enrolled nobody
+
+        StaffStore.for_vault(vault).add(NURSE.staff_id, NURSE.name, ["clinician"], "4826")
+        attempt(NURSE.staff_id, "12")
+        assert win.locked and "4 to 12 digits" in screen.error_label.text()
+        attempt(NURSE.staff_id, "1111")
+        assert win.locked and "Wrong staff ID or PIN" in screen.error_label.text()
+        attempt(NURSE.staff_id, "4826")
+        assert not win.locked and services.staff.name == NURSE.name
+        stored = (tmp_path / "vault" / STAFF_FILE).read_text()
+        assert "4826" not in stored and "argon2" not in stored
         win.close()
     finally:
         QThreadPool.globalInstance().waitForDone(30000)

@@ -1,0 +1,71 @@
+"""Finding 15: `Services._staff` could change between its check and its use on another
+thread (a lock or "Switch user" while a worker runs). Each action now reads the session once,
+under a lock, and uses that snapshot from start to end."""
+
+from __future__ import annotations
+
+import pytest
+
+from picsafe_desktop import config, consent
+from picsafe_desktop.model import Staff
+from picsafe_desktop.services import NotSignedIn, Services
+from picsafe_desktop.vault import Vault
+from tests.unit.test_consent import written
+from tests.unit.vault_support import TEST_KDF, jpeg_with_exif, put_photo
+
+pytestmark = pytest.mark.keyring
+
+FIRST = Staff("Ann First", "", "A1")
+SECOND = Staff("Ben Second", "", "B2")
+
+
+@pytest.fixture
+def services(tmp_path, keyring_service):
+    site = config.from_dict(
+        {"vault": {"path": str(tmp_path / "vault")}, "logging": {"file": str(tmp_path / "l")}}
+    )
+    vault, _ = Vault.create(site.vault.path, keyring_service, kdf=TEST_KDF, actor="tester")
+    wording = consent.load_wording(None, None)
+    for mrn in ("RX0000001", "RX0000002"):
+        batch = vault.create_batch("test", actor="tester")
+        put_photo(vault, batch, jpeg_with_exif(), state="awaiting_consent")
+        fields = written(patient={"mrn": mrn, "name": "P", "birth_date": "1980-02-29"})
+        record = consent.record_from_fields(fields, wording=wording)
+        consent.store(vault, batch, record, actor="tester")
+    svc = Services(site, vault)
+    yield svc
+    svc.close()
+
+
+def test_an_action_keeps_the_staff_it_started_with(services, monkeypatch):
+    services.sign_in(FIRST)
+    real = services.vault.read_consent
+    calls = []
+
+    def read_consent(consent_id, *, actor):
+        calls.append(actor)
+        if len(calls) == 1:  # another thread switches user mid-action
+            services.sign_out("switch user")
+            services.sign_in(SECOND)
+        return real(consent_id, actor=actor)
+
+    monkeypatch.setattr(services.vault, "read_consent", read_consent)
+    assert len(services.patients()) == 2
+    assert calls == ["Ann First (A1)", "Ann First (A1)"]  # never half one, half the other
+
+
+def test_a_lock_mid_action_neither_crashes_it_nor_lends_it_a_name(services, monkeypatch):
+    services.sign_in(FIRST)
+    real = services.vault.read_consent
+    calls = []
+
+    def read_consent(consent_id, *, actor):
+        calls.append(actor)
+        services.sign_out("idle")  # the window locks while the worker runs
+        return real(consent_id, actor=actor)
+
+    monkeypatch.setattr(services.vault, "read_consent", read_consent)
+    services.patients()
+    assert calls == ["Ann First (A1)", "Ann First (A1)"]
+    with pytest.raises(NotSignedIn):
+        services.patients()  # the next action sees the lock
