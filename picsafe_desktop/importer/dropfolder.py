@@ -251,6 +251,13 @@ class DropFolderWatcher:
 
     def _check(self, settler: Settler) -> None:
         ready, refusals = settler.observe(time.monotonic())
+        if settler.changed or ready or refusals:
+            log.debug(  # counts only: names can carry a patient's name
+                "drop folder scan: %d tracked, %d ready, %d refused",
+                len(settler._seen),
+                len(ready),
+                len(refusals),
+            )
         if refusals:
             self._report(settler.root, refusals)
         if ready:

@@ -226,6 +226,12 @@ class _BatchRun:
         total = len(candidates) + len(refusals)
         result = BatchResult(self.batch_id, self.source_label)
         self.emit(BatchStarted(self.source_label, total, total_bytes))
+        log.debug(  # counts only: file names can carry a patient's name
+            "import batch started: %d photo(s), %d refused, %d bytes",
+            len(candidates),
+            len(refusals),
+            total_bytes,
+        )
         done_bytes = 0
 
         def record(file_result: FileResult, size: int = 0) -> None:
