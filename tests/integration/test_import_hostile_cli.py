@@ -4,6 +4,7 @@ against a real vault and keyring."""
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -69,3 +70,89 @@ def test_deep_folder_is_refused_and_the_photo_beside_it_imported(setup, capsys):
     (item,) = setup.items()
     assert item.state == ItemState.ACTIVE
     assert not good.exists()
+
+
+def _cli_process(setup, *sources):
+    import subprocess
+    import sys
+
+    return subprocess.Popen(
+        [sys.executable, "-m", "picsafe_desktop", "import", "--consent", str(setup.consent),
+         "--vault", str(setup.vault_dir), "--keyring-service", setup.service,
+         *map(str, sources)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+def _blob_count(vault_dir) -> int:
+    return sum(1 for _ in (vault_dir / "blobs").rglob("*.psv"))
+
+
+def _freeze(vault_dir, what: str, flag: str = "+i") -> None:
+    """The immutable flag stops root too (permission bits do not), even on open files.
+
+    "folders": what `chmod -R a-w` does to a program holding the index open - no new files
+    (blobs), while the open index still takes writes. "index": the index and its WAL too;
+    the WAL's shared-memory file stays writable (SQLite maps it: freezing it kills the
+    process with SIGBUS, which no application code can handle).
+    """
+    import subprocess
+
+    paths = [p for p in [vault_dir, *vault_dir.rglob("*")] if p.is_dir()]
+    if what == "index":
+        paths += [p for p in vault_dir.glob("index.sqlite3*") if not p.name.endswith("-shm")]
+    subprocess.run(["chattr", flag, *map(str, paths)], check=True)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="chattr +i needs root (CAP_LINUX_IMMUTABLE)")
+@pytest.mark.parametrize("what", ["folders", "index"])
+def test_vault_made_read_only_mid_import_is_reported_and_loses_nothing(setup, what):
+    """Issue 13, finding 10: the vault made read-only while a CLI import runs."""
+    import hashlib
+    import time
+
+    big = max(small_jpegs()[:1] + list(small_jpegs()[0].parent.glob("*.jpg")),
+              key=lambda p: p.stat().st_size)  # fmt: skip
+    originals = {}
+    for i in range(12):
+        path = setup.photos / f"IMG_{i:02}.jpg"
+        path.write_bytes(unique_jpeg(big.read_bytes(), f"ro{i}"))
+        originals[path.name] = hashlib.sha256(path.read_bytes()).hexdigest()
+    child = _cli_process(setup, setup.photos)
+    try:
+        deadline = time.monotonic() + 120
+        while _blob_count(setup.vault_dir) < 3 and child.poll() is None:
+            assert time.monotonic() < deadline
+            time.sleep(0.005)
+        _freeze(setup.vault_dir, what)
+        out, err = child.communicate(timeout=180)
+    finally:
+        child.kill()
+        _freeze(setup.vault_dir, "index", "-i")
+    assert child.returncode == 1, err
+    assert "Traceback" not in err and "unexpected error" not in err, err
+    assert "cannot be written" in err or "refused a write" in err, err
+    assert "damaged" not in err and "restore" not in err
+    left = {p.name for p in setup.photos.iterdir()}
+    assert left, "the fault came after the whole batch: the test did not test anything"
+    # Every photo is either still at its source, unchanged, or verified in the vault.
+    with Vault.open(setup.vault_dir, setup.service) as vault:
+        stored = {name for name, sha in originals.items() if vault.find_original(sha)}
+        items = vault.list_items()
+    for name in originals:
+        if name in left:
+            data = (setup.photos / name).read_bytes()
+            assert hashlib.sha256(data).hexdigest() == originals[name]
+        else:
+            assert name in stored, f"{name} was wiped but is not in the vault"
+    assert items
+    if what == "folders":
+        # The index still took writes: the stored photos got their consent.
+        assert all(i.state == ItemState.ACTIVE for i in items)
+        assert f"Imported {len(items)} photo(s)" in out
+        return
+    # Nothing was made usable without a consent, and the output names every stored photo.
+    assert all(i.state == ItemState.AWAITING_CONSENT for i in items)
+    assert "consent was NOT recorded" in out
+    for name in stored:
+        assert f"waiting for consent: {setup.photos / name}" in out, out
