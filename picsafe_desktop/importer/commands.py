@@ -123,6 +123,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         vault = Vault.open(vault_dir, args.keyring_service or DEFAULT_SERVICE)
     except VaultError as exc:
+        if faults.is_fault(exc, vault_dir):  # full, read-only, busy: not damage
+            _err(f"{vault_dir}: {faults.advice(exc, vault_dir)}; nothing was imported")
+            return EXIT_CHECK_FAILED
         _err(f"{exc}; nothing was imported")
         return EXIT_USAGE
     with vault, contextlib.ExitStack() as stack:
@@ -130,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             report = importer.resume()
         except (VaultError, OSError) as exc:
-            _err(f"{vault_dir}: {faults.advice(exc)}; nothing was imported")
+            _err(f"{vault_dir}: {faults.advice(exc, vault_dir)}; nothing was imported")
             return EXIT_CHECK_FAILED
         for note in report.notes:
             _err(note)
@@ -167,7 +170,7 @@ def run(args: argparse.Namespace) -> int:
                 )
             except (VaultError, OSError) as exc:
                 consent_error = exc
-    return _summary(result, consent_id, consent_error)
+    return _summary(result, consent_id, consent_error, vault_dir)
 
 
 def _gather(
@@ -224,7 +227,7 @@ def _progress_printer():
     return show
 
 
-def _summary(result, consent_id: str | None, consent_error: BaseException | None = None) -> int:
+def _summary(result, consent_id, consent_error=None, vault_dir=None) -> int:
     counts = {o: result.count(o) for o in Outcome}
     stored = [r for r in result.results if r.outcome == Outcome.IMPORTED]
     if consent_id:
@@ -234,7 +237,7 @@ def _summary(result, consent_id: str | None, consent_error: BaseException | None
         )
     elif stored:
         # Stored and verified, but no consent could be saved: say exactly which, and where.
-        why = f" ({faults.advice(consent_error)})" if consent_error is not None else ""
+        why = f" ({faults.advice(consent_error, vault_dir)})" if consent_error is not None else ""
         print(
             f"Stored {len(stored)} photo(s) in batch {result.batch_id}, but the consent was "
             f"NOT recorded{why}. They are safe in the vault and wait for consent: record it "

@@ -11,6 +11,7 @@ exception chain, never from the message text.
 from __future__ import annotations
 
 import errno
+import os
 import sqlite3
 
 from picsafe_desktop.vault.errors import DiskFull, IntegrityError, VaultBusy
@@ -60,8 +61,29 @@ def _chain(exc: BaseException):
         exc = exc.__cause__ or exc.__context__
 
 
-def classify(exc: BaseException) -> str:
-    """FULL, READ_ONLY, IO, DAMAGED, BUSY or OTHER for an exception from a vault write."""
+# SQLite reports some writes that failed for lack of space (growing the WAL index in shared
+# memory, a short write) as a plain I/O error: with less than this free on the vault's drive,
+# an I/O error is taken to be the full disk it almost certainly is.
+NEARLY_FULL = 1 << 20
+
+
+def classify(exc: BaseException, where: str | os.PathLike[str] | None = None) -> str:
+    """FULL, READ_ONLY, IO, DAMAGED, BUSY or OTHER for an exception from a vault write.
+
+    `where` (the vault folder) lets an I/O error on a nearly full drive count as FULL.
+    """
+    kind = _classify(exc)
+    if kind == IO and where is not None:
+        try:
+            st = os.statvfs(where)
+        except (OSError, AttributeError):  # no statvfs on Windows
+            return kind
+        if st.f_bavail * st.f_frsize < NEARLY_FULL:
+            return FULL
+    return kind
+
+
+def _classify(exc: BaseException) -> str:
     for link in _chain(exc):
         if isinstance(link, sqlite3.Error):
             code = getattr(link, "sqlite_errorcode", None)
@@ -79,6 +101,12 @@ def classify(exc: BaseException) -> str:
     return OTHER
 
 
-def advice(exc: BaseException) -> str:
+def advice(exc: BaseException, where: str | os.PathLike[str] | None = None) -> str:
     """What happened and what to do, without the vault's own (possibly misleading) wording."""
-    return _ADVICE[classify(exc)]
+    return _ADVICE[classify(exc, where)]
+
+
+def is_fault(exc: BaseException, where: str | os.PathLike[str] | None = None) -> bool:
+    """True when the vault's surroundings (disk, permissions, another program) are at fault,
+    not the vault's content: then nothing is damaged and no repair or restore is called for."""
+    return classify(exc, where) in (FULL, READ_ONLY, IO, BUSY)

@@ -315,8 +315,9 @@ class _BatchRun:
 
     def vault_failed(self, cand: Candidate, exc: BaseException) -> FileResult:
         """The vault refused a write: say what is safe where, and stop the batch."""
-        kind = faults.classify(exc)
-        advice = faults.advice(exc)
+        where = getattr(self.vault, "path", None)
+        kind = faults.classify(exc, where)
+        advice = faults.advice(exc, where)
         log.error("import stopped: the vault refused a write (%s)", kind)
         self.vault_fault = f"not imported: {advice}; the file was left in place"
         item_id, removed = self._stored, self._removed
@@ -368,7 +369,7 @@ class _BatchRun:
             self.journal.clear(entry)
             return self.duplicate(cand, original, exc.item_id)
         except VaultError as exc:
-            if faults.classify(exc) != faults.OTHER:
+            if faults.classify(exc, getattr(self.vault, "path", None)) != faults.OTHER:
                 raise  # the vault stopped taking writes: the batch ends (see vault_failed)
             self.journal.clear(entry)
             return FileResult(

@@ -3,8 +3,10 @@ against a real vault and keyring."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+from pathlib import Path
 
 import pytest
 
@@ -156,3 +158,70 @@ def test_vault_made_read_only_mid_import_is_reported_and_loses_nothing(setup, wh
     assert "consent was NOT recorded" in out
     for name in stored:
         assert f"waiting for consent: {setup.photos / name}" in out, out
+
+
+@contextlib.contextmanager
+def small_filesystem(size: str):
+    """A real, tiny file system (tmpfs): disk-full is the kernel's ENOSPC, not a mock."""
+    import subprocess
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="picsafe-full-"))
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
+                   check=True)  # fmt: skip
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=True)
+        folder.rmdir()
+
+
+def _fill(folder: Path, leave: int) -> None:
+    st = os.statvfs(folder)
+    free = st.f_bavail * st.f_frsize
+    with open(folder / "filler", "wb") as f:
+        f.write(b"\0" * max(0, free - leave))
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small tmpfs needs root")
+@pytest.mark.parametrize("free_kib", [0, 8, 16, 24, 96, 400, 900, 1400])
+def test_disk_full_is_named_and_never_called_damage(tmp_path, keyring_service, free_kib):
+    """Issue 13, finding 11: disk full while a batch is created (and just after)."""
+    import hashlib
+    import subprocess
+    import sys
+
+    with small_filesystem("6m") as fs:
+        setup = Setup.__new__(Setup)
+        setup.tmp, setup.service = tmp_path, keyring_service
+        setup.vault_dir = fs / "vault"
+        make_vault(setup.vault_dir, keyring_service).close()
+        setup.consent = tmp_path / "consent.json"
+        setup.consent.write_text(json.dumps(CONSENT))
+        setup.photos = tmp_path / "photos"
+        originals = {}
+        for i in range(4):
+            path = setup.photo(f"IMG_{i}.jpg", f"full{free_kib}", i)
+            originals[path.name] = hashlib.sha256(path.read_bytes()).hexdigest()
+        _fill(fs, free_kib * 1024)
+        proc = subprocess.run(
+            [sys.executable, "-m", "picsafe_desktop", "import", "--consent", str(setup.consent),
+             "--vault", str(setup.vault_dir), "--keyring-service", keyring_service,
+             str(setup.photos)],
+            capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        out, err = proc.stdout, proc.stderr
+        assert proc.returncode == 1, out + err
+        assert "Traceback" not in err and "unexpected error" not in err, err
+        assert "full" in err, err
+        for wrong in ("damaged", "restore", "backup"):
+            assert wrong not in (out + err).lower(), out + err
+        assert not ("unchanged" in err and "stored" in err), err
+        (fs / "filler").unlink()
+        with Vault.open(setup.vault_dir, keyring_service) as vault:
+            stored = {name for name, sha in originals.items() if vault.find_original(sha)}
+        left = {p.name for p in setup.photos.iterdir()}
+        for name in originals:
+            assert name in left or name in stored, f"{name} lost"
+            if name in stored and "consent was NOT recorded" in out:
+                assert f"waiting for consent: {setup.photos / name}" in out, out
