@@ -225,3 +225,14 @@ def test_disk_full_is_named_and_never_called_damage(tmp_path, keyring_service, f
             assert name in left or name in stored, f"{name} lost"
             if name in stored and "consent was NOT recorded" in out:
                 assert f"waiting for consent: {setup.photos / name}" in out, out
+
+
+def test_file_names_with_newlines_and_rtl_overrides_are_escaped_on_the_terminal(setup, capsys):
+    """Issue 13, finding 13: a name can fake a line of output or reverse what is shown."""
+    (setup.photos / "IMG_1.jpg\nimported: all fine").write_bytes(b"not a photo")
+    (setup.photos / "scan\u202egpj.exe.jpg").write_bytes(b"\xff\xd8 not a jpeg either")
+    assert setup.run(setup.photos) == 1
+    err = capsys.readouterr().err
+    assert "\u202e" not in err and "\nimported: all fine" not in err
+    assert "IMG_1.jpg\\x0aimported: all fine" in err
+    assert "scan\\u202egpj.exe.jpg" in err
