@@ -16,6 +16,7 @@ import io
 import json
 import os
 import re
+import unicodedata
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -248,6 +249,12 @@ class _Checker:
         control = _CONTROL_EXCEPT_NEWLINE_RE if multiline else _CONTROL_RE
         if control.search(value):
             self.add(path, f"{label} contains control characters.")
+        elif hidden := _hidden_character(value):
+            self.add(
+                path,
+                f"{label} contains an invisible or direction-changing character ({hidden}); "
+                "type it again without it.",
+            )
         if not _is_utf8_text(value):
             # A JSON escape such as "\ud800" decodes to half a UTF-16 pair: no real character,
             # and the vault (UTF-8) could not store the record after the photos were imported.
@@ -265,6 +272,19 @@ class _Checker:
             # The value is not repeated back: a misplaced field could hold patient data.
             self.add(path, f"{label} must be one of {options}.")
             return None
+
+
+def _hidden_character(value: str) -> str | None:
+    """The first character that would make a name display as something it is not.
+
+    Right-to-left overrides and isolates reorder what is shown, zero-width characters make
+    two different records look identical, line separators split one line in two (Unicode
+    categories Cf, Zl, Zp and the C1 controls). Returns it as "U+202E", or None.
+    """
+    for char in value:
+        if unicodedata.category(char) in ("Cf", "Zl", "Zp") or "\x80" <= char <= "\x9f":
+            return f"U+{ord(char):04X}"
+    return None
 
 
 def _is_utf8_text(value: str) -> bool:
@@ -556,6 +576,21 @@ def _resolve_signature(value: str, base_dir: Path) -> tuple[bytes | None, str | 
         return None, "The signature path is not a usable file name."
 
 
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _without_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in obj:
+            raise _DuplicateKey(key)
+        obj[key] = value
+    return obj
+
+
 def load_consent_json(
     source: Path | str | Mapping[str, Any],
     *,
@@ -583,7 +618,15 @@ def load_consent_json(
         except ValueError:  # a NUL in the name
             raise ConsentError([FieldError("", "The consent file name is not usable.")]) from None
         try:
-            data = json.loads(text)
+            data = json.loads(text, object_pairs_hook=_without_duplicate_keys)
+        except _DuplicateKey as exc:
+            # JSON lets the last of two equal keys win silently: an MRN given twice was stored
+            # under the second. A consent record must say each thing once.
+            message = (
+                f"{source}: the field '{exc.key}' appears twice in the same object; remove one "
+                "of them so the record says each thing once."
+            )
+            raise ConsentError([FieldError(exc.key, message)]) from None
         except json.JSONDecodeError as exc:
             message = (
                 f"{source} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}."

@@ -53,9 +53,21 @@ def redact(text: str) -> str:
     return text
 
 
+# Any quoted value ('x', "x", b'x') in another library's message: those print file names bare
+# (watchdog: `name=b'smith ulcer.jpg'`), which the path patterns above cannot recognise.
+_QUOTED_RE = re.compile(r"""(?:\b[bru])?(['"])(?:(?!\1)[^\n\\]|\\.)*\1""")
+OUR_LOGGER = "picsafe_desktop"
+
+
+def _ours(record: logging.LogRecord) -> bool:
+    return record.name == OUR_LOGGER or record.name.startswith(OUR_LOGGER + ".")
+
+
 class PhiFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
+        if not _ours(record):
+            message = _QUOTED_RE.sub("<value>", message)
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         record.msg, record.args = redact(message), None
@@ -75,7 +87,12 @@ def configure(site, verbose: bool = False) -> Path | None:
             root.removeHandler(handler)
             handler.close()
     level = logging.DEBUG if verbose else getattr(logging, site.logging.level)
-    root.setLevel(level)
+    # The site's level is for our own code. Libraries stay at WARNING: their debug output
+    # (watchdog logs every file event with its bare name) was written for developers, not for
+    # a ward PC's log.
+    root.setLevel(max(level, logging.WARNING))
+    logging.getLogger(OUR_LOGGER).setLevel(level)
+    logging.captureWarnings(True)  # warnings.warn text (watchdog's hold paths) gets the filter
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     handlers[0].setLevel(level if verbose else logging.WARNING)
     log_file: Path | None = Path(site.logging.file)

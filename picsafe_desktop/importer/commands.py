@@ -16,10 +16,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import getpass
+import re
 import sys
 from pathlib import Path
 
 from picsafe_desktop import APP_ID
+from picsafe_desktop.importer import faults
 from picsafe_desktop.importer.events import BatchFinished, FileDone, ImportEvent, Outcome
 from picsafe_desktop.importer.files import prune_emptied_sources, scan_paths
 from picsafe_desktop.importer.pipeline import Importer
@@ -50,8 +52,22 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
+# Control, bidirectional-override and invisible characters in a file name would rewrite what
+# the terminal shows (a newline fakes a line, U+202E reverses "gpj.exe" into view): escaped.
+_UNSAFE = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ud800-\udfff]"
+)
+
+
+def safe_text(text: str) -> str:
+    """`text` with every character that could disguise it escaped as \\xNN or \\uNNNN."""
+    return _UNSAFE.sub(
+        lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", text
+    )
+
+
 def _err(message: str) -> None:
-    print(f"{APP_ID}: {message}", file=sys.stderr)
+    print(f"{APP_ID}: {safe_text(message)}", file=sys.stderr)
 
 
 def _actor() -> str:
@@ -107,11 +123,18 @@ def run(args: argparse.Namespace) -> int:
     try:
         vault = Vault.open(vault_dir, args.keyring_service or DEFAULT_SERVICE)
     except VaultError as exc:
+        if faults.is_fault(exc, vault_dir):  # full, read-only, busy: not damage
+            _err(f"{vault_dir}: {faults.advice(exc, vault_dir)}; nothing was imported")
+            return EXIT_CHECK_FAILED
         _err(f"{exc}; nothing was imported")
         return EXIT_USAGE
     with vault, contextlib.ExitStack() as stack:
         importer = Importer(vault, actor=actor)
-        report = importer.resume()
+        try:
+            report = importer.resume()
+        except (VaultError, OSError) as exc:
+            _err(f"{vault_dir}: {faults.advice(exc, vault_dir)}; nothing was imported")
+            return EXIT_CHECK_FAILED
         for note in report.notes:
             _err(note)
         if report.completed:
@@ -139,18 +162,15 @@ def run(args: argparse.Namespace) -> int:
         )
         prune_emptied_sources(files, candidates)
         consent_id = None
+        consent_error: BaseException | None = None
         if result.item_ids:
             try:
                 consent_id = consent_rules.store(
                     vault, result.batch_id, record, actor=actor, item_ids=result.item_ids
                 )
-            except VaultError as exc:
-                _err(
-                    f"{exc}; the photos are stored and wait for consent - record it in the "
-                    "PicSafe window"
-                )
-                return EXIT_CHECK_FAILED
-    return _summary(result, consent_id)
+            except (VaultError, OSError) as exc:
+                consent_error = exc
+    return _summary(result, consent_id, consent_error, vault_dir)
 
 
 def _gather(
@@ -200,20 +220,32 @@ def _progress_printer():
             text = f"[{event.done}/{event.total}] {r.outcome.value}: {r.display}"
             if r.outcome in (Outcome.FAILED, Outcome.REFUSED) and r.message:
                 text += f" - {r.message}"
-            print(text, file=sys.stderr)
+            print(safe_text(text), file=sys.stderr)
         elif isinstance(event, BatchFinished):
             print("", file=sys.stderr)
 
     return show
 
 
-def _summary(result, consent_id: str | None) -> int:
+def _summary(result, consent_id, consent_error=None, vault_dir=None) -> int:
     counts = {o: result.count(o) for o in Outcome}
+    stored = [r for r in result.results if r.outcome == Outcome.IMPORTED]
     if consent_id:
         print(
             f"Imported {counts[Outcome.IMPORTED]} photo(s) into batch {result.batch_id} with "
             f"consent {consent_id}."
         )
+    elif stored:
+        # Stored and verified, but no consent could be saved: say exactly which, and where.
+        why = f" ({faults.advice(consent_error, vault_dir)})" if consent_error is not None else ""
+        print(
+            f"Stored {len(stored)} photo(s) in batch {result.batch_id}, but the consent was "
+            f"NOT recorded{why}. They are safe in the vault and wait for consent: record it "
+            "in the PicSafe window."
+        )
+        for r in stored:
+            gone = "original removed" if r.source_removed else "original left in place"
+            print(f"  waiting for consent: {safe_text(r.display)} ({gone})")
     else:
         print("No new photos were stored.")
     if counts[Outcome.DUPLICATE]:
@@ -223,6 +255,8 @@ def _summary(result, consent_id: str | None) -> int:
         _err(r.message if r.display in r.message else f"{r.display}: {r.message}")
     for r in result.manual_removals:
         _err(f"remove by hand: {r.source_note}")
+    if stored and not consent_id:
+        return EXIT_CHECK_FAILED
     if bad or result.manual_removals:
         _err(f"{len(bad)} not imported, {len(result.manual_removals)} source(s) to remove by hand")
         return EXIT_CHECK_FAILED

@@ -60,9 +60,12 @@ class Settler:
     max_wait_factor: float = 10.0
     _seen: dict[Path, _Seen] = field(default_factory=dict)
     _refused: set[tuple[str, str]] = field(default_factory=set)
+    #: whether the last `observe` saw a file appear, change or go away
+    changed: bool = False
 
     def observe(self, now: float) -> tuple[list[FileCandidate], list[Refusal]]:
         scan = scan_folder(self.root)
+        self.changed = False
         refusals = []
         for refusal in scan.refusals:
             key = (refusal.display, refusal.reason)
@@ -71,6 +74,7 @@ class Settler:
                 refusals.append(refusal)
         current = {c.path: c for c in scan.candidates}
         gone = set(self._seen) - set(current)
+        self.changed = bool(gone)
         # Offered files that went away were imported (or removed by the user): drop subfolders
         # they leave empty, whenever the consumer finished with them.
         prune_empty_dirs([p for p in gone if self._seen[p].offered], self.root)
@@ -86,7 +90,7 @@ class Settler:
             seen = self._seen.get(path)
             if seen is None or seen.stamp != cand.stamp:
                 self._seen[path] = _Seen(cand.stamp, now)
-                unsettled = True
+                unsettled = self.changed = True
                 continue
             if seen.offered:
                 continue
@@ -190,23 +194,76 @@ class DropFolderWatcher:
     def check_now(self) -> None:
         self._wake.set()
 
+    def _report(self, folder: Path, refusals: list[Refusal]) -> None:
+        if self.on_refusals is None:
+            return
+        try:
+            self.on_refusals(folder, refusals)
+        except Exception:  # noqa: BLE001 - a failing consumer must not stop watching
+            log.exception("drop folder refusal handler failed")
+
     def _run(self) -> None:
+        polling = False  # set once notifications proved unreliable: then poll briskly
+        woken = True
         while not self._stop.is_set():
             self._wake.clear()
+            missed = False
             for settler in self.settlers:
                 try:
-                    ready, refusals = settler.observe(time.monotonic())
-                except Exception:  # noqa: BLE001 - the watcher must survive any one bad scan
-                    log.exception("drop folder scan failed")
+                    self._check(settler)
+                except Exception as exc:  # noqa: BLE001 - the watcher must survive anything
+                    # The type only: a message can hold a file name (it still goes to the user).
+                    log.error("drop folder scan failed (%s)", type(exc).__name__)
+                    self._report(
+                        settler.root,
+                        [
+                            Refusal(
+                                str(settler.root),
+                                f"could not be searched ({type(exc).__name__}: {exc}); photos "
+                                "in it were left in place and the folder is checked again - "
+                                "tell IT if this repeats",
+                            )
+                        ],
+                    )
                     continue
-                if refusals and self.on_refusals is not None:
-                    self.on_refusals(settler.root, refusals)
-                if ready:
-                    log.info("drop folder: %d photo(s) complete", len(ready))
-                    try:
-                        self.on_batch(settler.root, ready)
-                    except Exception:  # noqa: BLE001 - a failing consumer must not stop watching
-                        log.exception("drop folder batch handler failed")
-                    prune_empty_dirs([c.path for c in ready], settler.root)
+                # A change found by a timed rescan that no notification announced: watchdog's
+                # threads can die on a hostile tree (a 1,100-level folder did), so stop
+                # trusting them rather than leave photos lying in the clear.
+                missed = missed or (settler.changed and not woken and not self._wake.is_set())
+            if missed and not polling and not self._stop.is_set():
+                polling = True
+                log.warning("drop folder change notifications missed a change; polling instead")
+                for settler in self.settlers:
+                    self._report(
+                        settler.root,
+                        [
+                            Refusal(
+                                str(settler.root),
+                                "change notifications stopped working for this folder (a "
+                                "folder in it may be nested too deep); PicSafe now checks it "
+                                "every few seconds instead",
+                            )
+                        ],
+                    )
             busy = any(s.pending for s in self.settlers)
-            self._wake.wait(self.stable_seconds / 4 if busy else self.rescan_seconds)
+            idle_wait = max(self.stable_seconds, 1.0) if polling else self.rescan_seconds
+            woken = self._wake.wait(self.stable_seconds / 4 if busy else idle_wait)
+
+    def _check(self, settler: Settler) -> None:
+        ready, refusals = settler.observe(time.monotonic())
+        if settler.changed or ready or refusals:
+            log.debug(  # counts only: names can carry a patient's name
+                "drop folder scan: %d tracked, %d ready, %d refused",
+                len(settler._seen),
+                len(ready),
+                len(refusals),
+            )
+        if refusals:
+            self._report(settler.root, refusals)
+        if ready:
+            log.info("drop folder: %d photo(s) complete", len(ready))
+            try:
+                self.on_batch(settler.root, ready)
+            except Exception:  # noqa: BLE001 - a failing consumer must not stop watching
+                log.exception("drop folder batch handler failed")
+            prune_empty_dirs([c.path for c in ready], settler.root)

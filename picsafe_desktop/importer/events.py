@@ -37,6 +37,8 @@ class BatchResult:
     batch_id: str | None  # None when nothing new was stored (all duplicates or failures)
     source_label: str
     results: list[FileResult] = field(default_factory=list)
+    #: set when the vault stopped taking writes mid-batch (what happened and what to do)
+    vault_fault: str = ""
 
     def count(self, outcome: Outcome) -> int:
         return sum(1 for r in self.results if r.outcome == outcome)

@@ -171,15 +171,34 @@ class Scan:
     refusals: list[Refusal] = field(default_factory=list)
 
 
-def _walk(root: Path, scan: Scan, found: dict[tuple[int, int], list[tuple[Path, os.stat_result]]]):
+# Phones and cameras nest photos two or three folders deep; staff folders add a few more. A
+# tree deeper than this is hostile or broken: it is reported, never searched (a recursive walk
+# of 1,100 levels overflowed the stack and stopped every later scan of the drop folder).
+MAX_DEPTH = 32
+
+
+def _listing(folder: Path, scan: Scan) -> list[os.DirEntry] | None:
     try:
-        entries = list(os.scandir(root))
+        with os.scandir(folder) as it:
+            return sorted(it, key=lambda e: e.name)
     except FileNotFoundError:
-        return
+        return None
     except OSError as exc:
-        scan.refusals.append(Refusal(str(root), f"folder could not be listed ({exc.strerror})"))
+        scan.refusals.append(Refusal(str(folder), f"folder could not be listed ({exc.strerror})"))
+        return None
+
+
+def _walk(root: Path, scan: Scan, found: dict[tuple[int, int], list[tuple[Path, os.stat_result]]]):
+    """Depth-first, in name order, with an explicit stack: no recursion, bounded depth."""
+    entries = _listing(root, scan)
+    if entries is None:
         return
-    for entry in sorted(entries, key=lambda e: e.name):
+    stack = [iter(entries)]
+    while stack:
+        entry = next(stack[-1], None)
+        if entry is None:
+            stack.pop()
+            continue
         if is_partial_name(entry.name):
             continue
         path = Path(entry.path)
@@ -191,7 +210,18 @@ def _walk(root: Path, scan: Scan, found: dict[tuple[int, int], list[tuple[Path, 
             scan.refusals.append(Refusal(str(path), f"could not be examined ({exc.strerror})"))
             continue
         if stat.S_ISDIR(st.st_mode):
-            _walk(path, scan, found)
+            if len(stack) >= MAX_DEPTH:
+                scan.refusals.append(
+                    Refusal(
+                        str(path),
+                        f"is nested more than {MAX_DEPTH} folders deep; nothing inside it was "
+                        "searched or imported - move the photos to a shallower folder",
+                    )
+                )
+                continue
+            sub = _listing(path, scan)
+            if sub:
+                stack.append(iter(sub))
             continue
         reason = _refusal_for(path, st)
         if reason:

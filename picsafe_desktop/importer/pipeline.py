@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from picsafe_desktop.deid import DeidError, make_thumbnail, scrub
+from picsafe_desktop.importer import faults
 from picsafe_desktop.importer.events import (
     BatchFinished,
     BatchResult,
@@ -216,6 +217,10 @@ class _BatchRun:
         self.batch_id = batch_id
         self.on_event = on_event
         self.cancel = cancel
+        # Set when the vault stops taking writes: the rest of the batch is left in place.
+        self.vault_fault: str = ""
+        self._stored: str | None = None  # item stored and verified for the current photo
+        self._removed = False  # ... and its source removed
 
     def emit(self, event: ImportEvent) -> None:
         if self.on_event is not None:
@@ -226,6 +231,12 @@ class _BatchRun:
         total = len(candidates) + len(refusals)
         result = BatchResult(self.batch_id, self.source_label)
         self.emit(BatchStarted(self.source_label, total, total_bytes))
+        log.debug(  # counts only: file names can carry a patient's name
+            "import batch started: %d photo(s), %d refused, %d bytes",
+            len(candidates),
+            len(refusals),
+            total_bytes,
+        )
         done_bytes = 0
 
         def record(file_result: FileResult, size: int = 0) -> None:
@@ -246,6 +257,8 @@ class _BatchRun:
                 if not stop_reason and self.cancel is not None and self.cancel.is_set():
                     stop_reason = "import cancelled; left at its source"
                 item: _Prepared | FileResult
+                if self.vault_fault and not stop_reason:
+                    stop_reason = self.vault_fault
                 if stop_reason:
                     item = FileResult(cand.display, Outcome.FAILED, message=stop_reason)
                 else:
@@ -255,21 +268,27 @@ class _BatchRun:
                         item = FileResult(cand.display, Outcome.FAILED, message=str(exc))
                         if exc.stops_batch:
                             stop_reason = f"not imported: {exc}"
+                    except (VaultError, OSError) as exc:
+                        item = self.vault_failed(cand, exc)
                 if pending is not None:
                     record(self.finish(*pending), pending[0].size)
                 pending = (cand, item)
             if pending is not None:
                 record(self.finish(*pending), pending[0].size)
         result.batch_id = self.batch_id
+        result.vault_fault = self.vault_fault
         counts = {o.value: result.count(o) for o in Outcome}
         log.info("import batch finished: %s", counts)
-        if result.results:
-            self.vault.audit(
-                "import_batch",
-                actor=self.actor,
-                subject=self.batch_id or "none",
-                details=dict(counts, sources_left=len(result.manual_removals)),
-            )
+        if result.results and not self.vault_fault:
+            try:
+                self.vault.audit(
+                    "import_batch",
+                    actor=self.actor,
+                    subject=self.batch_id or "none",
+                    details=dict(counts, sources_left=len(result.manual_removals)),
+                )
+            except (VaultError, OSError) as exc:  # each stored photo has its own audit row
+                log.warning("import batch audit row not written (%s)", faults.classify(exc))
         self.emit(BatchFinished(result))
         return result
 
@@ -282,8 +301,42 @@ class _BatchRun:
         return _Prepared(original, existing, clean)
 
     def finish(self, cand: Candidate, item: _Prepared | FileResult) -> FileResult:
+        """One photo to its end; a vault that stops taking writes ends the batch, and the
+        result says exactly whether this photo is safe in the vault."""
         if isinstance(item, FileResult):
             return item
+        if self.vault_fault:
+            return FileResult(cand.display, Outcome.FAILED, message=self.vault_fault)
+        self._stored, self._removed = None, False
+        try:
+            return self._finish(cand, item)
+        except (VaultError, OSError) as exc:
+            return self.vault_failed(cand, exc)
+
+    def vault_failed(self, cand: Candidate, exc: BaseException) -> FileResult:
+        """The vault refused a write: say what is safe where, and stop the batch."""
+        where = getattr(self.vault, "path", None)
+        kind = faults.classify(exc, where)
+        advice = faults.advice(exc, where)
+        log.error("import stopped: the vault refused a write (%s)", kind)
+        self.vault_fault = f"not imported: {advice}; the file was left in place"
+        item_id, removed = self._stored, self._removed
+        self._stored, self._removed = None, False
+        if item_id is None:
+            return FileResult(cand.display, Outcome.FAILED, message=self.vault_fault)
+        if removed:
+            return FileResult(cand.display, Outcome.IMPORTED, item_id, "", True)
+        # Stored and verified, but the removal could not be journaled: the original stays
+        # (its STORING journal entry lets the next start finish the job, as after a crash).
+        return FileResult(
+            cand.display,
+            Outcome.IMPORTED,
+            item_id,
+            "stored in the vault and verified; the original was left in place because the "
+            "vault stopped taking writes (it is removed when PicSafe next starts)",
+        )
+
+    def _finish(self, cand: Candidate, item: _Prepared) -> FileResult:
         original = item.original
         if item.existing is not None:
             return self.duplicate(cand, original, item.existing)
@@ -316,6 +369,8 @@ class _BatchRun:
             self.journal.clear(entry)
             return self.duplicate(cand, original, exc.item_id)
         except VaultError as exc:
+            if faults.classify(exc, getattr(self.vault, "path", None)) != faults.OTHER:
+                raise  # the vault stopped taking writes: the batch ends (see vault_failed)
             self.journal.clear(entry)
             return FileResult(
                 cand.display,
@@ -332,6 +387,7 @@ class _BatchRun:
                 message=f"{cand.display}: the vault copy failed verification ({problem}); it "
                 "was destroyed and the file was left in place",
             )
+        self._stored = item_id
         return self.remove_source(cand, entry, item_id, Outcome.IMPORTED, "")
 
     def duplicate(self, cand: Candidate, original: str, item_id: str) -> FileResult:
@@ -361,8 +417,9 @@ class _BatchRun:
         self.journal.write(removing)
         try:
             cand.remove(removing.token)
+            self._removed = True
         except FileNotFoundError:
-            pass  # already gone: nothing left to remove
+            self._removed = True  # already gone: nothing left to remove
         except RemoveError as exc:
             self.journal.clear(removing)
             log.warning("import: a source copy could not be removed (%s)", cand.kind)

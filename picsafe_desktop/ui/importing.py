@@ -149,30 +149,16 @@ class ImportMixin:
             text += f" {len(manual)} original(s) could not be wiped: delete them by hand."
         self.statusBar().showMessage(text, 10000)
         self.last_import = report
-        if self.locked:
-            return  # file names can name patients: the summary waits for someone to sign in
         problems = [
-            r
+            f"{r.display}: {r.message or r.source_note}"
+            if r.display not in (r.message or r.source_note)
+            else (r.message or r.source_note)
             for r in report.results
             if r.outcome in (Outcome.FAILED, Outcome.REFUSED) or r.needs_manual_removal
         ]
-        if problems:
-            lines = [f"{r.display}: {r.message or r.source_note}" for r in problems]
-            box = QMessageBox(
-                QMessageBox.Icon.Warning,
-                "Import finished with problems",
-                text,
-                QMessageBox.StandardButton.Ok,
-                self,
-            )
-            box.setObjectName("importProblems")
-            box.setInformativeText(
-                "Files that could not be imported are still where they were; nothing was "
-                "lost.\n\n" + "\n".join(lines[:8]) + ("\n…" if len(lines) > 8 else "")
-            )
-            box.setDetailedText("\n".join(lines))
-            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-            box.open()
+        self.show_import_problems(text, problems)
+        if self.locked:
+            return
         self.refresh()
         self.check_waiting_batches()
 
@@ -226,6 +212,64 @@ class ImportMixin:
             self._pending_volumes.pop(0)
         self._show_volume_banner()
 
+    # -- problems: shown plainly, naming each file; kept for the next person while locked ---
+    def drop_folder_refusals(self, folder, refusals) -> None:
+        """Drop-folder entries that will not be imported (links, FIFOs, other files...)."""
+        lines = [f"{r.display}: {r.reason}" for r in refusals]
+        self.show_import_problems(
+            f"{len(lines)} item(s) in the drop folder {folder} were not imported.", lines
+        )
+
+    def show_import_problems(self, summary: str, lines: list[str]) -> None:
+        """One warning box listing every file with its problem and what to do.
+
+        File names can name patients, so while the window is locked they wait in memory (never
+        on disk, never in the status bar) and are shown to whoever signs in next.
+        """
+        if not lines:
+            return
+        if self.locked:
+            self._waiting_problems.append((summary, lines))
+            self.statusBar().showMessage(
+                "Some files could not be imported: sign in to see which and what to do."
+            )
+            return
+        box = self._problem_box
+        if box is not None and box.isVisible():
+            # Still open: add to it rather than stack boxes.
+            self._problem_lines += lines
+            summary = f"{len(self._problem_lines)} file(s) need attention."
+        else:
+            self._problem_lines = list(lines)
+            box = QMessageBox(
+                QMessageBox.Icon.Warning,
+                APP_NAME,
+                "",
+                QMessageBox.StandardButton.Ok,
+                self,
+            )
+            box.setWindowTitle("Import finished with problems")
+            box.setObjectName("importProblems")
+            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            box.destroyed.connect(lambda *_: setattr(self, "_problem_box", None))
+            self._problem_box = box
+        shown = self._problem_lines
+        box.setText(summary)
+        box.setInformativeText(
+            "Files that could not be imported are still where they were; nothing was "
+            "lost.\n\n" + "\n".join(shown[:8]) + ("\n…" if len(shown) > 8 else "")
+        )
+        box.setDetailedText("\n".join(shown))
+        box.open()
+
+    def show_waiting_problems(self) -> None:
+        """After sign-in: what went wrong while the window was locked."""
+        waiting, self._waiting_problems = self._waiting_problems, []
+        if waiting:
+            self.statusBar().clearMessage()
+        for summary, lines in waiting:
+            self.show_import_problems(summary, lines)
+
     def drop_folder_batch(self, folder, candidates) -> None:
         if self.services is None:
             return
@@ -234,5 +278,9 @@ class ImportMixin:
             folder,
             candidates,
             on_done=self._import_finished,
-            on_error=self._error("Import failed"),
+            # Runs while locked too: shown to whoever signs in, like the files' problems.
+            on_error=lambda exc: self.show_import_problems(
+                f"Import from the drop folder {folder} failed; the photos were left there.",
+                [str(exc)],
+            ),
         )

@@ -80,6 +80,9 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         self.consent_dialog = None
         self._session = None  # the sign-in this window shows, set on the GUI thread
         self.last_import = None
+        self._waiting_problems: list = []  # import problems kept for the next sign-in
+        self._problem_box = None
+        self._problem_lines: list[str] = []
         self.setWindowTitle(APP_NAME)
         self.setObjectName("MainWindow")
         self.setAcceptDrops(True)
@@ -118,6 +121,7 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
             monitor.volume_appeared.connect(self.volume_appeared)
             monitor.volume_gone.connect(self.volume_gone)
             monitor.drop_batch.connect(self.drop_folder_batch)
+            monitor.drop_refusals.connect(self.drop_folder_refusals)
         self._restore_geometry()
         self._show_locked()
 
@@ -359,6 +363,7 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         self.idle.restart()
         self.refresh()
         self._show_volume_banner()
+        self.show_waiting_problems()
         self.check_waiting_batches()
 
     def switch_user(self) -> None:

@@ -103,3 +103,49 @@ def test_named_patient_run_writes_no_phi_outside_the_vault(tmp_path, corpus, key
             data = path.read_bytes()
             for secret in (NAME, MRN, BIRTH, "venous ulcer"):
                 assert secret.encode() not in data, f"{secret!r} in {path.name}"
+
+
+def test_drop_folder_file_and_folder_names_never_reach_the_log(tmp_path, corpus, keyring_service):
+    """Issue 13, finding 9: at DEBUG, watchdog logged every event with the file's bare name
+    (the path was blanked, `name=b'...'` was not) - 73 lines naming the patient."""
+    from tests.importer_support import make_vault
+
+    log_file = tmp_path / "logs" / "picsafe.log"
+    drop = tmp_path / "drop"
+    vault = tmp_path / "vault"
+    make_vault(vault, keyring_service).close()
+    site = tmp_path / "site.toml"
+    site.write_text(
+        f'[vault]\npath = "{vault}"\n'
+        f'[logging]\nlevel = "DEBUG"\nfile = "{log_file}"\n'
+        f'[import]\ndrop_folders = ["{drop}"]\nstable_seconds = 0.3\n'
+    )
+    env = dict(os.environ, PICSAFE_CONFIG=str(site))
+    child = subprocess.Popen(
+        [sys.executable, "-m", "tests.integration.dropfolder_log_child", str(site),
+         keyring_service, "2"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = 60
+        while not drop.is_dir() and deadline > 0:
+            import time
+
+            time.sleep(0.1)
+            deadline -= 0.1
+        folder = drop / f"{NAME} {MRN}"
+        folder.mkdir()
+        shutil.copy(corpus / "iphone4-gps__Apple-iPhone-4.jpg", folder / f"{FILE_STEM}.jpg")
+        shutil.copy(corpus / "iphone4-gps__Apple-iPhone-4.jpg", drop / f"{MRN} {NAME}.jpg.tmp")
+        (drop / f"{MRN} {NAME}.jpg.tmp").rename(drop / f"{MRN} {NAME}.jpg")
+        with open(drop / f"{MRN} {NAME}.jpg", "ab") as f:
+            f.write(b"tail")  # a different original from the first
+        _out, err = child.communicate(timeout=180)
+    finally:
+        child.kill()
+    assert child.returncode == 0, err
+    logged = log_file.read_text()
+    assert "DEBUG" in logged and "drop folder" in logged, "the log really recorded the run"
+    for secret in (NAME, *NAME.split(), MRN, FILE_STEM, "ulcer"):
+        assert secret.lower() not in logged.lower(), f"{secret!r} written to the log"
+        assert secret.lower() not in err.lower(), f"{secret!r} written to stderr"

@@ -1,0 +1,96 @@
+"""Import problems reach the person at the window (issue 13, finding 12): drop-folder refusals
+are shown naming each file, and what failed while the window was locked is shown after sign-in
+- never before, and never in the status bar."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from picsafe_desktop import config
+from picsafe_desktop.ui.main_window import MainWindow
+from picsafe_desktop.ui.sources import SourceMonitor
+from tests.ui.test_desktop import PHOTOS, services, sign_in, site  # noqa: F401 - fixtures
+
+pytestmark = [pytest.mark.keyring, pytest.mark.corpus]
+
+
+def problem_box() -> QMessageBox | None:
+    for top in QApplication.topLevelWidgets():
+        if isinstance(top, QMessageBox) and top.objectName() == "importProblems":
+            if top.isVisible():
+                return top
+    return None
+
+
+def box_text(box: QMessageBox) -> str:
+    return "\n".join((box.text(), box.informativeText(), box.detailedText()))
+
+
+@pytest.fixture
+def watched(qtbot, site, services, tmp_path):  # noqa: F811 - pytest fixtures
+    folder = tmp_path / "drop"
+    folder.mkdir()
+    site_with_drop = config.from_dict(
+        {
+            "vault": {"path": site.vault.path},
+            "import": {"drop_folders": [str(folder)], "stable_seconds": 0.2},
+        }
+    )
+    monitor = SourceMonitor(site_with_drop, mount_roots=[tmp_path / "no-mounts"])
+    win = MainWindow(site, services, monitor)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win, monitor, folder
+    monitor.stop()
+    if win.consent_dialog is not None:
+        win.consent_dialog.close_without_decision()
+    box = problem_box()
+    if box is not None:
+        box.close()
+
+
+def hostile_entries(folder, outside):
+    outside.write_bytes(b"someone else's file")
+    os.symlink(outside, folder / "Quenby link.jpg")
+    os.mkfifo(folder / "Quenby pipe.jpg")
+    (folder / "Quenby notes.docx").write_bytes(b"not a photo")
+    os.link(outside, folder / "Quenby hardlink.jpg")
+    return ["Quenby link.jpg", "Quenby pipe.jpg", "Quenby notes.docx", "Quenby hardlink.jpg"]
+
+
+def test_drop_folder_refusals_are_shown_naming_each_file(qtbot, watched, tmp_path):
+    win, monitor, folder = watched
+    sign_in(qtbot, win)
+    names = hostile_entries(folder, tmp_path / "outside.jpg")
+    monitor.start()
+    qtbot.waitUntil(lambda: problem_box() is not None, timeout=15000)
+    qtbot.waitUntil(lambda: all(n in box_text(problem_box()) for n in names), timeout=15000)
+    text = box_text(problem_box())
+    assert "symbolic link" in text and "named pipe" in text
+    assert "not a photo type" in text and "hard-linked" in text
+
+
+def test_problems_while_locked_wait_for_sign_in(qtbot, watched, tmp_path, corpus):
+    win, monitor, folder = watched
+    assert win.locked
+    names = hostile_entries(folder, tmp_path / "outside.jpg")
+    (folder / "Quenby broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    shutil.copy(corpus / PHOTOS[0], folder / "wound.jpg")
+    monitor.start()
+    # The good photo is imported while locked; the broken one failed and stays.
+    qtbot.waitUntil(lambda: not (folder / "wound.jpg").exists(), timeout=30000)
+    qtbot.waitUntil(lambda: len(win._waiting_problems) >= 2, timeout=15000)
+    assert problem_box() is None, "nothing is shown to nobody"
+    assert "Quenby" not in win.statusBar().currentMessage()
+    assert "sign in" in win.statusBar().currentMessage()
+    sign_in(qtbot, win)
+    qtbot.waitUntil(lambda: problem_box() is not None, timeout=15000)
+    text = box_text(problem_box())
+    for name in [*names, "Quenby broken.jpg"]:
+        assert name in text
+    assert (folder / "Quenby broken.jpg").exists()
