@@ -35,6 +35,7 @@ class ExportOptions:
     pacs: dicom.PacsTarget | None = None
     fhir_target: fhir.FhirTarget | None = None
     mrn_system: str = ""
+    id_system: str = ""  # base of PicSafe's FHIR identifier systems ([fhir] identifier_system)
     institution: str = ""
     issuer_of_patient_id: str = ""
 
@@ -166,28 +167,30 @@ def run_export(
             recipients=options.recipients,
             mrn_system=options.mrn_system,
             site_name=options.institution,
+            id_system=options.id_system,
         )
         files.write_file(out, data)
         return ExportOutcome(kind, str(out), n, batch.report_id)
     if kind == "fhir":
         if options.out is not None:  # the validated Bundle as a file instead of sending it
             bundle = fhir.build_bundle(
-                batch, mrn_system=options.mrn_system, site_name=options.institution
+                batch,
+                mrn_system=options.mrn_system,
+                site_name=options.institution,
+                id_system=options.id_system,
             )
             files.write_file(options.out, json.dumps(bundle, ensure_ascii=False).encode())
             return ExportOutcome(kind, str(options.out), n, batch.report_id, "bundle saved")
         if options.fhir_target is None:
             raise ExportError("no FHIR server is configured ([fhir] base_url and token)")
         result = fhir.send(
-            batch, options.fhir_target, mrn_system=options.mrn_system, site_name=options.institution
+            batch,
+            options.fhir_target,
+            mrn_system=options.mrn_system,
+            site_name=options.institution,
+            id_system=options.id_system,
         )
-        return ExportOutcome(
-            kind,
-            result.destination,
-            n,
-            batch.report_id,
-            f"{len(result.locations)} resources stored",
-        )
+        return ExportOutcome(kind, result.destination, n, batch.report_id, result.summary())
     if kind == "dicom":
         extra = {
             "institution": options.institution,

@@ -142,7 +142,8 @@ def test_fhir_to_the_configured_server(setup, capsys):
     )
     captured = capsys.readouterr()
     assert "cli-token-xyz" not in captured.out + captured.err
-    assert "5 resources stored" in captured.out
+    assert "5 resources created, 0 already present" not in captured.out
+    assert "9 resources created, 0 already present" in captured.out  # 4 Binaries + 5
 
 
 def test_missing_configuration_is_a_usage_error(setup, capsys):

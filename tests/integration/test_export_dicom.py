@@ -153,36 +153,6 @@ def test_dciodvfy_finds_no_errors(tmp_path, variant):
 
 # -- issue 14: a mixed batch judged by dciodvfy, dcentvfy, dcmj2pnm and Orthanc -----------------
 
-MIXED = {
-    "heic-offset": "iphone11promax-gps-xmp__IMG_5195.HEIC",  # capture time with a UTC offset
-    "jpeg-naive": "iphone4-gps__Apple-iPhone-4.jpg",  # capture time without one
-    "jpeg-orient6": "canon-powershot-sx60-orient6-xmp-iptc__canon_hdr_NO.jpg",
-    "jpeg-orient3": "iphone5-gps-orient3__Apple-iPhone-5.jpg",
-    "png": "macos-screenshot-exif-xmp-iptc__Issue-280-dotnet.png",
-}
-
-
-def _scrubbed(name: str) -> tuple[bytes, object]:
-    """What the importer stores (JPEG, or PNG turned into JPEG as load_batch does), and facts."""
-    from picsafe_desktop import deid
-
-    path = d.CORPUS / name
-    if not path.is_file():
-        pytest.skip(f"photo corpus not found at {d.CORPUS}")
-    result = deid.scrub(path.read_bytes())
-    data = result.data if result.media_type == "image/jpeg" else deid.to_jpeg(result.data)
-    return data, result.facts
-
-
-def mixed_batch(use: Use = Use.RECORD):
-    photos = []
-    for n, (key, name) in enumerate(MIXED.items(), start=1):
-        data, facts = _scrubbed(name)
-        photos.append(
-            dataclasses.replace(d.photo(key, data, body_site="left forearm"), facts=facts, number=n)
-        )
-    return d.batch(photos=photos, use=use, uses=(Use.RECORD, Use.TEACHING))
-
 
 def _pnm_grey(tool: str, path, tmp_path) -> Image.Image:
     """The picture as DCMTK's dcmj2pnm decodes it (an independent JPEG/DICOM decoder)."""
@@ -219,7 +189,7 @@ def _write(datasets, folder, prefix):
 def test_mixed_batch_exports_valid_and_upright(tmp_path):
     """Was: TypeError comparing offset-naive and offset-aware times; sideways pixels."""
     dciodvfy, dcmj2pnm = require("dciodvfy"), require("dcmj2pnm")
-    batch = mixed_batch()
+    batch = d.mixed_batch()
     datasets = dicom.build_datasets(batch, institution="St Example")
     paths = _write(datasets, tmp_path / "record", "record")
     for path, photo in zip(paths, batch.photos, strict=True):
@@ -299,9 +269,9 @@ def test_operator_is_a_proper_person_name():
 def test_teaching_copies_are_new_objects(tmp_path, orthanc, pacs):
     """Was: teaching objects reused the record's UIDs, operator, institution and Study ID."""
     dcentvfy = require("dcentvfy")
-    record = dicom.build_datasets(mixed_batch(), institution="St Example")
-    teaching = dicom.build_datasets(mixed_batch(Use.TEACHING), institution="St Example")
-    again = dicom.build_datasets(mixed_batch(Use.TEACHING), institution="St Example")
+    record = dicom.build_datasets(d.mixed_batch(), institution="St Example")
+    teaching = dicom.build_datasets(d.mixed_batch(Use.TEACHING), institution="St Example")
+    again = dicom.build_datasets(d.mixed_batch(Use.TEACHING), institution="St Example")
 
     def uids(objects):
         return {str(ds[t].value) for ds in objects
@@ -324,7 +294,7 @@ def test_teaching_copies_are_new_objects(tmp_path, orthanc, pacs):
                 if ln.startswith(("Error", "Warning"))]  # fmt: skip
     assert problems == [], problems
 
-    record_batch, teaching_batch = mixed_batch(), mixed_batch(Use.TEACHING)
+    record_batch, teaching_batch = d.mixed_batch(), d.mixed_batch(Use.TEACHING)
     dicom.send(record_batch, pacs)
     dicom.send(teaching_batch, pacs)
     studies = orthanc.get("/studies?expand")
