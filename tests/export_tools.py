@@ -247,3 +247,32 @@ class MedplumEngine:
             self.proc.wait()
         for stream in (self.proc.stdout, self.proc.stderr):
             stream.close()
+
+
+_PREFLIGHT_JARS = ("preflight", "pdfbox2", "xmpbox", "fontbox2", "commons-logging",
+                   "javax.activation", "jaxb-api")  # fmt: skip
+# Rules of PDF/A-1 that PDF/A-2 changed: the identification part, and ICC v4 output profiles
+# (PDF/A-2 is based on PDF 1.7, which takes ICC.1:2004-10 v4 profiles).
+PDFA1_ONLY_RULES = ("7.11.2 ", "2.1.6 : Invalid graphics object, Invalid version of the ICC")
+
+
+def pdfbox_preflight(path) -> list[str]:
+    """Apache PDFBox Preflight (Debian libpdfbox2-java): the PDF/A validator available here.
+
+    It checks PDF/A-1b, the stricter older part; veraPDF (PDF/A-2) is not packaged for Debian.
+    Returns its error lines, less the rules PDF/A-2 replaced (PDFA1_ONLY_RULES).
+    """
+    java = require("java")
+    jars = [f"/usr/share/java/{name}.jar" for name in _PREFLIGHT_JARS]
+    missing = [j for j in jars if not os.path.exists(j)]
+    if missing:
+        message = f"PDFBox Preflight is not installed ({', '.join(missing)})"
+        pytest.fail(message) if IN_CI else pytest.skip(message)
+    done = subprocess.run(
+        [java, "-cp", ":".join(jars), "org.apache.pdfbox.preflight.Validator_A1b", str(path)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    lines = done.stdout.splitlines()
+    if not lines or "PDF/A-1b file" not in lines[0]:
+        pytest.fail(f"Preflight did not run: {done.stdout[-1000:]} {done.stderr[-1000:]}")
+    return [ln for ln in lines[1:] if ln.strip() and not ln.startswith(PDFA1_ONLY_RULES)]
