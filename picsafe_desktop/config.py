@@ -83,6 +83,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "timeout_seconds": Key((int, float), 30.0, minimum=1),
         "retries": Key(int, 3, minimum=0),
         "mrn_system": Key(str, ""),
+        "identifier_system": Key(str, ""),
         "ca_file": Key(str, ""),
     },
     "export": {

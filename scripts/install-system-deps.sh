@@ -6,10 +6,17 @@ set -euo pipefail
 # Runtime: Qt's xcb platform plugin needs these X/GL libraries on a bare Debian.
 RUNTIME=(libgl1 libegl1 libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4
          libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0
-         libxcb-randr0 libxcb-xfixes0 libxcb-xkb1 libfontconfig1 libdbus-1-3 fonts-dejavu-core)
+         libxcb-randr0 libxcb-xfixes0 libxcb-xkb1 libfontconfig1 libdbus-1-3 fonts-dejavu-core
+         libjpeg-turbo-progs)
+# libjpeg-turbo-progs: jpegtran turns EXIF-rotated photos upright for DICOM, losslessly.
 # Tests: virtual display, a real Secret Service keyring, and the independent checkers/peers.
 TEST=(xvfb xauth x11-utils dbus dbus-x11 gnome-keyring libimage-exiftool-perl age orthanc
-      dicom3tools qpdf poppler-utils slapd ldap-utils)
+      dicom3tools dcmtk qpdf poppler-utils slapd ldap-utils
+      default-jre-headless libpdfbox2-java libactivation-java libjaxb-api-java)
+# PDFBox Preflight (libpdfbox2-java + the two APIs it needs on Java 11+) checks the PDF/A
+# reports: veraPDF is not packaged for Debian.
+# The FHIR export tests run Medplum's FHIR engine (tests/fhir_engine) on Node.js 20+.
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || TEST+=(nodejs npm)
 
 want=("${RUNTIME[@]}")
 # A bare Debian/Ubuntu python3 cannot make a venv without this package.

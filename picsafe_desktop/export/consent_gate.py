@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import secrets
 
 from picsafe_desktop.export.types import ExportBatch, ExportRefused
 from picsafe_desktop.model import ConsentRecord, Patient, Use
@@ -37,15 +38,19 @@ def check_allowed(consent: ConsentRecord | None, use: Use) -> None:
         )
 
 
-def pseudonym(batch_id: str) -> str:
-    """A stable stand-in for the patient in de-identified exports (not derived from the MRN)."""
-    return "ANON-" + hashlib.sha256(("picsafe-pseudonym:" + batch_id).encode()).hexdigest()[:12]
+def pseudonym(copy_id: str) -> str:
+    """The stand-in for the patient in one de-identified copy.
+
+    Derived from the copy's random id, never from the MRN or the batch id (which the record
+    copy shows), so a teaching copy cannot be linked back to the record by recomputing it.
+    """
+    return "ANON-" + hashlib.sha256(("picsafe-pseudonym:" + copy_id).encode()).hexdigest()[:12]
 
 
-def _strip_consent(consent: ConsentRecord, batch_id: str) -> ConsentRecord:
+def _strip_consent(consent: ConsentRecord, copy_id: str) -> ConsentRecord:
     return dataclasses.replace(
         consent,
-        patient=Patient(mrn=pseudonym(batch_id)),
+        patient=Patient(mrn=pseudonym(copy_id)),
         substitute=None,
         signature_png=None,
         witness_name="",
@@ -57,13 +62,17 @@ def gate(batch: ExportBatch) -> ExportBatch:
     check_allowed(batch.consent, batch.use)
     if batch.use not in _SECONDARY_USES or batch.deidentified:
         return batch
+    # A new object: numbered by its own order, no dates, seeded by a fresh random copy id.
     photos = tuple(
-        dataclasses.replace(p, facts=dataclasses.replace(p.facts, capture_time=None))
-        for p in batch.photos
+        dataclasses.replace(p, facts=dataclasses.replace(p.facts, capture_time=None), number=n)
+        for n, p in enumerate(batch.photos, start=1)
     )
+    copy_id = secrets.token_hex(16)
     return dataclasses.replace(
         batch,
-        consent=_strip_consent(batch.consent, batch.batch_id),
+        consent=_strip_consent(batch.consent, copy_id),
         photos=photos,
         deidentified=True,
+        study_time=None,
+        copy_id=copy_id,
     )

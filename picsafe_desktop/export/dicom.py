@@ -1,13 +1,16 @@
 """DICOM VL Photographic Image objects and sending them to the PACS.
 
 Each scrubbed JPEG goes into the Pixel Data as it is (JPEG Baseline transfer syntax, one
-fragment): no decoding, no re-encoding, so the PACS holds the same bytes as the vault.
-UIDs are derived from the batch id under the UUID-derived root 2.25 (PS3.5 B.2), so sending a
-batch again updates the same study, series and instances instead of creating duplicates.
+fragment): no decoding, no re-encoding, so the PACS holds the same bytes as the vault. A photo
+stored on its side is turned upright losslessly in the DCT domain first (see upright.py).
+Record UIDs are derived from the vault's batch and item ids under the UUID-derived root 2.25
+(PS3.5 B.2), so sending any subset again names the same study, series and instances instead of
+creating duplicates. Teaching/publication copies are new objects with UIDs of their own.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 import logging
@@ -28,7 +31,7 @@ from pynetdicom import AE
 from pynetdicom.sop_class import Verification
 
 from picsafe_desktop import __version__
-from picsafe_desktop.export import anatomy, jpeg
+from picsafe_desktop.export import anatomy, jpeg, upright
 from picsafe_desktop.export.consent_gate import gate
 from picsafe_desktop.export.types import DeliveryError, ExportBatch, ExportError, ExportPhoto
 
@@ -67,19 +70,49 @@ def _da(value: dt.date | dt.datetime | None) -> str:
 
 
 def _tm(value: dt.datetime | None) -> str:
+    # the time as the camera's clock showed it, in its own zone: DICOM TM carries no offset
     return value.strftime("%H%M%S") if value else ""
 
 
+def _dt(value: dt.datetime) -> str:
+    """DICOM DT; the UTC offset only when the photo recorded one (never the PC's zone)."""
+    text = value.strftime("%Y%m%d%H%M%S")
+    return text + value.strftime("%z") if value.tzinfo is not None else text
+
+
+def _wall(value: dt.datetime) -> dt.datetime:
+    """Sort key for capture times that mix offset-aware and naive values: the wall clock.
+
+    DICOM Study Date/Time are local wall-clock values, and a naive time has nothing better.
+    """
+    return value.replace(tzinfo=None)
+
+
+_PREFIXES = {
+    "dr", "prof", "professor", "mr", "mrs", "ms", "miss", "mx", "sir", "dame", "rev", "sr",
+    "sister", "nurse",
+}  # fmt: skip
+
+
 def _person_name(name: str) -> str:
-    """Free-text name to DICOM PN: 'Given Family' -> 'Family^Given' (best effort)."""
+    """Free-text name to DICOM PN `Family^Given^Middle^Prefix` (PS3.5 6.2): 'Dr Jo Smith' ->
+    'Smith^Jo^^Dr', 'Smith, Jo' -> 'Smith^Jo'. A title never lands in the given name."""
     name = " ".join(name.replace("^", " ").split())
     if not name:
         return ""
     if "," in name:  # "Family, Given"
-        family, _, given = name.partition(",")
-        return f"{family.strip()}^{given.strip()}"
-    parts = name.split(" ")
-    return parts[-1] if len(parts) == 1 else f"{parts[-1]}^{' '.join(parts[:-1])}"
+        family, _, rest = name.partition(",")
+        words = rest.split()
+    else:
+        words = name.split(" ")
+        family = words.pop() if len(words) > 1 else words.pop()
+    prefix: list[str] = []
+    while words and words[0].lower().rstrip(".") in _PREFIXES:
+        prefix.append(words.pop(0))
+    parts = [family.strip(), " ".join(words), "", " ".join(prefix)]
+    while parts and not parts[-1]:
+        parts.pop()
+    return "^".join(parts)
 
 
 def _code(value: str, scheme: str, meaning: str) -> Dataset:
@@ -99,22 +132,49 @@ def _photometric(info: jpeg.JpegInfo) -> str:
     return "YBR_FULL_422" if info.chroma_subsampled else "YBR_FULL"
 
 
-_TURN_WORDS = {
-    2: "Stored mirrored: flip left-right to view upright (EXIF orientation 2)",
-    3: "Stored upside down: rotate 180 degrees to view upright (EXIF orientation 3)",
-    4: "Stored mirrored: flip top-bottom to view upright (EXIF orientation 4)",
-    5: "Stored transposed: mirror and rotate 90 degrees anticlockwise (EXIF orientation 5)",
-    6: "Stored on its side: rotate 90 degrees clockwise to view upright (EXIF orientation 6)",
-    7: "Stored transposed: mirror and rotate 90 degrees clockwise (EXIF orientation 7)",
-    8: "Stored on its side: rotate 90 degrees anticlockwise to view upright (EXIF orientation 8)",
-}
-
-
 def _study_datetime(batch: ExportBatch) -> dt.datetime | None:
+    """The earliest capture of the whole import batch (loaded from the vault), so any subset
+    names the same study time; naive and offset-aware times compare by their wall clock."""
     if batch.deidentified:
         return None
+    if batch.study_time is not None:
+        return batch.study_time
     times = [p.facts.capture_time for p in batch.photos if p.facts.capture_time]
-    return min(times) if times else batch.consent.obtained_at
+    return min(times, key=_wall) if times else batch.consent.obtained_at
+
+
+# PS3.15 Annex E, CID 7050: the options a de-identified copy was made with.
+_DEID_METHODS = (
+    ("113100", "Basic Application Confidentiality Profile"),
+    ("113105", "Clean Descriptors Option"),
+)
+
+
+def _uids(batch: ExportBatch, photo: ExportPhoto) -> tuple[UID, UID, UID]:
+    """(study, series, instance). Record copies: derived from the vault's batch and item ids,
+    so every export of any subset gives the same UIDs. De-identified copies: seeded by the
+    copy's random id, so nothing about them can be computed from the record copy."""
+    if batch.deidentified:
+        seed = "copy:" + batch.copy_id
+        return (
+            stable_uid(seed, "study"),
+            stable_uid(seed, "series"),
+            stable_uid(seed, "instance", photo.item_id),
+        )
+    return (
+        study_uid(batch.batch_id),
+        series_uid(batch.batch_id),
+        instance_uid(batch.batch_id, photo.item_id),
+    )
+
+
+def _deidentified(ds: Dataset, batch: ExportBatch) -> None:
+    ds.PatientIdentityRemoved = "YES"
+    ds.DeidentificationMethod = (
+        f"PicSafe {batch.use.value} copy: " + ", ".join(m for _, m in _DEID_METHODS)
+    )[:64]
+    ds.DeidentificationMethodCodeSequence = [_code(c, "DCM", m) for c, m in _DEID_METHODS]
+    ds.LongitudinalTemporalInformationModified = "REMOVED"
 
 
 def build_dataset(
@@ -126,6 +186,7 @@ def build_dataset(
     issuer_of_patient_id: str = "",
 ) -> Dataset:
     """One VL Photographic Image object for `photo`; `batch` must already be gated."""
+    number = photo.number or number
     label = f"photo {number} ({photo.item_id})"
     info = jpeg.read_info(photo.jpeg, label)
     if not info.baseline:
@@ -135,10 +196,16 @@ def build_dataset(
         )
     if info.components not in (1, 3):
         raise ExportError(f"{label} has {info.components} colour components; DICOM needs 1 or 3")
+    turned = upright.make_upright(photo.jpeg, info.orientation, label)
+    pixels = photo.jpeg
+    if turned.turned:
+        pixels = turned.jpeg
+        info = dataclasses.replace(jpeg.read_info(pixels, label), orientation=1)
     consent = batch.consent
     patient = consent.patient
+    deid = batch.deidentified
     now = dt.datetime.now(dt.UTC)
-    sop_uid = instance_uid(batch.batch_id, photo.item_id)
+    study, series, sop_uid = _uids(batch, photo)
     study_time = _study_datetime(batch)
     content_time = photo.facts.capture_time
 
@@ -155,53 +222,59 @@ def build_dataset(
     ds.SpecificCharacterSet = "ISO_IR 192"  # UTF-8: names are not always Latin-1
     ds.SOPClassUID = VLPhotographicImageStorage
     ds.SOPInstanceUID = sop_uid
-    ds.InstanceCreationDate = _da(now)
-    ds.InstanceCreationTime = _tm(now)
+    if not deid:  # Annex E: instance creation date/time are removed from de-identified copies
+        ds.InstanceCreationDate = _da(now)
+        ds.InstanceCreationTime = _tm(now)
     # Patient
-    ds.PatientName = "" if batch.deidentified else _person_name(patient.name)
+    ds.PatientName = "" if deid else _person_name(patient.name)
     ds.PatientID = patient.mrn
-    if issuer_of_patient_id and not batch.deidentified:
+    if issuer_of_patient_id and not deid:
         ds.IssuerOfPatientID = issuer_of_patient_id
-    ds.PatientBirthDate = "" if batch.deidentified else _da(patient.birth_date)
+    ds.PatientBirthDate = "" if deid else _da(patient.birth_date)
     ds.PatientSex = ""
-    if batch.deidentified:
-        ds.PatientIdentityRemoved = "YES"
-        ds.DeidentificationMethod = f"PicSafe {batch.use.value} export: identifiers removed"
+    if deid:
+        _deidentified(ds, batch)
     # General Study
-    ds.StudyInstanceUID = study_uid(batch.batch_id)
+    ds.StudyInstanceUID = study
     ds.StudyDate = _da(study_time)
     ds.StudyTime = _tm(study_time)
     ds.ReferringPhysicianName = ""
-    ds.StudyID = batch.batch_id[-16:]
+    ds.StudyID = "" if deid else batch.batch_id[-16:]
     ds.AccessionNumber = ""
     ds.StudyDescription = "Clinical photography"
     # General Series
     ds.Modality = "XC"
-    ds.SeriesInstanceUID = series_uid(batch.batch_id)
+    ds.SeriesInstanceUID = series
     ds.SeriesNumber = 1
     ds.SeriesDescription = "Clinical photographs"
-    ds.OperatorsName = _person_name(consent.obtained_by.name)
+    if not deid:
+        ds.OperatorsName = _person_name(consent.obtained_by.name)
     # General Equipment
     ds.Manufacturer = MANUFACTURER
-    if institution:
+    if institution and not deid:
         ds.InstitutionName = institution
     ds.ManufacturerModelName = MODEL_NAME
-    ds.SoftwareVersions = __version__
+    if not deid:  # Annex E: Software Versions go unless the device identity is retained
+        ds.SoftwareVersions = __version__
     # General Image + VL Image
     ds.InstanceNumber = number
     ds.PatientOrientation = ""
     if content_time is not None:  # VL Image: Content Time is 1C, so absent rather than empty
         ds.ContentDate = _da(content_time)
         ds.ContentTime = _tm(content_time)
+        ds.AcquisitionDateTime = _dt(content_time)
     ds.ImageType = ["ORIGINAL", "PRIMARY"]
-    if info.orientation != 1:
-        # Pixels stay as stored (no re-encode); DICOM viewers ignore EXIF, so say it in words.
-        ds.ImageComments = _TURN_WORDS[info.orientation]
+    if turned.trimmed:
+        ds.ImageComments = (
+            "Turned upright losslessly; the partial edge block (under 16 pixels) was trimmed"
+        )
     ds.BurnedInAnnotation = "NO"
     ds.RecognizableVisualFeatures = "YES" if consent.identifiable else "NO"
     ds.LossyImageCompression = "01"
     ds.LossyImageCompressionMethod = "ISO_10918_1"
-    site = anatomy.lookup(photo.body_site or consent.body_site)
+    raw_size = info.width * info.height * info.components
+    ds.LossyImageCompressionRatio = f"{raw_size / max(len(pixels), 1):.2f}"
+    site = anatomy.resolve(photo.site, photo.body_site or consent.body_site)
     if site is not None:
         region = _code(site.code, site.scheme, site.meaning)
         if site.laterality:
@@ -231,7 +304,9 @@ def build_dataset(
     ds.BitsStored = 8
     ds.HighBit = 7
     ds.PixelRepresentation = 0
-    ds.PixelData = encapsulate([photo.jpeg])
+    if info.icc_profile:  # ICC Profile Module: the colours the camera meant (e.g. Display P3)
+        ds.ICCProfile = info.icc_profile
+    ds.PixelData = encapsulate([pixels])
     ds["PixelData"].VR = "OB"
     ds["PixelData"].is_undefined_length = True  # encapsulated data must use undefined length
     return ds

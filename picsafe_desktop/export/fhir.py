@@ -2,9 +2,22 @@
 
 Every resource is validated with `fhir.resources` before anything leaves the machine. The
 installed fhir.resources (8.x) carries R5 and R4B models; R4B is R4 with only
-medication/product/subscription changes, so Patient, Consent, Media, DocumentReference and
-Bundle validate with exactly the R4 shape. Creates are conditional on PicSafe identifiers
-(and the Patient on the MRN), so sending a batch twice does not duplicate anything.
+medication/product/subscription changes, so Patient, Consent, Media, DocumentReference, Binary
+and Bundle validate with exactly the R4 shape.
+
+Photos and PDFs travel as Binary resources referenced from `Attachment.url` ("Binary/<id>"),
+never as megabytes of base64 inside Media/Consent/DocumentReference (servers cap a string at
+about 1 MB). When sending, each Binary is stored first with its native content type
+(`PUT [base]/Binary/<id>`, after a read shows it is not there yet), then the rest goes as one
+transaction, shaped like IHE MHD's Provide Document Bundle [ITI-65] with the document bytes
+retrievable at the attachment URL as MHD's Retrieve Document [ITI-68] expects. A saved Bundle
+keeps the Binaries as `PUT Binary/<id>` entries so the file is complete on its own.
+
+Every resource has a stable identity, so a re-send creates nothing: Patient on the MRN,
+Consent/Media/DocumentReference conditional creates on PicSafe identifiers (systems under the
+site's `[fhir] identifier_system`), Binaries on ids derived from what they contain. Teaching
+and publication copies are seeded by their random copy id: they share no identifier with the
+record copy.
 
 The bearer token is only ever put in the Authorization header: never logged, never in
 an error message, never in the dataclass repr.
@@ -13,6 +26,7 @@ an error message, never in the dataclass repr.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import hashlib
 import ipaddress
@@ -27,6 +41,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from fhir.resources.R4B.binary import Binary
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.consent import Consent
 from fhir.resources.R4B.documentreference import DocumentReference
@@ -43,18 +58,17 @@ from picsafe_desktop.model import Use
 log = logging.getLogger(__name__)
 
 FHIR_JSON = "application/fhir+json"
-_ID_BASE = f"https://{ORG_DOMAIN}/fhir/id"
-PHOTO_ID_SYSTEM = f"{_ID_BASE}/photo"
-CONSENT_ID_SYSTEM = f"{_ID_BASE}/consent"
-REPORT_ID_SYSTEM = f"{_ID_BASE}/report"
-PSEUDONYM_SYSTEM = f"{_ID_BASE}/pseudonym"
+# Used only when the site config sets no `[fhir] identifier_system` (docs/configuration.md).
+DEFAULT_ID_SYSTEM = f"https://{ORG_DOMAIN}/fhir/id"
 USE_SYSTEM = f"https://{ORG_DOMAIN}/fhir/CodeSystem/photo-use"
+RFC3986 = "urn:ietf:rfc:3986"
 _NS = uuid.UUID("0b6f6a52-1c0f-4e5c-8d7e-2a9b41f0c3d1")
 _VALIDATORS = {
     "Patient": Patient,
     "Consent": Consent,
     "Media": Media,
     "DocumentReference": DocumentReference,
+    "Binary": Binary,
 }
 _USE_DISPLAY = {
     Use.RECORD: "Medical record",
@@ -67,27 +81,99 @@ class FhirError(DeliveryError):
     """The server did not accept the bundle; the message is in plain words."""
 
 
+@dataclass(frozen=True)
+class IdSystems:
+    """Identifier systems of the resources PicSafe makes, under the site's own base URI."""
+
+    base: str = DEFAULT_ID_SYSTEM
+
+    def _under(self, name: str) -> str:
+        base = self.base or DEFAULT_ID_SYSTEM
+        return f"{base}:{name}" if base.startswith("urn:") else f"{base.rstrip('/')}/{name}"
+
+    @property
+    def photo(self) -> str:
+        return self._under("photo")
+
+    @property
+    def consent(self) -> str:
+        return self._under("consent")
+
+    @property
+    def report(self) -> str:
+        return self._under("report")
+
+    @property
+    def pseudonym(self) -> str:
+        return self._under("pseudonym")
+
+
 # -- building ----------------------------------------------------------------------------------
 
 
-def _urn(batch_id: str, *parts: str) -> str:
-    return "urn:uuid:" + str(uuid.uuid5(_NS, "\x1f".join((batch_id, *parts))))
+def _scope(batch: ExportBatch) -> str:
+    """Record copies: one scope, so every export of a photo names the same resources.
+    De-identified copies: the copy's random id, so nothing in them is derivable from the record."""
+    return "copy:" + batch.copy_id if batch.deidentified else "record"
+
+
+def _key(batch: ExportBatch, *parts: str) -> str:
+    return str(uuid.uuid5(_NS, "\x1f".join((_scope(batch), *parts))))
+
+
+def _urn(batch: ExportBatch, *parts: str) -> str:
+    return "urn:uuid:" + _key(batch, *parts)
 
 
 def _instant(value: dt.datetime) -> str:
-    if value.tzinfo is None:  # FHIR instants need an offset; naive times are local
+    """FHIR instant (needs an offset): for times this PC made itself (export time)."""
+    if value.tzinfo is None:
         value = value.astimezone()
     return value.isoformat(timespec="seconds")
 
 
-def _attachment(data: bytes, content_type: str, title: str) -> dict:
+def _date_time(value: dt.datetime) -> str:
+    """FHIR dateTime of a recorded time: with its own offset, or only the date when none was
+    recorded (FHIR forbids a time without a zone, and the PC's zone would be a guess)."""
+    if value.tzinfo is None:
+        return value.date().isoformat()
+    return value.isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class _Blob:
+    binary_id: str
+    data: bytes
+    content_type: str
+
+
+def _attachment(blob: _Blob, title: str) -> dict:
+    """An Attachment pointing at its Binary (never multi-megabyte base64 inside a resource)."""
     return {
-        "contentType": content_type,
-        "data": base64.b64encode(data).decode("ascii"),
-        "size": len(data),
-        # FHIR R4 Attachment.hash is the base64 SHA-1 of the data (spec, datatypes.html)
-        "hash": base64.b64encode(hashlib.sha1(data).digest()).decode("ascii"),  # noqa: S324
+        "contentType": blob.content_type,
+        "url": f"Binary/{blob.binary_id}",
+        "size": len(blob.data),
+        # FHIR R4 Attachment.hash is defined as the base64 SHA-1 of the data (datatypes.html):
+        # an integrity check the receiver recomputes, not a security measure.
+        "hash": base64.b64encode(hashlib.sha1(blob.data, usedforsecurity=False).digest()).decode(
+            "ascii"
+        ),
         "title": title,
+    }
+
+
+def _binary_entry(blob: _Blob) -> dict:
+    """The Binary as a transaction entry (PUT with its stable id): what a saved Bundle carries.
+    send() takes these out and stores each one first with its own content type."""
+    return {
+        "fullUrl": f"Binary/{blob.binary_id}",
+        "resource": {
+            "resourceType": "Binary",
+            "id": blob.binary_id,
+            "contentType": blob.content_type,
+            "data": base64.b64encode(blob.data).decode("ascii"),
+        },
+        "request": {"method": "PUT", "url": f"Binary/{blob.binary_id}"},
     }
 
 
@@ -107,12 +193,12 @@ def _entry(full_url: str, resource: dict, if_none_exist: str) -> dict:
     }
 
 
-def _patient(batch: ExportBatch, mrn_system: str) -> tuple[dict, str]:
+def _patient(batch: ExportBatch, mrn_system: str, systems: IdSystems) -> tuple[dict, str]:
     patient = batch.consent.patient
     if batch.deidentified:
-        ident = {"system": PSEUDONYM_SYSTEM, "value": patient.mrn}
+        ident = {"system": systems.pseudonym, "value": patient.mrn}
         return {"resourceType": "Patient", "identifier": [ident]}, _if_none_exist(
-            PSEUDONYM_SYSTEM, patient.mrn
+            systems.pseudonym, patient.mrn
         )
     resource: dict = {
         "resourceType": "Patient",
@@ -143,20 +229,24 @@ def _patient(batch: ExportBatch, mrn_system: str) -> tuple[dict, str]:
     return resource, _if_none_exist(mrn_system, patient.mrn)
 
 
-def _consent(batch: ExportBatch, patient_ref: str, consent_pdf: bytes) -> dict:
+def _consent_id(batch: ExportBatch) -> str:
+    return _key(batch, "consent") if batch.deidentified else batch.consent.consent_id
+
+
+def _consent(batch: ExportBatch, patient_ref: str, pdf_blob: _Blob, systems: IdSystems) -> dict:
     consent = batch.consent
     if consent.substitute is not None:
         performer = {"display": f"{consent.substitute.name} ({consent.substitute.relationship})"}
     else:
         performer = {"reference": patient_ref}
-    when = str(consent.obtained_at.year) if batch.deidentified else _instant(consent.obtained_at)
+    when = str(consent.obtained_at.year) if batch.deidentified else _date_time(consent.obtained_at)
     purposes = [
         {"system": USE_SYSTEM, "code": u.value, "display": _USE_DISPLAY[u]}
         for u in sorted(consent.uses, key=lambda u: u.value)
     ]
     resource: dict = {
         "resourceType": "Consent",
-        "identifier": [{"system": CONSENT_ID_SYSTEM, "value": consent.consent_id}],
+        "identifier": [{"system": systems.consent, "value": _consent_id(batch)}],
         "status": "active",
         "scope": {
             "coding": [
@@ -179,7 +269,7 @@ def _consent(batch: ExportBatch, patient_ref: str, consent_pdf: bytes) -> dict:
         "patient": {"reference": patient_ref},
         "dateTime": when,
         "performer": [performer],
-        "sourceAttachment": _attachment(consent_pdf, "application/pdf", "Signed consent"),
+        "sourceAttachment": _attachment(pdf_blob, "Signed consent"),
         "policyRule": {
             "coding": [
                 {
@@ -209,12 +299,36 @@ def _consent(batch: ExportBatch, patient_ref: str, consent_pdf: bytes) -> dict:
     return resource
 
 
-def _media(batch: ExportBatch, photo: ExportPhoto, n: int, patient_ref: str) -> dict:
+def body_site(photo: ExportPhoto, consent_site: str) -> dict | None:
+    """Media.bodySite: SNOMED CT, the side post-coordinated into the code
+    (`<structure>:272741003=<side>`, SNOMED's Laterality attribute), the words as text."""
+    site = anatomy.resolve(photo.site, photo.body_site or consent_site)
+    if site is None:
+        return None
+    body: dict = {"text": site.text}
+    if site.coded:
+        code, display = anatomy.snomed_expression(site)
+        body["coding"] = [{"system": anatomy.SNOMED_URI, "code": code, "display": display}]
+    return body
+
+
+def _photo_id(batch: ExportBatch, photo: ExportPhoto) -> str:
+    return _key(batch, "photo", photo.item_id) if batch.deidentified else photo.item_id
+
+
+def _media(
+    batch: ExportBatch,
+    photo: ExportPhoto,
+    n: int,
+    patient_ref: str,
+    blob: _Blob,
+    systems: IdSystems,
+) -> dict:
     info = jpeg.read_info(photo.jpeg, f"photo {n}")
     swapped = info.orientation in (5, 6, 7, 8)
     resource: dict = {
         "resourceType": "Media",
-        "identifier": [{"system": PHOTO_ID_SYSTEM, "value": photo.item_id}],
+        "identifier": [{"system": systems.photo, "value": _photo_id(batch, photo)}],
         "status": "completed",
         "type": {
             "coding": [
@@ -227,32 +341,43 @@ def _media(batch: ExportBatch, photo: ExportPhoto, n: int, patient_ref: str) -> 
             "text": "photo",
         },
         "subject": {"reference": patient_ref},
-        "operator": {"display": batch.consent.obtained_by.name},
         "height": info.width if swapped else info.height,
         "width": info.height if swapped else info.width,
-        "content": _attachment(photo.jpeg, "image/jpeg", f"Photo {n} of {len(batch.photos)}"),
+        "content": _attachment(blob, f"Photo {photo.number or n} of {len(batch.photos)}"),
         "note": [{"text": f"SHA-256 {photo.sha256}"}],
     }
-    if photo.facts.capture_time is not None:
-        resource["createdDateTime"] = _instant(photo.facts.capture_time)
+    if not batch.deidentified:
+        resource["operator"] = {"display": batch.consent.obtained_by.name}
+    taken = photo.facts.capture_time
+    if taken is not None:
+        resource["createdDateTime"] = _date_time(taken)
+        if taken.tzinfo is None:
+            resource["note"].append(
+                {
+                    "text": f"Captured {taken.strftime('%Y-%m-%d %H:%M:%S')} by the camera's "
+                    "clock; the camera recorded no time zone"
+                }
+            )
     if batch.consent.indication:
         resource["reasonCode"] = [{"text": batch.consent.indication}]
-    site = anatomy.lookup(photo.body_site or batch.consent.body_site)
+    site = body_site(photo, batch.consent.body_site)
     if site is not None:
-        body: dict = {"text": site.text}
-        if site.coded:
-            body["coding"] = [
-                {"system": anatomy.SNOMED_URI, "code": site.code, "display": site.meaning}
-            ]
-        resource["bodySite"] = body
+        resource["bodySite"] = site
     return resource
 
 
-def _document(batch: ExportBatch, patient_ref: str, report_pdf: bytes) -> dict:
-    return {
+def _document_key(batch: ExportBatch) -> str:
+    """The same photos of the same consent for the same use are the same document."""
+    items = sorted(p.item_id for p in batch.photos)
+    return _key(batch, "document", batch.consent.consent_id, batch.use.value, *items)
+
+
+def _document(batch: ExportBatch, patient_ref: str, blob: _Blob, systems: IdSystems) -> dict:
+    resource: dict = {
         "resourceType": "DocumentReference",
-        "masterIdentifier": {"system": REPORT_ID_SYSTEM, "value": batch.report_id},
-        "identifier": [{"system": REPORT_ID_SYSTEM, "value": batch.report_id}],
+        # MHD: the document's unique id as a URI; the identifier search matches it too
+        "masterIdentifier": {"system": RFC3986, "value": "urn:uuid:" + _document_key(batch)},
+        "identifier": [{"system": systems.report, "value": batch.report_id}],
         "status": "current",
         "docStatus": "final",
         "type": {
@@ -263,16 +388,12 @@ def _document(batch: ExportBatch, patient_ref: str, report_pdf: bytes) -> dict:
         },
         "subject": {"reference": patient_ref},
         "date": _instant(batch.created_at),
-        "author": [{"display": batch.staff.name}],
         "description": f"Clinical photography report, {len(batch.photos)} photo(s)",
-        "content": [
-            {
-                "attachment": _attachment(
-                    report_pdf, "application/pdf", f"Photography report {batch.report_id}"
-                )
-            }
-        ],
+        "content": [{"attachment": _attachment(blob, f"Photography report {batch.report_id}")}],
     }
+    if not batch.deidentified:
+        resource["author"] = [{"display": batch.staff.name}]
+    return resource
 
 
 def _problems(exc: ValidationError) -> str:
@@ -303,39 +424,57 @@ def build_bundle(
     report_pdf: bytes | None = None,
     consent_pdf: bytes | None = None,
     site_name: str = "",
+    id_system: str = "",
 ) -> dict:
-    """The validated transaction Bundle as a JSON-ready dict (consent gate first)."""
+    """The validated transaction Bundle as a JSON-ready dict (consent gate first).
+
+    Photos and PDFs are Binary entries (PUT with stable ids) referenced from the attachments'
+    `url`; every other resource is a conditional create on its stable identifier.
+    """
     batch = gate(batch)
+    systems = IdSystems(id_system or DEFAULT_ID_SYSTEM)
     if report_pdf is None:
         report_pdf = pdf.render_report(batch, site_name=site_name)
     if consent_pdf is None:
         consent_pdf = pdf.render_consent(batch)
-    patient, patient_cond = _patient(batch, mrn_system)
-    patient_ref = _urn(batch.batch_id, "patient")
+    patient, patient_cond = _patient(batch, mrn_system, systems)
+    patient_ref = _urn(batch, "patient", patient["identifier"][0]["value"])
+    # Binary ids name what the content is (not its bytes): a re-rendered PDF of the same
+    # consent or document is the one already stored, so a re-send creates nothing.
+    consent_blob = _Blob(
+        _key(batch, "consent-pdf", _consent_id(batch)), consent_pdf, "application/pdf"
+    )
+    report_blob = _Blob(
+        _key(batch, "report-pdf", _document_key(batch)), report_pdf, "application/pdf"
+    )
+    photo_blobs = [
+        _Blob(_key(batch, "photo-jpeg", p.item_id, p.sha256), p.jpeg, "image/jpeg")
+        for p in batch.photos
+    ]
     entries = [_entry(patient_ref, patient, patient_cond)]
-    consent_res = _consent(batch, patient_ref, consent_pdf)
     entries.append(
         _entry(
-            _urn(batch.batch_id, "consent"),
-            consent_res,
-            _if_none_exist(CONSENT_ID_SYSTEM, batch.consent.consent_id),
+            _urn(batch, "consent", _consent_id(batch)),
+            _consent(batch, patient_ref, consent_blob, systems),
+            _if_none_exist(systems.consent, _consent_id(batch)),
         )
     )
-    for n, photo in enumerate(batch.photos, start=1):
+    for n, (photo, blob) in enumerate(zip(batch.photos, photo_blobs, strict=True), start=1):
         entries.append(
             _entry(
-                _urn(batch.batch_id, "media", photo.item_id),
-                _media(batch, photo, n, patient_ref),
-                _if_none_exist(PHOTO_ID_SYSTEM, photo.item_id),
+                _urn(batch, "media", photo.item_id),
+                _media(batch, photo, n, patient_ref, blob, systems),
+                _if_none_exist(systems.photo, _photo_id(batch, photo)),
             )
         )
     entries.append(
         _entry(
-            _urn(batch.batch_id, "report", batch.report_id),
-            _document(batch, patient_ref, report_pdf),
-            _if_none_exist(REPORT_ID_SYSTEM, batch.report_id),
+            _urn(batch, "document", _document_key(batch)),
+            _document(batch, patient_ref, report_blob, systems),
+            _if_none_exist(RFC3986, "urn:uuid:" + _document_key(batch)),
         )
     )
+    entries += [_binary_entry(b) for b in (consent_blob, *photo_blobs, report_blob)]
     bundle = {
         "resourceType": "Bundle",
         "type": "transaction",
@@ -371,6 +510,11 @@ class FhirResult:
     status: int
     locations: tuple[str, ...]  # where the server put each resource (transaction-response)
     attempts: int
+    created: int = 0  # resources (Binary included) the server made new
+    present: int = 0  # resources it already held (conditional create matched): a re-send
+
+    def summary(self) -> str:
+        return f"{self.created} resources created, {self.present} already present"
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -404,7 +548,7 @@ _CODE_WORDS = {
     "exception": "the server had an internal error",
 }
 _HTTP_WORDS = {
-    400: "the server could not read the request",
+    400: "the server refused the request as malformed",
     401: "the server did not accept the access token; ask IT to check or renew the FHIR token",
     403: "the access token is not allowed to write these records",
     404: "there is no FHIR server at this address; check the base URL in site settings",
@@ -461,12 +605,28 @@ def _opener(target: FhirTarget) -> urllib.request.OpenerDirector:
     return urllib.request.build_opener(_NoRedirect(), urllib.request.HTTPSHandler(context=ctx))
 
 
+_VALIDATION_CODES = frozenset({"invalid", "structure", "required", "value", "invariant"})
+
+
+def _is_validation(outcome: object) -> bool:
+    if not isinstance(outcome, dict) or outcome.get("resourceType") != "OperationOutcome":
+        return False
+    issues = [i for i in outcome.get("issue") or [] if isinstance(i, dict)]
+    return any(str(i.get("code")) in _VALIDATION_CODES for i in issues)
+
+
 def _failure(status: int, body: bytes, destination: str) -> FhirError:
     try:
         outcome = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         outcome = None
     words = outcome_text(outcome)
+    if status == 400 and _is_validation(outcome):
+        # e.g. Medplum: 400 with issue code "structure"/"invalid" is its FHIR validator
+        return FhirError(
+            f"The FHIR server at {destination} refused the export (HTTP 400): its FHIR "
+            f"validation refused the data. {words}".strip()
+        )
     generic = _HTTP_WORDS.get(status) or (
         "the server had an internal error" if status >= 500 else "the server refused the export"
     )
@@ -486,51 +646,50 @@ def _retry_after(headers: object, default: float) -> float:
     return default
 
 
-def post_bundle(
-    bundle: dict,
+def _request(
     target: FhirTarget,
+    opener: urllib.request.OpenerDirector,
+    method: str,
+    url: str,
+    body: bytes | None,
+    content_type: str,
+    sleep: Callable[[float], None],
     *,
-    sleep: Callable[[float], None] = time.sleep,
-    opener: urllib.request.OpenerDirector | None = None,
-) -> FhirResult:
-    """POST a transaction Bundle to the base URL; retry 5xx/429/network errors with back-off."""
-    _check_url(target.base_url)
-    if not target.token:
-        raise ExportError("no FHIR access token is configured; ask IT to set it")
-    opener = opener or _opener(target)
-    body = json.dumps(bundle, ensure_ascii=False).encode("utf-8")
-    url = target.base_url.rstrip("/")
+    missing_ok: bool = False,
+) -> tuple[int, bytes, int]:
+    """One HTTP exchange with retries on 5xx/429/network errors: (status, body, attempts).
+    With `missing_ok`, 404/410 are answers (the resource is not there), not failures."""
     destination = target.describe()
     delay = target.backoff
     attempts = 0
+    headers = {
+        "Authorization": f"Bearer {target.token}",
+        "Accept": FHIR_JSON,
+        "Prefer": "return=minimal",
+        "User-Agent": f"{APP_NAME.replace(' ', '')}/{__version__}",
+    }
+    if body is not None:
+        headers["Content-Type"] = content_type
     while True:
         attempts += 1
         request = urllib.request.Request(  # noqa: S310 - scheme checked in _check_url
-            url,
-            data=body,
-            method="POST",
-            headers={
-                "Authorization": f"Bearer {target.token}",
-                "Content-Type": f"{FHIR_JSON}; charset=utf-8",
-                "Accept": FHIR_JSON,
-                "Prefer": "return=minimal",
-                "User-Agent": f"{APP_NAME.replace(' ', '')}/{__version__}",
-            },
+            url, data=body, method=method, headers=headers
         )
         try:
             with opener.open(request, timeout=target.timeout) as response:
-                status, payload = response.status, response.read()
-            break
+                return response.status, response.read(), attempts
         except urllib.error.HTTPError as exc:
-            status, payload, headers = exc.code, exc.read(), exc.headers
+            status, payload, answer_headers = exc.code, exc.read(), exc.headers
             exc.close()
+            if missing_ok and status in (404, 410):
+                return status, payload, attempts
             retryable = status >= 500 or status == 429
             log.warning(
                 "FHIR server %s answered HTTP %d (attempt %d)", destination, status, attempts
             )
             if not retryable or attempts > target.retries:
                 raise _failure(status, payload, destination) from None
-            wait = _retry_after(headers, delay)
+            wait = _retry_after(answer_headers, delay)
         except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
             reason = getattr(exc, "reason", exc)
             log.warning(
@@ -552,7 +711,63 @@ def post_bundle(
             wait = delay
         sleep(wait)
         delay *= 2
-    return _read_response(status, payload, destination, attempts, len(bundle.get("entry", [])))
+
+
+def _store_binary(
+    resource: dict,
+    target: FhirTarget,
+    opener: urllib.request.OpenerDirector,
+    sleep: Callable[[float], None],
+) -> bool:
+    """Store one Binary with its own content type unless the server already holds that id
+    (a read first: conditional on the stable id). True when it was created now."""
+    url = f"{target.base_url.rstrip('/')}/Binary/{urllib.parse.quote(resource['id'], safe='')}"
+    status, _, _ = _request(target, opener, "GET", url, None, "", sleep, missing_ok=True)
+    if 200 <= status < 300:
+        return False
+    data = base64.b64decode(resource["data"])
+    _request(target, opener, "PUT", url, data, resource["contentType"], sleep)
+    return True
+
+
+def post_bundle(
+    bundle: dict,
+    target: FhirTarget,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    opener: urllib.request.OpenerDirector | None = None,
+) -> FhirResult:
+    """Store the Binaries, then POST the rest as one transaction Bundle.
+
+    Each Binary goes on its own with its native content type (`PUT [base]/Binary/[id]`, the
+    FHIR REST way to send document bytes, which servers keep outside the JSON), so no
+    resource carries megabytes of base64; the transaction's attachments point at them.
+    """
+    _check_url(target.base_url)
+    if not target.token:
+        raise ExportError("no FHIR access token is configured; ask IT to set it")
+    opener = opener or _opener(target)
+    entries = bundle.get("entry", [])
+    binaries = [e["resource"] for e in entries if e["resource"]["resourceType"] == "Binary"]
+    rest = [e for e in entries if e["resource"]["resourceType"] != "Binary"]
+    created = sum(_store_binary(b, target, opener, sleep) for b in binaries)
+    transaction = dict(bundle, entry=rest)
+    body = json.dumps(transaction, ensure_ascii=False).encode("utf-8")
+    status, payload, attempts = _request(
+        target,
+        opener,
+        "POST",
+        target.base_url.rstrip("/"),
+        body,
+        f"{FHIR_JSON}; charset=utf-8",
+        sleep,
+    )
+    result = _read_response(status, payload, target.describe(), attempts, len(rest))
+    return dataclasses.replace(
+        result,
+        created=result.created + created,
+        present=result.present + len(binaries) - created,
+    )
 
 
 def _read_response(
@@ -577,6 +792,7 @@ def _read_response(
             "resources; check the record before resending."
         )
     locations = []
+    created = 0
     for entry in entries:
         response = entry.get("response") or {}
         code = str(response.get("status", ""))
@@ -585,9 +801,12 @@ def _read_response(
             raise FhirError(
                 f"The FHIR server at {destination} refused a resource ({code}). {words}"
             )
+        created += code.startswith("201")  # 200: a conditional create found it already there
         locations.append(str(response.get("location", "")))
-    log.info("FHIR transaction stored %d resources at %s", len(locations), destination)
-    return FhirResult(destination, status, tuple(locations), attempts)
+    log.info("FHIR transaction at %s: %d resources, %d new", destination, len(locations), created)
+    return FhirResult(
+        destination, status, tuple(locations), attempts, created, len(locations) - created
+    )
 
 
 def send(
@@ -596,14 +815,15 @@ def send(
     *,
     mrn_system: str,
     site_name: str = "",
+    id_system: str = "",
     sleep: Callable[[float], None] = time.sleep,
 ) -> FhirResult:
-    """Build, validate and POST the Bundle for `batch`."""
+    """Build and validate the Bundle for `batch`, store its Binaries, POST the transaction."""
     if not mrn_system and Use(batch.use) is Use.RECORD:
         # a server matches patients on system|value; a bare MRN could match another hospital's
         raise ExportError(
             "the FHIR MRN identifier system is not set in the site configuration "
             "([fhir] mrn_system)"
         )
-    bundle = build_bundle(batch, mrn_system=mrn_system, site_name=site_name)
+    bundle = build_bundle(batch, mrn_system=mrn_system, site_name=site_name, id_system=id_system)
     return post_bundle(bundle, target, sleep=sleep)

@@ -35,6 +35,7 @@ class ExportOptions:
     pacs: dicom.PacsTarget | None = None
     fhir_target: fhir.FhirTarget | None = None
     mrn_system: str = ""
+    id_system: str = ""  # base of PicSafe's FHIR identifier systems ([fhir] identifier_system)
     institution: str = ""
     issuer_of_patient_id: str = ""
 
@@ -48,14 +49,40 @@ class ExportOutcome:
     detail: str = ""  # e.g. the study UID or the number of resources stored
 
 
-def _facts(meta: dict[str, Any]) -> PhotoFacts:
+def _capture_time(meta: dict[str, Any]) -> dt.datetime | None:
     taken = meta.get("capture_time")
+    try:  # kept exactly as recorded: its own UTC offset, or naive when the camera had none
+        return dt.datetime.fromisoformat(taken) if taken else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _facts(meta: dict[str, Any]) -> PhotoFacts:
     return PhotoFacts(
         width=int(meta.get("width") or 0),
         height=int(meta.get("height") or 0),
         orientation=int(meta.get("orientation") or 1),
-        capture_time=dt.datetime.fromisoformat(taken) if taken else None,
+        capture_time=_capture_time(meta),
     )
+
+
+def _site(meta: dict[str, Any], fallback: str) -> tuple[str, dict | None]:
+    """(free text, coded site) from the metadata's `body_site`: the ward's coded dict
+    {"code", "display", "laterality", "text"} when present, else today's free text."""
+    value = meta.get("body_site")
+    if isinstance(value, dict):
+        text = str(value.get("text") or value.get("display") or "").strip()
+        return text or fallback, value if value.get("code") else None
+    return str(value or fallback), None
+
+
+def _batch_order(vault: Any, batch_id: str) -> tuple[dict[str, int], dt.datetime | None]:
+    """Each item's position in its import batch (vault order) and the batch's earliest capture
+    time, so any subset of the batch numbers its photos and dates its study the same way."""
+    items = vault.list_items(batch_id=batch_id)
+    numbers = {item.item_id: n for n, item in enumerate(items, start=1)}
+    times = [t for t in (_capture_time(vault.read_metadata(i.item_id)) for i in items) if t]
+    return numbers, (min(times, key=lambda t: t.replace(tzinfo=None)) if times else None)
 
 
 def load_batch(
@@ -82,6 +109,7 @@ def load_batch(
         items = [i for i in items if i.item_id in wanted]
     if not items:
         raise ExportError(f"consent {consent_id} covers no active photos to export")
+    numbers, study_time = _batch_order(vault, items[0].batch_id)
     photos = []
     for item in items:
         data = vault.read(item.item_id, actor=actor, purpose="export")
@@ -92,13 +120,16 @@ def load_batch(
             # PNG/WebP (screenshots, some apps): the record's formats carry JPEG only.
             data = deid.to_jpeg(data)
             expected = hashlib.sha256(data).hexdigest()
+        text, coded = _site(meta, record.body_site)
         photos.append(
             ExportPhoto(
                 item_id=item.item_id,
                 jpeg=data,
                 facts=_facts(meta),
-                body_site=str(meta.get("body_site") or record.body_site),
+                body_site=text,
                 sha256=expected,
+                number=numbers.get(item.item_id, 0),
+                site=coded,
             )
         )
     return ExportBatch(
@@ -107,6 +138,7 @@ def load_batch(
         photos=tuple(photos),
         staff=staff,
         use=use,
+        study_time=study_time,
     )
 
 
@@ -135,28 +167,30 @@ def run_export(
             recipients=options.recipients,
             mrn_system=options.mrn_system,
             site_name=options.institution,
+            id_system=options.id_system,
         )
         files.write_file(out, data)
         return ExportOutcome(kind, str(out), n, batch.report_id)
     if kind == "fhir":
         if options.out is not None:  # the validated Bundle as a file instead of sending it
             bundle = fhir.build_bundle(
-                batch, mrn_system=options.mrn_system, site_name=options.institution
+                batch,
+                mrn_system=options.mrn_system,
+                site_name=options.institution,
+                id_system=options.id_system,
             )
             files.write_file(options.out, json.dumps(bundle, ensure_ascii=False).encode())
             return ExportOutcome(kind, str(options.out), n, batch.report_id, "bundle saved")
         if options.fhir_target is None:
             raise ExportError("no FHIR server is configured ([fhir] base_url and token)")
         result = fhir.send(
-            batch, options.fhir_target, mrn_system=options.mrn_system, site_name=options.institution
+            batch,
+            options.fhir_target,
+            mrn_system=options.mrn_system,
+            site_name=options.institution,
+            id_system=options.id_system,
         )
-        return ExportOutcome(
-            kind,
-            result.destination,
-            n,
-            batch.report_id,
-            f"{len(result.locations)} resources stored",
-        )
+        return ExportOutcome(kind, result.destination, n, batch.report_id, result.summary())
     if kind == "dicom":
         extra = {
             "institution": options.institution,

@@ -25,6 +25,7 @@ class JpegInfo:
     chroma_subsampled: bool
     adobe_transform: int | None  # APP14 "Adobe" colour transform flag, None when absent
     orientation: int  # EXIF Orientation tag, 1 when absent
+    icc_profile: bytes | None = None  # APP2 ICC_PROFILE chunks joined, None when absent
 
     @property
     def baseline(self) -> bool:
@@ -37,6 +38,7 @@ def read_info(data: bytes, label: str = "photo") -> JpegInfo:
         raise ExportError(f"{label} is not a JPEG file")
     pos = 2
     adobe: int | None = None
+    icc_chunks: dict[int, bytes] = {}
     frame: tuple[int, int, int, int, int, bool] | None = None
     while pos + 4 <= len(data):
         if data[pos] != 0xFF:
@@ -59,6 +61,8 @@ def read_info(data: bytes, label: str = "photo") -> JpegInfo:
             frame = (marker, precision, width, height, ncomp, subsampled)
         elif marker == 0xEE and body[:5] == b"Adobe" and len(body) >= 12:
             adobe = body[11]
+        elif marker == 0xE2 and body[:12] == b"ICC_PROFILE\x00" and len(body) > 14:
+            icc_chunks[body[12]] = body[14:]  # ICC.1 B.4: sequence number, count, data
         elif marker == 0xDA:  # start of scan: the header is over
             break
         pos += 2 + length
@@ -74,6 +78,7 @@ def read_info(data: bytes, label: str = "photo") -> JpegInfo:
         chroma_subsampled=subsampled,
         adobe_transform=adobe,
         orientation=_orientation(data),
+        icc_profile=b"".join(icc_chunks[k] for k in sorted(icc_chunks)) or None,
     )
 
 

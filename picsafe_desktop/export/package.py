@@ -46,11 +46,15 @@ def _zip_time(when: dt.datetime) -> tuple[int, int, int, int, int, int]:
     return (max(local.year, 1980), local.month, local.day, local.hour, local.minute, local.second)
 
 
-def build_zip(batch: ExportBatch, *, mrn_system: str = "", site_name: str = "") -> bytes:
+def build_zip(
+    batch: ExportBatch, *, mrn_system: str = "", site_name: str = "", id_system: str = ""
+) -> bytes:
     """The package's plaintext: a ZIP in memory (never written to disk)."""
     batch = gate(batch)
     report = pdf.render_report(batch, site_name=site_name)
-    bundle = fhir.build_bundle(batch, mrn_system=mrn_system, report_pdf=report, site_name=site_name)
+    bundle = fhir.build_bundle(
+        batch, mrn_system=mrn_system, report_pdf=report, site_name=site_name, id_system=id_system
+    )
     files: list[tuple[str, bytes, int]] = [("report.pdf", report, zipfile.ZIP_STORED)]
     files.append(
         (
@@ -125,8 +129,9 @@ def build_package(
     recipients: Sequence[str] = (),
     mrn_system: str = "",
     site_name: str = "",
+    id_system: str = "",
 ) -> bytes:
     """The encrypted package bytes."""
     _one_lock(passphrase, recipients)  # checked before the slow part
-    plaintext = build_zip(batch, mrn_system=mrn_system, site_name=site_name)
+    plaintext = build_zip(batch, mrn_system=mrn_system, site_name=site_name, id_system=id_system)
     return encrypt(plaintext, passphrase=passphrase, recipients=recipients)

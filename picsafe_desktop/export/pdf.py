@@ -37,7 +37,7 @@ from reportlab.platypus import (
 )
 
 from picsafe_desktop import APP_NAME, __version__
-from picsafe_desktop.export import jpeg
+from picsafe_desktop.export import anatomy, jpeg
 from picsafe_desktop.export.consent_gate import gate
 from picsafe_desktop.export.types import ExportBatch, ExportError, ExportPhoto
 
@@ -106,8 +106,8 @@ def _styles() -> dict[str, ParagraphStyle]:
         "cell": ParagraphStyle(
             "c", parent=base["BodyText"], fontName=regular, fontSize=9, leading=11.5
         ),
-        "mono": ParagraphStyle(
-            "m", parent=base["BodyText"], fontName="Courier", fontSize=7.5, leading=9.5
+        "mono": ParagraphStyle(  # the embedded font: PDF/A allows no unembedded Courier
+            "m", parent=base["BodyText"], fontName=regular, fontSize=7.5, leading=9.5
         ),
         "notice": ParagraphStyle(
             "n",
@@ -207,12 +207,18 @@ class _OrientedJpeg(Flowable):
 
 
 def _numbered_canvas(
-    header: str, report_id: str, font: str, marking: str = "CONFIDENTIAL — patient record"
+    header: str,
+    report_id: str,
+    font: str,
+    marking: str = "CONFIDENTIAL — patient record",
+    patient_line: str = "",
 ) -> type[rl_canvas.Canvas]:
     class NumberedCanvas(rl_canvas.Canvas):
         """Remembers each page so the footer can say 'page x of y' once y is known."""
 
         def __init__(self, *args, **kwargs) -> None:
+            # reportlab starts every page in Helvetica, which is never embedded (not PDF/A)
+            kwargs.setdefault("initialFontName", font)
             super().__init__(*args, **kwargs)
             self._pages: list[dict] = []
 
@@ -233,8 +239,13 @@ def _numbered_canvas(
             self.saveState()
             self.setFont(font, 8.5)
             self.setFillColor(colors.HexColor("#1f3a5f"))
-            self.drawString(_MARGIN, height - _MARGIN + 4 * mm, header)
-            self.drawRightString(width - _MARGIN, height - _MARGIN + 4 * mm, marking)
+            top = height - _MARGIN + (8 * mm if patient_line else 4 * mm)
+            self.drawString(_MARGIN, top, header)
+            self.drawRightString(width - _MARGIN, top, marking)
+            if patient_line:  # who this page is about, on every page (pages get separated)
+                self.setFont(_bold_of(font), 9)
+                self.drawString(_MARGIN, height - _MARGIN + 3.6 * mm, patient_line)
+                self.setFont(font, 8.5)
             self.setStrokeColor(colors.HexColor("#1f3a5f"))
             self.line(
                 _MARGIN, height - _MARGIN + 2.5 * mm, width - _MARGIN, height - _MARGIN + 2.5 * mm
@@ -319,7 +330,9 @@ def consent_flowables(batch: ExportBatch, st: dict) -> list:
         except Exception as exc:  # noqa: BLE001 - any decoder failure means a bad signature
             raise ExportError("the consent signature image cannot be read") from exc
         scale = min(70 * mm / sw, 28 * mm / sh)
-        sig = Image(io.BytesIO(consent.signature_png), width=sw * scale, height=sh * scale)
+        sig = Image(
+            io.BytesIO(_opaque_png(consent.signature_png)), width=sw * scale, height=sh * scale
+        )
         box = Table([[_p("Signature", st["label"])], [sig]], hAlign="LEFT")
         box.setStyle(
             TableStyle(
@@ -342,8 +355,10 @@ def _photo_page(
     image = _OrientedJpeg(photo.jpeg, info, frame_w, frame_h - _CAPTION_ROOM)
     image.hAlign = "CENTER"
     clinician = batch.consent.obtained_by.name
+    site, side = site_caption(photo, batch.consent.body_site)
     rows = [
-        ("Body site", photo.body_site or batch.consent.body_site or "not recorded"),
+        ("Body site", site),
+        ("Side", side),
         ("Captured", _date(photo.facts.capture_time, batch.deidentified)),
         ("Clinician", clinician),
         ("Photo id", photo.item_id),
@@ -360,10 +375,151 @@ def _photo_page(
     ]
 
 
+def site_caption(photo: ExportPhoto, consent_site: str) -> tuple[str, str]:
+    """(body site, side) for a photo's caption: the coded site with its SNOMED CT code when
+    known (the ward's pick, or the free text matched), and the side in words."""
+    site = anatomy.resolve(photo.site, photo.body_site or consent_site)
+    if site is None:
+        return "not recorded", "not recorded"
+    words = site.text
+    if site.coded and site.meaning.lower() not in words.lower():
+        words = f"{words} — {site.meaning}"
+    if site.coded:
+        words += f" (SNOMED CT {site.code})"
+    side = {"L": "left", "R": "right", "B": "both sides"}.get(
+        site.laterality[2] if site.laterality else "", "not stated"
+    )
+    return words, side
+
+
 def _marking(batch: ExportBatch) -> str:
     if batch.deidentified:
         return f"DE-IDENTIFIED — {batch.use.value} copy"
     return "CONFIDENTIAL — patient record"
+
+
+# -- page header with the patient's identifiers ------------------------------------------------
+
+
+def _bold_of(font: str) -> str:
+    return "PicSafeSans-Bold" if font == "PicSafeSans" else "Helvetica-Bold"
+
+
+def patient_header(batch: ExportBatch) -> str:
+    """The line naming the patient at the top of every page: name, MRN and date of birth
+    (a printed page that strays from its report still says whose it is). De-identified
+    copies carry their pseudonym only."""
+    patient = batch.consent.patient
+    if batch.deidentified:
+        return f"Pseudonym {patient.mrn} — identifiers removed"
+    born = patient.birth_date.strftime("%d %b %Y") if patient.birth_date else "not recorded"
+    return f"{patient.name or 'Name not recorded'} · MRN {patient.mrn} · Born {born}"
+
+
+# -- PDF/A-2b ------------------------------------------------------------------------------------
+
+_PDFA_XMP_NS = "http://www.aiim.org/pdfa/ns/id/"
+
+
+def _xmp_date(value: object) -> str:
+    """PDF date 'D:20250506104200+00'00' -> XMP '2025-05-06T10:42:00+00:00'."""
+    text = str(value)[2:]
+    stamp = f"{text[0:4]}-{text[4:6]}-{text[6:8]}T{text[8:10]}:{text[10:12]}:{text[12:14]}"
+    zone = text[14:].replace("'", "")
+    if zone in ("", "Z"):
+        return stamp + "Z"
+    return f"{stamp}{zone[:3]}:{zone[3:5] or '00'}"
+
+
+def _xmp(info: pikepdf.Dictionary) -> bytes:
+    """XMP packet mirroring the document info (as PDF/A requires) plus the PDF/A-2B id."""
+
+    def text(key: str) -> str:
+        return escape(str(info.get(key, "")))
+
+    packet = f"""<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>
+<x:xmpmeta xmlns:x="adobe:ns:meta/">
+ <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+  <rdf:Description rdf:about=""
+    xmlns:dc="http://purl.org/dc/elements/1.1/"
+    xmlns:pdf="http://ns.adobe.com/pdf/1.3/"
+    xmlns:xmp="http://ns.adobe.com/xap/1.0/"
+    xmlns:pdfaid="{_PDFA_XMP_NS}">
+   <dc:format>application/pdf</dc:format>
+   <dc:title><rdf:Alt><rdf:li xml:lang="x-default">{text("/Title")}</rdf:li></rdf:Alt></dc:title>
+   <dc:creator><rdf:Seq><rdf:li>{text("/Author")}</rdf:li></rdf:Seq></dc:creator>
+   <dc:description><rdf:Alt>
+    <rdf:li xml:lang="x-default">{text("/Subject")}</rdf:li>
+   </rdf:Alt></dc:description>
+   <pdf:Keywords>{text("/Keywords")}</pdf:Keywords>
+   <pdf:Producer>{text("/Producer")}</pdf:Producer>
+   <xmp:CreatorTool>{text("/Creator")}</xmp:CreatorTool>
+   <xmp:CreateDate>{_xmp_date(info.get("/CreationDate", ""))}</xmp:CreateDate>
+   <xmp:ModifyDate>{_xmp_date(info.get("/ModDate", ""))}</xmp:ModifyDate>
+   <pdfaid:part>2</pdfaid:part>
+   <pdfaid:conformance>B</pdfaid:conformance>
+  </rdf:Description>
+ </rdf:RDF>
+</x:xmpmeta>
+<?xpacket end="w"?>"""
+    return packet.encode("utf-8")
+
+
+def _srgb_profile() -> bytes:
+    from PIL import ImageCms
+
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
+def to_pdfa(data: bytes) -> bytes:
+    """Make reportlab's PDF a PDF/A-2b file: an sRGB output intent (reportlab draws in
+    DeviceRGB/DeviceGray), XMP metadata matching the document info with the PDF/A-2B
+    identification, and qpdf's rewrite (EOL before `endstream`, a trailer ID). Fonts are
+    embedded already (the TTF, initial font included) and transparency is flattened before.
+    Without an embeddable TrueType font on this computer the file stays a plain PDF."""
+    if "PicSafeSans" not in pdfmetrics.getRegisteredFontNames():
+        return data
+    with pikepdf.open(io.BytesIO(data)) as doc:
+        icc = pikepdf.Stream(doc, _srgb_profile())
+        icc["/N"] = 3
+        doc.Root.OutputIntents = pikepdf.Array(
+            [
+                pikepdf.Dictionary(
+                    Type=pikepdf.Name.OutputIntent,
+                    S=pikepdf.Name.GTS_PDFA1,
+                    OutputConditionIdentifier="sRGB IEC61966-2.1",
+                    RegistryName="http://www.color.org",
+                    Info="sRGB IEC61966-2.1",
+                    DestOutputProfile=icc,
+                )
+            ]
+        )
+        if "/Trapped" in doc.docinfo:
+            del doc.docinfo["/Trapped"]  # no XMP equivalent; PDF/A wants the two to agree
+        doc.Root.Metadata = pikepdf.Stream(doc, _xmp(doc.docinfo))
+        doc.Root.Metadata.Type = pikepdf.Name.Metadata
+        doc.Root.Metadata.Subtype = pikepdf.Name.XML
+        out = io.BytesIO()
+        # 1.7: PDF/A-2 is based on it (and its ICC v4 output profile)
+        doc.save(out, deterministic_id=True, min_version="1.7")
+    return out.getvalue()
+
+
+def _opaque_png(data: bytes) -> bytes:
+    """A signature drawn on white without an alpha channel: no soft mask in the PDF, which
+    keeps the file within the strictest PDF/A (and any validator) rules."""
+    from PIL import Image as PILImage
+
+    with PILImage.open(io.BytesIO(data)) as img:
+        img.load()
+        if img.mode not in ("RGBA", "LA", "P"):
+            return data
+        rgba = img.convert("RGBA")
+    flat = PILImage.new("RGB", rgba.size, (255, 255, 255))
+    flat.paste(rgba, mask=rgba.getchannel("A"))
+    out = io.BytesIO()
+    flat.save(out, "PNG")
+    return out.getvalue()
 
 
 # -- public API --------------------------------------------------------------------------------
@@ -403,10 +559,12 @@ def render_report(batch: ExportBatch, *, site_name: str = "", password: str | No
     for index, photo in enumerate(batch.photos, start=1):
         story.append(PageBreak())
         story += _photo_page(photo, index, batch, st, doc.width, doc.height)
-    doc.build(
-        story, canvasmaker=_numbered_canvas(header, batch.report_id, regular, _marking(batch))
+    canvas = _numbered_canvas(
+        header, batch.report_id, regular, _marking(batch), patient_header(batch)
     )
-    data = out.getvalue()
+    doc.build(story, canvasmaker=canvas)
+    data = to_pdfa(out.getvalue())
+    # PDF/A forbids encryption: a password-protected copy is a plain PDF 2.0-security file
     return encrypt(data, password) if password else data
 
 
@@ -428,9 +586,11 @@ def render_consent(batch: ExportBatch) -> bytes:
     )
     story = [_p("Consent to clinical photography", st["title"])]
     story += _patient_section(batch, st) + consent_flowables(batch, st)
-    canvas = _numbered_canvas("Consent record", batch.report_id, regular, _marking(batch))
+    canvas = _numbered_canvas(
+        "Consent record", batch.report_id, regular, _marking(batch), patient_header(batch)
+    )
     doc.build(story, canvasmaker=canvas)
-    return out.getvalue()
+    return to_pdfa(out.getvalue())
 
 
 def encrypt(pdf: bytes, password: str) -> bytes:

@@ -49,6 +49,7 @@ def site_options(site, **choices):
         pacs=pacs_target(site),
         fhir_target=fhir_target(site),
         mrn_system=_setting(site, "fhir", "mrn_system", ""),
+        id_system=_setting(site, "fhir", "identifier_system", ""),
         institution=_setting(site, "export", "institution_name", ""),
         issuer_of_patient_id=_setting(site, "pacs", "issuer_of_patient_id", ""),
         **choices,

@@ -31,6 +31,12 @@ class ExportPhoto:
     facts: PhotoFacts
     body_site: str = ""
     sha256: str = ""  # hex digest of `jpeg`; checked so a mix-up fails before anything is sent
+    # Position of the photo in its import batch (1, 2, ...), fixed by the vault's order, so a
+    # subset export numbers its instances as the whole batch would; 0 = position in this export.
+    number: int = 0
+    # Coded body site from the ward's picker: {"code", "display", "laterality", "text"};
+    # None when only the free-text `body_site` is known.
+    site: dict | None = None
 
     def __post_init__(self) -> None:
         actual = hashlib.sha256(self.jpeg).hexdigest()
@@ -57,6 +63,12 @@ class ExportBatch:
     created_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     # Set by consent_gate.gate() for teaching/publication: identifiers already removed.
     deidentified: bool = False
+    # Earliest capture time of the whole import batch (not only of the photos exported), so
+    # Study Date/Time do not depend on the subset; None: computed from `photos`.
+    study_time: dt.datetime | None = None
+    # Random per de-identified copy (set by the gate): the seed of the copy's own UIDs,
+    # identifiers and pseudonym, so nothing in it can be derived from the record copy.
+    copy_id: str = ""
 
     def __post_init__(self) -> None:
         if not self.photos:

@@ -142,7 +142,8 @@ def test_fhir_to_the_configured_server(setup, capsys):
     )
     captured = capsys.readouterr()
     assert "cli-token-xyz" not in captured.out + captured.err
-    assert "5 resources stored" in captured.out
+    assert "5 resources created, 0 already present" not in captured.out
+    assert "9 resources created, 0 already present" in captured.out  # 4 Binaries + 5
 
 
 def test_missing_configuration_is_a_usage_error(setup, capsys):
@@ -217,3 +218,25 @@ def test_dicom_files_are_all_or_nothing_when_the_disk_fills(setup, capsys):
         assert export("dicom", "--out", str(folder)) == 2
         assert list(folder.iterdir()) == []
     assert "photo-02.dcm: cannot be written" in capsys.readouterr().err
+
+
+def test_subset_export_names_the_same_study_numbers_and_times(setup):
+    """Was: Study Date/Time depended on the photos sent, and a subset renumbered from 1."""
+    from pydicom.encaps import generate_frames
+
+    export, audit, stored, tmp = setup
+    whole, part = tmp / "whole", tmp / "part"
+    whole.mkdir()
+    part.mkdir()
+    assert export("dicom", "--out", str(whole)) == 0
+    objects = [pydicom.dcmread(p) for p in sorted(whole.glob("*.dcm"))]
+    assert sorted(o.InstanceNumber for o in objects) == [1, 2]
+    last = max(objects, key=lambda o: o.InstanceNumber)
+    frame = next(generate_frames(last.PixelData, number_of_frames=1))
+    (item,) = [i for i, data in stored.items() if frame[: len(data)] == data]
+    assert export("dicom", "--out", str(part), "--item", item) == 0
+    (alone,) = [pydicom.dcmread(p) for p in part.glob("*.dcm")]
+    assert alone.InstanceNumber == 2
+    for tag in ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID", "StudyDate",
+                "StudyTime"):  # fmt: skip
+        assert alone[tag].value == last[tag].value, tag

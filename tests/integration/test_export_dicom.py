@@ -149,3 +149,176 @@ def test_dciodvfy_finds_no_errors(tmp_path, variant):
         assert "VLPhotographicImage" in lines
         errors = [ln for ln in lines if ln.startswith("Error")]
         assert errors == [], errors
+
+
+# -- issue 14: a mixed batch judged by dciodvfy, dcentvfy, dcmj2pnm and Orthanc -----------------
+
+
+def _pnm_grey(tool: str, path, tmp_path) -> Image.Image:
+    """The picture as DCMTK's dcmj2pnm decodes it (an independent JPEG/DICOM decoder)."""
+    out = tmp_path / (path.stem + ".png")
+    subprocess.run([tool, "+on", str(path), str(out)], check=True, capture_output=True)
+    with Image.open(out) as img:
+        return img.convert("L")
+
+
+def _upright_grey(data: bytes) -> Image.Image:
+    from PIL import ImageOps
+
+    with Image.open(io.BytesIO(data)) as img:
+        return ImageOps.exif_transpose(img).convert("L")
+
+
+def _difference(a: Image.Image, b: Image.Image) -> float:
+    from PIL import ImageChops, ImageStat
+
+    return sum(ImageStat.Stat(ImageChops.difference(a, b)).mean)
+
+
+def _write(datasets, folder, prefix):
+    folder.mkdir(exist_ok=True)
+    paths = []
+    for n, ds in enumerate(datasets, start=1):
+        path = folder / f"{prefix}-{n}.dcm"
+        path.write_bytes(dicom.to_bytes(ds))
+        paths.append(path)
+    return paths
+
+
+@pytest.mark.corpus
+def test_mixed_batch_exports_valid_and_upright(tmp_path):
+    """Was: TypeError comparing offset-naive and offset-aware times; sideways pixels."""
+    dciodvfy, dcmj2pnm = require("dciodvfy"), require("dcmj2pnm")
+    batch = d.mixed_batch()
+    datasets = dicom.build_datasets(batch, institution="St Example")
+    paths = _write(datasets, tmp_path / "record", "record")
+    for path, photo in zip(paths, batch.photos, strict=True):
+        report = subprocess.run([dciodvfy, str(path)], capture_output=True, text=True)
+        errors = [ln for ln in (report.stdout + report.stderr).splitlines() if "Error" in ln]
+        assert errors == [], (photo.item_id, errors)
+        shown = _pnm_grey(dcmj2pnm, path, tmp_path)
+        expected = _upright_grey(photo.jpeg)
+        assert shown.size == expected.size, photo.item_id
+        assert _difference(shown, expected) < 3.0, photo.item_id
+        if photo.item_id.startswith("jpeg-orient"):  # stored turned: DICOM shows it upright
+            with Image.open(io.BytesIO(photo.jpeg)) as stored:
+                sideways = stored.convert("L")
+            assert sideways.size != shown.size or _difference(shown, sideways) > 10
+        else:  # nothing to turn: the vault's bytes, bit-exact
+            frame = next(generate_frames(pydicom.dcmread(path).PixelData, number_of_frames=1))
+            assert frame[: len(photo.jpeg)] == photo.jpeg
+    by_key = {p.item_id: ds for p, ds in zip(batch.photos, datasets, strict=True)}
+    heic = by_key["heic-offset"]
+    assert heic.AcquisitionDateTime == "20210411154753-0500"  # its own offset, not the PC's
+    assert heic.ICCProfile[36:40] == b"acsp"  # the embedded Display P3 profile travels along
+    assert by_key["jpeg-naive"].AcquisitionDateTime == "20110113143339"  # no zone: none given
+    assert [ds.InstanceNumber for ds in datasets] == [1, 2, 3, 4, 5]
+    assert all(ds.LossyImageCompression == "01" and float(ds.LossyImageCompressionRatio) > 1
+               for ds in datasets)  # fmt: skip
+
+
+@pytest.mark.parametrize("tz", ["UTC", "America/New_York", "Asia/Tokyo", "Australia/Adelaide"])
+def test_capture_times_do_not_depend_on_the_pcs_time_zone(monkeypatch, tz):
+    import time
+
+    monkeypatch.setenv("TZ", tz)
+    time.tzset()
+    try:
+        naive = dataclasses.replace(
+            d.photo("n", d.synthetic_jpeg()),
+            facts=dataclasses.replace(
+                d.photo("n", d.synthetic_jpeg()).facts,
+                capture_time=__import__("datetime").datetime(2024, 2, 1, 9, 30),
+            ),
+        )
+        ds = dicom.build_datasets(d.batch(photos=[naive]))[0]
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    assert (ds.ContentDate, ds.ContentTime, ds.AcquisitionDateTime) == (
+        "20240201", "093000", "20240201093000"
+    )  # fmt: skip
+    assert (ds.StudyDate, ds.StudyTime) == ("20240201", "093000")
+
+
+def test_partial_edge_blocks_are_trimmed_and_said(tmp_path):
+    """300 x 301 with 4:2:0 chroma is not a whole number of MCUs: -perfect refuses, -trim."""
+    photo = d.photo("odd", d.synthetic_jpeg(300, 301, orientation=6))
+    (ds,) = dicom.build_datasets(d.batch(photos=[photo]))
+    # the stored picture's partial bottom MCU row (rows 288-300) would become the left edge
+    assert (ds.Rows, ds.Columns) == (300, 288)
+    assert "trimmed" in ds.ImageComments
+    dcmj2pnm = require("dcmj2pnm")
+    (path,) = _write([ds], tmp_path, "odd")
+    shown = _pnm_grey(dcmj2pnm, path, tmp_path)
+    expected = _upright_grey(photo.jpeg).crop((13, 0, 301, 300))
+    assert shown.size == expected.size and _difference(shown, expected) < 3.0
+
+
+def test_operator_is_a_proper_person_name():
+    assert dicom._person_name("Dr Jo Smith") == "Smith^Jo^^Dr"
+    assert dicom._person_name("Prof. Ann Marie Lee") == "Lee^Ann Marie^^Prof."
+    assert dicom._person_name("Smith, Jo") == "Smith^Jo"
+    assert dicom._person_name("Nurse Ada Witness") == "Witness^Ada^^Nurse"
+    assert dicom._person_name("Cher") == "Cher"
+    (ds,) = dicom.build_datasets(d.batch(photos=[d.photo("a", d.synthetic_jpeg())]))
+    assert ds.OperatorsName == "Natarajan^Priya^^Dr"
+
+
+@pytest.mark.corpus
+def test_teaching_copies_are_new_objects(tmp_path, orthanc, pacs):
+    """Was: teaching objects reused the record's UIDs, operator, institution and Study ID."""
+    dcentvfy = require("dcentvfy")
+    record = dicom.build_datasets(d.mixed_batch(), institution="St Example")
+    teaching = dicom.build_datasets(d.mixed_batch(Use.TEACHING), institution="St Example")
+    again = dicom.build_datasets(d.mixed_batch(Use.TEACHING), institution="St Example")
+
+    def uids(objects):
+        return {str(ds[t].value) for ds in objects
+                for t in ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID")}  # fmt: skip
+
+    assert uids(record).isdisjoint(uids(teaching)) and uids(teaching).isdisjoint(uids(again))
+    for ds in teaching:
+        assert "OperatorsName" not in ds and "InstitutionName" not in ds
+        assert ds.StudyID == "" and ds.StudyDate == "" and "InstanceCreationDate" not in ds
+        assert "ContentDate" not in ds and "AcquisitionDateTime" not in ds
+        assert ds.PatientIdentityRemoved == "YES"
+        assert ds.LongitudinalTemporalInformationModified == "REMOVED"
+        codes = [(c.CodeValue, c.CodingSchemeDesignator) for c in
+                 ds.DeidentificationMethodCodeSequence]  # fmt: skip
+        assert codes == [("113100", "DCM"), ("113105", "DCM")]
+        assert ds.PatientID not in {r.PatientID for r in record}
+    paths = _write(record, tmp_path / "r", "record") + _write(teaching, tmp_path / "t", "teach")
+    report = subprocess.run([dcentvfy, *map(str, paths)], capture_output=True, text=True)
+    problems = [ln for ln in (report.stdout + report.stderr).splitlines()
+                if ln.startswith(("Error", "Warning"))]  # fmt: skip
+    assert problems == [], problems
+
+    record_batch, teaching_batch = d.mixed_batch(), d.mixed_batch(Use.TEACHING)
+    dicom.send(record_batch, pacs)
+    dicom.send(teaching_batch, pacs)
+    studies = orthanc.get("/studies?expand")
+    assert len(studies) == 2 and len(orthanc.get("/patients")) == 2
+    owners = {s["MainDicomTags"]["StudyInstanceUID"]: s["PatientMainDicomTags"]["PatientID"]
+              for s in studies}  # fmt: skip
+    assert owners[str(dicom.study_uid(record_batch.batch_id))] == "MRN-4401927"
+    assert sorted(owners.values())[0].startswith("ANON-")
+
+
+def test_subset_gets_the_numbers_and_study_time_of_the_whole_batch():
+    import datetime as dt
+
+    photos = [
+        dataclasses.replace(d.photo(f"p{n}", d.synthetic_jpeg()), number=n) for n in (1, 2, 3)
+    ]
+    full = d.batch(photos=photos)
+    subset = dataclasses.replace(
+        full, photos=(photos[2],), study_time=dt.datetime(2025, 5, 6, 10, 55, tzinfo=dt.UTC)
+    )
+    whole = dicom.build_datasets(full)
+    (part,) = dicom.build_datasets(subset)
+    assert part.InstanceNumber == 3 and part.SOPInstanceUID == whole[2].SOPInstanceUID
+    assert (part.StudyInstanceUID, part.SeriesInstanceUID) == (
+        whole[0].StudyInstanceUID, whole[0].SeriesInstanceUID
+    )  # fmt: skip
+    assert (part.StudyDate, part.StudyTime) == (whole[0].StudyDate, whole[0].StudyTime)

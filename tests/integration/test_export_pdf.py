@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
+import re
 import subprocess
 
 import pikepdf
@@ -13,7 +15,7 @@ from PIL import Image
 from picsafe_desktop.export import pdf
 from picsafe_desktop.model import Use
 from tests import export_data as d
-from tests.export_tools import require
+from tests.export_tools import pdfbox_preflight, require
 
 
 def _render(tmp_path, data: bytes, page: int, dpi: int = 50) -> Image.Image:
@@ -69,7 +71,7 @@ def test_embedded_photos_are_the_exact_jpeg_bytes(tmp_path):
             img.read_raw_bytes()
             for page in doc.pages
             for img in page.get_images().values()
-            if list(img.Filter) == ["/DCTDecode"]
+            if "/DCTDecode" in str(img.Filter)
         ]
     assert len(streams) == len(batch.photos)
     assert {hashlib.sha256(s).hexdigest() for s in streams} == {p.sha256 for p in batch.photos}
@@ -144,3 +146,64 @@ def test_report_from_scrubbed_corpus_photos(tmp_path):
     text = _text(tmp_path, data)
     assert all(p.sha256 in text for p in batch.photos)
     assert "Page 3 of 3" in text
+
+
+def _pages(tmp_path, data: bytes) -> list[str]:
+    return _text(tmp_path, data).split("\f")[:-1]
+
+
+@pytest.mark.parametrize("kind", ["report", "consent"])
+def test_every_page_names_the_patient(tmp_path, kind):
+    """Was: the MRN only on page 1; photo pages carried no patient identifiers."""
+    batch = d.batch()
+    data = pdf.render_report(batch) if kind == "report" else pdf.render_consent(batch)
+    pages = _pages(tmp_path, data)
+    assert len(pages) >= (3 if kind == "report" else 1)
+    for text in pages:
+        head = text.strip().splitlines()[:3]
+        assert any(
+            "Zoë Ångström-Test" in ln and "MRN-4401927" in ln and "14 Mar 1961" in ln for ln in head
+        ), head
+
+
+def test_teaching_pages_name_only_the_pseudonym(tmp_path):
+    batch = d.batch(use=Use.TEACHING, uses=(Use.RECORD, Use.TEACHING))
+    pages = _pages(tmp_path, pdf.render_report(batch))
+    pseudonyms = set()
+    for text in pages:
+        assert "MRN-4401927" not in text and "Ångström" not in text
+        (line,) = [ln for ln in text.splitlines()[:3] if "Pseudonym ANON-" in ln]
+        pseudonyms.add(line.split()[1])
+    assert len(pseudonyms) == 1
+
+
+@pytest.mark.parametrize("use", [Use.RECORD, Use.TEACHING])
+def test_report_is_pdfa_2b_by_the_validator_available_here(tmp_path, use):
+    """Was: not PDF/A. Checked by PDFBox Preflight (PDF/A-1b rules, see export_tools)."""
+    batch = d.batch(use=use, uses=(Use.RECORD, Use.TEACHING))
+    files = {"report": pdf.render_report(batch), "consent": pdf.render_consent(batch)}
+    for name, data in files.items():
+        path = tmp_path / f"{name}.pdf"
+        path.write_bytes(data)
+        assert pdfbox_preflight(path) == [], name
+        with pikepdf.open(path) as doc:
+            meta = doc.open_metadata()
+            assert (meta["pdfaid:part"], meta["pdfaid:conformance"]) == ("2", "B")
+            (intent,) = doc.Root.OutputIntents
+            assert intent.S == "/GTS_PDFA1" and intent.DestOutputProfile.read_bytes()[36:40] == (
+                b"acsp"
+            )
+
+
+def test_captions_name_the_body_site_and_side(tmp_path):
+    coded = {"code": "40983000", "display": "Upper arm", "laterality": "right", "text": ""}
+    photos = [
+        d.photo("a", d.synthetic_jpeg()),  # free text "left forearm"
+        dataclasses.replace(d.photo("b", d.synthetic_jpeg()), site=coded),  # the ward's code
+    ]
+    pages = _pages(tmp_path, pdf.render_report(d.batch(photos=photos)))
+    first, second = pages[-2], pages[-1]
+    assert "left forearm (SNOMED CT 14975008)" in first
+    assert re.search(r"Side\s+left", first)
+    assert "right upper arm (SNOMED CT 40983000)" in second
+    assert re.search(r"Side\s+right", second)

@@ -74,9 +74,14 @@ def test_fhir_bundle_has_the_issue_shape_and_validates():
     bundle = fhir.build_bundle(batch, mrn_system="urn:oid:1.2.826.0.1.999")
     Bundle.model_validate(bundle)
     kinds = [e["resource"]["resourceType"] for e in bundle["entry"]]
-    assert kinds == ["Patient", "Consent", "Media", "Media", "DocumentReference"]
+    assert kinds == ["Patient", "Consent", "Media", "Media", "DocumentReference"] + ["Binary"] * 4
     assert bundle["type"] == "transaction"
-    patient, consent, media, _, doc = (e["resource"] for e in bundle["entry"])
+    patient, consent, media, _, doc = (e["resource"] for e in bundle["entry"][:5])
+    binaries = {
+        f"Binary/{e['resource']['id']}": base64.b64decode(e["resource"]["data"])
+        for e in bundle["entry"][5:]
+    }
+    assert all(e["request"]["method"] == "PUT" for e in bundle["entry"][5:])
     assert patient["identifier"][0]["value"] == "MRN-4401927"
     assert bundle["entry"][0]["request"]["ifNoneExist"].startswith("identifier=urn%3Aoid")
     patient_ref = bundle["entry"][0]["fullUrl"]
@@ -86,13 +91,13 @@ def test_fhir_bundle_has_the_issue_shape_and_validates():
     photo = batch.photos[0]
     assert media["subject"]["reference"] == patient_ref
     assert media["content"]["size"] == len(photo.jpeg)
-    assert base64.b64decode(media["content"]["data"]) == photo.jpeg
+    assert "data" not in media["content"] and binaries[media["content"]["url"]] == photo.jpeg
     assert media["content"]["hash"] == base64.b64encode(hashlib.sha1(photo.jpeg).digest()).decode()
-    assert media["bodySite"]["coding"][0]["code"] == "14975008"
+    assert media["bodySite"]["coding"][0]["code"] == "14975008:272741003=7771000"  # left
     assert media["operator"]["display"] == "Dr Priya Natarajan"
     assert media["createdDateTime"].startswith("2025-05-06T10:55")
     assert doc["content"][0]["attachment"]["contentType"] == "application/pdf"
-    assert base64.b64decode(doc["content"][0]["attachment"]["data"]).startswith(b"%PDF")
+    assert binaries[doc["content"][0]["attachment"]["url"]].startswith(b"%PDF")
 
 
 def test_teaching_bundle_carries_no_identifiers():

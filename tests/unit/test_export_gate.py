@@ -40,7 +40,10 @@ def test_teaching_batch_loses_every_identifier():
     clean = gate(batch)
     assert clean.deidentified
     patient = clean.consent.patient
-    assert patient.mrn == pseudonym(batch.batch_id) != batch.consent.patient.mrn
+    assert patient.mrn == pseudonym(clean.copy_id) != batch.consent.patient.mrn
+    # the pseudonym comes from a random copy id: not recomputable from what the record shows
+    assert patient.mrn != pseudonym(batch.batch_id)
+    assert gate(batch).consent.patient.mrn != patient.mrn and len(clean.copy_id) == 32
     assert patient.name == "" and patient.birth_date is None
     assert clean.consent.substitute is None
     assert clean.consent.signature_png is None

@@ -1,0 +1,76 @@
+"""Turn an EXIF-rotated JPEG upright without re-encoding it: jpegtran's lossless transform.
+
+DICOM viewers and PACS previews ignore EXIF Orientation, so a photo stored on its side must be
+turned before it goes into Pixel Data. libjpeg-turbo's `jpegtran` rotates and mirrors in the DCT
+domain (the quantised coefficients are moved, never decoded to pixels and compressed again), so
+no quality is lost. The bytes go through pipes only: nothing touches the disk.
+
+Partial edge blocks: a transform is exact only when the edges it moves are whole MCUs (8 or 16
+pixels). We ask for `-perfect` first; when the picture's size does not allow it, `-trim` drops
+the partial MCU row/column at the affected edge (at most 15 pixels) and the caller records that
+in the object. Photos with orientation 1 are never touched: their bytes stay bit-exact.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import dataclass
+
+from picsafe_desktop.export.types import ExportError
+
+# EXIF Orientation -> the jpegtran operation that shows the stored picture upright.
+_OPERATIONS: dict[int, tuple[str, ...]] = {
+    2: ("-flip", "horizontal"),
+    3: ("-rotate", "180"),
+    4: ("-flip", "vertical"),
+    5: ("-transpose",),
+    6: ("-rotate", "90"),
+    7: ("-transverse",),
+    8: ("-rotate", "270"),
+}
+_TIMEOUT = 120.0
+
+
+@dataclass(frozen=True)
+class Upright:
+    jpeg: bytes
+    turned: bool  # the pixels were transformed
+    trimmed: bool  # a partial edge block was dropped (the size was not a multiple of the MCU)
+
+
+def jpegtran() -> str:
+    path = shutil.which("jpegtran")
+    if path is None:
+        raise ExportError(
+            "jpegtran (libjpeg-turbo) is not installed, so photos stored on their side cannot "
+            "be turned upright for DICOM; ask IT to install it (Debian: libjpeg-turbo-progs)"
+        )
+    return path
+
+
+def _run(args: list[str], data: bytes) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(  # noqa: S603 - fixed arguments, no shell
+        args, input=data, capture_output=True, timeout=_TIMEOUT, check=False
+    )
+
+
+def make_upright(data: bytes, orientation: int, label: str = "photo") -> Upright:
+    """`data` turned as EXIF `orientation` says (ICC profile kept, EXIF dropped)."""
+    operation = _OPERATIONS.get(orientation)
+    if operation is None:
+        return Upright(data, turned=False, trimmed=False)
+    base = [jpegtran(), "-copy", "icc"]
+    try:
+        done = _run([*base, "-perfect", *operation], data)
+        trimmed = False
+        if done.returncode != 0 or not done.stdout:
+            done = _run([*base, "-trim", *operation], data)
+            trimmed = True
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise ExportError(f"{label}: jpegtran could not turn it upright ({exc})") from None
+    if done.returncode != 0 or done.stdout[:2] != b"\xff\xd8":
+        # jpegtran's message names only its own stdin, never patient data
+        reason = done.stderr.decode("utf-8", "replace").strip()[:200]
+        raise ExportError(f"{label}: jpegtran could not turn it upright ({reason})")
+    return Upright(done.stdout, turned=True, trimmed=trimmed)
