@@ -99,6 +99,7 @@ def load_batch(
                 facts=_facts(meta),
                 body_site=str(meta.get("body_site") or record.body_site),
                 sha256=expected,
+                **consent_rules.photo_governance(meta, record),
             )
         )
     return ExportBatch(

@@ -7,7 +7,7 @@ import hashlib
 import uuid
 from dataclasses import dataclass, field
 
-from picsafe_desktop.model import ConsentRecord, PhotoFacts, Staff, Use
+from picsafe_desktop.model import ConsentRecord, Identifiability, PhotoFacts, Staff, Use
 
 
 class ExportError(Exception):
@@ -31,6 +31,11 @@ class ExportPhoto:
     facts: PhotoFacts
     body_site: str = ""
     sha256: str = ""  # hex digest of `jpeg`; checked so a mix-up fails before anything is sent
+    # Consent governance (issue 15), from the item's encrypted metadata; checked by the gate.
+    identifiability: Identifiability = Identifiability.UNKNOWN
+    identifiability_confirmed: bool = False  # a clinician confirmed the answer after looking
+    redacted: bool = False  # a redacted version the clinician saved
+    intimate: bool = False
 
     def __post_init__(self) -> None:
         actual = hashlib.sha256(self.jpeg).hexdigest()
