@@ -20,6 +20,7 @@ COMMAND_MODULES: list[str] = [
     "picsafe_desktop.deid.commands",
     "picsafe_desktop.importer.commands",
     "picsafe_desktop.export.commands",
+    "picsafe_desktop.consent_commands",
 ]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import datetime as dt
 import hashlib
 import io
@@ -184,6 +185,64 @@ def load_wording(path: Path | str | None = None, version: str | None = None) -> 
     except OSError as exc:
         raise WordingError(f"{path}: cannot read the consent wording ({exc.strerror})") from None
     return ConsentWording(version, _normalise_wording(raw, str(path)))
+
+
+def retention_text(keep_days: int, review_months: int) -> str:
+    """The paragraph the site's `[retention]` settings add to every wording (GMC para 25)."""
+    if keep_days:
+        kept = (
+            f"The photographs are kept in this system for {keep_days} days after they are "
+            "added to your health record, then securely destroyed; the copies in your health "
+            "record are kept for as long as the record itself."
+        )
+    else:
+        kept = (
+            "The photographs are kept in this system until staff add them to your health "
+            "record and then securely destroy them; the copies in your health record are kept "
+            "for as long as the record itself."
+        )
+    review = (
+        f" We will review this consent with you after {review_months} months."
+        if review_months
+        else ""
+    )
+    return f"How long we keep the photographs. {kept}{review}"
+
+
+def with_retention(wording: ConsentWording, keep_days: int, review_months: int) -> ConsentWording:
+    """The wording as shown: the site's text plus the retention paragraph (hashed together)."""
+    text = wording.text.rstrip("\n") + "\n\n" + retention_text(keep_days, review_months) + "\n"
+    return dataclasses.replace(wording, text=text)
+
+
+def site_wordings(site) -> dict[str, ConsentWording]:
+    """Every wording the site offers, by language; the main one first.
+
+    `[consent] wording_file`/`wording_version` (or the default) in `wording_language`, then
+    each `[consent.wordings] LANG = {file = "...", version = "..."}`. Raises WordingError.
+    """
+    cfg = site.consent
+    retention = getattr(site, "retention", None)
+    keep = getattr(retention, "keep_days_after_record", 0)
+    months = getattr(retention, "consent_review_months", 0)
+    main = dataclasses.replace(
+        load_wording(cfg.wording_file or None, cfg.wording_version or None),
+        language=getattr(cfg, "wording_language", "en"),
+    )
+    found = {main.language: with_retention(main, keep, months)}
+    for language, entry in (getattr(cfg, "wordings", None) or {}).items():
+        where = f"[consent.wordings] {language}"
+        if not _LANGUAGE_RE.fullmatch(str(language)):
+            raise WordingError(f"{where}: the key must be a language code such as cy or pl")
+        if not isinstance(entry, Mapping) or set(entry) != {"file", "version"}:
+            raise WordingError(f'{where}: write it as {{file = "...", version = "..."}}')
+        if not entry["file"] or not entry["version"]:
+            raise WordingError(f"{where}: both file and version are required")
+        loaded = load_wording(str(entry["file"]), str(entry["version"]))
+        found[language] = with_retention(
+            dataclasses.replace(loaded, language=language), keep, months
+        )
+    return found
 
 
 def mrn_problem(mrn: str) -> str | None:
@@ -933,6 +992,7 @@ def _build(
         wording_version=wording.version,
         wording_sha256=wording.sha256,
         wording_language=wording.language,
+        wording_text=wording.text,
         review_on=review_on,
         **values,
     )
@@ -1140,6 +1200,7 @@ def record_to_dict(record: ConsentRecord) -> dict[str, Any]:
             "version": record.wording_version,
             "sha256": record.wording_sha256,
             "language": record.wording_language,
+            "text": record.wording_text,
         },
     }
 
@@ -1199,6 +1260,7 @@ def _stored_governance(d: Mapping[str, Any]) -> dict[str, Any]:
         "amendment_reason": str(d.get("amendment_reason") or ""),
         "withdrawn": Withdrawal(d["withdrawn"]) if d.get("withdrawn") else None,
         "wording_language": str(d["wording"].get("language") or "en"),
+        "wording_text": str(d["wording"].get("text") or ""),
     }
 
 

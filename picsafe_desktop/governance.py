@@ -96,20 +96,27 @@ def _current(vault, consent_id: str, actor: str) -> ConsentRecord:
 def amend(
     vault,
     consent_id: str,
-    fields: Mapping[str, Any],
+    fields: Mapping[str, Any] | ConsentRecord,
     *,
     actor: str,
     reason: str,
-    wording: rules.Wordings,
+    wording: rules.Wordings | None = None,
     review_at_age: int = rules.DEFAULT_REVIEW_AGE,
     now: dt.datetime | None = None,
 ) -> str:
     """A new consent conversation (widen or narrow uses, correct identifiability...): `fields`
-    is a complete JSON form, checked by the same rules as any consent, for the same patient."""
+    is a complete JSON form (or a record `load_consent_json` made from one), checked by the
+    same rules as any consent, for the same patient. Answers the new form gives for
+    identifiability replace the photos' answers (unconfirmed again: the face check reruns)."""
     if not reason.strip():
         raise GovernanceError("give the reason for the amendment")
     old = _current(vault, consent_id, actor)
-    new = rules.record_from_fields(fields, wording=wording, now=now, review_at_age=review_at_age)
+    if isinstance(fields, ConsentRecord):
+        new = fields
+    else:
+        new = rules.record_from_fields(
+            fields, wording=wording or rules.default_wording(), now=now, review_at_age=review_at_age
+        )
     if new.patient.mrn != old.patient.mrn:
         raise GovernanceError("an amendment must be for the same patient (MRN)")
     new = dataclasses.replace(new, amends=consent_id, amendment_reason=reason.strip())
@@ -119,7 +126,7 @@ def amend(
         raise GovernanceError(
             f"{len(answers)} identifiability answers for {len(items)} photos; give one per photo"
         )
-    if fields.get("identifiability") not in (None, ""):
+    if answers or new.identifiability is not Identifiability.UNKNOWN:
         for index, item_id in enumerate(items):
             meta = dict(vault.read_metadata(item_id))
             meta["identifiability"] = new.identifiability_of(index).value
@@ -266,3 +273,132 @@ def superseded_by(vault, record: ConsentRecord, *, actor: str) -> list[str]:
     ids = [cid for cid, _ in chain]
     mine = next((cid for cid, r in chain if r.consent_id == record.consent_id), None)
     return ids[ids.index(mine) + 1 :] if mine in ids else []
+
+
+# -- the patient's copy -------------------------------------------------------------------------
+
+
+def write_patient_copy(vault, consent_id: str, out, *, actor: str, site=None):
+    """Write the patient's PDF (export/patient_copy.py) atomically; audited as an export."""
+    from pathlib import Path
+
+    from picsafe_desktop.export import files, patient_copy
+
+    record = read(vault, consent_id, actor=actor)
+    site_name = getattr(getattr(site, "export", None), "institution_name", "") or ""
+    data = patient_copy.render(record, consent_id[:8].upper(), site_name=site_name)
+    out = Path(out)
+    files.write_file(out, data)
+    vault.audit("patient_copy", actor=actor, subject=consent_id, details={"destination": str(out)})
+    return out
+
+
+# -- intimate images ----------------------------------------------------------------------------
+
+
+def intimate_placeholder() -> bytes:
+    """The grid's stand-in for an intimate photo that has not been opened (no pixels of it)."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (256, 192), (96, 96, 110))
+    pen = ImageDraw.Draw(image)
+    pen.text((20, 80), "Intimate image", fill="white")
+    pen.text((20, 100), "open it to view (reason asked)", fill="white")
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
+# -- retention ----------------------------------------------------------------------------------
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _reached_record(vault) -> dict[str, dt.datetime]:
+    """When each photo first reached the medical record (its first record-use export)."""
+    first: dict[str, dt.datetime] = {}
+    for row in vault.audit_rows():
+        if row.event == "export" and row.details.get("use") == Use.RECORD.value:
+            first.setdefault(row.subject, row.at)
+    return first
+
+
+def retention_due(vault, keep_days: int, *, now: dt.datetime | None = None) -> list[dict]:
+    """Photos kept `keep_days` since they reached the record: due for disposal by a person.
+    Nothing is ever shredded here; 0 days means no retention limit is configured."""
+    if keep_days <= 0:
+        return []
+    now = now or _now()
+    reached = _reached_record(vault)
+    due = []
+    for item in vault.list_items(state=ItemState.ACTIVE):
+        at = reached.get(item.item_id)
+        if at is not None and at + dt.timedelta(days=keep_days) <= now:
+            due.append(
+                {"photo": item.item_id, "consent_id": item.consent_id, "reached_record": str(at)}
+            )
+    return due
+
+
+def dispose(
+    vault,
+    item_ids: Iterable[str],
+    *,
+    actor: str,
+    keep_days: int,
+    now: dt.datetime | None = None,
+) -> int:
+    """Shred photos past retention, each checked again first; audited with the reason."""
+    due = {row["photo"] for row in retention_due(vault, keep_days, now=now)}
+    ids = list(item_ids)
+    not_due = [i for i in ids if i not in due]
+    if not_due:
+        raise GovernanceError(
+            f"{len(not_due)} photo(s) are not past their retention period "
+            f"(first: {not_due[0]}); nothing was destroyed"
+        )
+    for item_id in ids:
+        vault.delete(
+            item_id,
+            actor=actor,
+            reason=f"retention: kept {keep_days} days after reaching the medical record",
+        )
+    return len(ids)
+
+
+def disposal_report(vault) -> list[dict]:
+    """What was shredded, when, by whom and why, from the tamper-evident audit log."""
+    return [
+        {
+            "at": str(row.at),
+            "photo": row.subject,
+            "by": row.actor,
+            "reason": str(row.details.get("reason", "")),
+        }
+        for row in vault.audit_rows()
+        if row.event == "delete"
+    ]
+
+
+def review_due(vault, *, actor: str, review_months: int, today: dt.date | None = None) -> list:
+    """Current consents whose review date has come: a child reaching the site's review age,
+    or `[retention] consent_review_months` after consent. (consent id, why) pairs."""
+    today = today or dt.date.today()
+    found = []
+    consent_ids = {i.consent_id for i in vault.list_items(state=ItemState.ACTIVE) if i.consent_id}
+    for consent_id in sorted(consent_ids):
+        record = read(vault, consent_id, actor=actor)
+        if record.review_on is not None and record.review_on <= today:
+            found.append((consent_id, f"the patient reached the review age on {record.review_on}"))
+        elif review_months:
+            start = record.obtained_at.date()
+            months = start.month - 1 + review_months
+            year, month = start.year + months // 12, months % 12 + 1
+            due = dt.date(year, month, min(start.day, 28))
+            if due <= today:
+                found.append((consent_id, f"routine review due on {due}"))
+    return found

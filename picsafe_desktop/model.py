@@ -148,6 +148,7 @@ class ConsentRecord:
     wording_version: str = ""
     wording_sha256: str = ""
     wording_language: str = "en"
+    wording_text: str = ""  # the exact text shown (its SHA-256 is wording_sha256)
     # Issue 15: identifiability answered per photo (batch order); one answer covers them all.
     identifiability: Identifiability = Identifiability.UNKNOWN
     photo_identifiability: tuple[Identifiability, ...] = ()
