@@ -1,6 +1,7 @@
 """Issue 15 end to end on a real vault (real keyring): amendment, partial and full withdrawal,
 a clinician's identifiability answer, intimate photos, the patient's copy, retention and the
-disposal report — through the CLI and through services.py, which share governance.py."""
+disposal report — through the CLI and through services.py, which share governance.py.
+Names added by the fix are imported inside the tests, so the file runs against the old code."""
 
 from __future__ import annotations
 
@@ -11,11 +12,11 @@ import subprocess
 import pikepdf
 import pytest
 
-from picsafe_desktop import cli, config, governance
+from picsafe_desktop import cli, config
 from picsafe_desktop.consent import record_from_dict
 from picsafe_desktop.deid import Redaction
-from picsafe_desktop.model import Staff, Withdrawal
-from picsafe_desktop.services import ReasonRequired, Services
+from picsafe_desktop.model import Staff
+from picsafe_desktop.services import Services
 from picsafe_desktop.vault import Vault
 from tests.importer_support import make_vault, small_jpegs, unique_jpeg
 
@@ -78,6 +79,8 @@ def export(run, consent_id, use, out, item=None):
 
 
 def test_withdrawing_teaching_keeps_the_record_copies_and_marks_the_consent(env, capsys):
+    from picsafe_desktop.model import Withdrawal
+
     import_with, run, open_vault, _, tmp = env
     consent_id = import_with(CONSENT, count=1)
     assert export(run, consent_id, "record", tmp / "record.pdf") == 0
@@ -101,6 +104,8 @@ def test_withdrawing_teaching_keeps_the_record_copies_and_marks_the_consent(env,
 
 
 def test_full_withdrawal_follows_the_policy_for_record_copies(env, capsys):
+    from picsafe_desktop.model import Withdrawal
+
     import_with, run, open_vault, _, tmp = env
     consent_id = import_with(CONSENT, count=1)
     assert export(run, consent_id, "record", tmp / "record.pdf") == 0
@@ -131,6 +136,8 @@ def test_full_withdrawal_follows_the_policy_for_record_copies(env, capsys):
 
 
 def test_amendment_is_a_new_linked_record_and_both_are_kept(env):
+    from picsafe_desktop import governance
+
     import_with, run, open_vault, services, tmp = env
     consent_id = import_with(CONSENT, count=1)
     svc = services()
@@ -196,6 +203,8 @@ def test_saved_redaction_is_not_identifiable_and_confirmed(env):
 
 
 def test_intimate_photo_needs_a_reason_on_every_view_and_hides_its_thumbnail(env):
+    from picsafe_desktop.services import ReasonRequired
+
     import_with, _, open_vault, services, _ = env
     form = dict(
         CONSENT,
@@ -241,6 +250,8 @@ def test_patient_copy_has_the_wording_and_how_to_withdraw_but_no_staff_or_audit_
 
 
 def test_retention_lists_photos_past_their_period_and_disposal_is_a_persons_action(env):
+    from picsafe_desktop import governance
+
     import_with, run, open_vault, _, tmp = env
     consent_id = import_with(CONSENT, count=1)
     assert export(run, consent_id, "record", tmp / "record.pdf") == 0

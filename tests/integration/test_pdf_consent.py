@@ -3,7 +3,7 @@ a de-identified copy has no batch or photo ids, no full dates and no unscreened 
 
 from __future__ import annotations
 
-import datetime as dt
+import dataclasses
 import re
 
 from picsafe_desktop.export import pdf
@@ -14,8 +14,12 @@ from tests.integration.test_export_pdf import _text
 WORDING = "Consent to clinical photography\n\nWe would like to take photographs of your arm.\n"
 
 
+def with_consent(batch, **changes):
+    return dataclasses.replace(batch, consent=dataclasses.replace(batch.consent, **changes))
+
+
 def test_best_interests_pdf_says_so(tmp_path):
-    batch = d.batch(capacity=Capacity.LACKS_CAPACITY, signature=False)
+    batch = with_consent(d.batch(signature=False), capacity=Capacity.LACKS_CAPACITY)
     text = " ".join(_text(tmp_path, pdf.render_report(batch)).split())
     assert "best-interests decision" in text
     assert "consent granted" not in text
@@ -24,17 +28,16 @@ def test_best_interests_pdf_says_so(tmp_path):
 
 
 def test_report_appends_the_wording_the_patient_saw(tmp_path):
-    text = " ".join(_text(tmp_path, pdf.render_report(d.batch(wording_text=WORDING))).split())
+    batch = with_consent(d.batch(), wording_text=WORDING)
+    text = " ".join(_text(tmp_path, pdf.render_report(batch)).split())
     assert "We would like to take photographs of your arm." in text
     assert "Consent wording shown (photo-consent-v3)" in text
 
 
 def test_deidentified_copy_has_no_ids_full_dates_or_free_text(tmp_path):
-    batch = d.batch(
-        use=Use.TEACHING,
-        uses=(Use.RECORD, Use.TEACHING),
+    batch = with_consent(
+        d.batch(use=Use.TEACHING, uses=(Use.RECORD, Use.TEACHING)),
         indication="Seen by Dr House at St Mary's after a fall at 12 Acacia Avenue",
-        consented_at=dt.datetime(2025, 5, 6, 10, 30, tzinfo=dt.UTC),
     )
     text = " ".join(_text(tmp_path, pdf.render_report(batch)).split())
     assert batch.batch_id not in text

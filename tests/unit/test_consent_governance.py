@@ -269,7 +269,7 @@ def test_bedside_time_is_checked(value, words):
 
 def test_signed_by_must_match_who_consented():
     found = errors(written(signed_by="substitute"))
-    assert "patient" in found["signed_by"][0]
+    assert "signed by the patient" in found["signed_by"][0]
 
 
 def test_cli_json_form_takes_the_same_fields(tmp_path):
