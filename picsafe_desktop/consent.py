@@ -720,7 +720,7 @@ def _when_and_who(
             check.add(
                 "consented_at",
                 "The time consent was obtained must be a date and time written "
-                "YYYY-MM-DDTHH:MM (for example 2025-03-14T09:45).",
+                "YYYY-MM-DD HH:MM (for example 2025-03-14 09:45).",
             )
             consented_at = None
         if consented_at is not None:

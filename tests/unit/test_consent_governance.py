@@ -261,7 +261,11 @@ def test_bedside_time_photographer_and_signer():
 
 @pytest.mark.parametrize(
     ("value", "words"),
-    [("2025-03-15T09:00+00:00", "future"), ("2025-01-01T09:00", "14 days"), ("noon", "YYYY")],
+    [
+        ("2025-03-15T09:00+00:00", "future"),
+        ("2025-01-01T09:00", "14 days"),
+        ("noon", "YYYY-MM-DD HH:MM"),
+    ],
 )
 def test_bedside_time_is_checked(value, words):
     assert words in errors(written(consented_at=value))["consented_at"][0]
