@@ -1330,6 +1330,7 @@ def photo_governance(meta: Mapping[str, Any], record: ConsentRecord) -> dict[str
         "identifiability_confirmed": bool(meta.get("identifiability_confirmed_by")),
         "redacted": bool(meta.get("redacted_from")),
         "intimate": bool(meta.get("intimate")) or record.intimate is not None,
+        "taken_before_consent": bool(meta.get("taken_before_consent")),
     }
 
 

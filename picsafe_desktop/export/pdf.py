@@ -413,7 +413,10 @@ def photo_governance_rows(photo: ExportPhoto) -> list[tuple[str, str]]:
         answer += " (redacted version)"
     elif photo.identifiability_confirmed:
         answer += " (confirmed by a clinician)"
-    return [("Identifiability", answer)]
+    rows = [("Identifiability", answer)]
+    if photo.taken_before_consent:
+        rows.append(("Consent", "photo taken BEFORE the recorded bedside consent time"))
+    return rows
 
 
 def wording_flowables(consent, st: dict) -> list:

@@ -36,6 +36,7 @@ class ExportPhoto:
     identifiability_confirmed: bool = False  # a clinician confirmed the answer after looking
     redacted: bool = False  # a redacted version the clinician saved
     intimate: bool = False
+    taken_before_consent: bool = False  # captured before the bedside consent time
 
     def __post_init__(self) -> None:
         actual = hashlib.sha256(self.jpeg).hexdigest()

@@ -186,6 +186,20 @@ def test_unknown_photo_refused_for_teaching_until_a_clinician_answers(env, capsy
         }
 
 
+def test_photo_taken_before_the_bedside_consent_is_flagged(env, capsys):
+    import_with, run, open_vault, services, tmp = env
+    # the iPhone 4 corpus photo was taken in 2011: long before any consent given today
+    form = dict(CONSENT, consented_at=dt.datetime.now().strftime("%Y-%m-%d %H:%M"))
+    consent_id = import_with(form, count=1)
+    svc = services()
+    (photo,) = svc.photos()
+    assert svc.photo_flags(photo.item_id)["taken_before_consent"] is True
+    svc.close()
+    assert export(run, consent_id, "record", tmp / "r.pdf") == 0
+    text = subprocess.run(["pdftotext", str(tmp / "r.pdf"), "-"], capture_output=True, text=True)
+    assert "taken BEFORE the recorded bedside consent" in text.stdout
+
+
 def test_saved_redaction_is_not_identifiable_and_confirmed(env):
     import_with, _, _, services, _ = env
     form = dict(CONSENT, identifiability="identifiable")

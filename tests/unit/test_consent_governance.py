@@ -300,3 +300,21 @@ def test_cli_json_form_takes_the_same_fields(tmp_path):
     with pytest.raises(ConsentError) as caught:
         load_consent_json(path, wording=WORDING, now=NOW)
     assert [e.field for e in caught.value.errors] == ["child.assent"]
+
+
+# --- finding 10: every field documented and mapped to the guidance it serves ---------------
+
+
+def test_docs_map_every_json_field_to_its_guidance():
+    from pathlib import Path
+
+    from picsafe_desktop import consent
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "consent.md").read_text()
+    mapping = docs.split("## Which guidance each field serves", 1)[1]
+    for key in consent._TOP_KEYS:
+        if key == "identifiable":  # the old form, documented as such
+            continue
+        assert f"`{key}" in mapping, key
+    for key in ("child.competence", "child.assent", "substitute.parental_responsibility"):
+        assert key in mapping, key
