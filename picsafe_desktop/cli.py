@@ -21,6 +21,7 @@ COMMAND_MODULES: list[str] = [
     "picsafe_desktop.importer.commands",
     "picsafe_desktop.export.commands",
     "picsafe_desktop.staff.commands",
+    "picsafe_desktop.consent_commands",
 ]
 
 

@@ -65,6 +65,17 @@ SCHEMA: dict[str, dict[str, Key]] = {
     "consent": {
         "wording_file": Key(str, ""),
         "wording_version": Key(str, ""),
+        # Issue 15 (docs/consent.md): wording per language, children, withdrawal.
+        "wording_language": Key(str, "en"),
+        "wordings": Key(dict, {}),  # [consent.wordings] cy = {file = "...", version = "..."}
+        "review_at_age": Key(int, 18, minimum=1),
+        "withdrawal_policy": Key(
+            str, "keep_record_copies", choices=("keep_record_copies", "remove_record_copies")
+        ),
+    },
+    "retention": {
+        "keep_days_after_record": Key(int, 0, minimum=0),  # 0: kept until a person disposes
+        "consent_review_months": Key(int, 0, minimum=0),  # 0: no routine review date
     },
     "pacs": {
         "ae_title": Key(str, ""),

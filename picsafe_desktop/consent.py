@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import datetime as dt
 import hashlib
 import io
@@ -27,17 +28,32 @@ from typing import Any
 from PIL import Image
 
 from picsafe_desktop.model import (
+    Assent,
     Capacity,
+    ChaperonePreference,
+    ChildDetails,
+    Competence,
     ConsentRecord,
+    Identifiability,
+    InterpreterKind,
+    IntimateDetails,
     ItemState,
     Method,
     Patient,
+    SignedBy,
     Staff,
     Substitute,
     Use,
+    Withdrawal,
+    age_on,
 )
+from picsafe_desktop.model import Interpreter as InterpreterRecord
 
-STORED_FORMAT = 1  # version of record_to_dict's output, kept in the vault
+STORED_FORMAT = 2  # version of record_to_dict's output, kept in the vault (1 still read)
+DEFAULT_REVIEW_AGE = 18
+ADULT_AGE = 18
+GILLICK_AGE = 16  # under this a child's own consent needs a recorded competence assessment
+MAX_BEDSIDE_LAG = dt.timedelta(days=14)  # consent keyed in later than this is a mistake
 DEFAULT_WORDING_VERSION = "picsafe-default-1"
 MAX_SIGNATURE_BYTES = 2 * 1024 * 1024
 MAX_SIGNATURE_SIDE = 4000
@@ -65,9 +81,24 @@ _TOP_KEYS = (
     "body_site",
     "indication",
     "identifiable",
+    "identifiability",
+    "identifiable_publication",
+    "child",
+    "interpreter",
+    "language",
+    "intimate",
+    "consented_at",
+    "photographer",
+    "signed_by",
 )
-_PATIENT_KEYS = ("mrn", "name", "birth_date")
-_SUBSTITUTE_KEYS = ("name", "relationship")
+_PATIENT_KEYS = ("mrn", "name", "birth_date", "under_18")
+_SUBSTITUTE_KEYS = ("name", "relationship", "parental_responsibility")
+_CHILD_KEYS = ("competence", "assent", "urgent")
+_COMPETENCE_KEYS = ("assessed_by", "competent", "parental_involvement")
+_INTERPRETER_KEYS = ("name", "language", "kind")
+_INTIMATE_KEYS = ("chaperone", "preference", "secondary_agreed")
+_CHAPERONE_KEYS = ("name", "role")
+_LANGUAGE_RE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*")
 _WITNESS_KEYS = ("name",)
 _STAFF_KEYS = ("name", "role", "staff_id")
 
@@ -99,6 +130,7 @@ class ConsentWording:
 
     version: str
     text: str
+    language: str = "en"
 
     @property
     def sha256(self) -> str:
@@ -154,6 +186,64 @@ def load_wording(path: Path | str | None = None, version: str | None = None) -> 
     except OSError as exc:
         raise WordingError(f"{path}: cannot read the consent wording ({exc.strerror})") from None
     return ConsentWording(version, _normalise_wording(raw, str(path)))
+
+
+def retention_text(keep_days: int, review_months: int) -> str:
+    """The paragraph the site's `[retention]` settings add to every wording (GMC para 25)."""
+    if keep_days:
+        kept = (
+            f"The photographs are kept in this system for {keep_days} days after they are "
+            "added to your health record, then securely destroyed; the copies in your health "
+            "record are kept for as long as the record itself."
+        )
+    else:
+        kept = (
+            "The photographs are kept in this system until staff add them to your health "
+            "record and then securely destroy them; the copies in your health record are kept "
+            "for as long as the record itself."
+        )
+    review = (
+        f" We will review this consent with you after {review_months} months."
+        if review_months
+        else ""
+    )
+    return f"How long we keep the photographs. {kept}{review}"
+
+
+def with_retention(wording: ConsentWording, keep_days: int, review_months: int) -> ConsentWording:
+    """The wording as shown: the site's text plus the retention paragraph (hashed together)."""
+    text = wording.text.rstrip("\n") + "\n\n" + retention_text(keep_days, review_months) + "\n"
+    return dataclasses.replace(wording, text=text)
+
+
+def site_wordings(site) -> dict[str, ConsentWording]:
+    """Every wording the site offers, by language; the main one first.
+
+    `[consent] wording_file`/`wording_version` (or the default) in `wording_language`, then
+    each `[consent.wordings] LANG = {file = "...", version = "..."}`. Raises WordingError.
+    """
+    cfg = site.consent
+    retention = getattr(site, "retention", None)
+    keep = getattr(retention, "keep_days_after_record", 0)
+    months = getattr(retention, "consent_review_months", 0)
+    main = dataclasses.replace(
+        load_wording(cfg.wording_file or None, cfg.wording_version or None),
+        language=getattr(cfg, "wording_language", "en"),
+    )
+    found = {main.language: with_retention(main, keep, months)}
+    for language, entry in (getattr(cfg, "wordings", None) or {}).items():
+        where = f"[consent.wordings] {language}"
+        if not _LANGUAGE_RE.fullmatch(str(language)):
+            raise WordingError(f"{where}: the key must be a language code such as cy or pl")
+        if not isinstance(entry, Mapping) or set(entry) != {"file", "version"}:
+            raise WordingError(f'{where}: write it as {{file = "...", version = "..."}}')
+        if not entry["file"] or not entry["version"]:
+            raise WordingError(f"{where}: both file and version are required")
+        loaded = load_wording(str(entry["file"]), str(entry["version"]))
+        found[language] = with_retention(
+            dataclasses.replace(loaded, language=language), keep, months
+        )
+    return found
 
 
 def mrn_problem(mrn: str) -> str | None:
@@ -339,10 +429,367 @@ def _uses(check: _Checker, value: Any, capacity: Capacity | None) -> frozenset[U
     return frozenset(uses)
 
 
+_BOOL_MESSAGE = "This must be true or false."
+_IDENTIFIABILITY_HELP = (
+    "Identifiability must be 'unknown', 'identifiable' or 'not_identifiable', "
+    "or a list with one of those per photo in batch order."
+)
+
+
+def _flag(check: _Checker, value: Any, path: str, label: str) -> bool:
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        check.add(path, f"{label} must be true or false.")
+        return False
+    return value
+
+
+def _given(block: Mapping[str, Any]) -> bool:
+    """True when an optional block holds anything (the dialog sends empty strings)."""
+    return any(v not in (None, "", False, {}, []) for v in block.values())
+
+
+def _identifiability(
+    check: _Checker, fields: Mapping[str, Any], uses: frozenset[Use]
+) -> dict[str, Any]:
+    legacy = fields.get("identifiable")
+    if legacy is not None and not isinstance(legacy, bool):
+        check.add("identifiable", "Identifiable must be true or false (or use 'identifiability').")
+        legacy = None
+    raw = fields.get("identifiability")
+    answer, per_photo = Identifiability.UNKNOWN, ()
+
+    def one(value: Any, path: str) -> Identifiability:
+        try:
+            return Identifiability(value)
+        except ValueError:
+            check.add(path, _IDENTIFIABILITY_HELP)
+            return Identifiability.UNKNOWN
+
+    if raw is None or raw == "":
+        # The old yes/no tick: "yes" still means identifiable; "no" was the unexamined default,
+        # so it counts as not answered and a clinician must look before any secondary use.
+        answer = Identifiability.IDENTIFIABLE if legacy else Identifiability.UNKNOWN
+    elif isinstance(raw, str):
+        answer = one(raw, "identifiability")
+    elif isinstance(raw, list) and raw:
+        per_photo = tuple(one(v, f"identifiability[{i}]") for i, v in enumerate(raw))
+    else:
+        check.add("identifiability", _IDENTIFIABILITY_HELP)
+    answers = set(per_photo) or {answer}
+    if legacy and raw not in (None, "") and Identifiability.IDENTIFIABLE not in answers:
+        check.add(
+            "identifiable",
+            "'identifiable' is true but 'identifiability' says otherwise; keep one of them.",
+        )
+    publishable = _flag(
+        check,
+        fields.get("identifiable_publication"),
+        "identifiable_publication",
+        "Identifiable publication",
+    )
+    if publishable and Use.PUBLICATION not in uses:
+        check.add(
+            "identifiable_publication",
+            "Identifiable publication needs the 'publication' use and the journal or website.",
+        )
+    return {
+        "identifiability": answer,
+        "photo_identifiability": per_photo,
+        "identifiable_publication": publishable,
+    }
+
+
+def _child(
+    check: _Checker,
+    fields: Mapping[str, Any],
+    values: dict[str, Any],
+    patient: Mapping[str, Any],
+    today: dt.date,
+) -> ChildDetails | None:
+    capacity, uses = values["capacity"], values["uses"]
+    born = values["patient"].birth_date
+    under_18 = _flag(check, patient.get("under_18"), "patient.under_18", "Under 18")
+    birth_error = any(e.field == "patient.birth_date" for e in check.errors)
+    age = age_on(born, today) if born else None
+    block = check.obj(fields.get("child"), "child", _CHILD_KEYS, '{"assent": "assents"}')
+    if born is None and not birth_error and (under_18 or _given(block)):
+        check.add(
+            "patient.birth_date",
+            "Date of birth is required for a patient under 18: the age decides who may consent.",
+        )
+    if under_18 and age is not None and age >= ADULT_AGE:
+        check.add(
+            "patient.under_18",
+            "The patient is marked under 18 but the date of birth says otherwise; check both.",
+        )
+    if age is None or age >= ADULT_AGE:
+        if age is not None and _given(block):
+            check.add(
+                "child",
+                "Child details are given but the date of birth says the patient is an adult; "
+                "check the date of birth or remove the child details.",
+            )
+        return None
+
+    competence = None
+    comp = check.obj(
+        block.get("competence"),
+        "child.competence",
+        _COMPETENCE_KEYS,
+        '{"assessed_by": "...", "competent": true, "parental_involvement": "..."}',
+    )
+    if _given(comp):
+        assessed_by = check.text(
+            comp.get("assessed_by"),
+            "child.competence.assessed_by",
+            "Assessed by",
+            max_len=200,
+            required="Name the clinician who assessed the child's competence.",
+        )
+        competent = comp.get("competent")
+        if not isinstance(competent, bool):
+            check.add(
+                "child.competence.competent",
+                "Record the outcome of the competence assessment (competent: true or false).",
+            )
+            competent = False
+        involvement = check.text(
+            comp.get("parental_involvement"),
+            "child.competence.parental_involvement",
+            "Parental involvement",
+            max_len=1000,
+            multiline=True,
+            required="Note how the parents were involved in the decision, or why they were not.",
+        )
+        competence = Competence(assessed_by, competent, involvement)
+    assent = None
+    if block.get("assent") not in (None, ""):
+        assent = check.choice(block.get("assent"), "child.assent", Assent, "", "The child's view")
+    urgent = _flag(check, block.get("urgent"), "child.urgent", "Urgent")
+
+    if age < GILLICK_AGE and capacity is Capacity.SELF:
+        if competence is None:
+            check.add(
+                "child.competence",
+                "A child under 16 consenting for themselves needs a recorded competence "
+                "assessment (Gillick): who assessed it, the outcome and how the parents were "
+                "involved. Otherwise a person with parental responsibility consents "
+                "(capacity 'substitute').",
+            )
+        elif not competence.competent:
+            check.add(
+                "child.competence.competent",
+                "The child was assessed as not competent to consent; a person with parental "
+                "responsibility must consent (capacity 'substitute').",
+            )
+    substitute = values.get("substitute")
+    if age < GILLICK_AGE and capacity is Capacity.SUBSTITUTE and substitute is not None:
+        if not substitute.parental_responsibility:
+            check.add(
+                "substitute.parental_responsibility",
+                "Confirm that the person consenting has parental responsibility for the child.",
+            )
+    if capacity in (Capacity.SUBSTITUTE, Capacity.LACKS_CAPACITY) and assent is None:
+        if block.get("assent") in (None, ""):
+            check.add(
+                "child.assent",
+                "Record the child's own view: assents, objects, or not_able (too young or too "
+                "unwell to say).",
+            )
+    if assent is Assent.OBJECTS:
+        if not urgent:
+            check.add(
+                "child.assent",
+                "The child objects, so non-urgent photography must not go ahead: record that "
+                "consent was refused, or mark the photos urgent for the child's care.",
+            )
+        else:
+            if uses - {Use.RECORD}:
+                check.add(
+                    "uses",
+                    "The child objects: photos taken urgently despite that are for the "
+                    "clinical record only.",
+                )
+            if not values["indication"]:
+                check.add(
+                    "indication",
+                    "Record why the photos were needed urgently despite the child's objection.",
+                )
+    elif urgent:
+        check.add("child.urgent", "Urgent applies only when the child objects; remove it.")
+    return ChildDetails(competence, assent, urgent)
+
+
+def _interpreter(check: _Checker, fields: Mapping[str, Any]) -> InterpreterRecord | None:
+    language = fields.get("language")
+    if language not in (None, "") and (
+        not isinstance(language, str) or not _LANGUAGE_RE.fullmatch(language.strip())
+    ):
+        check.add("language", "Language must be a code such as en, cy or pl.")
+    block = check.obj(
+        fields.get("interpreter"),
+        "interpreter",
+        _INTERPRETER_KEYS,
+        '{"name": "...", "language": "...", "kind": "professional"}',
+    )
+    if not _given(block):
+        return None
+    name = check.text(
+        block.get("name"),
+        "interpreter.name",
+        "Interpreter's name",
+        max_len=200,
+        required="Name the interpreter (for a telephone service, the name or ID number given).",
+    )
+    spoken = check.text(
+        block.get("language"),
+        "interpreter.language",
+        "Interpreted language",
+        max_len=100,
+        required="Name the language the interpreter used.",
+    )
+    kind = check.choice(
+        block.get("kind"),
+        "interpreter.kind",
+        InterpreterKind,
+        "Choose the kind of interpreter: professional, telephone or family.",
+        "Interpreter kind",
+    )
+    return InterpreterRecord(name, spoken, kind or InterpreterKind.PROFESSIONAL)
+
+
+def _intimate(
+    check: _Checker, fields: Mapping[str, Any], uses: frozenset[Use]
+) -> IntimateDetails | None:
+    raw = fields.get("intimate")
+    if raw in (None, False, {}):
+        return None
+    if raw is True:
+        raw = {}
+    block = check.obj(
+        raw,
+        "intimate",
+        _INTIMATE_KEYS,
+        '{"preference": "wanted", "chaperone": {"name": "...", "role": "..."}}',
+    )
+    preference = check.choice(
+        block.get("preference"),
+        "intimate.preference",
+        ChaperonePreference,
+        "Record the patient's chaperone preference for intimate photos: wanted, declined "
+        "or no_preference.",
+        "Chaperone preference",
+    )
+    chaperone = check.obj(
+        block.get("chaperone"),
+        "intimate.chaperone",
+        _CHAPERONE_KEYS,
+        '{"name": "...", "role": "..."}',
+    )
+    needed = preference is not None and preference is not ChaperonePreference.DECLINED
+    name = check.text(
+        chaperone.get("name"),
+        "intimate.chaperone.name",
+        "Chaperone's name",
+        max_len=200,
+        required="Name the chaperone present (the patient did not decline one)." if needed else "",
+    )
+    role = check.text(
+        chaperone.get("role"),
+        "intimate.chaperone.role",
+        "Chaperone's role",
+        max_len=100,
+        required="Give the chaperone's role (e.g. staff nurse)." if needed else "",
+    )
+    secondary = _flag(
+        check, block.get("secondary_agreed"), "intimate.secondary_agreed", "Secondary agreed"
+    )
+    if uses - {Use.RECORD} and not secondary:
+        check.add(
+            "uses",
+            "Intimate photos are for the clinical record only, unless the patient expressly "
+            "agrees to teaching or publication of them (intimate.secondary_agreed).",
+        )
+    return IntimateDetails(preference or ChaperonePreference.NO_PREFERENCE, name, role, secondary)
+
+
+def expected_signer(capacity: Capacity | None, method: Method | None) -> SignedBy | None:
+    """Whose signature (or word) the record carries."""
+    if capacity is None or method is None:
+        return None
+    if method is Method.VERBAL or capacity is Capacity.LACKS_CAPACITY:
+        return SignedBy.CLINICIAN
+    return SignedBy.SUBSTITUTE if capacity is Capacity.SUBSTITUTE else SignedBy.PATIENT
+
+
+def _when_and_who(
+    check: _Checker, fields: Mapping[str, Any], values: dict[str, Any], when: dt.datetime
+) -> dict[str, Any]:
+    consented_at = None
+    raw = fields.get("consented_at")
+    if raw not in (None, ""):
+        try:
+            if not isinstance(raw, str):
+                raise TypeError
+            consented_at = dt.datetime.fromisoformat(raw.strip())
+            if consented_at.tzinfo is None:
+                consented_at = consented_at.astimezone()  # the ward PC's local time
+        except (TypeError, ValueError):
+            check.add(
+                "consented_at",
+                "The time consent was obtained must be a date and time written "
+                "YYYY-MM-DD HH:MM (for example 2025-03-14 09:45).",
+            )
+            consented_at = None
+        if consented_at is not None:
+            if consented_at > when + dt.timedelta(minutes=5):
+                check.add("consented_at", "The time consent was obtained is in the future.")
+            elif when - consented_at > MAX_BEDSIDE_LAG:
+                check.add(
+                    "consented_at",
+                    "The time consent was obtained is more than 14 days ago; check the date.",
+                )
+    photographer = check.text(
+        fields.get("photographer"), "photographer", "Photographer", max_len=200
+    )
+    expected = expected_signer(values["capacity"], values["method"])
+    signed_by = expected
+    if fields.get("signed_by") not in (None, ""):
+        given = check.choice(fields.get("signed_by"), "signed_by", SignedBy, "", "Signed by")
+        if given is not None and expected is not None and given is not expected:
+            check.add(
+                "signed_by",
+                f"For this consent the record is signed by the {expected.value} "
+                "(the patient for their own written consent, the substitute for theirs, the "
+                "clinician for verbal consent or a best-interests decision).",
+            )
+    return {"consented_at": consented_at, "photographer": photographer, "signed_by": signed_by}
+
+
+def _governance(
+    check: _Checker,
+    fields: Mapping[str, Any],
+    values: dict[str, Any],
+    patient: Mapping[str, Any],
+    when: dt.datetime,
+) -> dict[str, Any]:
+    """Issue 15's fields: identifiability, children, interpreter, intimate, when and by whom."""
+    uses = values["uses"]
+    out = _identifiability(check, fields, uses)
+    out["child"] = _child(check, fields, values, patient, when.date())
+    out["interpreter"] = _interpreter(check, fields)
+    out["intimate"] = _intimate(check, fields, uses)
+    out.update(_when_and_who(check, fields, values, when))
+    return out
+
+
 def _parse(
-    fields: Any, today: dt.date, *, skip_signature: bool = False
+    fields: Any, when: dt.datetime, *, skip_signature: bool = False
 ) -> tuple[dict[str, Any], list[FieldError]]:
     """Read the JSON-form dict into typed values, collecting every problem."""
+    today = when.date()
     check = _Checker()
     if not isinstance(fields, Mapping):
         check.add("", "The consent record must be a JSON object ({...}).")
@@ -393,7 +840,11 @@ def _parse(
             required="The substitute's relationship to the patient is required "
             "(e.g. parent, guardian, legal representative).",
         )
-        substitute = Substitute(sub_name, relationship)
+        parental = sub.get("parental_responsibility", False)
+        if not isinstance(parental, bool):
+            check.add("substitute.parental_responsibility", _BOOL_MESSAGE)
+            parental = False
+        substitute = Substitute(sub_name, relationship, parental)
     elif any(isinstance(v, str) and v.strip() for v in sub.values()):
         check.add(
             "substitute",
@@ -480,13 +931,6 @@ def _parse(
         if capacity is Capacity.LACKS_CAPACITY
         else "",
     )
-    identifiable = fields.get("identifiable", False)
-    if identifiable is None:
-        identifiable = False
-    if not isinstance(identifiable, bool):
-        check.add("identifiable", "Identifiable must be true or false.")
-        identifiable = False
-
     values = {
         "patient": Patient(mrn, name, born),
         "capacity": capacity,
@@ -499,8 +943,8 @@ def _parse(
         "obtained_by": Staff(staff_name, role, staff_id),
         "body_site": body_site,
         "indication": indication,
-        "identifiable": identifiable,
     }
+    values.update(_governance(check, fields, values, patient, when))
     return values, check.errors
 
 
@@ -508,36 +952,94 @@ def _now(now: dt.datetime | None) -> dt.datetime:
     return now if now is not None else dt.datetime.now().astimezone()
 
 
-def validate(fields: Mapping[str, Any], *, now: dt.datetime | None = None) -> list[FieldError]:
+Wordings = ConsentWording | Mapping[str, ConsentWording]
+
+
+def _pick_wording(
+    wording: Wordings | None, fields: Mapping[str, Any], errors: list[FieldError]
+) -> ConsentWording:
+    """The wording in the language the form names (`language`), else the site's first one."""
+    if wording is None:
+        return default_wording()
+    if isinstance(wording, ConsentWording):
+        choices = {wording.language: wording}
+    else:
+        choices = dict(wording)
+    language = fields.get("language") if isinstance(fields, Mapping) else None
+    if isinstance(language, str) and language.strip():
+        chosen = choices.get(language.strip())
+        if chosen is None:
+            errors.append(
+                FieldError(
+                    "language",
+                    "No consent wording is configured in that language; the site has: "
+                    f"{', '.join(sorted(choices))}. Ask IT to add it ([consent.wordings]).",
+                )
+            )
+            return next(iter(choices.values()))
+        return chosen
+    return next(iter(choices.values()))
+
+
+def validate(
+    fields: Mapping[str, Any],
+    *,
+    now: dt.datetime | None = None,
+    wording: Wordings | None = None,
+) -> list[FieldError]:
     """Every problem in a JSON-form dict whose `signature_png` is PNG bytes or None."""
-    return _parse(fields, _now(now).date())[1]
+    errors = _parse(fields, _now(now))[1]
+    if wording is not None:
+        _pick_wording(wording, fields, errors)
+    return errors
 
 
 def _build(
-    values: dict[str, Any], wording: ConsentWording, when: dt.datetime, consent_id: str | None
+    values: dict[str, Any],
+    wording: ConsentWording,
+    when: dt.datetime,
+    consent_id: str | None,
+    review_at_age: int = DEFAULT_REVIEW_AGE,
 ) -> ConsentRecord:
+    values = dict(values)
+    review_on = None
+    born = values["patient"].birth_date
+    if born is not None and age_on(born, when.date()) < review_at_age:
+        review_on = _add_years(born, review_at_age)
     return ConsentRecord(
         consent_id=consent_id or uuid.uuid4().hex,
         obtained_at=when,
         wording_version=wording.version,
         wording_sha256=wording.sha256,
+        wording_language=wording.language,
+        wording_text=wording.text,
+        review_on=review_on,
         **values,
     )
+
+
+def _add_years(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February in a non-leap year: the birthday is kept on 1 March
+        return dt.date(day.year + years, 3, 1)
 
 
 def record_from_fields(
     fields: Mapping[str, Any],
     *,
-    wording: ConsentWording,
+    wording: Wordings,
     now: dt.datetime | None = None,
     consent_id: str | None = None,
+    review_at_age: int = DEFAULT_REVIEW_AGE,
 ) -> ConsentRecord:
     """The dialog's path: same dict as `validate`; raises ConsentError if it is not valid."""
     when = _now(now)
-    values, errors = _parse(fields, when.date())
+    values, errors = _parse(fields, when)
+    chosen = _pick_wording(wording, fields, errors)
     if errors:
         raise ConsentError(errors)
-    return _build(values, wording, when, consent_id)
+    return _build(values, chosen, when, consent_id, review_at_age)
 
 
 def _resolve_signature(value: str, base_dir: Path) -> tuple[bytes | None, str | None]:
@@ -594,8 +1096,9 @@ def _without_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def load_consent_json(
     source: Path | str | Mapping[str, Any],
     *,
-    wording: ConsentWording | None = None,
+    wording: Wordings | None = None,
     now: dt.datetime | None = None,
+    review_at_age: int = DEFAULT_REVIEW_AGE,
 ) -> ConsentRecord:
     """A ConsentRecord from the CLI JSON form (a file or an already parsed dict).
 
@@ -648,17 +1151,26 @@ def load_consent_json(
         fields["signature_png"], signature_error = _resolve_signature(raw_signature, base_dir)
     elif raw_signature is not None:
         signature_error = "signature_png must be a file path or base64 PNG data (a string)."
-    values, errors = _parse(fields, when.date(), skip_signature=signature_error is not None)
+    values, errors = _parse(fields, when, skip_signature=signature_error is not None)
     if signature_error:
         errors.append(FieldError("signature_png", signature_error))
+    chosen = _pick_wording(wording, fields, errors)
     if errors:
         raise ConsentError(errors)
-    return _build(values, wording or default_wording(), when, None)
+    return _build(values, chosen, when, None, review_at_age)
+
+
+def _iso(value: dt.date | dt.datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
 
 
 def record_to_dict(record: ConsentRecord) -> dict[str, Any]:
     """JSON-able stored form (base64 signature) for the vault's encrypted metadata."""
     substitute = record.substitute
+    child = record.child
+    competence = child.competence if child else None
+    interpreter = record.interpreter
+    intimate = record.intimate
     return {
         "format": STORED_FORMAT,
         "consent_id": record.consent_id,
@@ -666,12 +1178,14 @@ def record_to_dict(record: ConsentRecord) -> dict[str, Any]:
         "patient": {
             "mrn": record.patient.mrn,
             "name": record.patient.name,
-            "birth_date": record.patient.birth_date.isoformat()
-            if record.patient.birth_date
-            else None,
+            "birth_date": _iso(record.patient.birth_date),
         },
         "capacity": record.capacity.value,
-        "substitute": {"name": substitute.name, "relationship": substitute.relationship}
+        "substitute": {
+            "name": substitute.name,
+            "relationship": substitute.relationship,
+            "parental_responsibility": substitute.parental_responsibility,
+        }
         if substitute
         else None,
         "uses": [use.value for use in Use if use in record.uses],
@@ -688,8 +1202,108 @@ def record_to_dict(record: ConsentRecord) -> dict[str, Any]:
         },
         "body_site": record.body_site,
         "indication": record.indication,
-        "identifiable": record.identifiable,
-        "wording": {"version": record.wording_version, "sha256": record.wording_sha256},
+        "identifiability": record.identifiability.value,
+        "photo_identifiability": [a.value for a in record.photo_identifiability],
+        "identifiable_publication": record.identifiable_publication,
+        "child": {
+            "competence": {
+                "assessed_by": competence.assessed_by,
+                "competent": competence.competent,
+                "parental_involvement": competence.parental_involvement,
+            }
+            if competence
+            else None,
+            "assent": child.assent.value if child.assent else None,
+            "urgent": child.urgent,
+        }
+        if child
+        else None,
+        "review_on": _iso(record.review_on),
+        "interpreter": {
+            "name": interpreter.name,
+            "language": interpreter.language,
+            "kind": interpreter.kind.value,
+        }
+        if interpreter
+        else None,
+        "intimate": {
+            "preference": intimate.preference.value,
+            "chaperone": {"name": intimate.chaperone_name, "role": intimate.chaperone_role},
+            "secondary_agreed": intimate.secondary_agreed,
+        }
+        if intimate
+        else None,
+        "consented_at": _iso(record.consented_at),
+        "photographer": record.photographer,
+        "signed_by": record.signed_by.value if record.signed_by else None,
+        "amends": record.amends,
+        "amendment_reason": record.amendment_reason,
+        "withdrawn": record.withdrawn.value if record.withdrawn else None,
+        "wording": {
+            "version": record.wording_version,
+            "sha256": record.wording_sha256,
+            "language": record.wording_language,
+            "text": record.wording_text,
+        },
+    }
+
+
+def _stored_governance(d: Mapping[str, Any]) -> dict[str, Any]:
+    """Issue 15's fields of a stored record; format 1 records have none of them."""
+    if d.get("format") == 1:
+        # Format 1 had one yes/no tick defaulting to "no" without anyone looking: "no" becomes
+        # "unknown", so such photos need a clinician's answer before any secondary use.
+        answer = Identifiability.IDENTIFIABLE if d.get("identifiable") else Identifiability.UNKNOWN
+        return {"identifiability": answer}
+    child = d.get("child")
+    competence = (child or {}).get("competence")
+    interpreter = d.get("interpreter")
+    intimate = d.get("intimate")
+    review = d.get("review_on")
+    at = d.get("consented_at")
+    return {
+        "identifiability": Identifiability(d["identifiability"]),
+        "photo_identifiability": tuple(
+            Identifiability(a) for a in d.get("photo_identifiability") or ()
+        ),
+        "identifiable_publication": bool(d.get("identifiable_publication")),
+        "child": ChildDetails(
+            Competence(
+                str(competence["assessed_by"]),
+                bool(competence["competent"]),
+                str(competence["parental_involvement"]),
+            )
+            if competence
+            else None,
+            Assent(child["assent"]) if child.get("assent") else None,
+            bool(child.get("urgent")),
+        )
+        if child
+        else None,
+        "review_on": dt.date.fromisoformat(review) if review else None,
+        "interpreter": InterpreterRecord(
+            str(interpreter["name"]),
+            str(interpreter["language"]),
+            InterpreterKind(interpreter["kind"]),
+        )
+        if interpreter
+        else None,
+        "intimate": IntimateDetails(
+            ChaperonePreference(intimate["preference"]),
+            str(intimate["chaperone"]["name"]),
+            str(intimate["chaperone"]["role"]),
+            bool(intimate.get("secondary_agreed")),
+        )
+        if intimate
+        else None,
+        "consented_at": dt.datetime.fromisoformat(at) if at else None,
+        "photographer": str(d.get("photographer") or ""),
+        "signed_by": SignedBy(d["signed_by"]) if d.get("signed_by") else None,
+        "amends": str(d.get("amends") or ""),
+        "amendment_reason": str(d.get("amendment_reason") or ""),
+        "withdrawn": Withdrawal(d["withdrawn"]) if d.get("withdrawn") else None,
+        "wording_language": str(d["wording"].get("language") or "en"),
+        "wording_text": str(d["wording"].get("text") or ""),
     }
 
 
@@ -697,7 +1311,7 @@ def record_from_dict(d: Mapping[str, Any]) -> ConsentRecord:
     """Inverse of record_to_dict. Checks structure only: a record valid when it was taken
     stays readable even if the rules get stricter later."""
     try:
-        if d.get("format") != STORED_FORMAT:
+        if d.get("format") not in (1, STORED_FORMAT):
             raise ConsentError(
                 [FieldError("format", f"Unknown stored consent format {d.get('format')!r}.")]
             )
@@ -723,8 +1337,11 @@ def record_from_dict(d: Mapping[str, Any]) -> ConsentRecord:
             obtained_at=obtained_at,
             body_site=str(d.get("body_site", "")),
             indication=str(d.get("indication", "")),
-            identifiable=bool(d.get("identifiable", False)),
-            substitute=Substitute(str(substitute["name"]), str(substitute["relationship"]))
+            substitute=Substitute(
+                str(substitute["name"]),
+                str(substitute["relationship"]),
+                bool(substitute.get("parental_responsibility")),
+            )
             if substitute
             else None,
             publication=str(d.get("publication", "")),
@@ -732,6 +1349,7 @@ def record_from_dict(d: Mapping[str, Any]) -> ConsentRecord:
             witness_name=str((d.get("witness") or {}).get("name", "")),
             wording_version=str(d["wording"]["version"]),
             wording_sha256=str(d["wording"]["sha256"]),
+            **_stored_governance(d),
         )
     except KeyError as exc:
         message = f"Stored consent record is malformed (missing {exc})."
@@ -740,6 +1358,34 @@ def record_from_dict(d: Mapping[str, Any]) -> ConsentRecord:
         # The exception text may quote a value (a birth date): name only its type.
         message = f"Stored consent record is malformed ({type(exc).__name__})."
         raise ConsentError([FieldError("", message)]) from None
+
+
+def photo_governance(meta: Mapping[str, Any], record: ConsentRecord) -> dict[str, Any]:
+    """A photo's identifiability, confirmation, redaction and intimacy from its metadata
+    (written by `store`, a clinician's answer or a redaction); the export gate checks them.
+    A photo stored before these existed takes the record's one answer, else "unknown"."""
+    try:
+        answer = Identifiability(meta.get("identifiability") or "")
+    except ValueError:
+        answer = Identifiability.UNKNOWN if record.photo_identifiability else record.identifiability
+    return {
+        "identifiability": answer,
+        "identifiability_confirmed": bool(meta.get("identifiability_confirmed_by")),
+        "redacted": bool(meta.get("redacted_from")),
+        "intimate": bool(meta.get("intimate")) or record.intimate is not None,
+        "taken_before_consent": bool(meta.get("taken_before_consent")),
+    }
+
+
+def _capture_time(meta: Mapping[str, Any]) -> dt.datetime | None:
+    taken = meta.get("capture_time")
+    try:
+        when = dt.datetime.fromisoformat(taken) if isinstance(taken, str) else None
+    except ValueError:
+        return None
+    if when is not None and when.tzinfo is None:
+        when = when.astimezone()  # phones without an offset record the ward's local time
+    return when
 
 
 def store(
@@ -753,12 +1399,35 @@ def store(
     """Store the consent (encrypted) and make the batch's waiting photos usable.
 
     The one place this happens, for the consent dialog and `import --consent` alike.
-    `item_ids` defaults to every photo of the batch still waiting for consent.
+    `item_ids` defaults to every photo of the batch still waiting for consent, in batch order
+    (the order the dialog shows them and per-photo answers follow). Each photo's metadata gets
+    its identifiability answer, the intimate flag and whether it was taken before the bedside
+    consent time, before the photos become usable.
     """
     if item_ids is None:
         item_ids = [
             i.item_id for i in vault.list_items(batch_id=batch_id, state=ItemState.AWAITING_CONSENT)
         ]
+    answers = record.photo_identifiability
+    if answers and len(answers) != len(item_ids):
+        raise ConsentError(
+            [
+                FieldError(
+                    "identifiability",
+                    f"{len(answers)} identifiability answers were given for {len(item_ids)} "
+                    "photos; give one per photo in batch order, or one answer for all.",
+                )
+            ]
+        )
+    for index, item_id in enumerate(item_ids):
+        meta = dict(vault.read_metadata(item_id))
+        meta["identifiability"] = record.identifiability_of(index).value
+        meta["intimate"] = record.intimate is not None
+        taken = _capture_time(meta)
+        meta["taken_before_consent"] = bool(
+            record.consented_at and taken and taken < record.consented_at
+        )
+        vault.update_metadata(item_id, meta, actor=actor)
     consent_id = vault.put_consent(  # the record's own id is the vault's (exports match audit)
         batch_id,
         record_to_dict(record),

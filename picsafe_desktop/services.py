@@ -90,6 +90,10 @@ _DOING = {
 }
 
 
+class ReasonRequired(Exception):
+    """An intimate photo is opened only with a reason, asked on every view (and audited)."""
+
+
 @dataclass
 class PatientSummary:
     mrn: str
@@ -129,6 +133,7 @@ class Services:
         self._session: Session | None = None
         self._import_lock = threading.Lock()
         self._wristband_mrn: dict[str, str | None] = {}  # batch id -> MRN read from it
+        self._opened_intimate: set[str] = set()  # shown in the grid once opened this session
 
     # -- opening ---------------------------------------------------------------------------
     @classmethod
@@ -259,6 +264,7 @@ class Services:
             self.vault.audit(
                 "sign_out", actor=session.actor, subject="session", details={"reason": reason}
             )
+        self._opened_intimate.clear()
 
     # -- consent ---------------------------------------------------------------------------
     def waiting_batches(self) -> list[WaitingBatch]:
@@ -328,14 +334,98 @@ class Services:
         actor = self.require(Permission.VIEW).actor
         return consent_rules.record_from_dict(self.vault.read_consent(consent_id, actor=actor))
 
-    def withdraw_consent(self, consent_id: str) -> list[dict]:
-        """Shred the consent's photos; return the exports already made, for staff follow-up."""
-        actor = self.require(Permission.DELETE).actor
-        exported = self.vault.exports_of(consent_id)
-        self.vault.withdraw_consent(  # one transaction
-            consent_id, actor=actor, details={"exports": len(exported)}
+    def withdraw_consent(
+        self, consent_id: str, scope: str = "full", reason: str = "withdrawn by the patient"
+    ) -> list[dict]:
+        """Withdraw (see `withdraw`); return the exports already made, for staff follow-up."""
+        result = self.withdraw(consent_id, scope, reason)
+        return result.secondary_exports + result.record_exports
+
+    # -- consent governance (issue 15; rules in governance.py, shared with the CLI) ---------
+    def withdraw(self, consent_id: str, scope: str, reason: str):
+        """Teaching/publication only ("secondary": photos kept for the record) or "full"
+        (photos destroyed; record copies follow `[consent] withdrawal_policy`)."""
+        from picsafe_desktop import governance
+
+        return governance.withdraw(
+            self.vault,
+            consent_id,
+            scope,
+            actor=self.require(Permission.DELETE).actor,
+            reason=reason,
+            policy=self.site.consent.withdrawal_policy,
         )
-        return [dict(row.details, at=str(row.at)) for row in exported]
+
+    def amend_consent(self, consent_id: str, fields: dict, reason: str) -> str:
+        """A new consent record (complete form, same rules) linked to the old one."""
+        from picsafe_desktop import governance
+
+        return governance.amend(
+            self.vault,
+            consent_id,
+            fields,
+            actor=self.require(Permission.CONSENT).actor,
+            reason=reason,
+            wording=consent_rules.site_wordings(self.site),
+            review_at_age=self.site.consent.review_at_age,
+        )
+
+    def set_identifiability(self, item_id: str, answer: str, reason: str) -> None:
+        """A clinician's answer for one photo after looking at it (audited)."""
+        from picsafe_desktop import governance
+
+        actor = self.require(Permission.REDACT).actor  # a clinician's judgement
+        governance.set_identifiability(self.vault, item_id, answer, actor=actor, reason=reason)
+
+    def photo_flags(self, item_id: str) -> dict:
+        """Identifiability, intimate and taken-before-consent, for the details pane."""
+        meta = self.metadata(item_id)
+        return {
+            "identifiability": meta.get("identifiability") or "unknown",
+            "confirmed_by": meta.get("identifiability_confirmed_by") or "",
+            "intimate": bool(meta.get("intimate")),
+            "taken_before_consent": bool(meta.get("taken_before_consent")),
+        }
+
+    def is_intimate(self, item_id: str) -> bool:
+        # Internal check (no permission of its own): the caller's action was checked already.
+        return bool(self.vault.read_metadata(item_id).get("intimate"))
+
+    def patient_copy(self, consent_id: str, out: str | os.PathLike[str]) -> Path:
+        """The patient's own PDF of the consent (wording and how to withdraw; no staff PINs,
+        ids or audit data); writing it is audited."""
+        from picsafe_desktop import governance
+
+        return governance.write_patient_copy(
+            self.vault,
+            consent_id,
+            Path(out),
+            actor=self.require(Permission.CONSENT).actor,
+            site=self.site,
+        )
+
+    def retention_due(self) -> list[dict]:
+        from picsafe_desktop import governance
+
+        self._require_staff()
+        return governance.retention_due(self.vault, self.site.retention.keep_days_after_record)
+
+    def dispose_due(self, item_ids: Iterable[str]) -> int:
+        """Shred photos past their retention period (a person's audited action)."""
+        from picsafe_desktop import governance
+
+        return governance.dispose(
+            self.vault,
+            item_ids,
+            actor=self.require(Permission.DELETE).actor,
+            keep_days=self.site.retention.keep_days_after_record,
+        )
+
+    def disposal_report(self) -> list[dict]:
+        from picsafe_desktop import governance
+
+        self._require_staff()
+        return governance.disposal_report(self.vault)
 
     # -- browsing --------------------------------------------------------------------------
     def patients(self) -> list[PatientSummary]:
@@ -372,15 +462,27 @@ class Services:
             self.require(Permission.CONSENT)
             if self.vault.get_item(item_id).state is not ItemState.AWAITING_CONSENT:
                 self.require(Permission.VIEW)
+        if item_id not in self._opened_intimate and self.is_intimate(item_id):
+            from picsafe_desktop import governance
+
+            return governance.intimate_placeholder()  # never in the grid until opened
         return self.vault.read_thumbnail(item_id)
 
     def metadata(self, item_id: str) -> dict:
         self.require(Permission.VIEW)
         return self.vault.read_metadata(item_id)
 
-    def view(self, item_id: str) -> bytes:
-        """Full-size photo bytes; audited as a view by the signed-in staff member."""
-        return self.vault.read(item_id, actor=self.require(Permission.VIEW).actor, purpose="view")
+    def view(self, item_id: str, reason: str = "") -> bytes:
+        """Full-size photo bytes; audited as a view by the signed-in staff member.
+        An intimate photo needs a reason every time; the reason is audited with the view."""
+        actor = self.require(Permission.VIEW).actor
+        if self.is_intimate(item_id):
+            if not reason.strip():
+                raise ReasonRequired("Give the reason for viewing this intimate image.")
+            data = self.vault.read(item_id, actor=actor, purpose=f"view intimate: {reason.strip()}")
+            self._opened_intimate.add(item_id)
+            return data
+        return self.vault.read(item_id, actor=actor, purpose="view")
 
     def delete_photos(self, item_ids: Iterable[str], reason: str) -> int:
         """Crypto-shred photos (each deletion audited with `reason`); returns how many."""
@@ -395,6 +497,9 @@ class Services:
         original = self.vault.read(item_id, actor=actor, purpose="redact")
         result = deid.redact(original, boxes)
         meta = dict(self.vault.read_metadata(item_id), redacted_from=item_id, redactions=len(boxes))
+        # A redaction the clinician saved is their confirmation: the new item is not
+        # identifiable (issue 15); the original keeps its own answer.
+        meta.update(identifiability="not_identifiable", identifiability_confirmed_by=actor)
         return self.vault.put_redacted(  # store, audit and (replace) shred in one transaction
             item_id,
             result.data,

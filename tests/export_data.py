@@ -15,6 +15,7 @@ from picsafe_desktop.export.types import ExportBatch, ExportPhoto
 from picsafe_desktop.model import (
     Capacity,
     ConsentRecord,
+    Identifiability,
     Method,
     Patient,
     PhotoFacts,
@@ -80,9 +81,13 @@ def scrubbed_corpus_photos() -> list:
 
 
 def consent(
-    uses=(Use.RECORD,), identifiable: bool = False, signature: bool = True, substitute: bool = False
+    uses=(Use.RECORD,),
+    identifiable: bool = False,
+    signature: bool = True,
+    substitute: bool = False,
+    **extra,
 ) -> ConsentRecord:
-    return ConsentRecord(
+    record = ConsentRecord(
         consent_id="cons-0001",
         patient=Patient(
             mrn="MRN-4401927", name="Zoë Ångström-Test", birth_date=dt.date(1961, 3, 14)
@@ -96,27 +101,53 @@ def consent(
         obtained_at=dt.datetime(2025, 5, 6, 10, 42, tzinfo=dt.UTC),
         body_site="left forearm",
         indication="Monitoring of pigmented lesion",
-        identifiable=identifiable,
+        identifiability=Identifiability.IDENTIFIABLE
+        if identifiable
+        else Identifiability.NOT_IDENTIFIABLE,
         substitute=Substitute(name="Tom Test", relationship="son") if substitute else None,
         signature_png=signature_png() if signature else None,
         witness_name="Nurse Ada Witness",
         wording_version="photo-consent-v3",
         wording_sha256="9f2c" * 16,
     )
+    return dataclasses.replace(record, **extra)  # any other consent field (issue 15's)
 
 
-def photo(item_id: str, data: bytes, body_site: str = "left forearm") -> ExportPhoto:
+def photo(
+    item_id: str,
+    data: bytes,
+    body_site: str = "left forearm",
+    identifiability: Identifiability = Identifiability.NOT_IDENTIFIABLE,
+    confirmed: bool = True,
+) -> ExportPhoto:
     with Image.open(io.BytesIO(data)) as img:
         width, height = img.size
     facts = PhotoFacts(
         width=width, height=height, capture_time=dt.datetime(2025, 5, 6, 10, 55, tzinfo=dt.UTC)
     )
-    return ExportPhoto(item_id=item_id, jpeg=data, facts=facts, body_site=body_site)
+    # Confirmed "not identifiable" by default, so export tests of other rules pass the
+    # identifiability gate; tests/unit/test_consent_governance.py exercises that gate.
+    return ExportPhoto(
+        item_id=item_id,
+        jpeg=data,
+        facts=facts,
+        body_site=body_site,
+        identifiability=identifiability,
+        identifiability_confirmed=confirmed,
+    )
 
 
 def batch(photos=None, use: Use = Use.RECORD, **consent_kw) -> ExportBatch:
     if photos is None:
-        photos = [photo("item-a", synthetic_jpeg()), photo("item-b", synthetic_jpeg(480, 640))]
+        answer = (
+            Identifiability.IDENTIFIABLE
+            if consent_kw.get("identifiable")
+            else Identifiability.NOT_IDENTIFIABLE
+        )
+        photos = [
+            photo("item-a", synthetic_jpeg(), identifiability=answer),
+            photo("item-b", synthetic_jpeg(480, 640), identifiability=answer),
+        ]
     return ExportBatch(
         batch_id="batch-7c1e",
         consent=consent(**consent_kw),

@@ -130,6 +130,7 @@ def load_batch(
                 sha256=expected,
                 number=numbers.get(item.item_id, 0),
                 site=coded,
+                **consent_rules.photo_governance(meta, record),
             )
         )
     return ExportBatch(

@@ -291,14 +291,14 @@ def _report_section(batch: ExportBatch, st: dict) -> list:
         ("Purpose", batch.use.value),
         ("Photos", str(len(batch.photos))),
     ]
-    return [_p("Report", st["h2"]), _kv_table(rows, st)]
+    return [_p("Report", st["h2"]), _kv_table(screen_rows(rows, batch), st)]
 
 
 def consent_flowables(batch: ExportBatch, st: dict) -> list:
     consent = batch.consent
     obtained = consent.obtained_by
     rows = [
-        ("Decision", "consent granted"),
+        ("Decision", consent.decision),
         ("Allowed uses", ", ".join(sorted(u.value for u in consent.uses)) or "none"),
         ("Capacity", consent.capacity.value.replace("_", " ")),
         ("Method", consent.method.value),
@@ -314,12 +314,12 @@ def consent_flowables(batch: ExportBatch, st: dict) -> list:
     rows += [
         ("Indication", consent.indication),
         ("Body site", consent.body_site),
-        ("Identifiable images", "yes" if consent.identifiable else "no"),
     ]
     if consent.publication:
         rows.append(("Publication", consent.publication))
+    rows += governance_rows(consent, batch.deidentified)
     rows.append(("Consent wording", consent.wording_version or "not recorded"))
-    flow: list = [_p("Consent", st["h2"]), _kv_table(rows, st)]
+    flow: list = [_p("Consent", st["h2"]), _kv_table(screen_rows(rows, batch), st)]
     if consent.wording_sha256:
         flow.append(Spacer(1, 1 * mm))
         flow.append(_p(f"Wording SHA-256: {consent.wording_sha256}", st["mono"]))
@@ -345,6 +345,102 @@ def consent_flowables(batch: ExportBatch, st: dict) -> list:
         flow += [Spacer(1, 3 * mm), KeepTogether([box])]
     elif batch.deidentified:
         flow += [Spacer(1, 2 * mm), _p("Signature withheld from de-identified copies.", st["body"])]
+    return flow + wording_flowables(consent, st)
+
+
+# -- consent governance content (issue 15): decision, extra fields, wording, screening ----------
+
+_IDS_AND_DATES = ("Import batch", "Photo id", "Report id")
+
+
+def screen_rows(rows: list[tuple[str, str]], batch: ExportBatch) -> list[tuple[str, str]]:
+    """De-identified copies carry no batch or photo ids and no full dates (the year only)."""
+    if not batch.deidentified:
+        return rows
+    screened = []
+    for label, value in rows:
+        if label in _IDS_AND_DATES:
+            continue
+        if label == "Exported at":
+            value = _date(batch.created_at, True)
+        screened.append((label, value))
+    return screened
+
+
+def _answer(value: str) -> str:
+    return value.replace("_", " ")
+
+
+def governance_rows(consent, deidentified: bool) -> list[tuple[str, str]]:
+    """Issue 15's consent fields, as far as a copy of this kind may show them."""
+    rows = [
+        ("Identifiability", _answer(consent.identifiability.value) + " (each photo: see below)"),
+        ("Identifiable publication", "agreed" if consent.identifiable_publication else "no"),
+    ]
+    if consent.withdrawn is not None:
+        rows.append(("Withdrawn", consent.withdrawn.value))
+    if deidentified:
+        return rows  # names, dates and free text were removed by the consent gate
+    rows.append(("Consent obtained at", _date(consent.consented_at, False)))
+    rows.append(("Keyed in at", _date(consent.obtained_at, False)))
+    if consent.signed_by is not None:
+        rows.append(("Signed by", consent.signed_by.value))
+    if consent.photographer:
+        rows.append(("Photographer", consent.photographer))
+    child = consent.child
+    if child is not None:
+        if child.competence is not None:
+            c = child.competence
+            rows.append(
+                (
+                    "Competence (Gillick)",
+                    f"{'competent' if c.competent else 'not competent'}, assessed by "
+                    f"{c.assessed_by}; parents: {c.parental_involvement}",
+                )
+            )
+        if child.assent is not None:
+            rows.append(("Child's view", _answer(child.assent.value)))
+        if child.urgent:
+            rows.append(("Urgent", "photographed urgently despite the child's objection"))
+    if consent.substitute is not None and consent.substitute.parental_responsibility:
+        rows.append(("Parental responsibility", "confirmed"))
+    if consent.review_on is not None:
+        rows.append(("Review consent on", _date(consent.review_on, False)))
+    if consent.interpreter is not None:
+        i = consent.interpreter
+        rows.append(("Interpreter", f"{i.name}, {i.language} ({i.kind.value})"))
+    if consent.intimate is not None:
+        m = consent.intimate
+        chaperone = ", ".join(x for x in (m.chaperone_name, m.chaperone_role) if x) or "none"
+        rows.append(
+            ("Intimate images", f"chaperone: {chaperone}; preference: {_answer(m.preference)}")
+        )
+    if consent.amends:
+        rows.append(("Amends consent", f"{consent.amends} ({consent.amendment_reason})"))
+    return rows
+
+
+def photo_governance_rows(photo: ExportPhoto) -> list[tuple[str, str]]:
+    answer = _answer(photo.identifiability.value)
+    if photo.redacted:
+        answer += " (redacted version)"
+    elif photo.identifiability_confirmed:
+        answer += " (confirmed by a clinician)"
+    rows = [("Identifiability", answer)]
+    if photo.taken_before_consent:
+        rows.append(("Consent", "photo taken BEFORE the recorded bedside consent time"))
+    return rows
+
+
+def wording_flowables(consent, st: dict) -> list:
+    """The wording the patient was shown, in full, so the report proves what was agreed."""
+    if not consent.wording_text:
+        return []
+    flow: list = [_p(f"Consent wording shown ({consent.wording_version})", st["h2"])]
+    for paragraph in consent.wording_text.split("\n\n"):
+        if paragraph.strip():
+            flow.append(_p(" ".join(paragraph.split()), st["body"]))
+            flow.append(Spacer(1, 1.5 * mm))
     return flow
 
 
@@ -364,7 +460,8 @@ def _photo_page(
         ("Photo id", photo.item_id),
         ("Size", f"{info.width} × {info.height} px, {len(photo.jpeg):,} bytes"),
     ]
-    caption = _kv_table(rows, st, widths=(30 * mm, 144 * mm))
+    rows += photo_governance_rows(photo)
+    caption = _kv_table(screen_rows(rows, batch), st, widths=(30 * mm, 144 * mm))
     return [
         _p(f"Photo {index} of {len(batch.photos)}", st["h2"]),
         image,

@@ -7,7 +7,7 @@ import hashlib
 import uuid
 from dataclasses import dataclass, field
 
-from picsafe_desktop.model import ConsentRecord, PhotoFacts, Staff, Use
+from picsafe_desktop.model import ConsentRecord, Identifiability, PhotoFacts, Staff, Use
 
 
 class ExportError(Exception):
@@ -37,6 +37,12 @@ class ExportPhoto:
     # Coded body site from the ward's picker: {"code", "display", "laterality", "text"};
     # None when only the free-text `body_site` is known.
     site: dict | None = None
+    # Consent governance (issue 15), from the item's encrypted metadata; checked by the gate.
+    identifiability: Identifiability = Identifiability.UNKNOWN
+    identifiability_confirmed: bool = False  # a clinician confirmed the answer after looking
+    redacted: bool = False  # a redacted version the clinician saved
+    intimate: bool = False
+    taken_before_consent: bool = False  # captured before the bedside consent time
 
     def __post_init__(self) -> None:
         actual = hashlib.sha256(self.jpeg).hexdigest()

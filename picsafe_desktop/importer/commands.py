@@ -93,10 +93,11 @@ def run(args: argparse.Namespace) -> int:
     site = _site(args)
     # 1. The consent must be valid before any source is touched.
     try:
-        wording = consent_rules.load_wording(
-            site.consent.wording_file or None, site.consent.wording_version or None
+        record = consent_rules.load_consent_json(
+            Path(args.consent),
+            wording=consent_rules.site_wordings(site),
+            review_at_age=getattr(site.consent, "review_at_age", consent_rules.DEFAULT_REVIEW_AGE),
         )
-        record = consent_rules.load_consent_json(Path(args.consent), wording=wording)
     except consent_rules.WordingError as exc:
         _err(f"{exc}; nothing was imported")
         return EXIT_USAGE

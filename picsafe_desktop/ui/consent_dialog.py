@@ -10,7 +10,7 @@ never touches the vault: after it finishes, the caller reads `result_record` or 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSize, Qt, QTimer, Signal
@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
 )
 
 from picsafe_desktop.consent import (
+    DEFAULT_REVIEW_AGE,
     ConsentError,
     ConsentWording,
     FieldError,
@@ -49,6 +50,7 @@ from picsafe_desktop.consent import (
     validate,
 )
 from picsafe_desktop.model import Capacity, ConsentRecord, Method, Staff, Use
+from picsafe_desktop.ui import consent_sections
 from picsafe_desktop.ui.signature_pad import SignaturePad
 
 _PAIRED = (
@@ -94,6 +96,7 @@ _FIELD_NAMES = {
     "body_site": "body site",
     "indication": "clinical indication",
     "identifiable": "identifiable",
+    **consent_sections.FIELD_NAMES,  # issue 15 sections
 }
 
 
@@ -128,13 +131,19 @@ class ConsentDialog(QDialog):
         self,
         thumbnails: Sequence[bytes],
         staff: Staff,
-        wording: ConsentWording,
+        wording: ConsentWording | Mapping[str, ConsentWording],
         parent: QWidget | None = None,
         *,
         mrn: str = "",
         clock: Callable[[], dt.datetime] = _local_now,
+        review_at_age: int = DEFAULT_REVIEW_AGE,
     ) -> None:
         super().__init__(parent)
+        # --- issue 15: wordings by language, the site's review age (ui/consent_sections.py)
+        self._wordings = dict(wording) if isinstance(wording, Mapping) else {"": wording}
+        wording = next(iter(self._wordings.values()))
+        self._review_at_age = review_at_age
+        # ---
         self.result_record: ConsentRecord | None = None
         self.refused = False
         self._wording = wording
@@ -165,6 +174,7 @@ class ConsentDialog(QDialog):
         self._prefill(staff, mrn)
         self._connect()
         self._set_tab_order()
+        self.sections.chain_tab_order(self.staff_id_edit, self.record_button)  # issue 15
         self._update_enabled()
         self._revalidate()
         self._fit_screen()
@@ -221,6 +231,13 @@ class ConsentDialog(QDialog):
         form_layout.addWidget(self._method_group(form))
         form_layout.addWidget(self._photo_group(form))
         form_layout.addWidget(self._staff_group(form))
+        # --- issue 15 sections (self-contained; see ui/consent_sections.py) ---
+        self.sections = consent_sections.GovernanceSections(
+            len(thumbnails), [k for k in self._wordings if k], self._clock, form
+        )
+        form_layout.addWidget(self.sections)
+        self.identifiable_check.hide()  # replaced by the per-photo identifiability section
+        # ---
         form_layout.addStretch(1)
         self.scroll = QScrollArea(page)
         self.scroll.setWidgetResizable(True)
@@ -462,6 +479,8 @@ class ConsentDialog(QDialog):
         for signal, paths in choices:
             signal.connect(lambda *_args, paths=paths: self._on_choice_toggled(paths))
         self.signature_pad.changed.connect(self._on_signature_changed)
+        self.sections.changed.connect(self._revalidate)  # issue 15 sections
+        self.sections.language_changed.connect(self._show_wording)
         self.clear_signature_button.clicked.connect(self.signature_pad.clear)
         self.record_button.clicked.connect(self._on_record)
         self.refuse_button.clicked.connect(self._on_refuse)
@@ -545,7 +564,7 @@ class ConsentDialog(QDialog):
                 "name": self.substitute_name_edit.text(),
                 "relationship": self.relationship_edit.text(),
             }
-        return {
+        form = {
             "patient": {
                 "mrn": self.mrn_edit.text(),
                 "name": self.name_edit.text(),
@@ -567,6 +586,13 @@ class ConsentDialog(QDialog):
             "indication": self.indication_edit.toPlainText(),
             "identifiable": self.identifiable_check.isChecked(),
         }
+        return self.sections.merge_into(form)  # issue 15 sections
+
+    def _show_wording(self, language: str) -> None:
+        """The interpreter section chose another language: show that wording."""
+        wording = self._wordings.get(language)
+        if wording is not None:
+            self.wording_view.setPlainText(wording.text)
 
     def _update_enabled(self) -> None:
         capacity = self._capacity()
@@ -607,7 +633,7 @@ class ConsentDialog(QDialog):
         self._revalidate()
 
     def _revalidate(self, *_args) -> list[FieldError]:
-        errors = validate(self.fields(), now=self._now())
+        errors = validate(self.fields(), now=self._now(), wording=self._wordings)
         self._show_errors(errors, show_all=False)
         return errors
 
@@ -621,6 +647,7 @@ class ConsentDialog(QDialog):
             label.setText(message if visible else "")
             label.setVisible(visible)
             self._error_targets[path].setAccessibleDescription(message if visible else "")
+        self.sections.show_errors(errors, show_all)  # issue 15 sections
         self.record_button.setEnabled(not errors)
         if errors:
             needed = []
@@ -642,7 +669,12 @@ class ConsentDialog(QDialog):
 
     def _on_record(self) -> None:
         try:
-            record = record_from_fields(self.fields(), wording=self._wording, now=self._now())
+            record = record_from_fields(
+                self.fields(),
+                wording=self._wordings,
+                now=self._now(),
+                review_at_age=self._review_at_age,
+            )
         except ConsentError as exc:
             self._show_errors(exc.errors, show_all=True)
             return

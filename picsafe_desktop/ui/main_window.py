@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from html import escape
-from pathlib import Path
 
 from PySide6.QtCore import QSettings, QSize, Qt
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
@@ -564,11 +563,15 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         from picsafe_desktop.ui.consent_dialog import ConsentDialog
 
         batch, thumbs, waiting, mrn = found
-        wording = consent.load_wording(
-            Path(self.site.consent.wording_file) if self.site.consent.wording_file else None,
-            self.site.consent.wording_version or None,
+        wordings = consent.site_wordings(self.site)  # by language, retention paragraph added
+        dialog = ConsentDialog(
+            thumbs,
+            self.services.staff,
+            wordings,
+            parent=self,
+            mrn=mrn or "",
+            review_at_age=self.site.consent.review_at_age,
         )
-        dialog = ConsentDialog(thumbs, self.services.staff, wording, parent=self, mrn=mrn or "")
         dialog.setWindowTitle(
             f"Consent needed — {len(batch.item_ids)} photos"
             + (f" imported by {batch.imported_by}" if batch.imported_by else "")

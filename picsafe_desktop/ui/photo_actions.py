@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QInputDialog, QMessageBox
 
 from picsafe_desktop.ui import workers
 from picsafe_desktop.ui.thumbnails import ItemIdRole
@@ -23,11 +23,38 @@ class PhotoActionsMixin:
         )
         return answer == QMessageBox.StandardButton.Yes
 
+    def _with_view_reason(self, item_id: str, then) -> None:
+        """Intimate photos (issue 15): ask the reason for every view, then call then(reason)."""
+
+        def checked(intimate: bool) -> None:
+            reason = ""
+            if intimate:
+                reason, ok = QInputDialog.getText(
+                    self,
+                    "Intimate image",
+                    "Why are you viewing this intimate image? (recorded in the audit log)",
+                )
+                if not ok or not reason.strip():
+                    return
+            then(reason)
+
+        workers.submit(
+            self.services.is_intimate,
+            item_id,
+            on_done=checked,
+            on_error=self._error("Could not open the photo"),
+        )
+
     def open_viewer(self) -> None:
         index = self.grid.currentIndex()
         if self.locked or not index.isValid():
             return
         item_id = index.data(ItemIdRole)
+        self._with_view_reason(item_id, lambda reason: self._open_viewer(item_id, reason))
+
+    def _open_viewer(self, item_id: str, reason: str) -> None:
+        if self.locked:
+            return
         from picsafe_desktop.ui.viewer import PhotoViewer
 
         # Parented to the window so Qt (not Python's garbage collector) owns it.
@@ -41,6 +68,7 @@ class PhotoActionsMixin:
         workers.submit(
             self.services.view,
             item_id,
+            reason,
             on_done=viewer.set_image,
             on_error=self._error("Could not open the photo"),
         )
@@ -144,11 +172,15 @@ class PhotoActionsMixin:
         if self.locked or not index.isValid():
             return
         item_id = index.data(ItemIdRole)
-        workers.submit(
-            self.services.view,
+        self._with_view_reason(
             item_id,
-            on_done=lambda data: self._open_redaction(item_id, data),
-            on_error=self._error("Could not open the photo"),
+            lambda reason: workers.submit(
+                self.services.view,
+                item_id,
+                reason,
+                on_done=lambda data: self._open_redaction(item_id, data),
+                on_error=self._error("Could not open the photo"),
+            ),
         )
 
     def _open_redaction(self, item_id: str, data: bytes) -> None:
@@ -190,23 +222,51 @@ class PhotoActionsMixin:
         if self.locked or not index.isValid():
             return
         item = self.thumbnails.item(index.row())
-        if not self._confirm_destruction(
-            "Withdraw consent",
-            "The patient withdraws consent for the photos taken under this consent.\n\n"
-            "Every photo it covers will be destroyed. Copies already sent into the record "
-            "are listed afterwards so they can be followed up.",
-        ):
+        scope = self._withdrawal_scope()  # issue 15: partial withdrawal keeps the record
+        if scope is None:
             return
         workers.submit(
             self.services.withdraw_consent,
             item.consent_id,
-            on_done=self._withdrawn,
+            scope,
+            "withdrawn by the patient",
+            on_done=lambda exports: self._withdrawn(exports, scope),
             on_error=self._error("Could not withdraw"),
         )
 
-    def _withdrawn(self, exports: list) -> None:
+    def _withdrawal_scope(self) -> str | None:
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Withdraw consent",
+            "What does the patient withdraw?\n\n"
+            "Teaching and publication only: the photos stay for the clinical record.\n"
+            "Everything: every photo of this consent is destroyed; copies already in the "
+            "medical record follow the site's policy. Copies already exported are listed "
+            "afterwards so they can be followed up.",
+            QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.setObjectName("withdrawScopeBox")
+        secondary = box.addButton(
+            "Teaching and &publication only", QMessageBox.ButtonRole.AcceptRole
+        )
+        everything = box.addButton(
+            "&Everything (destroy photos)", QMessageBox.ButtonRole.DestructiveRole
+        )
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        clicked = box.clickedButton()
+        if clicked is secondary:
+            return "secondary"
+        return "full" if clicked is everything else None
+
+    def _withdrawn(self, exports: list, scope: str = "full") -> None:
         self.refresh()
-        text = "Consent withdrawn; its photos were destroyed."
+        text = (
+            "Consent withdrawn; its photos were destroyed."
+            if scope == "full"
+            else "Teaching and publication withdrawn; the photos stay for the clinical record."
+        )
         if exports:
             lines = [
                 f"{e.get('at', '')}: {e.get('kind', '?')} to {e.get('destination', '?')}"

@@ -371,16 +371,55 @@ def test_redaction_saves_a_redacted_copy(qtbot, window, services, drop, monkeypa
     qtbot.waitUntil(lambda: len(services.vault.list_items()) == len(PHOTOS) + 1, timeout=15000)
     new = [i for i in services.vault.list_items() if i.item_id not in before]
     assert new[0].state == ItemState.ACTIVE and new[0].consent_id
-    assert "redact" in [r.event for r in services.vault.audit_rows()]
+    # the audit row follows the new item's put on the worker: wait for it, do not race it
+    qtbot.waitUntil(lambda: "redact" in [r.event for r in services.vault.audit_rows()])
 
 
 def test_withdrawing_consent_destroys_its_photos(qtbot, window, services, drop, monkeypatch):
     consented_window(qtbot, window, drop)
-    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    monkeypatch.setattr(window, "_withdrawal_scope", lambda: "full")
     window.withdraw_action.trigger()
     qtbot.waitUntil(lambda: services.vault.list_items() == [], timeout=15000)
     qtbot.waitUntil(lambda: window.findChild(QMessageBox, "withdrawnBox") is not None)
     assert "consent_withdrawn" in [r.event for r in services.vault.audit_rows()]
+
+
+def test_withdrawing_teaching_only_keeps_the_photos(qtbot, window, services, drop, monkeypatch):
+    consented_window(qtbot, window, drop)
+    monkeypatch.setattr(window, "_withdrawal_scope", lambda: "secondary")
+    window.withdraw_action.trigger()
+    qtbot.waitUntil(lambda: window.findChild(QMessageBox, "withdrawnBox") is not None)
+    assert "stay for the clinical record" in window.findChild(QMessageBox, "withdrawnBox").text()
+    assert len(services.vault.list_items()) == len(PHOTOS)
+    assert "consent_withdrawn" in [r.event for r in services.vault.audit_rows()]
+
+
+def test_intimate_photo_asks_a_reason_before_it_is_shown(
+    qtbot, window, services, drop, monkeypatch
+):
+    from PySide6.QtWidgets import QInputDialog
+
+    sign_in(qtbot, window)
+    dialog = import_and_wait_for_dialog(qtbot, window, [drop])
+    dialog.sections.intimate.set_values({"intimate": {"preference": "declined"}})
+    record_consent(qtbot, dialog)
+    qtbot.waitUntil(lambda: window.thumbnails.rowCount() == len(PHOTOS), timeout=15000)
+    window.grid.setCurrentIndex(window.thumbnails.index(0))
+    asked = []
+    monkeypatch.setattr(
+        QInputDialog, "getText", lambda *a, **k: (asked.append(a[2]) or "dressing check", True)
+    )
+    window.open_viewer()
+    qtbot.waitUntil(lambda: bool(asked), timeout=15000)
+    assert "intimate" in asked[0]
+    qtbot.waitUntil(
+        lambda: any(
+            r.details.get("purpose") == "view intimate: dressing check"
+            for r in services.vault.audit_rows()
+            if r.event == "view"
+        ),
+        timeout=15000,
+    )
 
 
 def test_usb_camera_through_libgphoto2(qtbot, window, services, tmp_path, corpus, monkeypatch):

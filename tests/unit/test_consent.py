@@ -134,7 +134,13 @@ def test_birth_date_rules(value, words):
 
 
 def test_birth_date_today_and_absent_are_fine():
-    assert validate(written(patient={"mrn": "A1", "birth_date": "2025-03-14"}), now=NOW) == []
+    newborn = written(
+        patient={"mrn": "A1", "birth_date": "2025-03-14"},
+        capacity="substitute",
+        substitute={"name": "Sam", "relationship": "mother", "parental_responsibility": True},
+        child={"assent": "not_able"},
+    )
+    assert validate(newborn, now=NOW) == []
     assert validate(written(patient={"mrn": "A1"}), now=NOW) == []
 
 

@@ -1,0 +1,509 @@
+"""Consent form sections added by issue 15, kept out of consent_dialog.py.
+
+Each section is a self-contained QWidget with `values() -> dict` (its part of the JSON form
+documented in docs/consent.md), `set_values(dict)`, a `changed` signal and `show_errors`.
+None of them validates anything itself: the dialog runs `consent.validate` (the CLI's rules)
+on the whole form and hands each section the errors for its fields.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from picsafe_desktop.consent import FieldError
+
+_ERROR_STYLE = "color: #b00020;"
+
+# Short names for the dialog's "still needed" line.
+FIELD_NAMES = {
+    "identifiability": "identifiability",
+    "identifiable_publication": "identifiable publication",
+    "patient.under_18": "under 18",
+    "child": "child details",
+    "child.competence": "competence assessment",
+    "child.competence.assessed_by": "assessed by",
+    "child.competence.competent": "competence outcome",
+    "child.competence.parental_involvement": "parental involvement",
+    "child.assent": "child's view",
+    "child.urgent": "urgent",
+    "substitute.parental_responsibility": "parental responsibility",
+    "interpreter.name": "interpreter's name",
+    "interpreter.language": "interpreted language",
+    "interpreter.kind": "kind of interpreter",
+    "language": "wording language",
+    "intimate.preference": "chaperone preference",
+    "intimate.chaperone.name": "chaperone's name",
+    "intimate.chaperone.role": "chaperone's role",
+    "intimate.secondary_agreed": "intimate secondary use",
+    "consented_at": "time consent was obtained",
+    "photographer": "photographer",
+    "signed_by": "signed by",
+}
+
+
+def _combo(parent: QWidget, name: str, items: Iterable[tuple[str, Any]]) -> QComboBox:
+    box = QComboBox(parent)
+    box.setAccessibleName(name)
+    for text, value in items:
+        box.addItem(text, value)
+    return box
+
+
+def _select(box: QComboBox, value: Any) -> None:
+    index = box.findData(value)
+    box.setCurrentIndex(max(index, 0))
+
+
+def _line(parent: QWidget, name: str, placeholder: str = "") -> QLineEdit:
+    edit = QLineEdit(parent)
+    edit.setAccessibleName(name)
+    edit.setPlaceholderText(placeholder)
+    return edit
+
+
+class Section(QGroupBox):
+    """Common parts: an error label for the fields under `prefixes`, and `changed`."""
+
+    changed = Signal()
+    prefixes: tuple[str, ...] = ()
+
+    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(title, parent)
+        self.setAccessibleName(title)
+        self.errors = QLabel(self)
+        self.errors.setStyleSheet(_ERROR_STYLE)
+        self.errors.setWordWrap(True)
+        self.errors.setAccessibleName(f"Problems: {title}")
+        self.errors.hide()
+        self.touched = False  # errors show once the user changed something here
+        self.changed.connect(self._touch)
+
+    def _touch(self) -> None:
+        self.touched = True
+
+    def _watch(self, *widgets: QWidget) -> None:
+        for widget in widgets:
+            if isinstance(widget, QLineEdit):
+                widget.textChanged.connect(self.changed)
+            elif isinstance(widget, QPlainTextEdit):
+                widget.textChanged.connect(self.changed)
+            elif isinstance(widget, QComboBox):
+                widget.currentIndexChanged.connect(self.changed)
+            elif isinstance(widget, QCheckBox):
+                widget.toggled.connect(self.changed)
+
+    def owns(self, path: str) -> bool:
+        return any(path == p or path.startswith(p + ".") or path.startswith(p + "[")
+                   for p in self.prefixes)  # fmt: skip
+
+    def show_errors(self, errors: Iterable[FieldError], show_all: bool = True) -> None:
+        mine = [e.message for e in errors if self.owns(e.field)]
+        visible = bool(mine) and (show_all or self.touched)
+        self.errors.setText("\n".join(dict.fromkeys(mine)) if visible else "")
+        self.errors.setVisible(visible)
+
+    def values(self) -> dict:  # pragma: no cover - every section overrides
+        raise NotImplementedError
+
+    def set_values(self, values: Mapping[str, Any]) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+
+IDENTIFIABILITY_CHOICES = (
+    ("Not answered yet", "unknown"),
+    ("Identifiable (face, tattoo, distinctive feature)", "identifiable"),
+    ("Not identifiable", "not_identifiable"),
+)
+
+
+class IdentifiabilitySection(Section):
+    """One three-state answer per photo (batch order, as in the thumbnail strip)."""
+
+    prefixes = ("identifiability", "identifiable_publication")
+
+    def __init__(self, photo_count: int, parent: QWidget | None = None) -> None:
+        super().__init__("Identifiability of each photo", parent)
+        layout = QVBoxLayout(self)
+        hint = QLabel(
+            "Answer for each photo whether it could identify the patient. Teaching and "
+            "publication exports wait until every photo is answered.",
+            self,
+        )
+        hint.setWordWrap(True)
+        layout.addWidget(hint)
+        form = QFormLayout()
+        self.all_photos = _combo(self, "Identifiability of all photos", IDENTIFIABILITY_CHOICES)
+        self.all_photos.setCurrentIndex(0)
+        form.addRow("All photos:", self.all_photos)
+        self.photos: list[QComboBox] = []
+        for number in range(1, photo_count + 1):
+            box = _combo(self, f"Identifiability of photo {number}", IDENTIFIABILITY_CHOICES)
+            self.photos.append(box)
+            form.addRow(f"Photo {number}:", box)
+        layout.addLayout(form)
+        self.publication = QCheckBox(
+            "The patient agrees to publication of photos that identify them", self
+        )
+        self.publication.setAccessibleName("Identifiable publication agreed")
+        layout.addWidget(self.publication)
+        layout.addWidget(self.errors)
+        self.all_photos.activated.connect(self._apply_to_all)
+        self._watch(*self.photos, self.publication)
+
+    def _apply_to_all(self, _index: int) -> None:
+        for box in self.photos:
+            box.setCurrentIndex(self.all_photos.currentIndex())
+
+    def values(self) -> dict:
+        answers = [box.currentData() for box in self.photos]
+        return {
+            "identifiability": answers if answers else self.all_photos.currentData(),
+            "identifiable_publication": self.publication.isChecked(),
+        }
+
+    def set_values(self, values: Mapping[str, Any]) -> None:
+        answers = values.get("identifiability") or "unknown"
+        if isinstance(answers, str):
+            answers = [answers] * len(self.photos)
+        for box, answer in zip(self.photos, answers, strict=False):
+            _select(box, answer)
+        self.publication.setChecked(bool(values.get("identifiable_publication")))
+
+
+class ChildSection(Section):
+    """Age-related fields (GMC 0-18 years): competence, parental responsibility, assent."""
+
+    prefixes = ("patient.under_18", "child", "substitute.parental_responsibility")
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Children and young people", parent)
+        layout = QVBoxLayout(self)
+        self.under_18 = QCheckBox("The patient is under 18 (date of birth required)", self)
+        self.under_18.setAccessibleName("Patient under 18")
+        layout.addWidget(self.under_18)
+        form = QFormLayout()
+        self.outcome = _combo(
+            self,
+            "Competence assessment outcome",
+            (("Not assessed", None), ("Competent (Gillick)", True), ("Not competent", False)),
+        )
+        self.assessed_by = _line(self, "Competence assessed by")
+        self.involvement = QPlainTextEdit(self)
+        self.involvement.setAccessibleName("Parental involvement")
+        self.involvement.setTabChangesFocus(True)
+        self.involvement.setFixedHeight(48)
+        self.parental = QCheckBox("The person consenting has parental responsibility", self)
+        self.parental.setAccessibleName("Parental responsibility confirmed")
+        self.assent = _combo(
+            self,
+            "Child's own view",
+            (
+                ("Not recorded", None),
+                ("Agrees (assents)", "assents"),
+                ("Objects", "objects"),
+                ("Not able to say (too young or unwell)", "not_able"),
+            ),
+        )
+        self.urgent = QCheckBox("Needed urgently for the child's care despite an objection", self)
+        self.urgent.setAccessibleName("Urgent despite objection")
+        form.addRow("Competence (under 16 consenting alone):", self.outcome)
+        form.addRow("Assessed by:", self.assessed_by)
+        form.addRow("Parents' involvement:", self.involvement)
+        form.addRow(self.parental)
+        form.addRow("Child's view:", self.assent)
+        form.addRow(self.urgent)
+        layout.addLayout(form)
+        layout.addWidget(self.errors)
+        self._watch(
+            self.under_18, self.outcome, self.assessed_by, self.involvement, self.parental,
+            self.assent, self.urgent,
+        )  # fmt: skip
+
+    def values(self) -> dict:
+        child: dict[str, Any] = {}
+        competent = self.outcome.currentData()
+        texts = (self.assessed_by.text().strip(), self.involvement.toPlainText().strip())
+        if competent is not None or any(texts):
+            child["competence"] = {
+                "assessed_by": self.assessed_by.text(),
+                "competent": competent,
+                "parental_involvement": self.involvement.toPlainText(),
+            }
+        if self.assent.currentData():
+            child["assent"] = self.assent.currentData()
+        if self.urgent.isChecked():
+            child["urgent"] = True
+        return {
+            "patient": {"under_18": self.under_18.isChecked()},
+            "child": child or None,
+            "substitute": {"parental_responsibility": self.parental.isChecked()},
+        }
+
+    def set_values(self, values: Mapping[str, Any]) -> None:
+        self.under_18.setChecked(bool((values.get("patient") or {}).get("under_18")))
+        child = values.get("child") or {}
+        competence = child.get("competence") or {}
+        _select(self.outcome, competence.get("competent"))
+        self.assessed_by.setText(competence.get("assessed_by") or "")
+        self.involvement.setPlainText(competence.get("parental_involvement") or "")
+        _select(self.assent, child.get("assent"))
+        self.urgent.setChecked(bool(child.get("urgent")))
+        self.parental.setChecked(
+            bool((values.get("substitute") or {}).get("parental_responsibility"))
+        )
+
+
+class InterpreterSection(Section):
+    """Interpreter (GMC para 26) and the language of the wording shown."""
+
+    prefixes = ("interpreter", "language")
+    language_changed = Signal(str)
+
+    def __init__(self, languages: Iterable[str], parent: QWidget | None = None) -> None:
+        super().__init__("Interpreter and language", parent)
+        form = QFormLayout(self)
+        self.language = _combo(self, "Language of the consent wording", ((c, c) for c in languages))
+        self.kind = _combo(
+            self,
+            "Interpreter",
+            (
+                ("No interpreter", None),
+                ("Professional, in person", "professional"),
+                ("Telephone or video service", "telephone"),
+                ("Family member or friend", "family"),
+            ),
+        )
+        self.name = _line(self, "Interpreter's name", "name, or ID number for a telephone service")
+        self.spoken = _line(self, "Interpreted language", "e.g. Polish")
+        form.addRow("Wording language:", self.language)
+        form.addRow("Interpreter:", self.kind)
+        form.addRow("Interpreter's name:", self.name)
+        form.addRow("Language interpreted:", self.spoken)
+        form.addRow(self.errors)
+        self.language.currentIndexChanged.connect(
+            lambda _i: self.language_changed.emit(self.language.currentData() or "")
+        )
+        self._watch(self.language, self.kind, self.name, self.spoken)
+
+    def values(self) -> dict:
+        interpreter = None
+        if self.kind.currentData() or self.name.text().strip() or self.spoken.text().strip():
+            interpreter = {
+                "name": self.name.text(),
+                "language": self.spoken.text(),
+                "kind": self.kind.currentData(),
+            }
+        return {"interpreter": interpreter, "language": self.language.currentData()}
+
+    def set_values(self, values: Mapping[str, Any]) -> None:
+        interpreter = values.get("interpreter") or {}
+        _select(self.kind, interpreter.get("kind"))
+        self.name.setText(interpreter.get("name") or "")
+        self.spoken.setText(interpreter.get("language") or "")
+        if values.get("language"):
+            _select(self.language, values["language"])
+
+
+class IntimateSection(Section):
+    """Intimate images (IMI chaperone guidance): chaperone and the patient's preference."""
+
+    prefixes = ("intimate",)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Intimate images", parent)
+        form = QFormLayout(self)
+        self.flag = QCheckBox("Intimate: breasts, genitalia, perineum or anus", self)
+        self.flag.setAccessibleName("Intimate images")
+        self.preference = _combo(
+            self,
+            "Patient's chaperone preference",
+            (
+                ("Not recorded", None),
+                ("Wants a chaperone", "wanted"),
+                ("Declined a chaperone", "declined"),
+                ("No preference", "no_preference"),
+            ),
+        )
+        self.chaperone = _line(self, "Chaperone's name")
+        self.role = _line(self, "Chaperone's role", "e.g. staff nurse")
+        self.secondary = QCheckBox(
+            "The patient expressly agrees to teaching or publication of these intimate photos",
+            self,
+        )
+        self.secondary.setAccessibleName("Intimate photos for teaching or publication agreed")
+        form.addRow(self.flag)
+        form.addRow("Chaperone preference:", self.preference)
+        form.addRow("Chaperone's name:", self.chaperone)
+        form.addRow("Chaperone's role:", self.role)
+        form.addRow(self.secondary)
+        form.addRow(self.errors)
+        self.flag.toggled.connect(self._enable)
+        self._watch(self.flag, self.preference, self.chaperone, self.role, self.secondary)
+        self._enable(False)
+
+    def _enable(self, on: bool) -> None:
+        for widget in (self.preference, self.chaperone, self.role, self.secondary):
+            widget.setEnabled(on)
+
+    def values(self) -> dict:
+        if not self.flag.isChecked():
+            return {"intimate": None}
+        return {
+            "intimate": {
+                "preference": self.preference.currentData(),
+                "chaperone": {"name": self.chaperone.text(), "role": self.role.text()},
+                "secondary_agreed": self.secondary.isChecked(),
+            }
+        }
+
+    def set_values(self, values: Mapping[str, Any]) -> None:
+        intimate = values.get("intimate") or None
+        self.flag.setChecked(intimate is not None)
+        intimate = intimate or {}
+        _select(self.preference, intimate.get("preference"))
+        chaperone = intimate.get("chaperone") or {}
+        self.chaperone.setText(chaperone.get("name") or "")
+        self.role.setText(chaperone.get("role") or "")
+        self.secondary.setChecked(bool(intimate.get("secondary_agreed")))
+
+
+class WhenWhoSection(Section):
+    """When consent was obtained at the bedside, who took the photos, whose signature."""
+
+    prefixes = ("consented_at", "photographer", "signed_by")
+
+    def __init__(self, clock: Callable[[], dt.datetime], parent: QWidget | None = None) -> None:
+        super().__init__("When and by whom", parent)
+        self._clock = clock
+        form = QFormLayout(self)
+        row = QHBoxLayout()
+        self.consented_at = _line(self, "Time consent was obtained", "YYYY-MM-DD HH:MM")
+        self.now_button = QPushButton("&Now", self)
+        self.now_button.setAccessibleName("Consent obtained now")
+        self.now_button.setAutoDefault(False)
+        row.addWidget(self.consented_at, 1)
+        row.addWidget(self.now_button)
+        self.photographer = _line(self, "Photographer", "who took the photos")
+        self.signed_by = _combo(
+            self,
+            "Signed by",
+            (
+                ("Follows from who consents", None),
+                ("The patient", "patient"),
+                ("The substitute", "substitute"),
+                ("The clinician (verbal consent or best interests)", "clinician"),
+            ),
+        )
+        form.addRow("Consent obtained at (bedside):", row)
+        form.addRow("Photographer:", self.photographer)
+        form.addRow("Signed by:", self.signed_by)
+        form.addRow(self.errors)
+        self.now_button.clicked.connect(self._now)
+        self._watch(self.consented_at, self.photographer, self.signed_by)
+
+    def _now(self) -> None:
+        self.consented_at.setText(f"{self._clock().astimezone():%Y-%m-%d %H:%M}")  # local
+
+    def values(self) -> dict:
+        return {
+            "consented_at": self.consented_at.text().strip() or None,
+            "photographer": self.photographer.text(),
+            "signed_by": self.signed_by.currentData(),
+        }
+
+    def set_values(self, values: Mapping[str, Any]) -> None:
+        self.consented_at.setText(values.get("consented_at") or "")
+        self.photographer.setText(values.get("photographer") or "")
+        _select(self.signed_by, values.get("signed_by"))
+
+
+def merge(fields: dict, extra: Mapping[str, Any]) -> dict:
+    """The dialog's form plus the sections' values; nested blocks merged key by key.
+    Parental responsibility only joins a substitute the form actually has."""
+    out = dict(fields)
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and key in ("patient", "substitute"):
+            if out.get(key) is None:
+                continue  # no substitute chosen: nothing to confirm
+            out[key] = {**out[key], **value}
+        else:
+            out[key] = value
+    return out
+
+
+class GovernanceSections(QWidget):
+    """All issue 15 sections in one column, as the dialog inserts them."""
+
+    changed = Signal()
+    language_changed = Signal(str)
+
+    def __init__(
+        self,
+        photo_count: int,
+        languages: Iterable[str],
+        clock: Callable[[], dt.datetime],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.identifiability = IdentifiabilitySection(photo_count, self)
+        self.child = ChildSection(self)
+        self.interpreter = InterpreterSection(languages, self)
+        self.intimate = IntimateSection(self)
+        self.when_who = WhenWhoSection(clock, self)
+        self.sections: tuple[Section, ...] = (
+            self.identifiability, self.child, self.interpreter, self.intimate, self.when_who,
+        )  # fmt: skip
+        for section in self.sections:
+            layout.addWidget(section)
+            section.changed.connect(self.changed)
+        self.interpreter.language_changed.connect(self.language_changed)
+
+    def values(self) -> dict:
+        merged: dict[str, Any] = {}
+        for section in self.sections:
+            merged.update(section.values())
+        return merged
+
+    def set_values(self, values: Mapping[str, Any]) -> None:
+        for section in self.sections:
+            section.set_values(values)
+
+    def chain_tab_order(self, before: QWidget, after: QWidget) -> None:
+        """Tab from `before` through every field here (in order shown), then to `after`."""
+        fields = [
+            w
+            for w in self.findChildren(QWidget)
+            if w.focusPolicy() & Qt.FocusPolicy.TabFocus
+            and not isinstance(w, QGroupBox)
+            and w.window() is self.window()  # not a combo box's popup list
+        ]
+        chain = [before, *fields, after]
+        for first, second in zip(chain, chain[1:], strict=False):
+            QWidget.setTabOrder(first, second)
+
+    def merge_into(self, fields: dict) -> dict:
+        return merge(fields, self.values())
+
+    def show_errors(self, errors: Iterable[FieldError], show_all: bool = True) -> None:
+        errors = list(errors)
+        for section in self.sections:
+            section.show_errors(errors, show_all)
