@@ -55,6 +55,24 @@ class WaitingBatch:
     item_ids: list[str]
 
 
+def redacted_metadata(original: dict, result, original_id: str, boxes: int) -> dict:
+    """A redacted copy's metadata: the original's clinical facts (capture time, body site),
+    but its own bytes' hash and pixel size, upright, and a link back to the original."""
+    import hashlib
+
+    meta = dict(original)
+    meta.update(
+        clean_sha256=hashlib.sha256(result.data).hexdigest(),
+        width=result.facts.width,
+        height=result.facts.height,
+        orientation=1,  # deid.redact re-encodes upright
+        redacted_from=original_id,
+        redactions=boxes,
+        deid_notes=list(result.notes),
+    )
+    return meta
+
+
 def vault_exists(path: str | os.PathLike[str]) -> bool:
     """True when the folder holds a vault (its header file), so first run can offer to create."""
     from picsafe_desktop.vault.header import HEADER_FILE
@@ -278,7 +296,7 @@ class Services:
         original = self.vault.read(item_id, actor=actor, purpose="redact")
         result = deid.redact(original, boxes)
         row = self.vault.get_item(item_id)
-        meta = dict(self.vault.read_metadata(item_id), redacted_from=item_id, redactions=len(boxes))
+        meta = redacted_metadata(self.vault.read_metadata(item_id), result, item_id, len(boxes))
         new_id = self.vault.put(
             result.data,
             batch_id=row.batch_id,
@@ -288,12 +306,11 @@ class Services:
             actor=actor,
             state=row.state,  # covered by the same consent, atomically: never re-asked
             consent_id=row.consent_id,
-        )
-        self.vault.audit(
-            "redact",
-            actor=actor,
-            subject=new_id,
-            details={"original": item_id, "boxes": len(boxes), "original_kept": not replace},
+            # In the item's own transaction: the copy never appears without its audit row.
+            also_audit=(
+                "redact",
+                {"original": item_id, "boxes": len(boxes), "original_kept": not replace},
+            ),
         )
         if replace:
             self.vault.delete(item_id, actor=actor, reason="replaced by redacted version")

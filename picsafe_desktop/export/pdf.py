@@ -347,7 +347,7 @@ def _photo_page(
         ("Captured", _date(photo.facts.capture_time, batch.deidentified)),
         ("Clinician", clinician),
         ("Photo id", photo.item_id),
-        ("Size", f"{info.width} × {info.height} px, {len(photo.jpeg):,} bytes"),
+        ("Size", f"{_shown_size(info)} px, {len(photo.jpeg):,} bytes"),
     ]
     caption = _kv_table(rows, st, widths=(30 * mm, 144 * mm))
     return [
@@ -358,6 +358,13 @@ def _photo_page(
         Spacer(1, 1.5 * mm),
         _p(f"SHA-256 {photo.sha256}", st["mono"]),
     ]
+
+
+def _shown_size(info) -> str:
+    """Width × height as the photo is shown (upright), not as stored sideways."""
+    if info.orientation in (5, 6, 7, 8):
+        return f"{info.height} × {info.width}"
+    return f"{info.width} × {info.height}"
 
 
 def _marking(batch: ExportBatch) -> str:

@@ -668,8 +668,12 @@ class Vault:
         actor: str,
         state: ItemState = ItemState.AWAITING_CONSENT,
         consent_id: str | None = None,
+        also_audit: tuple[str, dict[str, Any]] | None = None,
     ) -> str:
-        """Encrypt and store one photo; returns its item id once it is durable and verified."""
+        """Encrypt and store one photo; returns its item id once it is durable and verified.
+
+        `also_audit` (event, details) is written in the same transaction as the item, so the
+        item is never visible without it (e.g. a redacted copy and its "redact" row)."""
         state = ItemState(state)
         meta_plain = _json_bytes(metadata, "metadata")
         if not isinstance(media_type, str) or not re.fullmatch(r"[\w.+-]+/[\w.+-]+", media_type):
@@ -753,6 +757,9 @@ class Vault:
                     item_id,
                     {"batch_id": batch_id, "size": source.size, "media_type": media_type},
                 )
+                if also_audit is not None:
+                    event = _token(also_audit[0], "an audit event")
+                    self._audit_in(conn, event, actor, item_id, also_audit[1])
         except BaseException:
             self._blobs.shred(item_id)
             raise
