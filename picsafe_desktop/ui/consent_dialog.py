@@ -540,9 +540,7 @@ class ConsentDialog(QDialog):
         return self._clock()
 
     def _show_time(self) -> None:
-        self.time_label.setText(
-            f"{self._now():%d %b %Y %H:%M} (set when you record consent)"
-        )
+        self.time_label.setText(f"{self._now():%d %b %Y %H:%M} (set when you record consent)")
 
     def _capacity(self) -> Capacity | None:
         for capacity, button in self.capacity_buttons.items():
