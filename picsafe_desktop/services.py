@@ -115,6 +115,43 @@ class WaitingBatch:
     imported_by: str = ""  # the audited actor of the batch's import
 
 
+@dataclass
+class IntakeBatch:
+    """A waiting batch as the intake step shows it: suggested sets and their thumbnails."""
+
+    batch_id: str
+    label: str
+    sets: list  # intake.SuggestedSet, oldest first
+    thumbnails: dict[str, bytes]
+
+
+def _capture_time(meta: dict):
+    import datetime as dt
+
+    try:
+        return dt.datetime.fromisoformat(meta["capture_time"]) if meta.get("capture_time") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def redacted_metadata(original: dict, result, original_id: str, boxes: int) -> dict:
+    """A redacted copy's metadata: the original's clinical facts (capture time, body site),
+    but its own bytes' hash and pixel size, upright, and a link back to the original."""
+    import hashlib
+
+    meta = dict(original)
+    meta.update(
+        clean_sha256=hashlib.sha256(result.data).hexdigest(),
+        width=result.facts.width,
+        height=result.facts.height,
+        orientation=1,  # deid.redact re-encodes upright
+        redacted_from=original_id,
+        redactions=boxes,
+        deid_notes=list(result.notes),
+    )
+    return meta
+
+
 def vault_exists(path: str | os.PathLike[str]) -> bool:
     """True when the folder holds a vault (its header file), so first run can offer to create."""
     from picsafe_desktop.vault.header import HEADER_FILE
@@ -132,8 +169,9 @@ class Services:
         self._session_lock = threading.Lock()
         self._session: Session | None = None
         self._import_lock = threading.Lock()
-        self._wristband_mrn: dict[str, str | None] = {}  # batch id -> MRN read from it
         self._opened_intimate: set[str] = set()  # shown in the grid once opened this session
+        # batch id -> {wristband photo id: (capture time, MRN)}: each batch is scanned once
+        self._wristbands: dict[str, dict] = {}
 
     # -- opening ---------------------------------------------------------------------------
     @classmethod
@@ -285,50 +323,109 @@ class Services:
                 return row.actor or ""
         return ""
 
-    def prepare_consent(self, batch: WaitingBatch) -> tuple[WaitingBatch, str | None]:
-        """Look for a photo of the patient's wristband barcode in the batch.
+    def prepare_intake(self, batch: WaitingBatch) -> IntakeBatch:
+        """The batch sorted into suggested sets (by capture time), with its thumbnails.
 
-        A wristband photo identifies the patient and is not clinical: its MRN prefills the
-        consent form and the photo itself is crypto-shredded, so it never reaches the record.
+        A photo of the patient's wristband barcode identifies the patient and is not
+        clinical: its MRN goes to the set it was taken in and the photo itself is
+        crypto-shredded, so it never reaches the record. Scanned once per batch (the intake
+        reopens after a lock): decoding every full-size photo again would find nothing new.
         """
+        from picsafe_desktop import intake
         from picsafe_desktop.wristband import read_wristband_mrn
 
-        if batch.batch_id in self._wristband_mrn:
-            # Already scanned (the dialog reopens after a lock): decrypting and decoding every
-            # full-size photo again would find nothing new.
-            return batch, self._wristband_mrn[batch.batch_id]
         actor = self.require(Permission.CONSENT).actor
-        found: str | None = None
-        keep = []
+        bands = self._wristbands.get(batch.batch_id)
+        scan = bands is None
+        bands = {} if bands is None else bands
+        photos = [intake.IntakePhoto(i, taken) for i, (taken, _mrn) in bands.items()]
         for item_id in batch.item_ids:
-            try:
-                mrn = read_wristband_mrn(
-                    self.vault.read(item_id, actor=actor, purpose="wristband scan")
-                )
-            except ValueError:
-                mrn = None
-            if mrn and found in (None, mrn):
-                found = mrn
+            taken = _capture_time(self.vault.read_metadata(item_id))
+            mrn = None
+            if scan:
+                data = self.vault.read(item_id, actor=actor, purpose="wristband scan")
+                try:
+                    mrn = read_wristband_mrn(data)
+                except ValueError:
+                    mrn = None
+            if mrn:
                 self.vault.delete(item_id, actor=actor, reason="wristband photo used for MRN")
-            else:
-                keep.append(item_id)
-        self._wristband_mrn[batch.batch_id] = found
-        return WaitingBatch(batch.batch_id, batch.label, keep, batch.imported_by), found
+                bands[item_id] = (taken, mrn)
+            photos.append(intake.IntakePhoto(item_id, taken))
+        self._wristbands[batch.batch_id] = bands
+        sets = intake.place_wristbands(
+            intake.suggest_sets(photos), {i: mrn for i, (_t, mrn) in bands.items()}
+        )
+        ids = [i for s in sets for i in s.item_ids]
+        return IntakeBatch(
+            batch.batch_id, batch.label, sets, {i: self.vault.read_thumbnail(i) for i in ids}
+        )
 
-    def record_consent(self, batch_id: str, record: ConsentRecord) -> str:
+    def _waiting_in(self, batch_id: str, item_ids: Iterable[str] | None) -> list[str]:
+        """`item_ids` (default: all) of the batch's photos still waiting for consent; refuses
+        any other photo, so a decision can never reach photos it was not made for."""
+        waiting = [
+            i.item_id
+            for i in self.vault.list_items(batch_id=batch_id, state=ItemState.AWAITING_CONSENT)
+        ]
+        if item_ids is None:
+            return waiting
+        wanted = list(item_ids)
+        stray = set(wanted) - set(waiting)
+        if stray:
+            raise ValueError(f"{len(stray)} photo(s) are not waiting for consent in this batch")
+        return wanted
+
+    def record_consent(
+        self, batch_id: str, record: ConsentRecord, item_ids: Iterable[str] | None = None
+    ) -> str:
+        """Consent for the batch's waiting photos, or for the subset one patient's are."""
         actor = self.require(Permission.CONSENT).actor
         logsetup.register_sensitive(record.patient.mrn, record.patient.name)
-        consent_id = consent_rules.store(self.vault, batch_id, record, actor=actor)
-        count = len(self.vault.list_items(consent_id=consent_id))
-        log.info("consent recorded for a batch of %d photos", count)
+        ids = self._waiting_in(batch_id, item_ids)
+        consent_id = consent_rules.store(self.vault, batch_id, record, actor=actor, item_ids=ids)
+        log.info("consent recorded for %d photos", len(ids))
         return consent_id
 
-    def refuse_consent(self, batch_id: str) -> int:
-        """Consent refused: crypto-shred every photo of the batch waiting for it."""
+    def refuse_consent(
+        self,
+        batch_id: str,
+        item_ids: Iterable[str] | None = None,
+        *,
+        mrn: str = "",
+        reason: str = "",
+    ) -> int:
+        """Consent refused: crypto-shred the photos it was asked for (default: the whole
+        waiting batch). The patient's MRN and the reason, when given, go into the
+        (encrypted) audit row."""
         actor = self.require(Permission.CONSENT).actor
-        count = self.vault.refuse_batch(batch_id, actor=actor)  # one transaction
+        ids = self._waiting_in(batch_id, item_ids)
+        details: dict = {}
+        if mrn.strip():
+            logsetup.register_sensitive(mrn.strip())
+            details["mrn"] = mrn.strip()
+        if reason.strip():
+            details["reason"] = reason.strip()
+        # Shred and audit in one transaction.
+        count = self.vault.refuse_batch(batch_id, actor=actor, item_ids=ids, details=details)
         log.info("consent refused: %d photos destroyed", count)
         return count
+
+    def destroy_not_clinical(self, batch_id: str, item_ids: Iterable[str]) -> int:
+        """Photos marked "not clinical / not this patient" at intake: crypto-shredded."""
+        actor = self.require(Permission.CONSENT).actor  # part of sorting the intake
+        ids = self._waiting_in(batch_id, item_ids)
+        return self.vault.delete_items(ids, actor=actor, reason="not clinical / not this patient")
+
+    def discard_consent_draft(self, batch_id: str, drafted_by: str) -> None:
+        """A half-filled consent form was dropped because someone else signed in; the
+        photos keep waiting. The form never left memory: this row says it existed."""
+        self.vault.audit(
+            "consent_draft_discarded",
+            actor=self.actor,
+            subject=batch_id,
+            details={"drafted_by": drafted_by},
+        )
 
     def read_consent(self, consent_id: str) -> ConsentRecord:
         actor = self.require(Permission.VIEW).actor
@@ -496,7 +593,7 @@ class Services:
         actor = self.require(Permission.REDACT).actor
         original = self.vault.read(item_id, actor=actor, purpose="redact")
         result = deid.redact(original, boxes)
-        meta = dict(self.vault.read_metadata(item_id), redacted_from=item_id, redactions=len(boxes))
+        meta = redacted_metadata(self.vault.read_metadata(item_id), result, item_id, len(boxes))
         # A redaction the clinician saved is their confirmation: the new item is not
         # identifiable (issue 15); the original keeps its own answer.
         meta.update(identifiability="not_identifiable", identifiability_confirmed_by=actor)

@@ -458,7 +458,7 @@ def _photo_page(
         ("Captured", _date(photo.facts.capture_time, batch.deidentified)),
         ("Clinician", clinician),
         ("Photo id", photo.item_id),
-        ("Size", f"{info.width} × {info.height} px, {len(photo.jpeg):,} bytes"),
+        ("Size", f"{_shown_size(info)} px, {len(photo.jpeg):,} bytes"),
     ]
     rows += photo_governance_rows(photo)
     caption = _kv_table(screen_rows(rows, batch), st, widths=(30 * mm, 144 * mm))
@@ -487,6 +487,13 @@ def site_caption(photo: ExportPhoto, consent_site: str) -> tuple[str, str]:
         site.laterality[2] if site.laterality else "", "not stated"
     )
     return words, side
+
+
+def _shown_size(info) -> str:
+    """Width × height as the photo is shown (upright), not as stored sideways."""
+    if info.orientation in (5, 6, 7, 8):
+        return f"{info.height} × {info.width}"
+    return f"{info.width} × {info.height}"
 
 
 def _marking(batch: ExportBatch) -> str:

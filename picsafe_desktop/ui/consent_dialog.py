@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QBuffer, QByteArray, QEvent, QIODevice, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QIcon, QImageReader, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -74,7 +74,7 @@ RELATIONSHIPS = (
     "attorney (lasting power of attorney, health and welfare)",
     "court-appointed deputy",
 )
-THUMB = QSize(96, 96)
+THUMB = QSize(72, 72)
 _ERROR_STYLE = "color: #b00020;"
 
 # Short names for the "still needed" line under the form.
@@ -146,6 +146,8 @@ class ConsentDialog(QDialog):
         # ---
         self.result_record: ConsentRecord | None = None
         self.refused = False
+        self.refused_mrn = ""  # the patient and reason a refusal names, when given
+        self.refusal_reason = ""
         self._wording = wording
         self._clock = clock
         self._photo_count = len(thumbnails)
@@ -212,7 +214,7 @@ class ConsentDialog(QDialog):
         self.thumbnails.setWrapping(False)
         self.thumbnails.setMovement(QListView.Movement.Static)
         self.thumbnails.setIconSize(THUMB)
-        self.thumbnails.setFixedHeight(THUMB.height() + 28)
+        self.thumbnails.setFixedHeight(THUMB.height() + 16)
         self.thumbnails.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         for number, jpeg in enumerate(thumbnails, start=1):
             item = QListWidgetItem(QIcon(_thumbnail(jpeg)), "")
@@ -222,30 +224,57 @@ class ConsentDialog(QDialog):
             self.thumbnails.addItem(item)
         layout.addWidget(self.thumbnails)
 
+        # Three columns, so the common path fits 1366x768 without scrolling: who and what
+        # was agreed | how it was given (the signature pad) | the photos and who recorded it.
+        # The scroll area stays for large text scaling and small windows only.
         form = QWidget()
-        form_layout = QVBoxLayout(form)
-        form_layout.addWidget(self._wording_group(form))
-        form_layout.addWidget(self._patient_group(form))
-        form_layout.addWidget(self._capacity_group(form))
-        form_layout.addWidget(self._uses_group(form))
-        form_layout.addWidget(self._method_group(form))
-        form_layout.addWidget(self._photo_group(form))
-        form_layout.addWidget(self._staff_group(form))
-        # --- issue 15 sections (self-contained; see ui/consent_sections.py) ---
+        form_layout = QHBoxLayout(form)
+        form_layout.setContentsMargins(0, 0, 0, 0)
+        self.columns: list[QVBoxLayout] = []
+        groups = (
+            (self._wording_group, self._patient_group, self._capacity_group),
+            (self._uses_group, self._method_group),
+            (self._photo_group, self._staff_group),
+        )
+        for stretch, builders in zip((4, 5, 4), groups, strict=True):
+            column = QVBoxLayout()
+            for build in builders:
+                column.addWidget(build(form))
+            column.addStretch(1)
+            form_layout.addLayout(column, stretch)
+            self.columns.append(column)
+        # --- issue 15 sections (self-contained; see ui/consent_sections.py): a fourth column ---
         self.sections = consent_sections.GovernanceSections(
             len(thumbnails), [k for k in self._wordings if k], self._clock, form
         )
-        form_layout.addWidget(self.sections)
+        sections_column = QVBoxLayout()
+        sections_column.addWidget(self.sections)
+        sections_column.addStretch(1)
+        form_layout.addLayout(sections_column, 5)
+        self.columns.append(sections_column)
         self.identifiable_check.hide()  # replaced by the per-photo identifiability section
         # ---
-        form_layout.addStretch(1)
         self.scroll = QScrollArea(page)
         self.scroll.setWidgetResizable(True)
         self.scroll.setWidget(form)
         self.scroll.setAccessibleName("Consent form")
         self.scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         self.scroll.setMinimumHeight(200)
         layout.addWidget(self.scroll, 1)
+
+        self.close_hint = QLabel(
+            "<b>This form stays open while photos wait for a decision.</b> Record consent, "
+            "or record that consent was refused (the photos are then destroyed). To stop for "
+            "now, press <b>Lock</b> (Ctrl+Shift+L): the form is kept for you until you sign "
+            "in again.",
+            page,
+        )
+        self.close_hint.setObjectName("closeHint")
+        self.close_hint.setWordWrap(True)
+        self.close_hint.setStyleSheet("#closeHint { background:#fff4ce; padding:6px; }")
+        self.close_hint.hide()
+        layout.addWidget(self.close_hint)
 
         self.problems = QLabel(page)
         self.problems.setWordWrap(True)
@@ -253,6 +282,10 @@ class ConsentDialog(QDialog):
         layout.addWidget(self.problems)
 
         buttons = QHBoxLayout()
+        self.refusal_reason_edit = QLineEdit(page)
+        self.refusal_reason_edit.setAccessibleName("Reason for refusal, optional")
+        self.refusal_reason_edit.setPlaceholderText("reason for refusal (optional)")
+        self.refusal_reason_edit.setMaximumWidth(260)
         self.refuse_button = QPushButton("Consent refused — destro&y photos", page)
         self.refuse_button.setAccessibleName("Consent refused, destroy photos")
         self.record_button = QPushButton("&Record consent", page)
@@ -262,6 +295,7 @@ class ConsentDialog(QDialog):
             button.setAutoDefault(False)
             button.setDefault(False)
         buttons.addWidget(self.refuse_button)
+        buttons.addWidget(self.refusal_reason_edit)
         buttons.addStretch(1)
         buttons.addWidget(self.record_button)
         layout.addLayout(buttons)
@@ -310,8 +344,8 @@ class ConsentDialog(QDialog):
         self.wording_view.setPlainText(self._wording.text)
         self.wording_view.setAccessibleName("Consent wording")
         self.wording_view.setTabChangesFocus(True)
-        self.wording_view.setMinimumHeight(90)
-        self.wording_view.setMaximumHeight(140)
+        self.wording_view.setMinimumHeight(80)
+        self.wording_view.setMaximumHeight(120)
         layout.addWidget(self.wording_view)
         return group
 
@@ -336,9 +370,8 @@ class ConsentDialog(QDialog):
         self.capacity_buttons: dict[Capacity, QRadioButton] = {}
         texts = {
             Capacity.SELF: "The &patient",
-            Capacity.SUBSTITUTE: "A &substitute: parent, guardian or legal representative",
-            Capacity.LACKS_CAPACITY: "The patient lac&ks capacity: best-interests decision "
-            "(clinical record only)",
+            Capacity.SUBSTITUTE: "A &substitute (parent, guardian, representative)",
+            Capacity.LACKS_CAPACITY: "Lac&ks capacity: best-interests decision (record only)",
         }
         for capacity, text in texts.items():
             button = QRadioButton(text, group)
@@ -404,10 +437,9 @@ class ConsentDialog(QDialog):
         self.clear_signature_button = QPushButton("&Clear signature", group)
         self.clear_signature_button.setAccessibleName("Clear signature")
         self.clear_signature_button.setAutoDefault(False)
-        pad_row = QHBoxLayout()
+        pad_row = QVBoxLayout()
         pad_row.addWidget(self.signature_pad)
-        pad_row.addWidget(self.clear_signature_button, 0, Qt.AlignmentFlag.AlignBottom)
-        pad_row.addStretch(1)
+        pad_row.addWidget(self.clear_signature_button, 0, Qt.AlignmentFlag.AlignLeft)
         self.signature_label = QLabel(
             "Signature of the patient, the substitute, or the clinician recording a "
             "best-interests decision:",
@@ -437,7 +469,7 @@ class ConsentDialog(QDialog):
         self.indication_edit.setTabChangesFocus(True)
         self.indication_edit.setFixedHeight(56)
         self.identifiable_check = QCheckBox(
-            "Identi&fiable: shows the face, a tattoo or another distinctive feature", group
+            "Identi&fiable (face, tattoo or other distinctive feature)", group
         )
         self.identifiable_check.setAccessibleName("Identifiable image")
         self._row(form, "B&ody site:", self.body_site_edit, "body_site")
@@ -455,6 +487,7 @@ class ConsentDialog(QDialog):
         self._row(form, "Ro&le:", self.staff_role_edit, "obtained_by.role")
         self._row(form, "Staff ID:", self.staff_id_edit, "obtained_by.staff_id")
         self.time_label = QLabel(group)
+        self.time_label.setWordWrap(True)
         self.time_label.setAccessibleName("Date and time of consent")
         form.addRow("Date and time:", self.time_label)
         return group
@@ -507,6 +540,7 @@ class ConsentDialog(QDialog):
             self.staff_id_edit,
             self.record_button,
             self.refuse_button,
+            self.refusal_reason_edit,
             self.thumbnails,
             self.wording_view,
         ]
@@ -514,8 +548,8 @@ class ConsentDialog(QDialog):
             QWidget.setTabOrder(first, second)
 
     def _fit_screen(self) -> None:
-        """At most 1000x720, and never larger than the screen (1366x768 ward PCs)."""
-        width, height = 1000, 720
+        """At most 1340x720, and never larger than the screen (1366x768 ward PCs)."""
+        width, height = 1340, 720
         screen = self.screen() or (self.parentWidget().screen() if self.parentWidget() else None)
         if screen is not None:
             available = screen.availableGeometry()
@@ -529,9 +563,7 @@ class ConsentDialog(QDialog):
         return self._clock()
 
     def _show_time(self) -> None:
-        self.time_label.setText(
-            f"{self._now():%d %b %Y %H:%M} (recorded automatically when you record consent)"
-        )
+        self.time_label.setText(f"{self._now():%d %b %Y %H:%M} (set when you record consent)")
 
     def _capacity(self) -> Capacity | None:
         for capacity, button in self.capacity_buttons.items():
@@ -696,6 +728,8 @@ class ConsentDialog(QDialog):
         if answer != QMessageBox.StandardButton.Yes:
             return
         self.refused = True
+        self.refused_mrn = self.mrn_edit.text().strip()
+        self.refusal_reason = self.refusal_reason_edit.text().strip()
         self.refusal_confirmed.emit()
         self._finish(QDialog.DialogCode.Rejected)
 
@@ -728,11 +762,31 @@ class ConsentDialog(QDialog):
             super().closeEvent(event)
         else:
             event.ignore()
+            self.explain_why_open()
+
+    def explain_why_open(self) -> None:
+        """The window manager's close button does nothing here: say why, and what to do."""
+        self.close_hint.show()
+
+    def changeEvent(self, event) -> None:  # noqa: N802
+        # Minimising a modal form would leave the whole application blocked and out of
+        # sight: keep it up and say why.
+        if event.type() == QEvent.Type.WindowStateChange and self.isMinimized():
+            QTimer.singleShot(0, self.showNormal)
+            self.explain_why_open()
+        super().changeEvent(event)
+
+    def add_section(self, widget: QWidget, column: int = 2) -> None:
+        """Insert an extra form section (e.g. from `consent_sections`) at the end of a
+        column (0: patient, 1: how consent was given, 2: the photos and staff)."""
+        target = self.columns[column]
+        target.insertWidget(target.count() - 1, widget)  # before the closing stretch
 
     def keyPressEvent(self, event) -> None:  # noqa: N802
         key = event.key()
         if key == Qt.Key.Key_Escape:
             event.accept()
+            self.explain_why_open()
             return
         if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             event.accept()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from html import escape
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -16,6 +19,9 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
     QProgressBar,
     QPushButton,
     QRadioButton,
@@ -41,23 +47,63 @@ USES = {
 }
 
 
+def default_file_name(suffix: str = ".pdf", now: dt.datetime | None = None) -> str:
+    """A file name carrying no patient data (it shows in folders and recent-file lists)."""
+    now = now or dt.datetime.now()
+    return str(Path.home() / f"clinical-photos-{now:%Y%m%d-%H%M}{suffix}")
+
+
 class ExportDialog(QDialog):
-    """Collects where and how; runs `run(kind, use, options, progress)` on a worker."""
+    """Collects which photos, where and how; runs `run(kind, use, options, item_ids,
+    progress)` on a worker.
+
+    `photos` are (item id, caption, thumbnail pixmap or None) of all the patient's photos,
+    ticked by default except where `checked` names a subset (the grid's selection).
+    """
 
     def __init__(
         self,
         run,
         destinations: dict[str, str],
-        photo_count: int,
+        photos: list,
         allowed_uses: set[Use],
         parent=None,
+        *,
+        patient: str = "",
+        checked: set[str] | None = None,
     ) -> None:
         super().__init__(parent)
         self._run = run
         self.outcome = None
-        self.setWindowTitle(f"Export {photo_count} photo(s)")
+        self.setWindowTitle("Export photos" + (f" — {patient}" if patient else ""))
         self.setMinimumWidth(560)
         layout = QVBoxLayout(self)
+
+        if patient:
+            self.patient_label = QLabel(f"<b>Patient:</b> {escape(patient)}", self)
+            layout.addWidget(self.patient_label)
+        self.photo_list = QListWidget(self)
+        self.photo_list.setAccessibleName("Photos to export")
+        self.photo_list.setViewMode(QListView.ViewMode.IconMode)
+        self.photo_list.setIconSize(QSize(96, 96))
+        self.photo_list.setGridSize(QSize(150, 140))
+        self.photo_list.setMovement(QListView.Movement.Static)
+        self.photo_list.setResizeMode(QListView.ResizeMode.Adjust)
+        self.photo_list.setWrapping(True)
+        self.photo_list.setFixedHeight(160)
+        for item_id, caption, pixmap in photos:
+            item = QListWidgetItem(caption, self.photo_list)
+            if pixmap is not None:
+                item.setIcon(QIcon(pixmap))
+            item.setData(Qt.ItemDataRole.UserRole, item_id)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            ticked = checked is None or item_id in checked
+            item.setCheckState(Qt.CheckState.Checked if ticked else Qt.CheckState.Unchecked)
+        self.photo_list.itemChanged.connect(lambda _item: self._count_changed())
+        photos_label = QLabel("&Photos (untick any to leave out):", self)
+        photos_label.setBuddy(self.photo_list)
+        layout.addWidget(photos_label)
+        layout.addWidget(self.photo_list)
 
         kinds = QGroupBox("Send to", self)
         kinds_layout = QVBoxLayout(kinds)
@@ -116,7 +162,31 @@ class ExportDialog(QDialog):
         first = next((b for b in self.kind_buttons.values() if b.isEnabled()), None)
         if first:
             first.setChecked(True)
+        if not self.file_edit.text():
+            self.file_edit.setText(
+                default_file_name(".age" if self.kind() == "package" else ".pdf")
+            )
         self._kind_changed()
+        self._count_changed()
+
+    # --- which photos -------------------------------------------------------------------
+    def checked_ids(self) -> list[str]:
+        return [
+            self.photo_list.item(r).data(Qt.ItemDataRole.UserRole)
+            for r in range(self.photo_list.count())
+            if self.photo_list.item(r).checkState() == Qt.CheckState.Checked
+        ]
+
+    def choose_only(self, item_ids) -> None:
+        wanted = set(item_ids)
+        for r in range(self.photo_list.count()):
+            item = self.photo_list.item(r)
+            ticked = item.data(Qt.ItemDataRole.UserRole) in wanted
+            item.setCheckState(Qt.CheckState.Checked if ticked else Qt.CheckState.Unchecked)
+
+    def _count_changed(self) -> None:
+        n = len(self.checked_ids())
+        self.export_button.setText(f"&Export {n} photo{'' if n == 1 else 's'}")
 
     def _file_page(self):
         page = QWidget(self)
@@ -128,7 +198,9 @@ class ExportDialog(QDialog):
         browse.clicked.connect(self._browse)
         row.addWidget(file_edit, 1)
         row.addWidget(browse)
-        form.addRow("&File:", row)
+        file_label = QLabel("&File:", page)
+        file_label.setBuddy(file_edit)
+        form.addRow(file_label, row)
         secret_edit = QLineEdit(page)
         secret_edit.setEchoMode(QLineEdit.EchoMode.Password)
         secret_label = QLabel("&Password (optional):", page)
@@ -194,6 +266,8 @@ class ExportDialog(QDialog):
         kind, opts = self.kind(), self.options()
         if kind is None:
             return "Choose where to send the photos."
+        if not self.checked_ids():
+            return "Tick at least one photo to export."
         if kind in ("pdf", "package") and not opts["out"]:
             return "Choose the file to write."
         if kind == "package" and "passphrase" in opts and len(opts["passphrase"]) < MIN_PASSPHRASE:
@@ -217,6 +291,7 @@ class ExportDialog(QDialog):
             self.kind(),
             self.use_combo.currentData(),
             self.options(),
+            self.checked_ids(),
             on_progress=self._progress,
             on_done=self._done,
             on_error=self._failed,

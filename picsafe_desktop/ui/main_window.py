@@ -71,6 +71,21 @@ def _when(iso: str | None) -> str:
     return f"{text} (UTC{moment:%z})" if moment.tzinfo else text
 
 
+def _bring_up(dialog) -> None:
+    """Show a window-modal dialog and give it the keyboard (the form on top of the intake
+    must get Tab, Enter and the Lock shortcut, even without a window manager)."""
+    dialog.open()
+    dialog.raise_()
+    dialog.activateWindow()
+
+
+def _same_person(a, b) -> bool:
+    """Same staff member: by staff ID when both have one, else by name."""
+    if a.staff_id and b.staff_id:
+        return a.staff_id.strip().lower() == b.staff_id.strip().lower()
+    return a.name.strip().lower() == b.name.strip().lower()
+
+
 class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
     def __init__(self, site, services=None, monitor=None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -78,6 +93,10 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         self.services = services
         self.consent_dialog = None
         self._session = None  # the sign-in this window shows, set on the GUI thread
+        self.intake_dialog = None
+        self._checking_batches = False
+        self._draft_owner = None  # who was filling the consent form when the window locked
+        self._last_staff = None
         self.last_import = None
         self._waiting_problems: list = []  # import problems kept for the next sign-in
         self._problem_box = None
@@ -363,23 +382,47 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         self.refresh()
         self._show_volume_banner()
         self.show_waiting_problems()
+        self._resume_or_discard_draft(session.staff)
         self.check_waiting_batches()
 
     def switch_user(self) -> None:
         """One action: sign the current person out (locking the window) and ask for the next."""
         self.lock("switch user", hint="Signed out. The next person signs in here.")
 
+    def _resume_or_discard_draft(self, staff) -> None:
+        """The intake and consent form hidden by a lock come back for the person who was
+        using them; for anyone else the draft is dropped (audited) and the photos wait."""
+        owner, self._draft_owner = self._draft_owner, None
+        intake, dialog = self.intake_dialog, self.consent_dialog
+        if owner is None or intake is None:
+            return
+        if _same_person(owner, staff):
+            _bring_up(intake)
+            if dialog is not None:
+                dialog.set_locked(False)
+                _bring_up(dialog)
+            return
+        if dialog is not None:
+            self.consent_dialog = None
+            dialog.close_without_decision()
+            workers.submit(
+                self.services.discard_consent_draft,
+                intake.batch.batch_id,
+                owner.name,
+                on_error=self._error("Could not record that the consent draft was discarded"),
+            )
+        self.intake_dialog = None
+        intake.deleteLater()
+
     def lock(self, reason: str = "button", hint: str = "") -> None:
         """Hide every trace of patient data, then ask who is there."""
         if self.locked and self.stack.currentWidget() is self.lock_screen:
             return
-        if self.consent_dialog is not None:
-            # The form holds patient details: close it undecided. The batch still waits and
-            # the dialog comes back after sign-in, so locking cannot skip consent.
-            self.consent_dialog.close_without_decision()
+        keep = self._hide_drafts()
         for widget in QApplication.topLevelWidgets():
-            if widget is not self and widget.isVisible() and widget.isWindow():
-                widget.close()
+            if widget is not self and widget not in keep and widget.isVisible():
+                if widget.isWindow():
+                    widget.close()
         self.patient_list.clear()
         self.search_edit.clear()
         self.thumbnails.clear()
@@ -395,6 +438,25 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         self.setWindowTitle(APP_NAME)
         log.info("window locked (%s)", reason)
         self._show_locked(hint)
+
+    def _hide_drafts(self) -> set:
+        """Locking hides the intake and a half-filled consent form (fields and signature stay
+        in memory only, never on disk or screen) for the same person to finish later."""
+        if self.intake_dialog is None:
+            return set()
+        if self._draft_owner is None:
+            self._draft_owner = self.services.staff if self.services is not None else None
+        if self.consent_dialog is not None:
+            self.consent_dialog.set_locked(True)
+            self.consent_dialog.hide()
+        self.intake_dialog.hide()
+        return {self.intake_dialog, self.consent_dialog}
+
+    def ask_before_deleting(self) -> bool:
+        """The "Ask before deleting photos" preference (Settings)."""
+        from picsafe_desktop.ui.settings_dialog import read_preference
+
+        return bool(read_preference("confirm_delete"))
 
     # -- content ---------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -534,77 +596,154 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         )
         return f"<table cellspacing=4>{cells}</table>"
 
-    # -- consent ---------------------------------------------------------------------------
+    # -- intake and consent ----------------------------------------------------------------
     def check_waiting_batches(self) -> None:
-        """Force the consent dialog while any batch waits (after import and at start-up)."""
-        if self.locked or self.consent_dialog is not None:
+        """Open the intake step while any batch waits (after import, sign-in and start-up)."""
+        if self.locked or self.intake_dialog is not None or self._checking_batches:
             return
         if not self.services.can(Permission.CONSENT):
             return  # IT: the batch waits for someone who may record consent
+        self._checking_batches = True
         workers.submit(
             self._first_waiting,
-            on_done=self._open_consent,
-            on_error=self._error("Could not check for photos waiting for consent"),
+            on_done=self._open_intake,
+            on_error=lambda exc: (
+                setattr(self, "_checking_batches", False),
+                self._error("Could not check for photos waiting for consent")(exc),
+            ),
         )
 
     def _first_waiting(self):
-        batches = self.services.waiting_batches()
-        if not batches:
-            return None
-        batch, mrn = self.services.prepare_consent(batches[0])
-        if not batch.item_ids:  # the batch held only a wristband photo
-            return self._first_waiting()
-        return batch, [self.services.thumbnail(i) for i in batch.item_ids], len(batches), mrn
+        for number, batch in enumerate(self.services.waiting_batches()):
+            intake = self.services.prepare_intake(batch)
+            if intake.sets:  # a batch that held only a wristband photo is settled
+                return intake, len(self.services.waiting_batches()) - number
+        return None
 
-    def _open_consent(self, found) -> None:
-        if found is None or self.locked or self.consent_dialog is not None:
+    def _open_intake(self, found) -> None:
+        self._checking_batches = False
+        if found is None or self.locked or self.intake_dialog is not None:
+            return
+        from picsafe_desktop.ui.intake import IntakeDialog
+
+        batch, waiting = found
+        dialog = IntakeDialog(batch, waiting, parent=self)
+        dialog.consent_requested.connect(self._open_consent)
+        dialog.destroy_requested.connect(self._destroy_not_clinical)
+        dialog.finished.connect(lambda _r, d=dialog: self._intake_finished(d))
+        self._lock_shortcut(dialog)
+        self.intake_dialog = dialog
+        _bring_up(dialog)
+
+    def _intake_finished(self, dialog) -> None:
+        if self.intake_dialog is not dialog:
+            return
+        self.intake_dialog = None
+        dialog.deleteLater()
+        left = len(dialog.remaining())
+        if left:
+            self.statusBar().showMessage(
+                f"{left} photo(s) still wait for consent: they come back at the next sign-in.",
+                10000,
+            )
+        elif not self.locked:
+            self.check_waiting_batches()
+
+    def _lock_shortcut(self, dialog) -> None:
+        # The dialogs are modal, so the window's Lock shortcut must work inside them too.
+        lock_here = QShortcut(self.lock_action.shortcut(), dialog)
+        lock_here.activated.connect(lambda: self.lock("button"))
+        # The intake and the consent form on top of it each carry one: either locks.
+        lock_here.activatedAmbiguously.connect(lambda: self.lock("button"))
+
+    def _open_consent(self, item_ids: list, mrn: str) -> None:
+        intake = self.intake_dialog
+        if intake is None or self.locked or self.consent_dialog is not None:
             return
         from picsafe_desktop import consent
         from picsafe_desktop.ui.consent_dialog import ConsentDialog
 
-        batch, thumbs, waiting, mrn = found
         wordings = consent.site_wordings(self.site)  # by language, retention paragraph added
+        thumbs = [intake.batch.thumbnails.get(i, b"") for i in item_ids]
         dialog = ConsentDialog(
             thumbs,
             self.services.staff,
             wordings,
-            parent=self,
+            parent=intake,
             mrn=mrn or "",
             review_at_age=self.site.consent.review_at_age,
         )
+        imported_by = getattr(intake.batch, "imported_by", "")
         dialog.setWindowTitle(
-            f"Consent needed — {len(batch.item_ids)} photos"
-            + (f" imported by {batch.imported_by}" if batch.imported_by else "")
-            + (f" (batch 1 of {waiting})" if waiting > 1 else "")
+            f"Consent — {len(item_ids)} photo(s)"
+            + (f" imported by {imported_by}" if imported_by else "")
         )
-        dialog.finished.connect(lambda _r, d=dialog, b=batch: self._consent_finished(d, b))
-        # The dialog is modal, so the window's Lock shortcut must work inside it too.
-        lock_here = QShortcut(self.lock_action.shortcut(), dialog)
-        lock_here.activated.connect(lambda: self.lock("button"))
+        batch_id = intake.batch.batch_id
+        dialog.finished.connect(
+            lambda _r, d=dialog, ids=list(item_ids): self._consent_finished(d, batch_id, ids)
+        )
+        self._lock_shortcut(dialog)
         self.consent_dialog = dialog
-        dialog.open()
+        _bring_up(dialog)
 
-    def _consent_finished(self, dialog, batch) -> None:
-        self.consent_dialog = None
+    def _consent_finished(self, dialog, batch_id: str, item_ids: list) -> None:
+        if self.consent_dialog is dialog:
+            self.consent_dialog = None
         dialog.deleteLater()
+        n = len(item_ids)
         if dialog.result_record is not None:
-            task = (self.services.record_consent, batch.batch_id, dialog.result_record)
-            message = f"Consent recorded for {len(batch.item_ids)} photos"
+            task = (self.services.record_consent, batch_id, dialog.result_record, item_ids)
+            message = f"Consent recorded for {n} photo(s)"
         elif dialog.refused:
-            task = (self.services.refuse_consent, batch.batch_id)
-            message = f"Consent refused: {len(batch.item_ids)} photos destroyed"
+            task = (
+                lambda: self.services.refuse_consent(
+                    batch_id, item_ids, mrn=dialog.refused_mrn, reason=dialog.refusal_reason
+                ),
+            )
+            message = f"Consent refused: {n} photo(s) destroyed"
         else:
             return
-        workers.submit(
-            *task,
-            on_done=lambda _: self._after_consent(message),
-            on_error=self._error("Could not save the consent decision"),
-        )
+        self._settle(task, item_ids, message, "Could not save the consent decision")
 
-    def _after_consent(self, message: str) -> None:
-        self.statusBar().showMessage(message, 8000)
-        self.refresh()
-        self.check_waiting_batches()
+    def _destroy_not_clinical(self, item_ids: list) -> None:
+        intake = self.intake_dialog
+        if intake is None:
+            return
+        n = len(item_ids)
+        if self.ask_before_deleting() and not self._confirm_destruction(
+            "Destroy photos",
+            f"Destroy {n} photo(s) that are not clinical or not of this patient? They are "
+            "erased from the vault for good; no copy remains.",
+        ):
+            return
+        task = (self.services.destroy_not_clinical, intake.batch.batch_id, item_ids)
+        self._settle(task, item_ids, f"{n} photo(s) destroyed", "Could not destroy the photos")
+
+    def _settle(self, task, item_ids: list, message: str, failure: str) -> None:
+        """Run a consent decision on a worker; then take its photos out of the intake."""
+        intake = self.intake_dialog
+        if intake is not None:
+            intake.set_busy("Saving…")
+
+        def done(_result) -> None:
+            self.statusBar().showMessage(message, 8000)
+            if self.intake_dialog is not None:
+                self.intake_dialog.remove(item_ids)
+                self.intake_dialog.set_status(message + ".")
+                if not self.intake_dialog.remaining():
+                    self.intake_dialog.done(0)
+            self.refresh()
+            self._report_import_problems()
+
+        def failed(exc) -> None:
+            if self.intake_dialog is not None:
+                self.intake_dialog.set_status("")
+            self._error(failure)(exc)
+
+        workers.submit(*task, on_done=done, on_error=failed)
+
+    def _report_import_problems(self) -> None:
+        """Hook for the import problem report, shown once consent is settled (importing.py)."""
 
     def about_text(self) -> str:
         return (

@@ -137,31 +137,50 @@ class PhotoActionsMixin:
         return item.data(Qt.ItemDataRole.UserRole) if item is not None else None
 
     def show_export(self) -> None:
+        """Export the patient's photos: all of them ticked, or the grid's selection."""
         index = self.grid.currentIndex()
         if self.locked or not index.isValid():
             return
         from picsafe_desktop.ui.export_dialog import ExportDialog
 
-        item = self.thumbnails.item(index.row())
-        selected = self.selected_item_ids() or [item.item_id]
-        same_consent = [
-            i
-            for i in selected
-            if self.thumbnails.item(self.thumbnails.row_of(i)).consent_id == item.consent_id
+        model = self.thumbnails
+        items = [model.item(r) for r in range(model.rowCount())]
+        consent_of = {i.item_id: i.consent_id for i in items}
+        uses = None
+        for consent_id in dict.fromkeys(consent_of.values()):
+            allowed = set(self.services.read_consent(consent_id).uses)
+            uses = allowed if uses is None else uses & allowed
+        selected = self.selected_item_ids()
+        photos = [
+            (i.item_id, model.index(r).data(), model.pixmap(i.item_id)) for r, i in enumerate(items)
         ]
-        consent = self.services.read_consent(item.consent_id)
+        services = self.services
 
-        def run(kind, use, options, progress):
-            return self.services.export(
-                item.consent_id, kind, use, options, same_consent, progress=progress
-            )
+        def run(kind, use, options, item_ids, progress):
+            # One export per consent: each is checked against its own consent's uses.
+            by_consent: dict[str, list[str]] = {}
+            for item_id in item_ids:
+                by_consent.setdefault(consent_of[item_id], []).append(item_id)
+            outcomes = [
+                services.export(c, kind, use, options, ids, progress=progress)
+                for c, ids in by_consent.items()
+            ]
+            if len(outcomes) == 1:
+                return outcomes[0]
+            import dataclasses
 
+            last = outcomes[-1]
+            return dataclasses.replace(last, photos=sum(o.photos for o in outcomes))
+
+        patient = self.current_patient()
         dialog = ExportDialog(
             run,
             self.services.export_destinations(),
-            len(same_consent),
-            set(consent.uses),
+            photos,
+            uses or set(),
             parent=self,
+            patient=f"{patient.name or '(no name)'}, MRN {patient.mrn}" if patient else "",
+            checked=set(selected) if len(selected) > 1 else None,
         )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.export_dialog = dialog

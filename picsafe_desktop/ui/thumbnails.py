@@ -71,6 +71,10 @@ class ThumbnailModel(QAbstractListModel):
     def row_of(self, item_id: str) -> int:
         return next((r for r, i in enumerate(self._items) if i.item_id == item_id), -1)
 
+    def pixmap(self, item_id: str) -> QPixmap | None:
+        """The decoded thumbnail if it is in memory (never loads)."""
+        return self._cache.get(item_id)
+
     def cached_count(self) -> int:
         return len(self._cache)
 

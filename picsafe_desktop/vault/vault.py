@@ -1322,21 +1322,38 @@ class Vault:
             self._after_delete([original_id])
         return new_id
 
-    def refuse_batch(self, batch_id: str, *, actor: str) -> int:
-        """Consent refused: crypto-shred every photo of the batch waiting for it and audit the
-        refusal, in one transaction; returns how many photos were destroyed."""
+    def refuse_batch(
+        self,
+        batch_id: str,
+        *,
+        actor: str,
+        item_ids: list[str] | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> int:
+        """Consent refused: crypto-shred the batch's photos waiting for it (or just `item_ids`,
+        which must all be waiting in it) and audit the refusal with `details`, in one
+        transaction; returns how many photos were destroyed."""
         with self._tx() as conn:
             self._require_batch(conn, batch_id)
-            ids = [
+            waiting = [
                 r[0]
                 for r in conn.execute(
                     "SELECT item_id FROM items WHERE batch_id = ? AND state = ?",
                     (batch_id, ItemState.AWAITING_CONSENT.value),
                 )
             ]
+            ids = waiting if item_ids is None else list(dict.fromkeys(item_ids))
+            if set(ids) - set(waiting):
+                raise VaultError("a refusal can only destroy photos waiting for consent")
             for item_id in ids:
                 self._delete_in(conn, item_id, actor, "consent refused")
-            self._audit_in(conn, "consent_refused", actor, batch_id, {"photos_destroyed": len(ids)})
+            self._audit_in(
+                conn,
+                "consent_refused",
+                actor,
+                batch_id,
+                {**(details or {}), "photos_destroyed": len(ids)},
+            )
         self._after_delete(ids)
         return len(ids)
 

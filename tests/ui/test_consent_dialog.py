@@ -334,10 +334,55 @@ def test_keyboard_only_completion(dialog, qtbot):
 
 
 def test_mnemonic_jumps_to_the_field(dialog, qtbot):
-    assert dialog.staff_id_edit.visibleRegion().isEmpty()  # below the fold at first
     qtbot.keyClick(dialog, Qt.Key.Key_O, Qt.KeyboardModifier.AltModifier)
     assert QApplication.focusWidget() is dialog.body_site_edit
-    assert not dialog.body_site_edit.visibleRegion().isEmpty()  # scrolled into view
+    assert not dialog.body_site_edit.visibleRegion().isEmpty()
+
+
+def test_common_path_needs_no_scrolling_at_1366x768(dialog, qtbot):
+    """Three columns: every field of the common path, the signature pad included, is on
+    screen at the size the dialog takes on a 1366x768 ward PC."""
+    dialog.resize(1340, 720)
+    qtbot.waitUntil(lambda: dialog.width() == 1340)
+    QApplication.processEvents()
+    assert dialog.scroll.verticalScrollBar().maximum() == 0
+    common = [
+        dialog.mrn_edit,
+        dialog.name_edit,
+        dialog.birth_date_edit,
+        *dialog.capacity_buttons.values(),
+        *dialog.method_buttons.values(),
+        dialog.signature_pad,
+        dialog.body_site_edit,
+        dialog.indication_edit,
+        dialog.staff_name_edit,
+        dialog.record_button,
+        dialog.refuse_button,
+    ]
+    for widget in common:
+        assert widget.visibleRegion().boundingRect() == widget.rect(), widget.accessibleName()
+
+
+def test_close_button_says_why_the_form_stays(dialog, qtbot):
+    assert not dialog.close_hint.isVisible()
+    assert dialog.close() is False
+    assert dialog.isVisible() and dialog.close_hint.isVisible()
+    assert "Lock" in dialog.close_hint.text() and "refused" in dialog.close_hint.text()
+
+
+def test_minimising_keeps_the_form_up(dialog, qtbot):
+    dialog.showMinimized()
+    qtbot.waitUntil(lambda: not dialog.isMinimized())
+    assert dialog.isVisible() and dialog.close_hint.isVisible()
+
+
+def test_extra_section_goes_into_a_column(dialog):
+    from PySide6.QtWidgets import QGroupBox
+
+    section = QGroupBox("Extra consent section")
+    dialog.add_section(section, column=1)
+    assert dialog.columns[1].indexOf(section) >= 0
+    assert section.parentWidget() is dialog.scroll.widget()
 
 
 # --- refusal -----------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from picsafe_desktop.model import Capacity, ItemState, Method, Staff
 from picsafe_desktop.services import Services
 from picsafe_desktop.ui.main_window import MainWindow
 from picsafe_desktop.vault import Vault
+from tests.ui.journey_photos import with_capture_time
 from tests.ui.test_consent_dialog import sign, tick
 from tests.unit.vault_support import TEST_KDF
 
@@ -64,12 +65,19 @@ def make_window(qtbot, site, services) -> MainWindow:
     return win
 
 
+def close_dialogs(win: MainWindow) -> None:
+    """Leave the photos waiting: close the consent form undecided and the intake."""
+    if win.consent_dialog is not None:
+        win.consent_dialog.close_without_decision()
+    if win.intake_dialog is not None:
+        win.intake_dialog.reject()
+
+
 @pytest.fixture
 def window(qtbot, site, services):
     win = make_window(qtbot, site, services)
     yield win
-    if win.consent_dialog is not None:
-        win.consent_dialog.close_without_decision()
+    close_dialogs(win)
 
 
 def sign_in(qtbot, win: MainWindow) -> None:
@@ -97,12 +105,30 @@ def visible_text(win: QWidget) -> str:
     return "\n".join(parts)
 
 
-def import_and_wait_for_dialog(qtbot, win, paths):
-    win.start_import([str(p) for p in paths])
+def wait_for_intake(qtbot, win):
     qtbot.waitUntil(
-        lambda: win.consent_dialog is not None and win.consent_dialog.isVisible(), timeout=30000
+        lambda: win.intake_dialog is not None and win.intake_dialog.isVisible(), timeout=30000
+    )
+    return win.intake_dialog
+
+
+def consent_for_all(qtbot, win):
+    """In the intake step: every photo is this patient's (Ctrl+A), then record consent."""
+    intake = wait_for_intake(qtbot, win)
+    intake.grid.setFocus()
+    qtbot.keyClick(intake.grid, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    assert len(intake.selected_ids()) == len(intake.remaining())
+    qtbot.mouseClick(intake.consent_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(
+        lambda: win.consent_dialog is not None and win.consent_dialog.isActiveWindow(),
+        timeout=30000,
     )
     return win.consent_dialog
+
+
+def import_and_wait_for_dialog(qtbot, win, paths):
+    win.start_import([str(p) for p in paths])
+    return consent_for_all(qtbot, win)
 
 
 def record_consent(qtbot, dialog):
@@ -187,14 +213,13 @@ def test_restart_with_waiting_batch_raises_dialog_again(qtbot, site, services, d
     first = make_window(qtbot, site, services)
     sign_in(qtbot, first)
     import_and_wait_for_dialog(qtbot, first, [drop])
-    first.consent_dialog.close_without_decision()  # the app is closed with photos waiting
+    close_dialogs(first)  # the app is closed with photos waiting
     first.close()
 
     second = make_window(qtbot, site, services)
     sign_in(qtbot, second)
-    qtbot.waitUntil(lambda: second.consent_dialog is not None, timeout=15000)
-    assert second.consent_dialog.isVisible()
-    second.consent_dialog.close_without_decision()
+    assert len(wait_for_intake(qtbot, second).remaining()) == len(PHOTOS)
+    close_dialogs(second)
 
 
 def test_drag_and_drop_feeds_the_same_pipeline(qtbot, window, drop):
@@ -209,8 +234,7 @@ def test_drag_and_drop_feeds_the_same_pipeline(qtbot, window, drop):
         Qt.KeyboardModifier.NoModifier,
     )
     window.dropEvent(event)
-    qtbot.waitUntil(lambda: window.consent_dialog is not None, timeout=30000)
-    window.consent_dialog.close_without_decision()
+    wait_for_intake(qtbot, window)
 
 
 def test_idle_lock_hides_all_patient_data(qtbot, window, services, drop):
@@ -230,10 +254,13 @@ def test_idle_lock_hides_all_patient_data(qtbot, window, services, drop):
     assert not any(a.isEnabled() for a in window._patient_actions)
 
 
-def test_lock_closes_open_consent_form(qtbot, window, drop):
+def test_lock_hides_the_consent_form_and_keeps_it_for_the_same_person(qtbot, window, drop):
     sign_in(qtbot, window)
     dialog = import_and_wait_for_dialog(qtbot, window, [drop])
     qtbot.keyClicks(dialog.name_edit, PATIENT_NAME)
+    tick(qtbot, dialog.method_buttons[Method.WRITTEN])
+    sign(dialog.signature_pad)
+    ink = dialog.signature_pad.to_png()
     qtbot.keyClick(
         dialog.name_edit,
         Qt.Key.Key_L,
@@ -241,9 +268,12 @@ def test_lock_closes_open_consent_form(qtbot, window, drop):
     )
     qtbot.waitUntil(lambda: window.locked)
     assert PATIENT_NAME not in visible_text(window)
-    # Signing in again brings the consent back: locking cannot skip it.
+    assert not dialog.isVisible() and not window.intake_dialog.isVisible()
+    # The same person signs in again: the form comes back as it was, signature included.
     sign_in(qtbot, window)
-    qtbot.waitUntil(lambda: window.consent_dialog is not None, timeout=15000)
+    qtbot.waitUntil(lambda: window.consent_dialog is dialog and dialog.isVisible())
+    assert dialog.name_edit.text() == PATIENT_NAME
+    assert dialog.signature_pad.to_png() == ink
 
 
 def test_os_session_lock_over_dbus_locks_the_window(qtbot, window):
@@ -289,9 +319,9 @@ def test_phone_appearing_offers_import(qtbot, site, services, tmp_path, corpus):
     qtbot.waitUntil(win.banner.isVisible)
     assert "Pixel_7" in win.banner_label.text() or "Pixel 7" in win.banner_label.text()
     qtbot.mouseClick(win.banner_import, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: win.consent_dialog is not None, timeout=30000)
+    wait_for_intake(qtbot, win)
     assert not win.banner.isVisible()
-    win.consent_dialog.close_without_decision()
+    close_dialogs(win)
 
 
 def test_drop_folder_imports_even_while_locked(qtbot, site, services, tmp_path, corpus):
@@ -313,10 +343,10 @@ def test_drop_folder_imports_even_while_locked(qtbot, site, services, tmp_path, 
         shutil.copy(corpus / PHOTOS[0], folder / "wound.jpg")
         qtbot.waitUntil(lambda: len(services.vault.list_items()) == 1, timeout=30000)
         qtbot.waitUntil(lambda: not (folder / "wound.jpg").exists(), timeout=10000)
-        assert win.locked and win.consent_dialog is None  # nothing shown to nobody
+        assert win.locked and win.intake_dialog is None  # nothing shown to nobody
         sign_in(qtbot, win)
-        qtbot.waitUntil(lambda: win.consent_dialog is not None, timeout=15000)
-        win.consent_dialog.close_without_decision()
+        wait_for_intake(qtbot, win)
+        close_dialogs(win)
     finally:
         monitor.stop()
 
@@ -337,14 +367,22 @@ def test_export_pdf_from_the_dialog(qtbot, window, services, drop, tmp_path):
     assert "no PACS configured" in dialog.kind_buttons["dicom"].text()
     assert [dialog.use_combo.itemData(i) for i in range(dialog.use_combo.count())] == ["record"]
     dialog.kind_buttons["pdf"].setChecked(True)
+    # Names the patient, offers all their photos ticked, and a file name with no patient data.
+    assert PATIENT_NAME in dialog.windowTitle() and MRN in dialog.patient_label.text()
+    assert len(dialog.checked_ids()) == len(PHOTOS)
+    default = dialog.file_edit.text()
+    assert default.endswith(".pdf") and "Quenby" not in default and MRN not in default
+    [file_label] = [w for w in dialog.findChildren(QLabel) if w.text() == "&File:"]
+    assert file_label.buddy() is dialog.file_edit  # a mnemonic, not a literal "&"
     out = tmp_path / "report.pdf"
+    dialog.file_edit.clear()
     qtbot.keyClicks(dialog.file_edit, str(out))
     qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.outcome is not None, timeout=30000)
     assert out.read_bytes().startswith(b"%PDF")
     assert "Done." in dialog.result_label.text()
     exports = [r for r in services.vault.audit_rows() if r.event == "export"]
-    assert len(exports) == 1 and exports[0].details["kind"] == "pdf"
+    assert len(exports) == len(PHOTOS) and exports[0].details["kind"] == "pdf"  # one per photo
 
 
 def test_export_package_needs_a_passphrase(qtbot, window, drop, tmp_path):
@@ -352,6 +390,7 @@ def test_export_package_needs_a_passphrase(qtbot, window, drop, tmp_path):
     window.export_action.trigger()
     dialog = window.export_dialog
     dialog.kind_buttons["package"].setChecked(True)
+    dialog.file_edit.clear()
     qtbot.keyClicks(dialog.file_edit, str(tmp_path / "for-dr-lee.age"))
     qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
     assert "at least 12 characters" in dialog.result_label.text()
@@ -433,9 +472,8 @@ def test_usb_camera_through_libgphoto2(qtbot, window, services, tmp_path, corpus
     monkeypatch.setattr(services, "usb_devices", lambda: ([device], ""))
     sign_in(qtbot, window)
     window.usb_action.trigger()
-    qtbot.waitUntil(lambda: window.consent_dialog is not None, timeout=30000)
+    wait_for_intake(qtbot, window)
     assert len(services.vault.list_items()) == 1
-    window.consent_dialog.close_without_decision()
 
 
 def test_no_usb_device_explains_what_to_do(qtbot, window, services, monkeypatch):
@@ -455,9 +493,8 @@ def test_dropped_folder_named_after_patient_is_removed_with_its_photos(qtbot, wi
     for photo in list(drop.glob("*.jpg")):
         photo.rename(named / photo.name)
     window.start_import([str(drop)])
-    qtbot.waitUntil(lambda: window.consent_dialog is not None, timeout=30000)
+    wait_for_intake(qtbot, window)
     assert not named.exists()
-    window.consent_dialog.close_without_decision()
 
 
 def test_export_to_the_pacs_from_the_dialog(qtbot, tmp_path, services, drop, orthanc):
@@ -480,7 +517,7 @@ def test_export_to_the_pacs_from_the_dialog(qtbot, tmp_path, services, drop, ort
     qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.outcome is not None, timeout=60000)
     assert "study" in dialog.result_label.text()
-    assert len(orthanc.get("/instances")) == 1  # the current photo only
+    assert len(orthanc.get("/instances")) == len(PHOTOS)  # all the patient's photos
     [patient] = orthanc.get("/patients")
     assert orthanc.get(f"/patients/{patient}")["MainDicomTags"]["PatientID"] == MRN
     assert services.pacs_echo()[0] is True
@@ -579,6 +616,7 @@ def test_export_package_to_a_colleague_opens_with_the_age_cli(qtbot, window, dro
     dialog.kind_buttons["package"].setChecked(True)
     assert dialog.recipient_edit.isVisible()
     out = tmp_path / "for-dr-lee.age"
+    dialog.file_edit.clear()
     qtbot.keyClicks(dialog.file_edit, str(out))
     qtbot.keyClicks(dialog.recipient_edit, public)
     qtbot.mouseClick(dialog.export_button, Qt.MouseButton.LeftButton)
@@ -616,7 +654,7 @@ def test_export_to_fhir_from_the_dialog(qtbot, services, drop):
         assert request["headers"]["Authorization"] == "Bearer tok-ui-123"
         bundle = json.loads(request["body"])
         kinds = [e["resource"]["resourceType"] for e in bundle["entry"]]
-        assert kinds.count("Media") == 1 and "Consent" in kinds and "Patient" in kinds
+        assert kinds.count("Media") == len(PHOTOS) and "Consent" in kinds and "Patient" in kinds
         assert "tok-ui-123" not in dialog.result_label.text()
     finally:
         endpoint.close()
@@ -625,7 +663,9 @@ def test_export_to_fhir_from_the_dialog(qtbot, services, drop):
 def test_wristband_photo_fills_the_mrn_and_leaves_the_batch(qtbot, window, services, drop):
     from tests.unit.test_wristband import CODE128, barcode_image, photo
 
-    (drop / "IMG_9999.jpg").write_bytes(photo([(barcode_image(MRN, CODE128), (200, 300))]))
+    band = photo([(barcode_image(MRN, CODE128), (200, 300))])
+    # Photographed just before the Pixel photo (25 Jul 2018 16:34): the band joins its set.
+    (drop / "IMG_9999.jpg").write_bytes(with_capture_time(band, "2018:07:25 16:30:00", None))
     sign_in(qtbot, window)
     dialog = import_and_wait_for_dialog(qtbot, window, [drop])
     assert dialog.mrn_edit.text() == MRN
@@ -634,12 +674,11 @@ def test_wristband_photo_fills_the_mrn_and_leaves_the_batch(qtbot, window, servi
     assert len(deletes) == 1 and "wristband" in deletes[0].details["reason"]
     # Locked and signed in again: the dialog returns with the MRN, photos are not rescanned.
     scans = [r for r in services.vault.audit_rows() if r.event == "view"]
+    close_dialogs(window)
     window.lock("button")
     sign_in(qtbot, window)
-    qtbot.waitUntil(lambda: window.consent_dialog is not None, timeout=15000)
-    assert window.consent_dialog.mrn_edit.text() == MRN
+    assert consent_for_all(qtbot, window).mrn_edit.text() == MRN
     assert [r for r in services.vault.audit_rows() if r.event == "view"] == scans
-    window.consent_dialog.close_without_decision()
 
 
 def test_cancel_leaves_the_rest_at_its_source(qtbot, window, services, tmp_path, corpus):
@@ -661,5 +700,4 @@ def test_cancel_leaves_the_rest_at_its_source(qtbot, window, services, tmp_path,
     left = len(list(folder.glob("*.jpg")))
     assert stored + left == 12, "every photo is either in the vault or still at its source"
     assert left > 0, "cancel stopped the batch"
-    if window.consent_dialog is not None:
-        window.consent_dialog.close_without_decision()
+    close_dialogs(window)

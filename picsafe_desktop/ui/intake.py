@@ -1,0 +1,271 @@
+"""The intake step: one import sorted into patients before any consent is asked.
+
+A phone holds photos of several patients and some personal ones. The batch is shown as a
+grid of large thumbnails, pre-grouped into suggested sets by capture time
+(`picsafe_desktop.intake`). The clinician selects one patient's photos (click, Shift+click,
+Ctrl+A, arrow keys; a set in the list selects all its photos), records that patient's
+consent, and carries on with the next set. Photos that are not clinical or of nobody here are
+destroyed (after a confirmation) or left waiting for later. Each photo ends with exactly one
+consent or is destroyed; the window never touches the vault itself (it emits requests).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QItemSelectionModel, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QImageReader, QKeySequence, QPixmap, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+THUMB = QSize(200, 200)
+_ID = Qt.ItemDataRole.UserRole
+_SET = Qt.ItemDataRole.UserRole + 1
+
+
+def thumbnail_pixmap(jpeg: bytes, size: QSize = THUMB) -> QPixmap:
+    """Decode in memory at display size; a grey tile when the bytes are not an image."""
+    data = QByteArray(jpeg)  # kept referenced: QBuffer does not own it
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+    reader = QImageReader(buffer)
+    reader.setAutoTransform(True)
+    if reader.size().isValid():
+        reader.setScaledSize(reader.size().scaled(size, Qt.AspectRatioMode.KeepAspectRatio))
+    image = reader.read()
+    buffer.close()
+    if image.isNull():
+        blank = QPixmap(size)
+        blank.fill(QColor("#bdbdbd"))
+        return blank
+    return QPixmap.fromImage(image)
+
+
+class IntakeDialog(QDialog):
+    consent_requested = Signal(list, str)  # item ids, MRN read from the set's wristband or ""
+    destroy_requested = Signal(list)  # item ids marked "not clinical / not this patient"
+
+    def __init__(self, batch, waiting_batches: int = 1, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.batch = batch
+        self.setObjectName("intakeDialog")
+        self.setModal(True)
+        self.setAccessibleName("Sort the photos by patient")
+        more = f" (batch 1 of {waiting_batches})" if waiting_batches > 1 else ""
+        self.setWindowTitle(f"Photos to file — {batch.label}{more}")
+        self._sets = [list(s.item_ids) for s in batch.sets]
+        self._mrns = [s.mrn or "" for s in batch.sets]
+        self._names = [s.describe() for s in batch.sets]
+        self._busy = False
+
+        self.header = QLabel(self)
+        self.header.setWordWrap(True)
+        self.sets_list = QListWidget(self)
+        self.sets_list.setAccessibleName("Suggested sets, one per patient")
+        self.sets_list.itemClicked.connect(lambda item: self.select_set(self.sets_list.row(item)))
+        self.sets_list.currentRowChanged.connect(self._set_row_changed)
+        self.grid = QListWidget(self)
+        self.grid.setAccessibleName("Photos waiting for consent")
+        self.grid.setViewMode(QListView.ViewMode.IconMode)
+        self.grid.setResizeMode(QListView.ResizeMode.Adjust)
+        self.grid.setMovement(QListView.Movement.Static)
+        self.grid.setIconSize(THUMB)
+        self.grid.setGridSize(QSize(THUMB.width() + 24, THUMB.height() + 44))
+        self.grid.setSpacing(6)
+        self.grid.setUniformItemSizes(True)
+        self.grid.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.grid.itemSelectionChanged.connect(self._update_buttons)
+        for number, ids in enumerate(self._sets, start=1):
+            for item_id in ids:
+                pix = thumbnail_pixmap(batch.thumbnails.get(item_id, b""))
+                item = QListWidgetItem(QIcon(pix), f"Set {number}")
+                item.setData(_ID, item_id)
+                item.setData(_SET, number - 1)
+                item.setData(Qt.ItemDataRole.AccessibleTextRole, f"Photo in set {number}")
+                self.grid.addItem(item)
+
+        self.consent_button = QPushButton(self)
+        self.consent_button.setObjectName("primary")
+        self.consent_button.setDefault(True)
+        self.consent_button.clicked.connect(self._ask_consent)
+        self.destroy_button = QPushButton(self)
+        self.destroy_button.clicked.connect(self._ask_destroy)
+        self.later_button = QPushButton("&Leave the rest waiting", self)
+        self.later_button.setToolTip(
+            "Close this for now: the photos stay encrypted and unusable, and come back at the "
+            "next sign-in."
+        )
+        self.later_button.clicked.connect(self.reject)
+        self.status = QLabel(self)
+        self.status.setWordWrap(True)
+
+        left = QWidget(self)
+        column = QVBoxLayout(left)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(QLabel("<b>Suggested sets</b> (by time taken)", left))
+        column.addWidget(self.sets_list, 1)
+        splitter = QSplitter(self)
+        splitter.addWidget(left)
+        splitter.addWidget(self.grid)
+        splitter.setSizes([260, 900])
+        splitter.setStretchFactor(1, 1)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.destroy_button)
+        buttons.addWidget(self.later_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.consent_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.header)
+        layout.addWidget(splitter, 1)
+        layout.addWidget(self.status)
+        layout.addLayout(buttons)
+        select_all = QShortcut(QKeySequence.StandardKey.SelectAll, self)
+        select_all.activated.connect(self.grid.selectAll)
+
+        self._refresh_sets()
+        self.select_set(0)
+        self.grid.setFocus()
+        self._fit_screen()
+
+    # --- what is left -----------------------------------------------------------------
+    def remaining(self) -> list[str]:
+        return [self.grid.item(r).data(_ID) for r in range(self.grid.count())]
+
+    def selected_ids(self) -> list[str]:
+        rows = sorted(self.grid.row(i) for i in self.grid.selectedItems())
+        return [self.grid.item(r).data(_ID) for r in rows]
+
+    def set_count(self) -> int:
+        return sum(1 for ids in self._sets if ids)
+
+    def select_set(self, index: int) -> None:
+        """Select exactly the photos of one suggested set (the next patient's, usually)."""
+        if not 0 <= index < len(self._sets):
+            return
+        wanted = set(self._sets[index])
+        selection = self.grid.selectionModel()
+        selection.clearSelection()
+        first = None
+        for row in range(self.grid.count()):
+            item = self.grid.item(row)
+            if item.data(_ID) in wanted:
+                index_ = self.grid.indexFromItem(item)
+                selection.select(index_, QItemSelectionModel.SelectionFlag.Select)
+                first = first or item
+        if first is not None:
+            self.grid.setCurrentItem(first, QItemSelectionModel.SelectionFlag.NoUpdate)
+            self.grid.scrollToItem(first)
+        self.sets_list.blockSignals(True)
+        self.sets_list.setCurrentRow(self._list_row(index))
+        self.sets_list.blockSignals(False)
+        self._update_buttons()
+
+    def remove(self, item_ids: list[str]) -> None:
+        """These photos are settled (consent recorded, refused or destroyed): take them out
+        and offer the next set."""
+        gone = set(item_ids)
+        for row in reversed(range(self.grid.count())):
+            if self.grid.item(row).data(_ID) in gone:
+                self.grid.takeItem(row)
+        self._sets = [[i for i in ids if i not in gone] for ids in self._sets]
+        self._busy = False
+        self._refresh_sets()
+        next_set = next((n for n, ids in enumerate(self._sets) if ids), None)
+        if next_set is not None:
+            self.select_set(next_set)
+        self._update_buttons()
+
+    def mrn_for(self, item_ids: list[str]) -> str:
+        """The wristband MRN of the sets the selection touches, when they name exactly one
+        (the clinician put these photos together; two different bands mean: type it)."""
+        touched = {n for n, ids in enumerate(self._sets) if set(ids) & set(item_ids)}
+        mrns = {self._mrns[n] for n in touched if self._mrns[n]}
+        return mrns.pop() if len(mrns) == 1 else ""
+
+    def set_busy(self, text: str) -> None:
+        self._busy = True
+        self.status.setText(text)
+        self._update_buttons()
+
+    def set_status(self, text: str) -> None:
+        self._busy = False
+        self.status.setText(text)
+        self._update_buttons()
+
+    # --- internals --------------------------------------------------------------------
+    def _list_row(self, set_index: int) -> int:
+        return sum(1 for ids in self._sets[:set_index] if ids)
+
+    def _refresh_sets(self) -> None:
+        self.sets_list.clear()
+        for number, ids in enumerate(self._sets, start=1):
+            if not ids:
+                continue
+            text = f"Set {number}: {self._names[number - 1].split(' · ')[0]} · {len(ids)} photo"
+            text += "" if len(ids) == 1 else "s"
+            if self._mrns[number - 1]:
+                text += f"\nMRN {self._mrns[number - 1]} (wristband)"
+            item = QListWidgetItem(text, self.sets_list)
+            item.setData(_SET, number - 1)
+        left = len(self.remaining())
+        sets = self.set_count()
+        self.header.setText(
+            f"<b>{left} photo{'' if left == 1 else 's'} to file</b>, in {sets} suggested "
+            f"set{'' if sets == 1 else 's'} (a new set starts after a 10-minute gap). Select "
+            "one patient's photos — a set, or click, Shift+click, Ctrl+A — and record that "
+            "patient's consent; then carry on with the next patient."
+        )
+
+    def _set_row_changed(self, row: int) -> None:
+        item = self.sets_list.item(row)
+        if item is not None:
+            self.select_set(item.data(_SET))
+
+    def _update_buttons(self) -> None:
+        n = len(self.selected_ids())
+        photos = f"{n} photo{'' if n == 1 else 's'}"
+        self.consent_button.setText(f"&Record consent for {photos}…" if n else "&Record consent…")
+        self.consent_button.setEnabled(bool(n) and not self._busy)
+        self.destroy_button.setText(
+            f"Not clinical / not this patient — &destroy {photos}…"
+            if n
+            else "Not clinical / not this patient — &destroy…"
+        )
+        self.destroy_button.setEnabled(bool(n) and not self._busy)
+
+    def _ask_consent(self) -> None:
+        ids = self.selected_ids()
+        if ids and not self._busy:
+            self.consent_requested.emit(ids, self.mrn_for(ids))
+
+    def _ask_destroy(self) -> None:
+        ids = self.selected_ids()
+        if ids and not self._busy:
+            self.destroy_requested.emit(ids)
+
+    def _fit_screen(self) -> None:
+        width, height = 1240, 700
+        screen = self.screen() or (self.parentWidget().screen() if self.parentWidget() else None)
+        if screen is not None:
+            available = screen.availableGeometry()
+            width = min(width, available.width() - 20)
+            height = min(height, available.height() - 50)
+        self.resize(width, height)
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802
+        # Enter on the grid records consent for the selection (the primary action); a
+        # barcode scanner never types here, there is no text field.
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.grid.hasFocus():
+            event.accept()
+            self._ask_consent()
+            return
+        super().keyPressEvent(event)
