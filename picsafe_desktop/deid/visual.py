@@ -91,10 +91,27 @@ def decode_upright(clean: bytes) -> Image.Image:
     return im
 
 
-def make_thumbnail(clean: bytes, max_side: int = 256) -> bytes:
-    """A small upright sRGB JPEG of scrubbed bytes, with no metadata at all."""
+def make_thumbnail(clean: bytes | ScrubResult, max_side: int = 256) -> bytes:
+    """A small upright sRGB JPEG of scrubbed bytes, with no metadata at all.
+
+    Given the ScrubResult itself, the scrub's own reduced decode (`preview`) is used when it
+    is large enough, so a JPEG is decoded once per import, not twice.
+    """
     if not 16 <= max_side <= 4096:
         raise ValueError("max_side must be between 16 and 4096")
+    if isinstance(clean, ScrubResult):
+        preview = clean.preview
+        if preview is not None and (
+            min(preview.size) >= max_side or preview.size == (clean.facts.width, clean.facts.height)
+        ):
+            profile = preview.info.get("icc_profile") or None
+            im = ImageOps.exif_transpose(preview)
+            if im is preview:
+                im = preview.copy()  # thumbnail() works in place; keep the result's preview
+            im.info = {}
+            im.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+            return _save_jpeg(_to_srgb(im, profile), THUMBNAIL_QUALITY)
+        clean = clean.data
     im, _, profile = _open_clean(clean, draft_side=max_side * 2)
     im.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
     return _save_jpeg(_to_srgb(im, profile), THUMBNAIL_QUALITY)
