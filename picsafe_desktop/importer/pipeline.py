@@ -17,6 +17,7 @@ import logging
 import os
 import stat
 import threading
+from collections import deque
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -201,11 +202,12 @@ class _Prepared:
     clean: Future | None
 
 
-def _scrub(data: bytes) -> tuple[Any, bytes]:
+def _scrub(data: bytes) -> tuple[Any, bytes, str]:
+    """Worker-thread half of a photo: scrub, thumbnail, hash of the clean bytes."""
     clean = scrub(data)
     # The thumbnail reuses the scrub's verification decode (JPEG: 1/8 scale): one decode.
     thumbnail = make_thumbnail(clean)
-    return replace(clean, preview=None), thumbnail
+    return replace(clean, preview=None), thumbnail, sha256(clean.data)
 
 
 class _BatchRun:
@@ -218,6 +220,7 @@ class _BatchRun:
         self.batch_id = batch_id
         self.on_event = on_event
         self.cancel = cancel
+        self.wiper: ThreadPoolExecutor | None = None
 
     def emit(self, event: ImportEvent) -> None:
         if self.on_event is not None:
@@ -238,12 +241,31 @@ class _BatchRun:
 
         for refusal in refusals:
             record(FileResult(refusal.display, Outcome.REFUSED, message=refusal.reason))
-        # Two stages overlap: while photo n is stored, verified and its source removed on this
-        # thread, photo n+1 is scrubbed on a worker (pure CPU work; Pillow releases the GIL).
-        # All source I/O - reads, wipes, device calls - stays on this thread, in order.
+        # Three stages overlap on two cores: while photo n is stored and verified on this
+        # thread, photo n+1 is scrubbed on a worker (CPU work; Pillow, libheif and hashlib
+        # release the GIL) and photo n-1's file is wiped on another (mostly waiting on fsync).
+        # Journal and vault writes stay on this thread, in order; device sources (one USB
+        # connection) are read and removed on this thread only.
         stop_reason = ""
         pending: tuple[Candidate, _Prepared | FileResult] | None = None
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="picsafe-scrub") as pool:
+        outbox: deque[tuple[int, FileResult | _Removal]] = deque()
+
+        def flush(wait_all: bool = False) -> None:
+            """Record finished photos in candidate order; at most two wipes in flight."""
+            while outbox:
+                size, done = outbox[0]
+                if isinstance(done, _Removal):
+                    if not (wait_all or len(outbox) > 2 or done.future.done()):
+                        return
+                    done = self.complete_removal(done)
+                outbox.popleft()
+                record(done, size)
+
+        with (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="picsafe-scrub") as pool,
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="picsafe-wipe") as wiper,
+        ):
+            self.wiper = wiper
             for cand in candidates:
                 if not stop_reason and self.cancel is not None and self.cancel.is_set():
                     stop_reason = "import cancelled; left at its source"
@@ -258,10 +280,13 @@ class _BatchRun:
                         if exc.stops_batch:
                             stop_reason = f"not imported: {exc}"
                 if pending is not None:
-                    record(self.finish(*pending), pending[0].size)
+                    outbox.append((pending[0].size, self.finish(*pending)))
+                    flush()
                 pending = (cand, item)
             if pending is not None:
-                record(self.finish(*pending), pending[0].size)
+                outbox.append((pending[0].size, self.finish(*pending)))
+            flush(wait_all=True)
+            self.wiper = None
         result.batch_id = self.batch_id
         counts = {o.value: result.count(o) for o in Outcome}
         log.info("import batch finished: %s", counts)
@@ -283,14 +308,14 @@ class _BatchRun:
         clean = None if existing is not None else pool.submit(_scrub, data)
         return _Prepared(original, existing, clean)
 
-    def finish(self, cand: Candidate, item: _Prepared | FileResult) -> FileResult:
+    def finish(self, cand: Candidate, item: _Prepared | FileResult) -> FileResult | _Removal:
         if isinstance(item, FileResult):
             return item
         original = item.original
         if item.existing is not None:
             return self.duplicate(cand, original, item.existing)
         try:
-            clean, thumbnail = item.clean.result()
+            clean, thumbnail, clean_sha = item.clean.result()
         except DeidError as exc:
             return FileResult(
                 cand.display,
@@ -298,7 +323,6 @@ class _BatchRun:
                 message=f"{cand.display}: not imported, PicSafe cannot de-identify it ({exc}); "
                 "the file was left in place",
             )
-        clean_sha = sha256(clean.data)
         if self.batch_id is None:
             self.batch_id = self.vault.create_batch(self.source_label, actor=self.actor)
         entry = Entry(new_entry_id(), STORING, self.batch_id, cand.locator(), original, clean_sha)
@@ -336,7 +360,7 @@ class _BatchRun:
             )
         return self.remove_source(cand, entry, item_id, Outcome.IMPORTED, "")
 
-    def duplicate(self, cand: Candidate, original: str, item_id: str) -> FileResult:
+    def duplicate(self, cand: Candidate, original: str, item_id: str) -> FileResult | _Removal:
         """Already stored: not stored twice; the source is removed once the copy verifies."""
         problem = self.imp._verify(item_id, None)
         if problem:
@@ -353,7 +377,7 @@ class _BatchRun:
 
     def remove_source(
         self, cand: Candidate, entry: Entry, item_id: str, outcome: Outcome, message: str
-    ) -> FileResult:
+    ) -> FileResult | _Removal:
         """Journal REMOVING (reusing a STORING entry's id), remove the source, clear."""
         if not cand.removable:
             if entry.step == STORING:
@@ -361,17 +385,44 @@ class _BatchRun:
             return FileResult(cand.display, outcome, item_id, message)
         removing = replace(entry, step=REMOVING, item_id=item_id, token=new_token())
         self.journal.write(removing)
+        removal = _Removal(cand, removing, item_id, outcome, message, Future())
+        if self.wiper is not None and cand.kind == "file":
+            # Journaled above, cleared in complete_removal(): a crash while the wipe runs on
+            # the other thread is finished by resume() exactly as before.
+            removal.future = self.wiper.submit(cand.remove, removing.token)
+            return removal
         try:
-            cand.remove(removing.token)
+            removal.future.set_result(cand.remove(removing.token))
+        except (FileNotFoundError, RemoveError) as exc:
+            removal.future.set_exception(exc)
+        return self.complete_removal(removal)
+
+    def complete_removal(self, removal: _Removal) -> FileResult:
+        cand, outcome, item_id, message = (removal.cand, removal.outcome, removal.item_id,
+                                           removal.message)  # fmt: skip
+        try:
+            removal.future.result()
         except FileNotFoundError:
             pass  # already gone: nothing left to remove
         except RemoveError as exc:
-            self.journal.clear(removing)
+            self.journal.clear(removal.entry)
             log.warning("import: a source copy could not be removed (%s)", cand.kind)
             note = str(exc) if exc.by_hand else ""
             return FileResult(cand.display, outcome, item_id, message or str(exc), False, note)
-        self.journal.clear(removing)
+        self.journal.clear(removal.entry)
         return FileResult(cand.display, outcome, item_id, message, True)
+
+
+@dataclass
+class _Removal:
+    """A source removal journaled and running (or done); cleared and recorded in order."""
+
+    cand: Candidate
+    entry: Entry
+    item_id: str
+    outcome: Outcome
+    message: str
+    future: Future
 
 
 def _metadata(cand: Candidate, clean: Any, clean_sha: str) -> dict[str, Any]:
