@@ -5,11 +5,13 @@ Exit codes (ARCHITECTURE.md): 0 ok, 1 a check failed, 2 usage or input error.
 
 from __future__ import annotations
 
-import argparse
-import importlib
 import sys
+from typing import TYPE_CHECKING
 
 from picsafe_desktop import APP_ID, __version__
+
+if TYPE_CHECKING:
+    import argparse
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -24,6 +26,9 @@ COMMAND_MODULES: list[str] = [
 
 
 def build_parser() -> argparse.ArgumentParser:
+    import argparse  # not at module level: `--version` needs neither this nor any command
+    import importlib
+
     parser = argparse.ArgumentParser(
         prog=APP_ID,
         description="PicSafe Desktop: de-identify, encrypt and consent clinical photos. "
@@ -44,7 +49,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _asks_only_version(argv: list[str]) -> bool:
+    """`--version`, perhaps after -v/--config: answered without importing any command module
+    (they pull in the vault, cryptography, Pillow ...: half a second before printing a line)."""
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--version":
+            return True
+        if arg == "--config":
+            i += 2
+        elif arg.startswith("--config=") or arg in ("-v", "--verbose"):
+            i += 1
+        else:
+            return False
+    return False
+
+
 def main(argv: list[str] | None = None) -> int:
+    if _asks_only_version(sys.argv[1:] if argv is None else list(argv)):
+        print(f"{APP_ID} {__version__}")
+        return EXIT_OK
     parser = build_parser()
     args = parser.parse_args(argv)
 

@@ -12,6 +12,20 @@ def test_version_flag(capsys):
     assert capsys.readouterr().out.strip() == f"picsafe-desktop {__version__}"
 
 
+def test_version_imports_no_command_module():
+    """Start-up: `--version` must not load the vault, crypto or imaging stacks (0.47 s before)."""
+    code = (
+        "import sys; from picsafe_desktop.cli import main; rc = main(['-v', '--version']); "
+        "print(sorted(m for m in sys.modules if m.startswith(('picsafe_desktop', 'PIL', "
+        "'cryptography', 'keyring', 'PySide6'))), rc)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.splitlines() == [
+        f"picsafe-desktop {__version__}",
+        "['picsafe_desktop', 'picsafe_desktop.cli'] 0",
+    ]
+
+
 def test_module_entry_point_matches_console_script():
     out = subprocess.run(
         [sys.executable, "-m", "picsafe_desktop", "--version"],
