@@ -26,6 +26,23 @@ def test_version_imports_no_command_module():
     ]
 
 
+def test_scrub_loads_no_vault_module(tmp_path):
+    """`scrub` is per-photo work for scripts: it must not pay for the vault/keyring imports."""
+    from PIL import Image
+
+    src = tmp_path / "in.jpg"
+    Image.new("RGB", (32, 32), (9, 9, 9)).save(src, "JPEG")
+    code = (
+        "import sys; from picsafe_desktop.cli import main; "
+        f"rc = main(['scrub', {str(src)!r}, {str(tmp_path / 'out.jpg')!r}]); "
+        "print(sorted(m for m in sys.modules if m.startswith(('picsafe_desktop.vault', "
+        "'keyring', 'cryptography', 'PySide6'))), rc)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.splitlines()[-1] == "[] 0"
+    assert (tmp_path / "out.jpg").is_file()
+
+
 def test_module_entry_point_matches_console_script():
     out = subprocess.run(
         [sys.executable, "-m", "picsafe_desktop", "--version"],
