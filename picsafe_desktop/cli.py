@@ -5,11 +5,13 @@ Exit codes (ARCHITECTURE.md): 0 ok, 1 a check failed, 2 usage or input error.
 
 from __future__ import annotations
 
-import argparse
-import importlib
 import sys
+from typing import TYPE_CHECKING
 
 from picsafe_desktop import APP_ID, __version__
+
+if TYPE_CHECKING:
+    import argparse
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -25,7 +27,15 @@ COMMAND_MODULES: list[str] = [
 ]
 
 
-def build_parser() -> argparse.ArgumentParser:
+# Commands whose whole work is in one light module: running them imports only that module, not
+# the vault and keyring stacks every other command needs (a quarter of a second at start-up).
+LIGHT_COMMANDS = {"scrub": "picsafe_desktop.deid.commands"}
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    import argparse  # not at module level: `--version` needs neither this nor any command
+    import importlib
+
     parser = argparse.ArgumentParser(
         prog=APP_ID,
         description="PicSafe Desktop: de-identify, encrypt and consent clinical photos. "
@@ -39,15 +49,37 @@ def build_parser() -> argparse.ArgumentParser:
         "platform config folder; see docs/configuration.md)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
-    if COMMAND_MODULES:
+    modules = [LIGHT_COMMANDS[command]] if command in LIGHT_COMMANDS else COMMAND_MODULES
+    if modules:
         sub = parser.add_subparsers(title="commands", metavar="COMMAND")
-        for name in COMMAND_MODULES:
+        for name in modules:
             importlib.import_module(name).add_commands(sub)
     return parser
 
 
+def _first_word(argv: list[str]) -> str | None:
+    """The command, or "--version" (or None) when that comes first; skips -v and --config."""
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--config":
+            i += 2
+        elif arg.startswith("--config=") or arg in ("-v", "--verbose"):
+            i += 1
+        else:
+            return arg
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    first = _first_word(argv)
+    if first == "--version":
+        # Answered before any command module is imported (they pull in the vault,
+        # cryptography, Pillow ...: half a second before printing one line).
+        print(f"{APP_ID} {__version__}")
+        return EXIT_OK
+    parser = build_parser(first)
     args = parser.parse_args(argv)
 
     from picsafe_desktop import config, logsetup

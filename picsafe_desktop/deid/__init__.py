@@ -20,7 +20,13 @@ from picsafe_desktop.deid.errors import (
 from picsafe_desktop.deid.limits import MAX_FILE_BYTES, MAX_PIXELS
 from picsafe_desktop.deid.result import Redaction, ScrubResult
 from picsafe_desktop.deid.scrub import scrub
-from picsafe_desktop.deid.visual import make_thumbnail, redact, suggest_faces, to_jpeg
+from picsafe_desktop.deid.visual import (
+    decode_upright,
+    make_thumbnail,
+    redact,
+    suggest_faces,
+    to_jpeg,
+)
 
 __all__ = [
     "MAX_FILE_BYTES",
@@ -33,6 +39,7 @@ __all__ = [
     "Redaction",
     "ScrubResult",
     "UnsupportedFormat",
+    "decode_upright",
     "detect_format",
     "make_thumbnail",
     "redact",

@@ -20,7 +20,8 @@ from picsafe_desktop.deid.limits import MAX_FILE_BYTES
 from picsafe_desktop.deid.scrub import scrub
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_USAGE = 0, 1, 2
-_EXTENSIONS = {"image/jpeg": (".jpg", ".jpeg"), "image/png": (".png",), "image/webp": (".webp",)}
+_EXTENSIONS = {"image/jpeg": (".jpg", ".jpeg"), "image/png": (".png",), "image/webp": (".webp",),
+               "image/heic": (".heic", ".heif", ".hif")}  # fmt: skip
 
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
@@ -28,8 +29,9 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
         "scrub",
         help="write a de-identified copy of one photo (JPEG, PNG, WebP, HEIC/HEIF)",
         description="Remove GPS, dates, serial numbers, owner names, maker notes, thumbnails, "
-        "XMP, IPTC and vendor data from a photo. JPEG, PNG and WebP keep their exact pixels; "
-        "HEIC/HEIF is converted to JPEG. The format is read from the bytes, not the name.",
+        "XMP, IPTC and vendor data from a photo. JPEG, PNG, WebP and HEIC keep their exact "
+        "pixels (an unusual HEIF may become JPEG). The format is read from the bytes, not the "
+        "name.",
     )
     parser.add_argument("src", metavar="SRC", type=Path, help="photo to read (never changed)")
     parser.add_argument(
@@ -73,8 +75,7 @@ def run(args: argparse.Namespace) -> int:
         dst = dst / (src.stem + extensions[0])
     elif dst.suffix.lower() not in extensions:
         return _fail(
-            f"{dst}: the clean image is {result.media_type}; name the output with "
-            f"{extensions[0]} (HEIC/HEIF photos become JPEG)"
+            f"{dst}: the clean image is {result.media_type}; name the output with {extensions[0]}"
         )
     if _same_file(src, dst):
         return _fail(f"{dst}: is the source file itself; choose another output name")

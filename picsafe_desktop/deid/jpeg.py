@@ -216,7 +216,7 @@ def scrub_jpeg(data: bytes) -> ScrubResult:
             notes.append("removed an embedded image stored after the end of the main image")
 
     clean = b"".join([*head, *parsed.kept, b"\xff\xd9"])
-    _verify(clean, parsed.size)
+    preview = _verify(clean, parsed.size)
     width, height = parsed.size
     facts = PhotoFacts(
         width=width, height=height, orientation=orientation, capture_time=summary.capture_time
@@ -228,14 +228,23 @@ def scrub_jpeg(data: bytes) -> ScrubResult:
         removed=dict(removed),
         notes=notes,
         pixels_preserved=True,
+        preview=preview,
     )
 
 
-def _verify(clean: bytes, size: tuple[int, int]) -> None:
-    """Decode the output at 1/8 scale: this runs every entropy-coded byte through libjpeg
-    (catching broken streams) without allocating full-size pixels."""
+# The reduced decode must still be large enough for a thumbnail of this side.
+PREVIEW_SIDE = 256
+
+
+def _verify(clean: bytes, size: tuple[int, int]):
+    """Decode the output at a reduced scale (1/8 for phone photos): this runs every
+    entropy-coded byte through libjpeg (catching broken streams) without allocating
+    full-size pixels. The decode is returned so the thumbnail reuses it (one decode, not two).
+    """
     im = open_image(clean, "jpeg")
     if im.size != size:
         raise CorruptImage("the JPEG frame size is inconsistent")
-    im.draft(im.mode, (max(1, size[0] // 8), max(1, size[1] // 8)))
-    load(im)
+    # draft() picks the largest DCT scaling (1/8, 1/4, 1/2) that keeps both sides at least
+    # this big; a 12 MP photo gets 1/8.
+    im.draft(im.mode, (min(size[0], PREVIEW_SIDE), min(size[1], PREVIEW_SIDE)))
+    return load(im)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from picsafe_desktop.model import PhotoFacts
 
@@ -17,6 +17,9 @@ class ScrubResult:
     `capture_time` was read from the source before stripping.
     `removed` maps a tag group or segment kind to a count (never a value).
     `pixels_preserved` is True when the clean image decodes to exactly the source's pixels.
+    `preview` is the reduced decode the scrub made to verify the clean bytes (JPEG: libjpeg's
+    1/8-scale decode), handed on so the thumbnail needs no second decode; memory only, never
+    compared, printed or stored. None when the scrub decoded nothing.
     """
 
     data: bytes
@@ -25,6 +28,7 @@ class ScrubResult:
     removed: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     pixels_preserved: bool = True
+    preview: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

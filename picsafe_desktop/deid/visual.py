@@ -35,8 +35,15 @@ def _open_clean(
 ) -> tuple[Image.Image, str, bytes | None]:
     """Decode scrubbed bytes upright; returns (image, format, icc profile)."""
     fmt = detect.detect_format(clean)
+    if fmt == detect.HEIF:
+        from picsafe_desktop.deid.heif_jpeg import decode_heif
+
+        # libheif applies the container's rotation/mirror: the result is already upright.
+        image, profile = decode_heif(bytes(clean))
+        return image, fmt, profile
     if fmt not in (detect.JPEG, detect.PNG, detect.WEBP):
-        raise UnsupportedFormat("expected a scrubbed JPEG, PNG or WebP image (run scrub first)")
+        raise UnsupportedFormat("expected a scrubbed JPEG, PNG, WebP or HEIC image (run scrub "
+                                "first)")  # fmt: skip
     im = open_image(bytes(clean), fmt)
     if draft_side and fmt == detect.JPEG:
         im.draft("RGB", (draft_side, draft_side))
@@ -77,17 +84,41 @@ def _save_jpeg(im: Image.Image, quality: int, icc_profile: bytes | None = None) 
     return buf.getvalue()
 
 
-def make_thumbnail(clean: bytes, max_side: int = 256) -> bytes:
-    """A small upright sRGB JPEG of scrubbed bytes, with no metadata at all."""
+def decode_upright(clean: bytes) -> Image.Image:
+    """Scrubbed bytes decoded as displayed (orientation applied), in memory; for viewers that
+    cannot read every vault format themselves (Qt has no HEIC reader)."""
+    im, _, _ = _open_clean(clean)
+    return im
+
+
+def make_thumbnail(clean: bytes | ScrubResult, max_side: int = 256) -> bytes:
+    """A small upright sRGB JPEG of scrubbed bytes, with no metadata at all.
+
+    Given the ScrubResult itself, the scrub's own reduced decode (`preview`) is used when it
+    is large enough, so a JPEG is decoded once per import, not twice.
+    """
     if not 16 <= max_side <= 4096:
         raise ValueError("max_side must be between 16 and 4096")
+    if isinstance(clean, ScrubResult):
+        preview = clean.preview
+        if preview is not None and (
+            min(preview.size) >= max_side or preview.size == (clean.facts.width, clean.facts.height)
+        ):
+            profile = preview.info.get("icc_profile") or None
+            im = ImageOps.exif_transpose(preview)
+            if im is preview:
+                im = preview.copy()  # thumbnail() works in place; keep the result's preview
+            im.info = {}
+            im.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+            return _save_jpeg(_to_srgb(im, profile), THUMBNAIL_QUALITY)
+        clean = clean.data
     im, _, profile = _open_clean(clean, draft_side=max_side * 2)
     im.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
     return _save_jpeg(_to_srgb(im, profile), THUMBNAIL_QUALITY)
 
 
 def to_jpeg(clean: bytes, quality: int = 95) -> bytes:
-    """An upright sRGB JPEG of scrubbed PNG/WebP bytes (JPEG input is returned unchanged).
+    """An upright sRGB JPEG of scrubbed PNG/WebP/HEIC bytes (JPEG input is returned unchanged).
 
     For destinations that take only JPEG (DICOM JPEG Baseline, the PDF report); the re-encode
     is lossy, so callers use it only at export, never for what the vault keeps.
@@ -126,7 +157,8 @@ def _blur(im: Image.Image, box: tuple[int, int, int, int]) -> None:
 def redact(clean: bytes, boxes: Sequence[Redaction]) -> ScrubResult:
     """Black out or blur rectangles (displayed coordinates) and re-encode, metadata-free.
 
-    The output keeps the input's format (JPEG at quality 92, PNG and WebP losslessly),
+    The output keeps the input's format (JPEG at quality 92, PNG and WebP losslessly; HEIC
+    becomes JPEG at quality 92, as HEVC encoding is slow and no more faithful),
     is upright (orientation 1) and is passed through scrub() again. Only pixels cross from
     the input, so `removed` is empty and `facts.capture_time` is None: keep the facts of
     the original scrub.
@@ -145,7 +177,7 @@ def redact(clean: bytes, boxes: Sequence[Redaction]) -> ScrubResult:
             _blur(im, rect)
     im.info = {}
     buf = io.BytesIO()
-    if fmt == detect.JPEG:
+    if fmt in (detect.JPEG, detect.HEIF):
         jpeg_ready = im if im.mode in ("RGB", "L") else _to_srgb(im, None)
         buf.write(_save_jpeg(jpeg_ready, REDACTED_JPEG_QUALITY, profile))
     elif fmt == detect.PNG:
@@ -214,6 +246,11 @@ def suggest_faces(clean: bytes) -> list[tuple[int, int, int, int]]:
 def _displayed_size(clean: bytes) -> tuple[int, int]:
     fmt = detect.detect_format(clean)
     assert fmt is not None
+    if fmt == detect.HEIF:
+        from picsafe_desktop.deid.heif_jpeg import open_heif_checked
+
+        heif = open_heif_checked(bytes(clean))
+        return heif[heif.primary_index].size  # transforms applied: displayed size
     im = open_image(bytes(clean), fmt)
     w, h = im.size
     orientation = im.getexif().get(0x0112, 1)

@@ -38,8 +38,23 @@ UNDECODABLE = {
 
 # What exiftool may still report on a clean file: file facts, rendering data, a vetted ICC
 # profile, and the single Orientation tag.
-ALLOWED_GROUPS = {"ExifTool", "System", "File", "Composite", "JFIF", "Adobe", "PNG", "PNG-pHYs",
-                  "RIFF", "ICC-header", "ICC_Profile", "ICC-meas", "ICC-view"}  # fmt: skip
+ALLOWED_GROUPS = {
+    "ExifTool",
+    "System",
+    "File",
+    "Composite",
+    "JFIF",
+    "Adobe",
+    "PNG",
+    "PNG-pHYs",
+    "RIFF",
+    "ICC-header",
+    "ICC_Profile",
+    "ICC-meas",
+    "ICC-view",
+    "QuickTime",
+    "Meta",
+}  # fmt: skip  (HEIF: brands, handler, hvcC, ispe, irot)
 FORBIDDEN = re.compile(
     r"GPS|Serial|Owner|Maker|XMP|IPTC|Thumbnail|Preview|Date|Time|Software|Make|Model|Artist|"
     r"Copyright|Comment|UniqueID|Lens|Warning|City|Country|Location|By-?line|Caption|Keyword",
@@ -90,7 +105,8 @@ def outcomes(tmp_path_factory) -> dict[str, Outcome]:
             found[name] = Outcome(source, None, exc, None)
             continue
         # Written to disk only so exiftool, a separate program, can judge the bytes.
-        ext = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
+        ext = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp",
+               "image/heic": ".heic"}  # fmt: skip
         path = out_dir / (name + ext[result.media_type])
         path.write_bytes(result.data)
         found[name] = Outcome(source, result, None, path)
@@ -164,10 +180,38 @@ def _heif_reference(source: bytes) -> Image.Image:
     return pillow_heif.open_heif(source).to_pillow().convert("RGB")
 
 
+def _heif_pixels(data: bytes) -> tuple[tuple[int, int], str, bytes]:
+    """libheif's decode at the file's own bit depth, with its rotation/mirror applied."""
+    heif = pillow_heif.open_heif(data, convert_hdr_to_8bit=False)
+    primary = heif[heif.primary_index]
+    return primary.size, primary.mode, bytes(primary.data)
+
+
+HEIC_NAMES = [n for n in DECODABLE if n.lower().endswith((".heic", ".heif", ".hif"))]
+
+
+@pytest.mark.parametrize("name", HEIC_NAMES)
+def test_heic_is_rebuilt_losslessly(outcomes, source_tags, name):
+    """The vault keeps HEIC: same decoded pixels (10-bit stays 10-bit), same orientation."""
+    outcome = _ok(outcomes, name)
+    result = outcome.result
+    assert result.media_type == "image/heic" and result.pixels_preserved
+    assert _heif_pixels(result.data) == _heif_pixels(outcome.source), "pixels changed"
+    tags: dict[str, str] = {}
+    for group, tag, value in source_tags[name]:
+        tags.setdefault(f"{group}:{tag}", value)  # first = primary image
+    width, height = int(tags["File:ImageWidth"]), int(tags["File:ImageHeight"])
+    if tags.get("QuickTime:Rotation", "0") in ("90", "270"):
+        width, height = height, width
+    assert (result.facts.width, result.facts.height) == (width, height)
+
+
 @pytest.mark.parametrize("name", DECODABLE)
 def test_pixels_and_orientation(outcomes, source_tags, name):
     outcome = _ok(outcomes, name)
     result = outcome.result
+    if result.media_type == "image/heic":
+        return  # test_heic_is_rebuilt_losslessly
     clean = decoded(result.data)
     if result.pixels_preserved:
         original = decoded(outcome.source)
@@ -208,13 +252,17 @@ def test_facts_and_audit_counts(outcomes, source_tags, name):
         assert result.facts.capture_time.strftime("%Y:%m:%d %H:%M:%S") == original
     elif original and not original.startswith("0000"):
         pytest.fail("capture time was not read before stripping")
-    if result.pixels_preserved:
+    if result.pixels_preserved and result.media_type != "image/heic":
         expected = 1 if row["orientation"] == "none" else int(row["orientation"])
         assert result.facts.orientation == expected
     else:
-        assert result.facts.orientation == 1
-    clean = Image.open(io.BytesIO(result.data))
-    assert (result.facts.width, result.facts.height) == clean.size
+        assert result.facts.orientation == 1  # HEIF: the container's irot is authoritative
+    if result.media_type == "image/heic":
+        heif = pillow_heif.open_heif(result.data)
+        size = heif[heif.primary_index].size
+    else:
+        size = Image.open(io.BytesIO(result.data)).size
+    assert (result.facts.width, result.facts.height) == size
     if row["has_gps"] == "yes":
         assert result.removed.get("exif:GPS", 0) > 0
     if row["has_xmp"] == "yes" and result.pixels_preserved:

@@ -300,7 +300,9 @@ def test_a_device_wide_failure_stops_the_rest_of_the_batch(tmp_path, vault):
 
 
 def test_cancel_leaves_the_remaining_photos_at_their_source(tmp_path, vault):
-    drop, originals = _drop(tmp_path, count=3)
+    # Four photos: a photo is reported done once its source wipe (on the wipe thread) has
+    # finished, by which time the pipeline may already have read the next one.
+    drop, originals = _drop(tmp_path, count=4)
     cands = sorted(scan_paths([drop]).candidates, key=lambda c: c.path.name)
     cancel = threading.Event()
 
@@ -312,7 +314,7 @@ def test_cancel_leaves_the_remaining_photos_at_their_source(tmp_path, vault):
         cands, source_label="Drop folder", on_event=on_event, cancel=cancel
     )
     outcomes = [r.outcome for r in result.results]
-    # The photo already read when Cancel came is finished; nothing after it is touched.
+    # The photos already read when Cancel came are finished; nothing after them is touched.
     assert outcomes[0] == Outcome.IMPORTED and outcomes[-1] == Outcome.FAILED
     assert "cancelled" in result.results[-1].message
     for cand, r in zip(cands, result.results, strict=True):

@@ -117,15 +117,80 @@ def assert_webp_allow_list(data: bytes) -> None:
             assert not payload[0] & 0x06, "VP8X still flags XMP or animation"
 
 
+def bmff_boxes(data: bytes, start: int = 0, end: int | None = None) -> list[tuple[bytes, int, int]]:
+    """(kind, body start, end) of the ISO-BMFF boxes in data[start:end] (32-bit sizes only)."""
+    end = len(data) if end is None else end
+    out, pos = [], start
+    while pos < end:
+        size, kind = struct.unpack_from(">I4s", data, pos)
+        assert 8 <= size and pos + size <= end, f"box {kind!r} overruns its container"
+        out.append((kind, pos + 8, pos + size))
+        pos += size
+    return out
+
+
+_HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"mif1", b"mif2", b"miaf", b"MiHE", b"MiHA",
+                b"MiHB", b"MiPr"}  # fmt: skip
+_HEIF_PROPERTIES = {b"hvcC", b"ispe", b"pixi", b"colr", b"irot", b"imir", b"clap", b"pasp",
+                    b"auxC"}  # fmt: skip
+
+
+def assert_heif_allow_list(data: bytes) -> None:
+    top = bmff_boxes(data)
+    assert [k for k, _, _ in top] == [b"ftyp", b"meta", b"mdat"], [k for k, _, _ in top]
+    _, body, end = top[0]
+    brands = {data[i : i + 4] for i in range(body, end, 4)} - {b"\x00\x00\x00\x00"}
+    assert brands <= _HEIF_BRANDS, brands
+    _, body, end = top[1]
+    meta = {k: (b, e) for k, b, e in bmff_boxes(data, body + 4, end)}
+    assert set(meta) <= {b"hdlr", b"dinf", b"pitm", b"iinf", b"iref", b"iprp", b"idat", b"iloc"}
+    b, e = meta[b"hdlr"]
+    assert data[b + 8 : b + 12] == b"pict" and data[b + 24 : e] == b"\x00", "handler has a name"
+    b, e = meta[b"iinf"]
+    for kind, ib, ie in bmff_boxes(data, b + 6, e):
+        assert kind == b"infe" and data[ib] == 2, kind
+        assert data[ib + 8 : ib + 12] in {b"hvc1", b"grid", b"iden"}, data[ib + 8 : ib + 12]
+        assert data[ib + 12 : ie] == b"\x00", "an item keeps its name"
+    if b"iref" in meta:
+        b, e = meta[b"iref"]
+        assert {k for k, _, _ in bmff_boxes(data, b + 4, e)} <= {b"dimg", b"auxl"}
+    b, e = meta[b"iprp"]
+    (ipco_kind, pb, pe), _ipma = bmff_boxes(data, b, e)
+    assert ipco_kind == b"ipco"
+    for kind, cb, ce in bmff_boxes(data, pb, pe):
+        assert kind in _HEIF_PROPERTIES, f"HEIF property {kind!r} is not on the allow-list"
+        if kind == b"hvcC":
+            pos = cb + 23
+            for _ in range(data[cb + 22]):
+                assert data[pos] & 0x3F in (32, 33, 34), "hvcC keeps a non-parameter-set array"
+                count = struct.unpack_from(">H", data, pos + 1)[0]
+                pos += 3
+                for _ in range(count):
+                    pos += 2 + struct.unpack_from(">H", data, pos)[0]
+            assert pos == ce
+        if kind == b"auxC":
+            assert b"alpha" in data[cb:ce] or b"auxid:1\x00" in data[cb:ce], "non-alpha auxC"
+    # The media data is nothing but length-prefixed HEVC picture and parameter-set units.
+    _, pos, end = top[2]
+    while pos < end:
+        size = struct.unpack_from(">I", data, pos)[0]
+        nal_type = (data[pos + 4] >> 1) & 0x3F
+        assert nal_type < 35, f"HEVC unit of type {nal_type} kept"
+        pos += 4 + size
+    assert pos == end
+
+
 def assert_allow_list(data: bytes) -> None:
     if data[:2] == b"\xff\xd8":
         assert_jpeg_allow_list(data)
+    elif data[4:8] == b"ftyp":
+        assert_heif_allow_list(data)
     elif data[:4] == b"\x89PNG":
         assert_png_allow_list(data)
     elif data[:4] == b"RIFF":
         assert_webp_allow_list(data)
     else:
-        raise AssertionError("output is not JPEG, PNG or WebP")
+        raise AssertionError("output is not JPEG, PNG, WebP or HEIF")
 
 
 def exiftool() -> str:

@@ -12,6 +12,37 @@ def test_version_flag(capsys):
     assert capsys.readouterr().out.strip() == f"picsafe-desktop {__version__}"
 
 
+def test_version_imports_no_command_module():
+    """Start-up: `--version` must not load the vault, crypto or imaging stacks (0.47 s before)."""
+    code = (
+        "import sys; from picsafe_desktop.cli import main; rc = main(['-v', '--version']); "
+        "print(sorted(m for m in sys.modules if m.startswith(('picsafe_desktop', 'PIL', "
+        "'cryptography', 'keyring', 'PySide6'))), rc)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.splitlines() == [
+        f"picsafe-desktop {__version__}",
+        "['picsafe_desktop', 'picsafe_desktop.cli'] 0",
+    ]
+
+
+def test_scrub_loads_no_vault_module(tmp_path):
+    """`scrub` is per-photo work for scripts: it must not pay for the vault/keyring imports."""
+    from PIL import Image
+
+    src = tmp_path / "in.jpg"
+    Image.new("RGB", (32, 32), (9, 9, 9)).save(src, "JPEG")
+    code = (
+        "import sys; from picsafe_desktop.cli import main; "
+        f"rc = main(['scrub', {str(src)!r}, {str(tmp_path / 'out.jpg')!r}]); "
+        "print(sorted(m for m in sys.modules if m.startswith(('picsafe_desktop.vault', "
+        "'keyring', 'cryptography', 'PySide6'))), rc)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.splitlines()[-1] == "[] 0"
+    assert (tmp_path / "out.jpg").is_file()
+
+
 def test_module_entry_point_matches_console_script():
     out = subprocess.run(
         [sys.executable, "-m", "picsafe_desktop", "--version"],

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from PIL import Image, PngImagePlugin
 
 from picsafe_desktop.deid import DeidError, scrub
+from tests.unit import heif_files
 from tests.unit.deid_checks import assert_allow_list
 
 SECRET = b"SECRET-SERIAL-4711"
@@ -145,6 +146,39 @@ def test_fuzz_webp(data):
 @given(data=mutated(SEEDS["heif"]))
 def test_fuzz_heif(data):
     check(data)
+
+
+GRID_HEIF = heif_files.grid_photo(sei=True)
+_META_END = GRID_HEIF.index(b"mdat") - 4
+
+
+@st.composite
+def hostile_fields(draw) -> bytes:
+    """Box sizes, counts, ids and offsets of the container set to extreme values."""
+    data = bytearray(GRID_HEIF)
+    for _ in range(draw(st.integers(1, 3))):
+        width = draw(st.sampled_from([1, 2, 4]))
+        at = draw(st.integers(0, _META_END - width))
+        top = (1 << (8 * width)) - 1
+        value = draw(st.sampled_from([0, 1, 2, 7, 8, 9, top, top >> 1, len(data), len(data) + 1])
+                     | st.integers(0, top))  # fmt: skip
+        data[at : at + width] = (value & top).to_bytes(width, "big")
+    return bytes(data)
+
+
+@settings(FUZZ, max_examples=300)
+@given(data=hostile_fields())
+def test_fuzz_heif_container_fields(data):
+    """Sizes past the end, huge counts, loops, dangling ids: DeidError or a clean file."""
+    check(data)
+    assert heif_files.SECRET not in scrub_or_empty(data)
+
+
+def scrub_or_empty(data: bytes) -> bytes:
+    try:
+        return scrub(data).data
+    except DeidError:
+        return b""
 
 
 @FUZZ

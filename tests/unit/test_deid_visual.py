@@ -10,6 +10,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
 from picsafe_desktop.deid import (
+    CorruptImage,
     InvalidRedaction,
     Redaction,
     UnsupportedFormat,
@@ -47,9 +48,12 @@ def test_thumbnail_of_transparent_png_is_flattened():
     assert thumb.mode == "RGB" and thumb.getpixel((5, 5)) == (255, 255, 255)
 
 
-def test_thumbnail_refuses_raw_heif_and_bad_sizes():
-    with pytest.raises(UnsupportedFormat):
+def test_thumbnail_refuses_broken_heif_and_bad_sizes():
+    # Scrubbed HEIC is a vault format now (see test_deid_heif); a broken one is refused.
+    with pytest.raises(CorruptImage):
         make_thumbnail(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic")
+    with pytest.raises(UnsupportedFormat):
+        make_thumbnail(b"GIF89a" + bytes(64))
     with pytest.raises(ValueError):
         make_thumbnail(photo(), max_side=1)
 
