@@ -6,6 +6,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from picsafe_desktop import winfs
+
 
 def fsync_dir(folder: Path) -> None:
     """Make a rename in `folder` durable (POSIX; Windows has no directory handles to sync)."""
@@ -32,7 +34,7 @@ def write_atomically(path: Path, data: bytes) -> None:
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
-        os.replace(tmp, path)
+        winfs.replace(tmp, path)  # Windows: a scanner may hold the new file for a moment
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
