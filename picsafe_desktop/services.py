@@ -399,6 +399,8 @@ class Services:
         """Cameras and phones on USB (PTP/MTP through libgphoto2), or why none can be used."""
         from picsafe_desktop.importer import gphoto
 
+        gphoto = _phone_module(gphoto)  # Windows: Windows Portable Devices instead
+
         available, reason = gphoto.status()
         if not available:
             return [], reason
@@ -406,9 +408,11 @@ class Services:
 
     def import_device(self, info, cancel=None, progress: Callable | None = None):
         """All photos of one USB camera/phone; deleted on it afterwards if the site says so."""
-        from picsafe_desktop.importer import gphoto
+        from picsafe_desktop.importer import gphoto, wpd
 
-        with gphoto.Device(info.model, info.port) as device:
+        wpd_phone = getattr(info, "kind", "") == "wpd"
+        device = wpd.Device(info) if wpd_phone else gphoto.Device(info.model, info.port)
+        with device:
             candidates = device.photos(delete_after_import=self.site_import.delete_from_device)
             return self._import(candidates, (), info.label, self.actor, cancel, progress)
 
@@ -453,3 +457,12 @@ class Services:
                 on_event=progress,
                 cancel=cancel,
             )
+
+
+def _phone_module(gphoto):
+    """The phone source of this platform: libgphoto2, or WPD on Windows (no libgphoto2 there)."""
+    if os.name == "nt":
+        from picsafe_desktop.importer import wpd
+
+        return wpd
+    return gphoto

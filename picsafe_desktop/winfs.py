@@ -187,9 +187,6 @@ def _kernel32() -> Any:
 def no_disk_dialogs(kernel32: Any = None) -> Iterator[None]:
     """Suppress Windows' "There is no disk in the drive" box for probes on this thread."""
     if kernel32 is None:
-        if not is_windows():
-            yield
-            return
         kernel32 = _kernel32()
     old = ctypes.c_uint(0)
     kernel32.SetThreadErrorMode(SEM_FAILCRITICALERRORS | SEM_NOOPENFILEERRORBOX, ctypes.byref(old))
