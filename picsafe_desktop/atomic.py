@@ -27,7 +27,9 @@ def write_atomically(path: Path, data: bytes) -> None:
     a dot so no viewer shows it meanwhile.
     """
     path = Path(path)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    # A short temp name: a long file name doubled could pass MAX_PATH where the target did not.
+    folder = winfs.long_path(path.parent)
+    fd, tmp_name = tempfile.mkstemp(prefix=".picsafe-", suffix=".part", dir=folder)
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as out:

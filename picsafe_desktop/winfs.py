@@ -259,3 +259,19 @@ def is_network_path(
         if inside and len(point) >= len(best):
             best, best_type = point, fields[2]
     return best_type in NETWORK_FS_TYPES
+
+
+def network_vault_problem(root: str | os.PathLike[str]) -> str | None:
+    """Why a vault must not live at `root` (a network share), or None.
+
+    SQLite's write-ahead log needs shared memory between processes on one machine; over SMB or
+    NFS locks and that memory are unreliable, and an index can be corrupted silently.
+    """
+    if not is_network_path(root):
+        return None
+    return (
+        f"{os.fspath(root)}: is on a network drive; a vault must be on a disk of this PC (its "
+        "database is not safe over a network share). Choose a local folder - back it up to the "
+        "network instead (docs/deployment.md, Backup)"
+    )
+

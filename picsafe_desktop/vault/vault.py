@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from picsafe_desktop import winacl, winfs
 from picsafe_desktop.model import ItemState, PhotoItem
 from picsafe_desktop.vault import audit as audit_chain
 from picsafe_desktop.vault import header as vault_header
@@ -211,6 +212,8 @@ class Vault:
         tests pass cheaper parameters so they run fast (docs/vault-format.md, "Recovery").
         """
         root = Path(path)
+        if problem := winfs.network_vault_problem(root):  # SQLite WAL is unsafe over SMB/NFS
+            raise VaultError(problem)
         if root.exists() and (not root.is_dir() or any(root.iterdir())):
             what = (
                 "already holds a vault"
@@ -222,7 +225,7 @@ class Vault:
         keystore.check_backend(keyring_service)
         created_root = not root.exists()
         try:
-            root.mkdir(mode=0o700, parents=True, exist_ok=True)
+            winacl.make_private_dir(root)  # Windows: owner-only ACL, not the parent's
         except OSError as exc:
             raise VaultError(
                 f"{root}: cannot create the vault folder ({exc.strerror or exc}); choose a "
@@ -311,6 +314,8 @@ class Vault:
     @classmethod
     def open(cls, path: str | os.PathLike[str], keyring_service: str = DEFAULT_SERVICE) -> Vault:
         root = Path(path)
+        if problem := winfs.network_vault_problem(root):  # SQLite WAL is unsafe over SMB/NFS
+            raise VaultError(problem)
         head = vault_header.read(root)
         vault_id = head["vault_id"]
         lock = VaultLock(root / LOCK_FILE)
@@ -349,6 +354,8 @@ class Vault:
     ) -> None:
         """Put the master key back into the OS keyring using the recovery code."""
         root = Path(path)
+        if problem := winfs.network_vault_problem(root):  # SQLite WAL is unsafe over SMB/NFS
+            raise VaultError(problem)
         head = vault_header.read(root)
         vault_id = head["vault_id"]
         where = str(root / vault_header.HEADER_FILE)
