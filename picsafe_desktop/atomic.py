@@ -6,6 +6,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from picsafe_desktop import winfs
+
 
 def fsync_dir(folder: Path) -> None:
     """Make a rename in `folder` durable (POSIX; Windows has no directory handles to sync)."""
@@ -25,14 +27,16 @@ def write_atomically(path: Path, data: bytes) -> None:
     a dot so no viewer shows it meanwhile.
     """
     path = Path(path)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    # A short temp name: a long file name doubled could pass MAX_PATH where the target did not.
+    folder = winfs.long_path(path.parent)
+    fd, tmp_name = tempfile.mkstemp(prefix=".picsafe-", suffix=".part", dir=folder)
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
-        os.replace(tmp, path)
+        winfs.replace(tmp, path)  # Windows: a scanner may hold the new file for a moment
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

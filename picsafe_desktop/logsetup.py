@@ -13,7 +13,10 @@ import logging.handlers
 import re
 import sys
 import threading
+import time
 from pathlib import Path
+
+from picsafe_desktop import winacl
 
 REDACTED = "[redacted]"
 _sensitive: set[str] = set()
@@ -79,6 +82,31 @@ class PhiFilter(logging.Filter):
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
+class SharedRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """Rotation that survives a second PicSafe process writing the same log file.
+
+    On Windows a file another process holds open cannot be renamed (a sharing violation), and on
+    any platform the other process may have rotated first. A failed rotation is not an error
+    worth a traceback on every line: keep writing to the current file and try again later.
+    """
+
+    retry_seconds = 60.0
+    _next_try = 0.0
+
+    def shouldRollover(self, record: logging.LogRecord) -> bool:  # noqa: N802
+        if time.monotonic() < self._next_try:
+            return False
+        return bool(super().shouldRollover(record))
+
+    def doRollover(self) -> None:  # noqa: N802
+        try:
+            super().doRollover()
+        except OSError:
+            self._next_try = time.monotonic() + self.retry_seconds
+            if self.stream is None:
+                self.stream = self._open()
+
+
 def configure(site, verbose: bool = False) -> Path | None:
     """Log to stderr and to the site's log file (created with owner-only permissions)."""
     root = logging.getLogger()
@@ -97,12 +125,10 @@ def configure(site, verbose: bool = False) -> Path | None:
     handlers[0].setLevel(level if verbose else logging.WARNING)
     log_file: Path | None = Path(site.logging.file)
     try:
-        log_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        winacl.make_private_dir(log_file.parent)  # Windows: owner-only ACL
         log_file.touch(mode=0o600, exist_ok=True)
         handlers.append(
-            logging.handlers.RotatingFileHandler(
-                log_file, maxBytes=5_000_000, backupCount=3, encoding="utf-8"
-            )
+            SharedRotatingFileHandler(log_file, maxBytes=5_000_000, backupCount=3, encoding="utf-8")
         )
     except OSError as exc:
         print(f"picsafe-desktop: cannot write log file {log_file}: {exc}", file=sys.stderr)

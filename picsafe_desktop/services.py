@@ -715,6 +715,8 @@ class Services:
         from picsafe_desktop.importer import gphoto
 
         self.require(Permission.IMPORT)
+        gphoto = _phone_module(gphoto)  # Windows: Windows Portable Devices instead
+
         available, reason = gphoto.status()
         if not available:
             return [], reason
@@ -722,10 +724,12 @@ class Services:
 
     def import_device(self, info, cancel=None, progress: Callable | None = None):
         """All photos of one USB camera/phone; deleted on it afterwards if the site says so."""
-        from picsafe_desktop.importer import gphoto
+        from picsafe_desktop.importer import gphoto, wpd
 
         actor = self.require(Permission.IMPORT).actor
-        with gphoto.Device(info.model, info.port) as device:
+        wpd_phone = getattr(info, "kind", "") == "wpd"
+        device = wpd.Device(info) if wpd_phone else gphoto.Device(info.model, info.port)
+        with device:
             candidates = device.photos(delete_after_import=self.site_import.delete_from_device)
             return self._import(candidates, (), info.label, actor, cancel, progress)
 
@@ -774,3 +778,12 @@ class Services:
                 on_event=progress,
                 cancel=cancel,
             )
+
+
+def _phone_module(gphoto):
+    """The phone source of this platform: libgphoto2, or WPD on Windows (no libgphoto2 there)."""
+    if os.name == "nt":
+        from picsafe_desktop.importer import wpd
+
+        return wpd
+    return gphoto

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 from pathlib import Path
 
+from picsafe_desktop import winfs
 from picsafe_desktop.atomic import write_atomically
 from picsafe_desktop.export.types import ExportError
 
@@ -27,6 +28,9 @@ def write_file(path: Path, data: bytes) -> None:
     except OSError as exc:
         if exc.errno in _NO_SPACE:
             fix = "free space on that drive or choose another folder"
+        elif winfs.in_use(exc):  # Windows: the old export is open in a PDF viewer
+            fix = "the file is open in another program (a PDF viewer?); close it, or choose "
+            fix += "another file name"
         else:
             fix = "choose a folder you can write to"
         raise ExportError(

@@ -50,9 +50,13 @@ _CAPTION_ROOM = 62 * mm  # space kept below each photo for its caption table
 
 
 # -- fonts -------------------------------------------------------------------------------------
-# Helvetica only covers Latin-1; patient names are often outside it. DejaVu ships with most
-# Linux desktops; elsewhere we fall back to Helvetica (unknown glyphs print as boxes).
+# Helvetica only covers Latin-1; patient names are often outside it. The package carries DejaVu
+# Sans (Latin, Greek, Cyrillic, Armenian, Georgian, Hebrew and Arabic letters; from Debian's
+# fonts-dejavu-core, free licence in resources/fonts/), so every install prints the same; a
+# system font is the fallback for a checkout without it, Helvetica the last resort.
+_BUNDLED_FONT = Path(__file__).resolve().parents[1] / "resources" / "fonts" / "DejaVuSans.ttf"
 _FONT_CANDIDATES = (
+    str(_BUNDLED_FONT),
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
     "C:/Windows/Fonts/arial.ttf",
     "/System/Library/Fonts/Supplemental/Arial.ttf",

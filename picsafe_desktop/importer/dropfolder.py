@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from picsafe_desktop import winacl
 from picsafe_desktop.importer.files import FileCandidate, prune_empty_dirs, scan_folder
 from picsafe_desktop.importer.source import Refusal
 
@@ -174,8 +175,13 @@ class DropFolderWatcher:
                 wake.set()
 
         self._observer = Observer()
-        for settler in self.settlers:
-            settler.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        for settler in list(self.settlers):
+            winacl.make_private_dir(settler.root)  # Windows: owner-only ACL, not the parent's
+            if problem := winacl.drop_folder_problem(settler.root):  # open to every user
+                self.settlers.remove(settler)
+                if self.on_refusals is not None:
+                    self.on_refusals(settler.root, [Refusal(str(settler.root), problem)])
+                continue
             self._observer.schedule(_Handler(), str(settler.root), recursive=True)
         self._observer.daemon = True
         self._observer.start()

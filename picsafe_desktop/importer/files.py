@@ -28,6 +28,7 @@ from picsafe_desktop.importer.source import (
     is_photo_name,
 )
 from picsafe_desktop.importer.wipe import secure_wipe
+from picsafe_desktop.winfs import identity_known, is_link_like
 
 _O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # a FIFO swapped in after lstat must not block us
@@ -38,6 +39,24 @@ _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 def fingerprint(st: os.stat_result) -> tuple[int, int, int, int]:
     """(device, inode, size, mtime in ns): what must stay the same between finding and reading."""
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def identity_key(path: Path, st: os.stat_result) -> tuple[Any, ...]:
+    """What makes two names one file: (device, inode), or the normalised path when the file
+    system reports no inode (0: some mapped drives) - such files are never grouped or wiped."""
+    if identity_known(st):
+        return (st.st_dev, st.st_ino)
+    return _path_key(path)
+
+
+def _path_key(path: Path) -> tuple[str, str]:
+    return ("path", os.path.normcase(os.path.abspath(path)))
+
+
+def _same_file(st: os.stat_result, stamp: tuple[int, int, int, int]) -> bool:
+    if stamp[1] == 0:  # no identity: size and mtime are all there is to compare
+        return True
+    return fingerprint(st)[:2] == stamp[:2]
 
 
 @dataclass(eq=False)
@@ -72,7 +91,7 @@ class FileCandidate(Candidate):
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode):
                 raise SourceError(f"{self.path}: is not a regular file any more; not imported")
-            if fingerprint(st)[:2] != self.stamp[:2]:
+            if not _same_file(st, self.stamp):
                 raise SourceError(
                     f"{self.path}: was replaced by another file while importing; it will be "
                     "picked up again"
@@ -103,6 +122,12 @@ class FileCandidate(Candidate):
             os.close(fd)
 
     def remove(self, token: str) -> None:
+        if self.stamp[1] == 0:  # no identity: never remove what cannot be proven the same file
+            raise RemoveError(
+                f"{self.path}: imported and verified, but this drive gives files no stable "
+                "identity (a mapped network or cloud drive), so PicSafe will not delete it; "
+                "delete it by hand"
+            )
         if self.removal == "wipe":
             secure_wipe(self.path, token, identity=self.stamp[:2], other_links=self.other_links)
             return
@@ -150,7 +175,7 @@ def _read_error(path: Path, exc: OSError) -> SourceError:
 
 def _refusal_for(path: Path, st: os.stat_result) -> str | None:
     """Why this directory entry (from lstat) is not a candidate, or None if it may be one."""
-    if stat.S_ISLNK(st.st_mode):
+    if is_link_like(st):  # symlinks, and Windows junctions
         return "is a symbolic link; links are never followed or wiped - copy the photo itself"
     if stat.S_ISFIFO(st.st_mode):
         return "is a named pipe (FIFO), not a photo file; left alone"
@@ -188,7 +213,7 @@ def _listing(folder: Path, scan: Scan) -> list[os.DirEntry] | None:
         return None
 
 
-def _walk(root: Path, scan: Scan, found: dict[tuple[int, int], list[tuple[Path, os.stat_result]]]):
+def _walk(root: Path, scan: Scan, found: dict[tuple[Any, ...], list[tuple[Path, os.stat_result]]]):
     """Depth-first, in name order, with an explicit stack: no recursion, bounded depth."""
     entries = _listing(root, scan)
     if entries is None:
@@ -203,13 +228,14 @@ def _walk(root: Path, scan: Scan, found: dict[tuple[int, int], list[tuple[Path, 
             continue
         path = Path(entry.path)
         try:
-            st = entry.stat(follow_symlinks=False)
+            # lstat, not entry.stat(): on Windows a DirEntry's inode, device and link count are 0
+            st = os.lstat(path)
         except FileNotFoundError:
             continue
         except OSError as exc:
             scan.refusals.append(Refusal(str(path), f"could not be examined ({exc.strerror})"))
             continue
-        if stat.S_ISDIR(st.st_mode):
+        if stat.S_ISDIR(st.st_mode) and not is_link_like(st):
             if len(stack) >= MAX_DEPTH:
                 scan.refusals.append(
                     Refusal(
@@ -227,13 +253,13 @@ def _walk(root: Path, scan: Scan, found: dict[tuple[int, int], list[tuple[Path, 
         if reason:
             scan.refusals.append(Refusal(str(path), reason))
             continue
-        found.setdefault((st.st_dev, st.st_ino), []).append((path, st))
+        found.setdefault(identity_key(path, st), []).append((path, st))
 
 
 def _group(found, scan: Scan, *, removal: str) -> None:
     for names in found.values():
         first_path, st = names[0]
-        if st.st_nlink > len(names):
+        if identity_known(st) and st.st_nlink > len(names):
             for path, _ in names:
                 scan.refusals.append(
                     Refusal(
@@ -256,7 +282,7 @@ def _group(found, scan: Scan, *, removal: str) -> None:
 def scan_folder(root: Path, *, removal: str = "wipe") -> Scan:
     """Every photo under `root` (recursively, never through links), and what was refused."""
     scan = Scan()
-    found: dict[tuple[int, int], list[tuple[Path, os.stat_result]]] = {}
+    found: dict[tuple[Any, ...], list[tuple[Path, os.stat_result]]] = {}
     _walk(Path(root), scan, found)
     _group(found, scan, removal=removal)
     return scan
@@ -275,7 +301,7 @@ def scan_paths(paths: Iterable[str | os.PathLike[str]], *, removal: str = "wipe"
         except OSError as exc:
             scan.refusals.append(Refusal(str(path), f"could not be examined ({exc.strerror})"))
             continue
-        if stat.S_ISDIR(st.st_mode):
+        if stat.S_ISDIR(st.st_mode) and not is_link_like(st):
             sub = scan_folder(path, removal=removal)
             scan.candidates += sub.candidates
             scan.refusals += sub.refusals
@@ -291,11 +317,12 @@ def scan_paths(paths: Iterable[str | os.PathLike[str]], *, removal: str = "wipe"
         else:
             scan.candidates.append(FileCandidate(path, fingerprint(st), removal=removal))
     # The same file named twice (or inside a named folder too) is one photo.
-    seen: set[tuple[int, int]] = set()
+    seen: set[tuple[Any, ...]] = set()
     unique = []
     for cand in scan.candidates:
-        if cand.stamp[:2] not in seen:
-            seen.add(cand.stamp[:2])
+        key = cand.stamp[:2] if cand.stamp[1] else _path_key(cand.path)
+        if key not in seen:
+            seen.add(key)
             unique.append(cand)
     scan.candidates = unique
     return scan

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import posixpath
+import sys
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -73,9 +74,27 @@ def _module() -> Any:
         raise DeviceError(
             DeviceState.UNAVAILABLE,
             "Phone import over USB (libgphoto2) is not available on this computer "
-            f"({_load_error}). Mounted phones, cards, drop folders and drag-and-drop still work.",
+            f"({_load_error}). {_what_still_works()}",
         )
     return _gp
+
+
+def _what_still_works() -> str:
+    # Only the Linux desktop mounts phones as folders (gvfs); elsewhere a phone has no folder.
+    if os.name == "nt":
+        return (
+            "Phones are imported through Windows Portable Devices instead; cards, drop folders "
+            "and drag-and-drop still work."
+        )
+    if sys.platform == "darwin":
+        return (
+            "Copy a phone's photos with Image Capture into the drop folder; cards, drop folders "
+            "and drag-and-drop still work."
+        )
+    return (
+        "Phones the desktop mounts itself (shown in the file manager), cards, drop folders and "
+        "drag-and-drop still work."
+    )
 
 
 def status() -> tuple[bool, str]:

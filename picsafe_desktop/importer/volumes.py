@@ -5,7 +5,11 @@ Where volumes appear:
   mounted by the desktop over MTP or AFC appear under $XDG_RUNTIME_DIR/gvfs/ as
   `mtp:host=...` / `afc:host=...`, with the DCIM folder one level down on MTP
   (`Internal shared storage/DCIM`).
-- Windows: drive letters D: to Z: (A: and B: are skipped: probing a floppy drive stalls).
+- Windows: removable drive letters only (card readers, USB sticks, cameras in mass-storage mode),
+  asked of Windows at every poll; fixed disks, CD drives and mapped network drives are never
+  probed (a home drive `H:\\DCIM` must not be offered as a card and wiped), and the probe runs
+  with "There is no disk in the drive" boxes switched off. Phones on Windows have no drive
+  letter: they are Windows Portable Devices (`wpd.py`).
 - macOS: /Volumes.
 
 A poll lists these few folders and looks for `DCIM` at most two levels down, so it costs a
@@ -14,15 +18,16 @@ handful of directory reads while idle.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
-import string
 import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from picsafe_desktop import winfs
 from picsafe_desktop.importer.files import Scan, scan_folder
 
 log = logging.getLogger(__name__)
@@ -31,7 +36,7 @@ log = logging.getLogger(__name__)
 def default_mount_roots() -> list[Path]:
     """Folders whose children are mounted volumes on this platform."""
     if os.name == "nt":
-        return [Path(f"{letter}:\\") for letter in string.ascii_uppercase[3:]]
+        return winfs.removable_drive_roots()
     if sys.platform == "darwin":
         return [Path("/Volumes")]
     user = os.environ.get("USER") or os.environ.get("LOGNAME") or ""
@@ -84,6 +89,17 @@ def _dcim_in(folder: Path) -> Path | None:
 def find_volumes(roots: list[Path]) -> list[Volume]:
     """Every DCIM folder directly in a mount or one level below it (MTP storages)."""
     found: dict[str, Volume] = {}
+    with winfs.no_disk_dialogs() if os.name == "nt" else _nothing():
+        _find(roots, found)
+    return list(found.values())
+
+
+@contextlib.contextmanager
+def _nothing():
+    yield
+
+
+def _find(roots: list[Path], found: dict[str, Volume]) -> None:
     for root in roots:
         is_drive = os.name == "nt"
         children = [root] if is_drive else _children(root)
@@ -98,7 +114,6 @@ def find_volumes(roots: list[Path]) -> list[Volume]:
             if dcim is not None:
                 key = os.path.realpath(dcim)
                 found.setdefault(key, Volume(dcim, kind))
-    return list(found.values())
 
 
 def _children(folder: Path) -> list[Path]:
@@ -127,7 +142,8 @@ class VolumePoller:
         roots: list[Path] | None = None,
         poll_seconds: float = 3.0,
     ) -> None:
-        self.roots = default_mount_roots() if roots is None else [Path(r) for r in roots]
+        # None: asked again at every poll (on Windows a card reader gets its letter on insertion)
+        self.roots = None if roots is None else [Path(r) for r in roots]
         self.poll_seconds = poll_seconds
         self.on_appeared = on_appeared
         self.on_gone = on_gone
@@ -137,7 +153,8 @@ class VolumePoller:
 
     def poll(self) -> tuple[list[Volume], list[Volume]]:
         """One look: (appeared, gone) since the previous poll; callbacks are called too."""
-        now = {v.dcim: v for v in find_volumes(self.roots)}
+        roots = default_mount_roots() if self.roots is None else self.roots
+        now = {v.dcim: v for v in find_volumes(roots)}
         appeared = [v for p, v in now.items() if p not in self._known]
         gone = [v for p, v in self._known.items() if p not in now]
         self._known = now

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 from PySide6.QtCore import SLOT, QEvent, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtDBus import QDBusConnection
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from picsafe_desktop.model import Staff
+from picsafe_desktop.ui import winlock
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +65,9 @@ class SessionLockWatcher(QObject):
     """Locks when the desktop session locks (screensaver) or the machine goes to sleep.
 
     Listens on D-Bus to org.freedesktop.ScreenSaver / org.gnome.ScreenSaver `ActiveChanged`
-    (session bus) and logind's `PrepareForSleep` and session `Lock` (system bus). Where a bus is
-    missing (Windows, minimal desktops) the idle timer and the Lock button still protect.
+    (session bus) and logind's `PrepareForSleep` and session `Lock` (system bus); on Windows
+    to session notifications and sleep through a native event filter (`winlock.py`). Where none
+    is available (minimal desktops) the idle timer and the Lock button still protect.
     """
 
     session_locked = Signal(str)
@@ -100,6 +103,9 @@ class SessionLockWatcher(QObject):
                 self._logind_lock,
             ):
                 self.listening.append("login1.Lock")
+        if sys.platform == "win32":  # no D-Bus there: Windows tells a window (winlock.py)
+            self.windows = winlock.WindowsSessionListener(self.session_locked.emit)
+            self.listening.append("Windows session notifications")
 
     @Slot(bool)
     def _screensaver(self, active: bool) -> None:

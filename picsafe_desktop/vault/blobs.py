@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
+from picsafe_desktop import winfs
 from picsafe_desktop.atomic import fsync_dir
 from picsafe_desktop.vault.errors import DiskFull, IntegrityError, VaultError
 
@@ -59,7 +60,7 @@ class BlobStore:
                 pass
             else:
                 fsync_dir(self.dir)
-            os.replace(part, final)
+            winfs.replace(part, final)  # patient with a scanner holding the new file
             fsync_dir(final.parent)
         except BaseException as exc:
             part.unlink(missing_ok=True)
@@ -116,10 +117,13 @@ def shred_file(path: Path) -> None:
                 remaining -= f.write(zeros[: min(remaining, _WIPE_BLOCK)])
             f.flush()
             os.fsync(f.fileno())
-        path.unlink()
+        winfs.remove_or_defer(path)  # held by a scanner: content is zeros, key gone - later
     except FileNotFoundError:
         return
     except OSError as exc:
+        if winfs.in_use(exc):  # the key is already gone: remove the name later, not fail now
+            winfs.remove_or_defer(path)
+            return
         raise VaultError(f"{path}: could not remove the encrypted file: {exc}") from exc
     fsync_dir(path.parent)
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from picsafe_desktop import winacl, winfs
 from picsafe_desktop.model import ItemState, PhotoItem
 from picsafe_desktop.vault import anchor, index, integrity, keystore, quarantine, sqlerrors
 from picsafe_desktop.vault import audit as audit_chain
@@ -231,6 +232,8 @@ class Vault:
         tests pass cheaper parameters so they run fast (docs/vault-format.md, "Recovery").
         """
         root = Path(path)
+        if problem := winfs.network_vault_problem(root):  # SQLite WAL is unsafe over SMB/NFS
+            raise VaultError(problem)
         if root.exists() and (not root.is_dir() or any(root.iterdir())):
             what = (
                 "already holds a vault"
@@ -242,7 +245,7 @@ class Vault:
         keystore.check_backend(keyring_service)
         created_root = not root.exists()
         try:
-            root.mkdir(mode=0o700, parents=True, exist_ok=True)
+            winacl.make_private_dir(root)  # Windows: owner-only ACL, not the parent's
         except OSError as exc:
             raise VaultError(
                 f"{root}: cannot create the vault folder ({exc.strerror or exc}); choose a "
@@ -346,6 +349,8 @@ class Vault:
         anything, so it works while the app has the vault open.
         """
         root = Path(path)
+        if problem := winfs.network_vault_problem(root):  # SQLite WAL is unsafe over SMB/NFS
+            raise VaultError(problem)
         head = vault_header.read(root)
         vault_id = head["vault_id"]
         lock = None if read_only else VaultLock(root / LOCK_FILE)
@@ -386,6 +391,8 @@ class Vault:
     ) -> None:
         """Put the master key back into the OS keyring using the recovery code."""
         root = Path(path)
+        if problem := winfs.network_vault_problem(root):  # SQLite WAL is unsafe over SMB/NFS
+            raise VaultError(problem)
         head = vault_header.read(root)
         vault_id = head["vault_id"]
         where = str(root / vault_header.HEADER_FILE)
