@@ -1428,7 +1428,10 @@ def store(
             record.consented_at and taken and taken < record.consented_at
         )
         vault.update_metadata(item_id, meta, actor=actor)
-    consent_id = vault.put_consent(  # the record's own id is the vault's (exports match audit)
+    if not re.fullmatch(r"[0-9a-f]{32}", record.consent_id or ""):
+        # The record's own id is the vault's, so exports and the audit log name the same one.
+        record = dataclasses.replace(record, consent_id=uuid.uuid4().hex)
+    consent_id = vault.put_consent(
         batch_id,
         record_to_dict(record),
         mrn=record.patient.mrn,

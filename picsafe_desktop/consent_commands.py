@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from picsafe_desktop import APP_ID
-from picsafe_desktop.vault.commands import add_vault_arguments
+from picsafe_desktop.vault.commands import add_consent_list, add_vault_arguments
 
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -28,6 +28,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
         description="Work on recorded consents (docs/consent.md). Every change is audited.",
     )
     actions = parser.add_subparsers(title="actions", metavar="ACTION", required=True)
+    add_consent_list(actions, common)
 
     p = actions.add_parser("copy", parents=[common], help="the patient's PDF copy of a consent")
     p.add_argument("consent_id", metavar="ID")
@@ -38,7 +39,13 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
         "withdraw", parents=[common], help="withdraw teaching/publication, or everything"
     )
     p.add_argument("consent_id", metavar="ID")
-    p.add_argument("--scope", choices=("secondary", "full"), required=True)
+    p.add_argument(
+        "--scope",
+        choices=("secondary", "full"),
+        default="full",
+        help="secondary: teaching/publication only, photos kept for the record; full "
+        "(default): the photos are crypto-shredded",
+    )
     p.add_argument("--reason", required=True)
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=run, action="withdraw")
@@ -133,9 +140,9 @@ def _withdraw(vault, args, site, actor) -> int:
         print(json.dumps(result.__dict__, indent=2, default=str))
         return EXIT_OK
     print(
-        f"Consent {args.consent_id} withdrawn ({args.scope}); marked by record "
-        f"{result.new_consent_id}. Photos destroyed: {result.photos_destroyed}, kept for the "
-        f"record: {result.photos_kept}."
+        f"Consent {args.consent_id} withdrawn ({args.scope}): {result.photos_destroyed} "
+        f"photo(s) crypto-shredded, {result.photos_kept} kept for the record; marked by record "
+        f"{result.new_consent_id}."
     )
     for e in result.secondary_exports:
         print(f"  recall: {e.get('use')} {e.get('kind')} to {e.get('destination')} ({e['at']})")

@@ -210,9 +210,8 @@ def withdraw(
     )
     destroyed = 0
     if scope is Withdrawal.FULL:
-        for item_id in items:
-            vault.delete(item_id, actor=actor, reason="consent withdrawn")
-            destroyed += 1
+        # All of the photos or none, in one transaction.
+        destroyed = vault.delete_items(items, actor=actor, reason=reason.strip())
         items = []
     action = "kept: they form part of the medical record"
     if policy == "remove_record_copies":

@@ -123,6 +123,7 @@ class IntakeBatch:
     label: str
     sets: list  # intake.SuggestedSet, oldest first
     thumbnails: dict[str, bytes]
+    imported_by: str = ""  # the audited actor of the batch's import
 
 
 def _capture_time(meta: dict):
@@ -358,7 +359,11 @@ class Services:
         )
         ids = [i for s in sets for i in s.item_ids]
         return IntakeBatch(
-            batch.batch_id, batch.label, sets, {i: self.vault.read_thumbnail(i) for i in ids}
+            batch.batch_id,
+            batch.label,
+            sets,
+            {i: self.vault.read_thumbnail(i) for i in ids},
+            batch.imported_by,
         )
 
     def _waiting_in(self, batch_id: str, item_ids: Iterable[str] | None) -> list[str]:

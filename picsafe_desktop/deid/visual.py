@@ -125,7 +125,11 @@ def to_jpeg(clean: bytes, quality: int = 95) -> bytes:
     """
     if detect.detect_format(clean) == detect.JPEG:
         return clean
-    im, _, profile = _open_clean(clean)
+    im, fmt, profile = _open_clean(clean)
+    if fmt == detect.HEIF and profile and im.mode == "RGB":
+        # A phone's wide-gamut colour (Display P3) travels with its profile, as it did when
+        # the vault kept HEIC as JPEG: converting to sRGB would clip it.
+        return _save_jpeg(im, quality, icc_profile=profile)
     return _save_jpeg(_to_srgb(im, profile), quality)
 
 

@@ -247,9 +247,14 @@ class ConsentDialog(QDialog):
         self.sections = consent_sections.GovernanceSections(
             len(thumbnails), [k for k in self._wordings if k], self._clock, form
         )
+        # Scrolls on its own: the common path in the three columns never needs scrolling.
+        self.sections_scroll = QScrollArea(form)
+        self.sections_scroll.setWidgetResizable(True)
+        self.sections_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.sections_scroll.setWidget(self.sections)
+        self.sections_scroll.setAccessibleName("Photos, children, interpreter and chaperone")
         sections_column = QVBoxLayout()
-        sections_column.addWidget(self.sections)
-        sections_column.addStretch(1)
+        sections_column.addWidget(self.sections_scroll)
         form_layout.addLayout(sections_column, 5)
         self.columns.append(sections_column)
         self.identifiable_check.hide()  # replaced by the per-photo identifiability section

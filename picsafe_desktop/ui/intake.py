@@ -61,7 +61,8 @@ class IntakeDialog(QDialog):
         self.setModal(True)
         self.setAccessibleName("Sort the photos by patient")
         more = f" (batch 1 of {waiting_batches})" if waiting_batches > 1 else ""
-        self.setWindowTitle(f"Photos to file — {batch.label}{more}")
+        by = f", imported by {batch.imported_by}" if batch.imported_by else ""
+        self.setWindowTitle(f"Photos to file — {batch.label}{by}{more}")
         self._sets = [list(s.item_ids) for s in batch.sets]
         self._mrns = [s.mrn or "" for s in batch.sets]
         self._names = [s.describe() for s in batch.sets]

@@ -673,7 +673,7 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
             mrn=mrn or "",
             review_at_age=self.site.consent.review_at_age,
         )
-        imported_by = getattr(intake.batch, "imported_by", "")
+        imported_by = intake.batch.imported_by
         dialog.setWindowTitle(
             f"Consent — {len(item_ids)} photo(s)"
             + (f" imported by {imported_by}" if imported_by else "")

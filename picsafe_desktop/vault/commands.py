@@ -89,23 +89,6 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     repair.add_argument("--reason", default="", help="why; written to the audit log")
     repair.set_defaults(func=run, vault_action="repair")
 
-    consent = subparsers.add_parser("consent", help="list or withdraw consents (headless)")
-    consent_actions = consent.add_subparsers(title="actions", metavar="ACTION", required=True)
-    consent_list = consent_actions.add_parser(
-        "list", parents=[common], help="consents with their photo counts (no patient data)"
-    )
-    consent_list.add_argument("--json", action="store_true", help="machine-readable output")
-    consent_list.add_argument("--mrn", help="only the consents of this MRN (keyed-hash lookup)")
-    consent_list.set_defaults(func=run, vault_action="consent-list")
-    withdraw = consent_actions.add_parser(
-        "withdraw",
-        parents=[common],
-        help="withdraw a consent: crypto-shred its photos (audited); lists exports to follow up",
-    )
-    withdraw.add_argument("consent_id", metavar="ID")
-    withdraw.add_argument("--reason", required=True, help="why; written to the audit log")
-    withdraw.set_defaults(func=run, vault_action="consent-withdraw")
-
     photo = subparsers.add_parser("photo", help="delete a photo (headless)")
     photo_actions = photo.add_subparsers(title="actions", metavar="ACTION", required=True)
     delete = photo_actions.add_parser(
@@ -120,6 +103,16 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     audit_actions.add_parser(
         "verify", parents=[common], help="check the audit chain; exit 1 naming any row changed"
     ).set_defaults(func=run, vault_action="audit-verify")
+
+
+def add_consent_list(actions: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    """`consent list`: joins the `consent` command group that consent_commands.py owns."""
+    consent_list = actions.add_parser(
+        "list", parents=[common], help="consents with their photo counts (no patient data)"
+    )
+    consent_list.add_argument("--json", action="store_true", help="machine-readable output")
+    consent_list.add_argument("--mrn", help="only the consents of this MRN (keyed-hash lookup)")
+    consent_list.set_defaults(func=run, vault_action="consent-list")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -339,25 +332,6 @@ def _consent_list(args: argparse.Namespace, path: Path) -> int:
     return EXIT_OK
 
 
-def _consent_withdraw(args: argparse.Namespace, path: Path) -> int:
-    with Vault.open(path, args.keyring_service) as vault:
-        exported = vault.exports_of(args.consent_id)
-        ids = vault.withdraw_consent(
-            args.consent_id,
-            actor=_actor(),
-            reason=args.reason,
-            details={"exports": len(exported)},
-        )
-    print(f"Consent {args.consent_id} withdrawn: {len(ids)} photo(s) crypto-shredded.")
-    for row in exported:
-        d = row.details
-        print(
-            f"  follow up: exported {d.get('kind', '?')} at {row.at:%Y-%m-%d %H:%M} UTC "
-            f"({d.get('destination', 'destination not recorded')})"
-        )
-    return EXIT_OK
-
-
 def _photo_delete(args: argparse.Namespace, path: Path) -> int:
     with Vault.open(path, args.keyring_service) as vault:
         vault.delete_items([args.item_id], actor=_actor(), reason=args.reason)
@@ -373,6 +347,5 @@ _ACTIONS = {
     "audit-verify": _audit_verify,
     "repair": _repair,
     "consent-list": _consent_list,
-    "consent-withdraw": _consent_withdraw,
     "photo-delete": _photo_delete,
 }

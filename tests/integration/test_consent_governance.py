@@ -132,7 +132,7 @@ def test_full_withdrawal_follows_the_policy_for_record_copies(env, capsys):
     capsys.readouterr()
     assert run("consent", "disposal-report", "--json") == 0
     (row,) = json.loads(capsys.readouterr().out)
-    assert row["reason"] == "consent withdrawn" and row["by"].startswith("cli:")
+    assert row["reason"] == "patient asked" and row["by"].startswith("cli:")
 
 
 def test_amendment_is_a_new_linked_record_and_both_are_kept(env):

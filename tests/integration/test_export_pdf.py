@@ -50,8 +50,8 @@ def test_report_pages_render_and_carry_the_required_facts(tmp_path):
         "14 Mar 1961",
         "photo-consent-v3",
         "PSR-TEST000001",
-        "Page 1 of 3",
-        "Page 3 of 3",
+        "Page 1 of 4",  # photo pages, consent, and the wording the patient saw (issue 15)
+        "Page 4 of 4",
         "left forearm",
         "Dr Priya Natarajan",
         "06 May 2025 10:55",

@@ -250,7 +250,7 @@ def test_every_audited_action_names_the_directory_user(make_services, tmp_path):
     result = svc.import_paths([photo])
     [batch] = svc.waiting_batches()
     assert batch.imported_by == "Alice Adeyemi (alice)"
-    batch, _mrn = svc.prepare_consent(batch)
+    svc.prepare_intake(batch)  # the wristband scan: audited as alice too
     record = consent.record_from_fields(written(), wording=consent.load_wording(None, None))
     consent_id = svc.record_consent(batch.batch_id, record)
     [item] = svc.photos([consent_id])

@@ -107,8 +107,10 @@ def test_a_waiting_batch_names_who_imported_it(qtbot, window, tmp_path, corpus):
     dialog.close_without_decision()
     window.switch_user()
     sign_in_as(qtbot, window, OTHER)
-    qtbot.waitUntil(lambda: window.consent_dialog is not None, timeout=15000)
-    assert f"imported by {NURSE.name} ({NURSE.staff_id})" in window.consent_dialog.windowTitle()
+    # Someone else: the first person's draft is dropped and the batch waits, naming who
+    # brought it in, in the intake step that comes back.
+    qtbot.waitUntil(lambda: window.intake_dialog is not None, timeout=15000)
+    assert f"imported by {NURSE.name} ({NURSE.staff_id})" in window.intake_dialog.windowTitle()
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,10 @@ import sys
 import pytest
 
 from picsafe_desktop import cli
+from picsafe_desktop.consent import record_to_dict
 from picsafe_desktop.model import ItemState
 from picsafe_desktop.vault import Vault
+from tests.export_data import consent as sample_consent
 from tests.unit.vault_support import MRN, db, new_vault, put_photo
 
 pytestmark = pytest.mark.keyring
@@ -31,7 +33,8 @@ def ward(tmp_path, keyring_service):
     vault, _ = new_vault(tmp_path, keyring_service)
     batch = vault.create_batch("phone", actor="t")
     a, b, c = (put_photo(vault, batch, bytes([n]) * 4000) for n in range(3))
-    consent = vault.put_consent(batch, {"patient": "x"}, mrn=MRN, actor="t")
+    # A whole consent record, as the dialog stores it: `consent withdraw` reads it back.
+    consent = vault.put_consent(batch, record_to_dict(sample_consent()), mrn=MRN, actor="t")
     vault.set_state([a, b], ItemState.ACTIVE, consent_id=consent, actor="t")
     vault.close()
     return vault.path, keyring_service, batch, (a, b, c), consent
