@@ -205,10 +205,12 @@ class Services:
                     raise PinError("Enter your name.")
                 session = Session(staff, UNVERIFIED_ROLES, "unverified")
         except PinError as exc:
+            log.info("sign-in refused (%s)", method)  # never the PIN or password
             self._audit_refusal(claimed, method, str(exc))
             raise
         with self._session_lock:
             self._session = session
+        log.info("signed in (%s, %s)", method, ", ".join(session.roles))
         self.vault.audit(
             "sign_in",
             actor=session.actor,
