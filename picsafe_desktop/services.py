@@ -18,8 +18,9 @@ from pathlib import Path
 from picsafe_desktop import consent as consent_rules
 from picsafe_desktop import logsetup
 from picsafe_desktop.model import ConsentRecord, ItemState, PhotoItem, Staff, Use
-from picsafe_desktop.staff import roles as role_rules
 from picsafe_desktop.staff.roles import Permission
+from picsafe_desktop.staff.session import DOING, Session, SignInError
+from picsafe_desktop.staff.session import method_for as sign_in_method
 from picsafe_desktop.vault import Vault
 
 log = logging.getLogger(__name__)
@@ -35,59 +36,8 @@ class NotPermitted(Exception):
     """The signed-in person's role does not allow this action (the message says which)."""
 
 
-class PinError(Exception):
-    """Sign-in refused: wrong or malformed PIN or password, unknown staff ID, back-off running,
-    directory unreachable, no mapped role. The message is for the person at the screen."""
-
-
-@dataclass(frozen=True)
-class Session:
-    """Who is signed in, how they proved it, and what their roles allow."""
-
-    staff: Staff
-    roles: tuple[str, ...]
-    method: str  # "directory", "pin" or "unverified" (a typed name: no [staff] set up)
-
-    @property
-    def actor(self) -> str:
-        name, staff_id = self.staff.name, self.staff.staff_id
-        return f"{name} ({staff_id})" if staff_id else name
-
-    @property
-    def permissions(self) -> frozenset[Permission]:
-        return role_rules.permissions(self.roles)
-
-    def can(self, permission: Permission) -> bool:
-        return permission in self.permissions
-
-    @property
-    def role_label(self) -> str:
-        return role_rules.label(self.roles)
-
-
-def sign_in_method(site) -> str:
-    """How staff sign in: "directory" ([staff] ldap_url), "pin" ([security] require_pin) or
-    "unverified" (a typed name; neither is set up)."""
-    staff = getattr(site, "staff", None)
-    if staff is not None and staff.ldap_url:
-        return "directory"
-    return "pin" if site.security.require_pin else "unverified"
-
-
-# A typed name proves nothing; such a PC keeps today's clinical abilities (docs/security.md).
-UNVERIFIED_ROLES = ("clinician",)
-_DOING = {
-    Permission.IMPORT: "import photos",
-    Permission.CONSENT: "record consent",
-    Permission.VIEW: "view patients and photos",
-    Permission.REDACT: "redact photos",
-    Permission.EXPORT: "export photos",
-    Permission.DELETE: "delete photos or withdraw consent",
-    Permission.AUDIT: "read the audit log",
-    Permission.VERIFY: "verify the vault",
-    Permission.REPAIR: "repair the vault",
-    Permission.STAFF_ADMIN: "enrol staff",
-}
+# Sign-in refused (the name older callers and tests use); the rules are in staff/session.py.
+PinError = SignInError
 
 
 class ReasonRequired(Exception):
@@ -223,7 +173,7 @@ class Services:
         if not session.can(permission):
             raise NotPermitted(
                 f"{session.staff.name} ({session.role_label}) may not "
-                f"{_DOING.get(permission, permission.value)}."
+                f"{DOING.get(permission, permission.value)}."
             )
         return session
 
@@ -237,22 +187,18 @@ class Services:
     def sign_in(self, staff: Staff, pin: str = "") -> Session:
         """Authenticate (directory bind, enrolled PIN, or a typed name where neither is set
         up), then start the session. `pin` is the PIN or the directory password; never logged."""
+        from picsafe_desktop.staff import session as sign_in_rules
+
         method = self.sign_in_method
-        claimed = (staff.staff_id or staff.name).strip()
         try:
-            if method == "directory":
-                session = self._directory_sign_in(claimed, pin)
-            elif method == "pin":
-                session = self._pin_sign_in(staff.staff_id.strip(), pin)
-            else:
-                if not staff.name.strip():
-                    raise PinError("Enter your name.")
-                session = Session(staff, UNVERIFIED_ROLES, "unverified")
-        except PinError as exc:
-            self._audit_refusal(claimed, method, str(exc))
+            session = sign_in_rules.authenticate(self.site, self.vault, staff, pin)
+        except SignInError as exc:
+            log.info("sign-in refused (%s)", method)  # never the PIN or password
+            self._audit_refusal((staff.staff_id or staff.name).strip(), method, str(exc))
             raise
         with self._session_lock:
             self._session = session
+        log.info("signed in (%s, %s)", method, ", ".join(session.roles))
         self.vault.audit(
             "sign_in",
             actor=session.actor,
@@ -271,30 +217,6 @@ class Services:
             subject=subject,
             details={"method": method, "reason": reason},
         )
-
-    def _pin_sign_in(self, staff_id: str, pin: str) -> Session:
-        from picsafe_desktop.staff import pins
-
-        if not staff_id:
-            raise PinError("Enter your staff ID.")
-        try:
-            pins.check_pin(pin)
-            entry = pins.StaffStore.for_vault(self.vault).verify(staff_id, pin)
-        except pins.StaffError as exc:
-            raise PinError(str(exc)) from None
-        staff = Staff(entry.name, entry.title or role_rules.label(entry.roles), entry.staff_id)
-        return Session(staff, entry.roles, "pin")
-
-    def _directory_sign_in(self, username: str, password: str) -> Session:
-        from picsafe_desktop.staff import directory
-
-        try:
-            settings = directory.Settings.from_site(self.site)
-            user = directory.authenticate(settings, username, password)
-        except directory.DirectoryError as exc:
-            raise PinError(str(exc)) from None
-        staff = Staff(user.name, user.title or role_rules.label(user.roles), user.username)
-        return Session(staff, user.roles, "directory")
 
     def sign_out(self, reason: str = "lock") -> None:
         with self._session_lock:

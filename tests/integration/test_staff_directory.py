@@ -7,6 +7,7 @@ import logging
 import socket
 import subprocess
 import sys
+import threading
 
 import ldap3
 import pytest
@@ -173,17 +174,27 @@ def test_roles_are_enforced_it_admin_sees_no_photos(make_services):
             call()
 
 
-def test_no_password_reaches_the_log_or_the_audit(make_services, tmp_path, caplog):
+def test_no_password_reaches_the_log_or_the_audit(make_services, caplog, monkeypatch):
     from picsafe_desktop import logsetup
 
     svc = make_services()
-    log_file = logsetup.configure(svc.site, verbose=True)
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", list(root.handlers))  # restored after the test
+    monkeypatch.setattr(root, "level", root.level)
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    monkeypatch.setattr(threading, "excepthook", threading.excepthook)
+    log_file = logsetup.configure(svc.site, verbose=True)  # DEBUG, to the site's log file
     caplog.set_level(logging.DEBUG)
     wrong = "Wr0ng-Secret-Xy"
-    refusal(svc, "alice", wrong)
-    svc.sign_in(Staff("", "", "alice"), password("alice"))
-    logging.shutdown()
-    written = log_file.read_text() if log_file and log_file.exists() else ""
+    try:
+        refusal(svc, "alice", wrong)
+        svc.sign_in(Staff("", "", "alice"), password("alice"))
+    finally:
+        for handler in [h for h in root.handlers if getattr(h, "_picsafe", False)]:
+            handler.flush()
+            handler.close()
+    written = log_file.read_text()
+    assert "sign-in refused (directory)" in written and "signed in (directory" in written
     audit = repr([(r.actor, r.details) for r in svc.vault.audit_rows()])
     for secret in (wrong, password("alice")):
         assert secret not in written and secret not in caplog.text and secret not in audit

@@ -144,3 +144,86 @@ def test_the_role_decides_what_the_window_offers(
     finally:
         QThreadPool.globalInstance().waitForDone(30000)
         services.close()
+
+
+def test_reception_imports_and_records_consent_without_seeing_patients(
+    qtbot, tmp_path, keyring_service, corpus
+):
+    from tests.ui.test_desktop import PHOTOS, record_consent
+
+    folder = tmp_path / "phone"
+    folder.mkdir()
+    (folder / "a.jpg").write_bytes((corpus / PHOTOS[0]).read_bytes())
+    services = make_services(tmp_path, keyring_service, require_pin=True)
+    try:
+        StaffStore.for_vault(services.vault).add("R1", "Rae Rowe", ["reception"], "2468")
+        win = make_window(qtbot, services.site, services)
+        qtbot.keyClicks(win.lock_screen.staff_id_edit, "R1")
+        qtbot.keyClicks(win.lock_screen.pin_edit, "2468")
+        qtbot.mouseClick(win.lock_screen.sign_in_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: not win.locked, timeout=10000)
+        dialog = import_and_wait_for_dialog(qtbot, win, [folder])
+        assert "imported by Rae Rowe (R1)" in dialog.windowTitle()
+        record_consent(qtbot, dialog)
+        qtbot.waitUntil(lambda: win.consent_dialog is None, timeout=15000)
+        qtbot.waitUntil(lambda: services.vault.list_items()[0].state.value == "active")
+        assert win.stack.currentWidget() is win.empty_state
+        assert win.patient_list.count() == 0
+        rows = [(r.event, r.actor) for r in services.vault.audit_rows()]
+        assert ("consent", "Rae Rowe (R1)") in rows
+        win.close()
+    finally:
+        QThreadPool.globalInstance().waitForDone(30000)
+        services.close()
+
+
+@pytest.fixture(scope="module")
+def slapd(tmp_path_factory):
+    from tests.ldap_server import Slapd
+
+    server = Slapd(tmp_path_factory.mktemp("slapd"))
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()
+
+
+def test_directory_sign_in_on_the_lock_screen(qtbot, tmp_path, keyring_service, slapd):
+    from tests.integration.test_staff_directory import staff_config
+    from tests.ldap_server import USERS
+
+    site = config.from_dict(
+        {
+            "vault": {"path": str(tmp_path / "vault")},
+            "logging": {"file": str(tmp_path / "log" / "app.log")},
+            "staff": staff_config(slapd),
+        }
+    )
+    vault, _ = Vault.create(site.vault.path, keyring_service, kdf=TEST_KDF)
+    services = Services(site, vault)
+    try:
+        win = make_window(qtbot, site, services)
+        screen = win.lock_screen
+        assert screen.staff_id_edit.accessibleName() == "User name"
+        assert screen.pin_edit.accessibleName() == "Password" and not screen.name_edit.isVisible()
+
+        def attempt(user: str, secret: str) -> None:
+            screen.staff_id_edit.clear()
+            qtbot.keyClicks(screen.staff_id_edit, user)
+            qtbot.keyClicks(screen.pin_edit, secret)
+            qtbot.mouseClick(screen.sign_in_button, Qt.MouseButton.LeftButton)
+            qtbot.waitUntil(lambda: screen.sign_in_button.isEnabled() or not win.locked)
+
+        attempt("alice", "not-her-password")
+        assert win.locked and "Wrong user name or password" in screen.error_label.text()
+        assert screen.pin_edit.text() == ""
+        attempt("alice", USERS["alice"][1])
+        assert not win.locked
+        assert "Alice Adeyemi (alice)" in win.user_label.text() and "Clinician" in (
+            win.user_label.text()
+        )
+        win.close()
+    finally:
+        QThreadPool.globalInstance().waitForDone(30000)
+        services.close()
