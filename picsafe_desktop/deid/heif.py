@@ -34,10 +34,30 @@ _STANDARD_BOXES = {b"ftyp", b"meta", b"mdat", b"free", b"skip", b"idat"}
 _SUBSAMPLING = {"420": "4:2:0", "422": "4:2:2", "444": "4:4:4"}
 
 
-def _top_level_boxes(data: bytes) -> list[bytes]:
-    """Walk the top-level ISO-BMFF boxes; a box running past the end means truncation."""
+# Top-level box types of ISO-BMFF files (ISO/IEC 14496-12, HEIF). After a complete image,
+# anything else is not a box but bytes appended to the file.
+_TOP_LEVEL_KINDS = _STANDARD_BOXES | {
+    b"moov", b"moof", b"mfra", b"uuid", b"pdin", b"styp", b"sidx", b"ssix", b"prft",
+    b"emsg", b"meco", b"wide", b"jumb",
+}  # fmt: skip
+
+
+def _is_box_kind(kind: bytes) -> bool:
+    return kind in _TOP_LEVEL_KINDS
+
+
+def _top_level_boxes(data: bytes) -> tuple[list[bytes], int]:
+    """Walk the top-level ISO-BMFF boxes; a box running past the end means truncation.
+
+    Returns the box kinds and the number of trailing bytes: once `ftyp`, `meta` and `mdat`
+    were seen, bytes that do not start with a box header (zero padding from a copy tool,
+    garbage appended by a messenger app) are not a truncated image but data after it.
+    """
     pos, kinds = 0, []
     while pos < len(data):
+        complete = {b"ftyp", b"meta", b"mdat"} <= set(kinds)
+        if complete and (pos + 8 > len(data) or not _is_box_kind(data[pos + 4 : pos + 8])):
+            return kinds, len(data) - pos
         if pos + 8 > len(data):
             raise CorruptImage("the file ends inside a HEIF box header (truncated)")
         size, kind = struct.unpack_from(">I4s", data, pos)
@@ -55,15 +75,20 @@ def _top_level_boxes(data: bytes) -> list[bytes]:
             raise CorruptImage("the file ends before the end of the HEIF image (truncated)")
         kinds.append(kind)
         pos += size
-    return kinds
+    return kinds, 0
 
 
 def scrub_heif(data: bytes) -> ScrubResult:
     removed: Counter[str] = Counter()
     notes: list[str] = []
-    for kind in _top_level_boxes(data):
+    kinds, trailing = _top_level_boxes(data)
+    for kind in kinds:
         if kind not in _STANDARD_BOXES:
             removed[f"heif:{kind_name(kind)} box"] += 1
+    if trailing:
+        removed["heif:trailing bytes"] += 1
+        notes.append(f"dropped {trailing} bytes found after the end of the HEIF image")
+        data = data[: len(data) - trailing]
     try:
         heif = pillow_heif.open_heif(data, convert_hdr_to_8bit=True)
         count = len(heif)

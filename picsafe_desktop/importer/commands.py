@@ -137,11 +137,7 @@ def run(args: argparse.Namespace) -> int:
             return EXIT_CHECK_FAILED
         for note in report.notes:
             _err(note)
-        if report.completed:
-            _err(
-                f"{report.completed} photo(s) from an interrupted import are in the vault and "
-                "wait for consent in the PicSafe window"
-            )
+        _say_waiting(vault)
         # 2. Find every photo (device problems stop here, before anything is imported).
         delete_on_device = bool(getattr(site, "import").delete_from_device)
         try:
@@ -171,6 +167,21 @@ def run(args: argparse.Namespace) -> int:
             except (VaultError, OSError) as exc:
                 consent_error = exc
     return _summary(result, consent_id, consent_error, vault_dir)
+
+
+def _say_waiting(vault) -> None:
+    """Photos stored earlier (an import killed before its consent, a vault that stopped taking
+    writes) wait for consent: this import does not cover them, and nobody must think it did."""
+    from picsafe_desktop.model import ItemState
+
+    waiting = vault.list_items(state=ItemState.AWAITING_CONSENT)
+    if waiting:
+        batches = len({i.batch_id for i in waiting})
+        _err(
+            f"note: {len(waiting)} photo(s) from {batches} earlier import(s) are in the vault "
+            "and wait for consent (this import does not cover them) - record it in the "
+            "PicSafe window"
+        )
 
 
 def _gather(

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from picsafe_desktop.deid import DeidError, make_thumbnail, scrub
+from picsafe_desktop.deid.limits import MAX_FILE_BYTES
 from picsafe_desktop.importer import faults
 from picsafe_desktop.importer.events import (
     BatchFinished,
@@ -36,7 +37,7 @@ from picsafe_desktop.importer.events import (
     Outcome,
     ResumeReport,
 )
-from picsafe_desktop.importer.files import prune_emptied_sources, scan_paths
+from picsafe_desktop.importer.files import prune_emptied_sources, scan_paths, too_large
 from picsafe_desktop.importer.journal import (
     REMOVING,
     STORING,
@@ -294,6 +295,8 @@ class _BatchRun:
 
     def prepare(self, cand: Candidate, pool: ThreadPoolExecutor) -> _Prepared:
         """Read and hash now; scrub on the worker unless the original is already stored."""
+        if cand.size > MAX_FILE_BYTES:  # as listed by the source: never read it at all
+            raise SourceError(too_large(cand.display, cand.size))
         data = cand.read()
         original = sha256(data)
         existing = self.vault.find_original(original)
@@ -343,6 +346,14 @@ class _BatchRun:
         try:
             clean, thumbnail = item.clean.result()
         except DeidError as exc:
+            if cand.still_arriving():
+                return FileResult(
+                    cand.display,
+                    Outcome.FAILED,
+                    message=f"{cand.display}: still being copied; it was left in place - a "
+                    "drop folder imports it once complete, otherwise import it again when "
+                    "the copy has finished",
+                )
             return FileResult(
                 cand.display,
                 Outcome.FAILED,

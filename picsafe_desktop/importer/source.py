@@ -88,6 +88,12 @@ class Candidate(ABC):
         can be finished at start-up (see `journal.py`).
         """
 
+    def still_arriving(self) -> bool:
+        """True if the source copy is evidently still being written (a file that changed
+        since it was found, or moments ago): a decode failure then means "not complete yet",
+        not "damaged"."""
+        return False
+
     @abstractmethod
     def locator(self) -> dict[str, Any]:
         """JSON-able description saved in the import journal to find this copy again."""
