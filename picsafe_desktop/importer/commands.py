@@ -87,6 +87,15 @@ def _site(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
+    from picsafe_desktop import shutdown
+
+    # SIGTERM during an import: the photo in hand is finished (stored and verified, or left at
+    # its source), the rest stay where they are, the consent covers what was stored.
+    with shutdown.graceful() as stop:
+        return _run(args, stop)
+
+
+def _run(args: argparse.Namespace, stop) -> int:
     from picsafe_desktop import consent as consent_rules
     from picsafe_desktop import logsetup
 
@@ -155,6 +164,7 @@ def run(args: argparse.Namespace) -> int:
             source_label=_label(files, devices),
             refusals=refusals,
             on_event=None if args.quiet else _progress_printer(),
+            cancel=stop,
         )
         prune_emptied_sources(files, candidates)
         consent_id = None

@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from picsafe_desktop import shutdown
 from picsafe_desktop.deid import DeidError, make_thumbnail, scrub
 from picsafe_desktop.deid.limits import MAX_FILE_BYTES
 from picsafe_desktop.importer import faults
@@ -257,6 +258,8 @@ class _BatchRun:
             for cand in candidates:
                 if not stop_reason and self.cancel is not None and self.cancel.is_set():
                     stop_reason = "import cancelled; left at its source"
+                if not stop_reason and shutdown.requested.is_set():
+                    stop_reason = "PicSafe is shutting down; left at its source"
                 item: _Prepared | FileResult
                 if self.vault_fault and not stop_reason:
                     stop_reason = self.vault_fault
