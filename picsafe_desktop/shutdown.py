@@ -39,6 +39,8 @@ def _handle(signum: int, _frame) -> None:
 def install(on_request: Callable[[], None] | None = None) -> None:
     """Handle SIGTERM (main thread only). `on_request` is called instead of exiting (GUI)."""
     global _on_request
+    if threading.current_thread() is not threading.main_thread():
+        return  # only the main thread may set handlers (a CLI called from a worker: default)
     _on_request = on_request
     requested.clear()
     signal.signal(signal.SIGTERM, _handle)

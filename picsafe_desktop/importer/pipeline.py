@@ -318,9 +318,14 @@ class _BatchRun:
             return self._finish(cand, item)
         except (VaultError, OSError) as exc:
             return self.vault_failed(cand, exc)
+        finally:
+            self._stored, self._removed = None, False
 
     def vault_failed(self, cand: Candidate, exc: BaseException) -> FileResult:
-        """The vault refused a write: say what is safe where, and stop the batch."""
+        """The vault refused a write: say what is safe where, and stop the batch.
+
+        `_stored`/`_removed` describe `cand` only inside `finish`; elsewhere they are None.
+        """
         where = getattr(self.vault, "path", None)
         kind = faults.classify(exc, where)
         advice = faults.advice(exc, where)
