@@ -72,8 +72,12 @@ def open_services(site, keyring_service: str | None = None):
                 except errors.WrongRecoveryCode as wrong:
                     QMessageBox.warning(None, APP_NAME, str(wrong))
     except errors.VaultError as exc:
-        log.error("cannot open the vault: %s", type(exc).__name__)
-        QMessageBox.critical(None, APP_NAME, f"The photo vault cannot be opened.\n\n{exc}")
+        from picsafe_desktop.importer import faults
+
+        log.error("cannot open the vault: %s (%s)", type(exc).__name__, faults.classify(exc, path))
+        # A full or read-only drive is not damage: "restore it from backup" would lose photos.
+        why = f"{path}: {faults.advice(exc, path)}." if faults.is_fault(exc, path) else str(exc)
+        QMessageBox.critical(None, APP_NAME, f"The photo vault cannot be opened.\n\n{why}")
         return None
 
 
