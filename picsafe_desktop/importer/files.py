@@ -109,12 +109,13 @@ class FileCandidate(Candidate):
         finally:
             os.close(fd)
 
-    def still_arriving(self) -> bool:
+    def still_arriving(self, cut_short: bool) -> bool:
         try:
             st = os.lstat(self.path)
         except OSError:
             return False
-        return fingerprint(st) != self.stamp or time.time() - st.st_mtime < RECENT_SECONDS
+        recent = time.time() - st.st_mtime < RECENT_SECONDS
+        return fingerprint(st) != self.stamp or (cut_short and recent)
 
     def remove(self, token: str) -> None:
         if self.removal == "wipe":

@@ -354,7 +354,7 @@ class _BatchRun:
         try:
             clean, thumbnail = item.clean.result()
         except DeidError as exc:
-            if cand.still_arriving():
+            if cand.still_arriving(cut_short="truncated" in str(exc)):
                 return FileResult(
                     cand.display,
                     Outcome.FAILED,

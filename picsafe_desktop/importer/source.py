@@ -88,10 +88,10 @@ class Candidate(ABC):
         can be finished at start-up (see `journal.py`).
         """
 
-    def still_arriving(self) -> bool:
-        """True if the source copy is evidently still being written (a file that changed
-        since it was found, or moments ago): a decode failure then means "not complete yet",
-        not "damaged"."""
+    def still_arriving(self, cut_short: bool) -> bool:
+        """True if the source copy is evidently still being written: it changed since it was
+        found or - when the decoder found it `cut_short` (truncated) - moments ago. A decode
+        failure then means "not complete yet", not "damaged"."""
         return False
 
     @abstractmethod

@@ -286,6 +286,14 @@ def test_a_file_still_being_copied_is_not_called_truncated(setup, capsys):
     assert copying.exists() and old.exists()
 
 
+def test_a_fresh_file_that_is_no_photo_at_all_is_not_called_still_copying(setup, capsys):
+    (setup.photos / "notes.jpg").write_text("not a photo at all")
+    assert setup.run(setup.photos) == 1
+    err = capsys.readouterr().err
+    assert "notes.jpg: not imported, PicSafe cannot de-identify it" in err
+    assert "still being copied" not in err
+
+
 def test_a_heic_with_trailing_bytes_is_imported_and_the_extra_bytes_explained(setup, corpus):
     heic = setup.photos / "IMG_0001.heic"
     data = (corpus / "iphone7-gps-thumb__IMG_2682.heic").read_bytes()
