@@ -72,8 +72,12 @@ def open_services(site, keyring_service: str | None = None):
                 except errors.WrongRecoveryCode as wrong:
                     QMessageBox.warning(None, APP_NAME, str(wrong))
     except errors.VaultError as exc:
-        log.error("cannot open the vault: %s", type(exc).__name__)
-        QMessageBox.critical(None, APP_NAME, f"The photo vault cannot be opened.\n\n{exc}")
+        from picsafe_desktop.importer import faults
+
+        log.error("cannot open the vault: %s (%s)", type(exc).__name__, faults.classify(exc, path))
+        # A full or read-only drive is not damage: "restore it from backup" would lose photos.
+        why = f"{path}: {faults.advice(exc, path)}." if faults.is_fault(exc, path) else str(exc)
+        QMessageBox.critical(None, APP_NAME, f"The photo vault cannot be opened.\n\n{why}")
         return None
 
 
@@ -99,9 +103,40 @@ def run_gui(site) -> int:
             "must be removed by hand:\n\n" + "\n".join(recovered.notes),
         )
     monitor.start()
+    _handle_sigterm(qt_app, window)
     log.info("%s %s started", APP_NAME, __version__)
     try:
         return qt_app.exec()
     finally:
-        monitor.stop()
-        services.close()
+        close_after_workers(monitor, services)
+
+
+def _handle_sigterm(qt_app, window) -> None:
+    """SIGTERM closes the window like Quit does. Python runs signal handlers only between
+    bytecodes, so a timer hands control back to Python while Qt's loop is idle."""
+    from PySide6.QtCore import QTimer
+
+    from picsafe_desktop import shutdown
+
+    def close() -> None:
+        QTimer.singleShot(0, window.close)
+        QTimer.singleShot(0, qt_app.quit)
+
+    shutdown.install(on_request=close)
+    tick = QTimer(qt_app)
+    tick.timeout.connect(lambda: None)
+    tick.start(200)
+
+
+def close_after_workers(monitor, services) -> None:
+    """Stop the sources, let every running worker finish (an import completes its photo, an
+    export its file), and only then close the vault they use."""
+    from PySide6.QtCore import QThreadPool
+
+    monitor.stop()
+    pool = QThreadPool.globalInstance()
+    if pool.activeThreadCount():
+        log.info("waiting for %d background task(s) before closing", pool.activeThreadCount())
+    pool.waitForDone()
+    services.close()
+    log.info("%s closed cleanly", APP_NAME)

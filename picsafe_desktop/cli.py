@@ -94,6 +94,9 @@ def main(argv: list[str] | None = None) -> int:
 
     func = getattr(args, "func", None)
     if func is not None:
+        from picsafe_desktop import shutdown
+
+        shutdown.install()  # SIGTERM: stop cleanly (see shutdown.py), never midway
         try:
             return int(func(args) or EXIT_OK)
         except Exception:  # noqa: BLE001 - a bug: report it without patient data, then exit 1

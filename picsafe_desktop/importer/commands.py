@@ -87,6 +87,15 @@ def _site(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
+    from picsafe_desktop import shutdown
+
+    # SIGTERM during an import: the photo in hand is finished (stored and verified, or left at
+    # its source), the rest stay where they are, the consent covers what was stored.
+    with shutdown.graceful() as stop:
+        return _run(args, stop)
+
+
+def _run(args: argparse.Namespace, stop) -> int:
     from picsafe_desktop import consent as consent_rules
     from picsafe_desktop import logsetup
 
@@ -138,11 +147,7 @@ def run(args: argparse.Namespace) -> int:
             return EXIT_CHECK_FAILED
         for note in report.notes:
             _err(note)
-        if report.completed:
-            _err(
-                f"{report.completed} photo(s) from an interrupted import are in the vault and "
-                "wait for consent in the PicSafe window"
-            )
+        _say_waiting(vault)
         # 2. Find every photo (device problems stop here, before anything is imported).
         delete_on_device = bool(getattr(site, "import").delete_from_device)
         try:
@@ -160,6 +165,7 @@ def run(args: argparse.Namespace) -> int:
             source_label=_label(files, devices),
             refusals=refusals,
             on_event=None if args.quiet else _progress_printer(),
+            cancel=stop,
         )
         prune_emptied_sources(files, candidates)
         consent_id = None
@@ -172,6 +178,21 @@ def run(args: argparse.Namespace) -> int:
             except (VaultError, OSError) as exc:
                 consent_error = exc
     return _summary(result, consent_id, consent_error, vault_dir)
+
+
+def _say_waiting(vault) -> None:
+    """Photos stored earlier (an import killed before its consent, a vault that stopped taking
+    writes) wait for consent: this import does not cover them, and nobody must think it did."""
+    from picsafe_desktop.model import ItemState
+
+    waiting = vault.list_items(state=ItemState.AWAITING_CONSENT)
+    if waiting:
+        batches = len({i.batch_id for i in waiting})
+        _err(
+            f"note: {len(waiting)} photo(s) from {batches} earlier import(s) are in the vault "
+            "and wait for consent (this import does not cover them) - record it in the "
+            "PicSafe window"
+        )
 
 
 def _gather(

@@ -41,14 +41,14 @@ _ERRNO = {
 }
 
 _ADVICE = {
-    FULL: "the disk holding the vault is full; free space on that drive, then import again",
+    FULL: "the disk holding the vault is full; free space on that drive, then try again",
     READ_ONLY: "the vault folder cannot be written (read-only, or permission denied); make it "
-    "writable for this user (ask IT), then import again",
+    "writable for this user (ask IT), then try again",
     IO: "the disk holding the vault refused a write (it may have become read-only or be "
-    "failing); ask IT to check that drive, then import again",
+    "failing); ask IT to check that drive, then try again",
     DAMAGED: "the vault index could not be read back; run `picsafe-desktop vault verify` and "
     "call IT before anything else (do not replace any file in the vault folder)",
-    BUSY: "another program is holding the vault; close it (or wait a minute), then import again",
+    BUSY: "another program is holding the vault; close it (or wait a minute), then try again",
     OTHER: "the vault could not store it",
 }
 

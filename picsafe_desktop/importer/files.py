@@ -14,11 +14,13 @@ from __future__ import annotations
 import errno
 import os
 import stat
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from picsafe_desktop.deid.limits import MAX_FILE_BYTES
 from picsafe_desktop.importer.source import (
     Candidate,
     Refusal,
@@ -34,6 +36,8 @@ _O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # a FIFO swapped in after lstat must not block us
 _O_BINARY = getattr(os, "O_BINARY", 0)
 _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+# A file written to this recently may still be in the middle of a copy.
+RECENT_SECONDS = 5.0
 
 
 def fingerprint(st: os.stat_result) -> tuple[int, int, int, int]:
@@ -96,6 +100,9 @@ class FileCandidate(Candidate):
                     f"{self.path}: was replaced by another file while importing; it will be "
                     "picked up again"
                 )
+            if st.st_size > MAX_FILE_BYTES:
+                # Checked on the open file before reading: a 1.2 GB file took 2.5 GB of memory.
+                raise SourceError(too_large(self.path, st.st_size))
             if fingerprint(st) != self.stamp:
                 raise SourceError(
                     f"{self.path}: changed while importing (still being copied?); it was left "
@@ -120,6 +127,14 @@ class FileCandidate(Candidate):
             raise _read_error(self.path, exc) from exc
         finally:
             os.close(fd)
+
+    def still_arriving(self, cut_short: bool) -> bool:
+        try:
+            st = os.lstat(self.path)
+        except OSError:
+            return False
+        recent = time.time() - st.st_mtime < RECENT_SECONDS
+        return fingerprint(st) != self.stamp or (cut_short and recent)
 
     def remove(self, token: str) -> None:
         if self.stamp[1] == 0:  # no identity: never remove what cannot be proven the same file
@@ -158,6 +173,13 @@ class FileCandidate(Candidate):
             "size": self.stamp[2],
             "mtime_ns": self.stamp[3],
         }
+
+
+def too_large(name: object, size: int) -> str:
+    return (
+        f"{name}: {size / 1e9:.1f} GB is larger than any photo PicSafe imports (at most "
+        f"{MAX_FILE_BYTES / 1e9:.1f} GB); it was left in place - is it really a photo?"
+    )
 
 
 def _read_error(path: Path, exc: OSError) -> SourceError:

@@ -23,7 +23,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from picsafe_desktop import shutdown
 from picsafe_desktop.deid import DeidError, make_thumbnail, scrub
+from picsafe_desktop.deid.limits import MAX_FILE_BYTES
 from picsafe_desktop.importer import faults
 from picsafe_desktop.importer.events import (
     BatchFinished,
@@ -36,7 +38,7 @@ from picsafe_desktop.importer.events import (
     Outcome,
     ResumeReport,
 )
-from picsafe_desktop.importer.files import prune_emptied_sources, scan_paths
+from picsafe_desktop.importer.files import prune_emptied_sources, scan_paths, too_large
 from picsafe_desktop.importer.journal import (
     REMOVING,
     STORING,
@@ -258,6 +260,8 @@ class _BatchRun:
             for cand in candidates:
                 if not stop_reason and self.cancel is not None and self.cancel.is_set():
                     stop_reason = "import cancelled; left at its source"
+                if not stop_reason and shutdown.requested.is_set():
+                    stop_reason = "PicSafe is shutting down; left at its source"
                 item: _Prepared | FileResult
                 if self.vault_fault and not stop_reason:
                     stop_reason = self.vault_fault
@@ -296,6 +300,8 @@ class _BatchRun:
 
     def prepare(self, cand: Candidate, pool: ThreadPoolExecutor) -> _Prepared:
         """Read and hash now; scrub on the worker unless the original is already stored."""
+        if cand.size > MAX_FILE_BYTES:  # as listed by the source: never read it at all
+            raise SourceError(too_large(cand.display, cand.size))
         data = cand.read()
         original = sha256(data)
         existing = self.vault.find_original(original)
@@ -314,9 +320,14 @@ class _BatchRun:
             return self._finish(cand, item)
         except (VaultError, OSError) as exc:
             return self.vault_failed(cand, exc)
+        finally:
+            self._stored, self._removed = None, False
 
     def vault_failed(self, cand: Candidate, exc: BaseException) -> FileResult:
-        """The vault refused a write: say what is safe where, and stop the batch."""
+        """The vault refused a write: say what is safe where, and stop the batch.
+
+        `_stored`/`_removed` describe `cand` only inside `finish`; elsewhere they are None.
+        """
         where = getattr(self.vault, "path", None)
         kind = faults.classify(exc, where)
         advice = faults.advice(exc, where)
@@ -345,6 +356,14 @@ class _BatchRun:
         try:
             clean, thumbnail = item.clean.result()
         except DeidError as exc:
+            if cand.still_arriving(cut_short="truncated" in str(exc)):
+                return FileResult(
+                    cand.display,
+                    Outcome.FAILED,
+                    message=f"{cand.display}: still being copied; it was left in place - a "
+                    "drop folder imports it once complete, otherwise import it again when "
+                    "the copy has finished",
+                )
             return FileResult(
                 cand.display,
                 Outcome.FAILED,

@@ -88,6 +88,12 @@ class Candidate(ABC):
         can be finished at start-up (see `journal.py`).
         """
 
+    def still_arriving(self, cut_short: bool) -> bool:
+        """True if the source copy is evidently still being written: it changed since it was
+        found or - when the decoder found it `cut_short` (truncated) - moments ago. A decode
+        failure then means "not complete yet", not "damaged"."""
+        return False
+
     @abstractmethod
     def locator(self) -> dict[str, Any]:
         """JSON-able description saved in the import journal to find this copy again."""

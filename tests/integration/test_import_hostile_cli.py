@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -236,3 +237,87 @@ def test_file_names_with_newlines_and_rtl_overrides_are_escaped_on_the_terminal(
     assert "\u202e" not in err and "\nimported: all fine" not in err
     assert "IMG_1.jpg\\x0aimported: all fine" in err
     assert "scan\\u202egpj.exe.jpg" in err
+
+
+def test_an_oversized_file_is_refused_before_it_is_read(setup):
+    """Issue 13, finding 14: a 1.2 GB file was read whole (2.5 GB of memory) before the size
+    check. A sparse file costs no disk; reading it would still cost the memory."""
+    import subprocess
+    import sys
+
+    huge = setup.photos / "huge.jpg"
+    with open(huge, "wb") as f:
+        f.truncate(1_200_000_000)
+    setup.photo("good.jpg", "huge")
+    wrapper = (
+        "import resource, sys\n"
+        "from picsafe_desktop import cli\n"
+        "rc = cli.main(sys.argv[1:])\n"
+        "print('MAXRSS_KIB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+        "sys.exit(rc)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", wrapper, "import", "--consent", str(setup.consent), "--vault",
+         str(setup.vault_dir), "--keyring-service", setup.service, str(setup.photos)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stderr
+    assert "huge.jpg: 1.2 GB is larger than any photo PicSafe imports" in proc.stderr
+    peak_mib = int(proc.stderr.rsplit("MAXRSS_KIB", 1)[1].split()[0]) / 1024
+    assert peak_mib < 400, f"peak memory {peak_mib:.0f} MiB"
+    assert huge.exists() and len(setup.items()) == 1
+
+
+def test_a_file_still_being_copied_is_not_called_truncated(setup, capsys):
+    """Issue 13, finding 14: half a JPEG written moments ago is a copy in progress."""
+    whole = unique_jpeg(small_jpegs()[0].read_bytes(), "growing")
+    copying = setup.photos / "copying.jpg"
+    copying.write_bytes(whole[: len(whole) // 2])
+    old = setup.photos / "old-broken.jpg"
+    old.write_bytes(whole[: len(whole) // 3])
+    an_hour_ago = time.time() - 3600
+    os.utime(old, (an_hour_ago, an_hour_ago))
+    assert setup.run(setup.photos) == 1
+    err = capsys.readouterr().err
+    assert "copying.jpg: still being copied; it was left in place" in err
+    assert "copying.jpg: not imported, PicSafe cannot de-identify it" not in err
+    assert "old-broken.jpg: not imported, PicSafe cannot de-identify it" in err
+    assert "truncated" in err.split("old-broken.jpg", 1)[1]
+    assert copying.exists() and old.exists()
+
+
+def test_a_fresh_file_that_is_no_photo_at_all_is_not_called_still_copying(setup, capsys):
+    (setup.photos / "notes.jpg").write_text("not a photo at all")
+    assert setup.run(setup.photos) == 1
+    err = capsys.readouterr().err
+    assert "notes.jpg: not imported, PicSafe cannot de-identify it" in err
+    assert "still being copied" not in err
+
+
+def test_a_heic_with_trailing_bytes_is_imported_and_the_extra_bytes_explained(setup, corpus):
+    heic = setup.photos / "IMG_0001.heic"
+    data = (corpus / "iphone7-gps-thumb__IMG_2682.heic").read_bytes()
+    heic.write_bytes(data + b"MESSENGER-TRAILER " * 200)
+    assert setup.run(setup.photos) == 0
+    (item,) = setup.items()
+    with Vault.open(setup.vault_dir, setup.service) as vault:
+        meta = vault.read_metadata(item.item_id)
+    assert meta["removed_metadata"].get("heif:trailing bytes") == 1
+    assert any("after the end of the HEIF image" in n for n in meta["deid_notes"])
+
+
+def test_photos_left_waiting_by_an_earlier_run_are_mentioned(setup, capsys):
+    """Issue 13, finding 14: photos stored before a kill waited for consent without a word."""
+    from picsafe_desktop.importer.files import scan_paths
+    from picsafe_desktop.importer.pipeline import Importer
+
+    earlier = setup.photo("earlier/IMG_1.jpg", "earlier", 1)
+    with Vault.open(setup.vault_dir, setup.service) as vault:  # a run killed before consent
+        scan = scan_paths([earlier])
+        Importer(vault, actor="cli:test").run(scan.candidates, source_label="Files")
+    setup.photo("now/IMG_2.jpg", "now", 2)
+    assert setup.run(setup.photos / "now") == 0
+    err = capsys.readouterr().err
+    assert "1 photo(s) from 1 earlier import(s) are in the vault and wait for consent" in err
+    states = sorted(i.state.value for i in setup.items())
+    assert states == sorted([ItemState.ACTIVE.value, ItemState.AWAITING_CONSENT.value])
