@@ -240,3 +240,30 @@ def test_subset_export_names_the_same_study_numbers_and_times(setup):
     for tag in ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID", "StudyDate",
                 "StudyTime"):  # fmt: skip
         assert alone[tag].value == last[tag].value, tag
+
+
+def test_fhir_resend_through_the_cli_reports_created_and_already_present(setup, capsys):
+    """Was: every re-send created another DocumentReference and the CLI said "4 resources
+    stored" when one was new. Judged by Medplum's FHIR engine."""
+    from tests.export_tools import MedplumEngine
+
+    export, audit, stored, tmp = setup
+    engine = MedplumEngine()
+    try:
+        config = tmp / "site.toml"
+        config.write_text(
+            f'[fhir]\nbase_url = "{engine.base_url}"\ntoken = "cli-token-xyz"\n'
+            'mrn_system = "urn:oid:1.2.826.0.1.999.1"\n'
+            'identifier_system = "urn:oid:1.2.826.0.1.999.2"\n'
+        )
+        assert export("fhir", config=config) == 0
+        # Patient, Consent, 2 Media, DocumentReference + 4 Binaries (2 photos, 2 PDFs)
+        assert "9 resources created, 0 already present" in capsys.readouterr().out
+        assert export("fhir", config=config) == 0
+        assert "0 resources created, 9 already present" in capsys.readouterr().out
+        assert len(engine.search("DocumentReference")) == 1
+        media = engine.search("Media")
+        assert sorted(m["identifier"][0]["value"] for m in media) == sorted(stored)
+        assert {m["identifier"][0]["system"] for m in media} == {"urn:oid:1.2.826.0.1.999.2:photo"}
+    finally:
+        engine.stop()

@@ -322,3 +322,13 @@ def test_subset_gets_the_numbers_and_study_time_of_the_whole_batch():
         whole[0].StudyInstanceUID, whole[0].SeriesInstanceUID
     )  # fmt: skip
     assert (part.StudyDate, part.StudyTime) == (whole[0].StudyDate, whole[0].StudyTime)
+
+
+def test_coded_body_site_from_the_ward_gives_anatomy_and_laterality():
+    coded = {"code": "40983000", "display": "Upper arm", "laterality": "right", "text": ""}
+    photo = dataclasses.replace(d.photo("a", d.synthetic_jpeg(), body_site="elbow"), site=coded)
+    (ds,) = dicom.build_datasets(d.batch(photos=[photo]))
+    (region,) = ds.AnatomicRegionSequence
+    assert (region.CodeValue, region.CodingSchemeDesignator) == ("40983000", "SCT")
+    assert region.AnatomicRegionModifierSequence[0].CodeValue == "24028007"
+    assert ds.ImageLaterality == "R"
