@@ -78,8 +78,9 @@ class Orthanc:
                 time.sleep(0.2)
         pytest.fail("Orthanc's REST API did not come up within 60 s")
 
-    def get(self, path: str):
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.http_port}{path}", timeout=10) as r:
+    def get(self, path: str, timeout: float = 10):
+        url = f"http://127.0.0.1:{self.http_port}{path}"
+        with urllib.request.urlopen(url, timeout=timeout) as r:
             body = r.read()
             return json.loads(body) if "json" in r.headers.get("Content-Type", "") else body
 

@@ -312,7 +312,8 @@ def body_site(photo: ExportPhoto, consent_site: str) -> dict | None:
     return body
 
 
-def _photo_id(batch: ExportBatch, photo: ExportPhoto) -> str:
+def photo_identifier(batch: ExportBatch, photo: ExportPhoto) -> str:
+    """The photo's identifier in this copy: the vault id for the record, else the copy's own."""
     return _key(batch, "photo", photo.item_id) if batch.deidentified else photo.item_id
 
 
@@ -328,7 +329,7 @@ def _media(
     swapped = info.orientation in (5, 6, 7, 8)
     resource: dict = {
         "resourceType": "Media",
-        "identifier": [{"system": systems.photo, "value": _photo_id(batch, photo)}],
+        "identifier": [{"system": systems.photo, "value": photo_identifier(batch, photo)}],
         "status": "completed",
         "type": {
             "coding": [
@@ -464,7 +465,7 @@ def build_bundle(
             _entry(
                 _urn(batch, "media", photo.item_id),
                 _media(batch, photo, n, patient_ref, blob, systems),
-                _if_none_exist(systems.photo, _photo_id(batch, photo)),
+                _if_none_exist(systems.photo, photo_identifier(batch, photo)),
             )
         )
     entries.append(

@@ -205,7 +205,8 @@ def run_export(
             written: list[Path] = []
             try:
                 for i, ds in enumerate(datasets, start=1):
-                    target = folder / f"photo-{i:02d}.dcm"
+                    # named by Instance Number: a subset's files match the whole batch's
+                    target = folder / f"photo-{int(ds.InstanceNumber):02d}.dcm"
                     files.write_file(target, dicom.to_bytes(ds))
                     written.append(target)
                     if progress:

@@ -80,7 +80,7 @@ def build_zip(
         "photos": [
             {
                 "file": f"photos/photo-{n:0{width}d}.jpg",
-                "photo_id": p.item_id,
+                "photo_id": fhir.photo_identifier(batch, p),  # as in the bundle's Media
                 "body_site": p.body_site,
                 "sha256": p.sha256,
             }

@@ -289,7 +289,8 @@ def _report_section(batch: ExportBatch, st: dict) -> list:
     staff = batch.staff
     rows = [
         ("Report id", batch.report_id),
-        ("Import batch", batch.batch_id),
+        # a de-identified copy is a new object: the vault's ids would link it to the record
+        ("Import batch", "withheld" if batch.deidentified else batch.batch_id),
         ("Exported by", ", ".join(x for x in (staff.name, staff.role, staff.staff_id) if x)),
         ("Exported at", _date(batch.created_at.astimezone(dt.UTC), False)),
         ("Purpose", batch.use.value),
@@ -461,7 +462,7 @@ def _photo_page(
         ("Side", side),
         ("Captured", _date(photo.facts.capture_time, batch.deidentified)),
         ("Clinician", clinician),
-        ("Photo id", photo.item_id),
+        ("Photo id", f"{index} of this copy" if batch.deidentified else photo.item_id),
         ("Size", f"{_shown_size(info)} px, {len(photo.jpeg):,} bytes"),
     ]
     rows += photo_governance_rows(photo)

@@ -14,7 +14,7 @@ in the object. Photos with orientation 1 are never touched: their bytes stay bit
 from __future__ import annotations
 
 import shutil
-import subprocess
+import subprocess  # nosec B404 - runs jpegtran with fixed arguments, no shell
 from dataclasses import dataclass
 
 from picsafe_desktop.export.types import ExportError
@@ -50,7 +50,8 @@ def jpegtran() -> str:
 
 
 def _run(args: list[str], data: bytes) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(  # noqa: S603 - fixed arguments, no shell
+    # nosec B603: the tool path comes from PATH lookup, the arguments are constants
+    return subprocess.run(  # noqa: S603  # nosec B603
         args, input=data, capture_output=True, timeout=_TIMEOUT, check=False
     )
 

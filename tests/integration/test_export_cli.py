@@ -245,3 +245,111 @@ def test_subset_export_names_the_same_study_numbers_and_times(setup):
     for tag in ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID", "StudyDate",
                 "StudyTime"):  # fmt: skip
         assert alone[tag].value == last[tag].value, tag
+
+
+def test_fhir_resend_through_the_cli_reports_created_and_already_present(setup, capsys):
+    """Was: every re-send created another DocumentReference and the CLI said "4 resources
+    stored" when one was new. Judged by Medplum's FHIR engine."""
+    from tests.export_tools import MedplumEngine
+
+    export, audit, stored, tmp = setup
+    engine = MedplumEngine()
+    try:
+        config = tmp / "site.toml"
+        config.write_text(
+            f'[fhir]\nbase_url = "{engine.base_url}"\ntoken = "cli-token-xyz"\n'
+            'mrn_system = "urn:oid:1.2.826.0.1.999.1"\n'
+            'identifier_system = "urn:oid:1.2.826.0.1.999.2"\n'
+        )
+        assert export("fhir", config=config) == 0
+        # Patient, Consent, 2 Media, DocumentReference + 4 Binaries (2 photos, 2 PDFs)
+        assert "9 resources created, 0 already present" in capsys.readouterr().out
+        assert export("fhir", config=config) == 0
+        assert "0 resources created, 9 already present" in capsys.readouterr().out
+        assert len(engine.search("DocumentReference")) == 1
+        media = engine.search("Media")
+        assert sorted(m["identifier"][0]["value"] for m in media) == sorted(stored)
+        assert {m["identifier"][0]["system"] for m in media} == {"urn:oid:1.2.826.0.1.999.2:photo"}
+    finally:
+        engine.stop()
+
+
+def test_the_issues_mixed_batch_end_to_end(tmp_path, keyring_service, capsys):
+    """Issue 14 "done when", through the real import and the CLI: HEIC with an offset time,
+    JPEG without, EXIF-rotated JPEGs and a PNG -> DICOM without dciodvfy errors and upright
+    (dcmj2pnm), FHIR accepted by Medplum's engine with a re-send creating nothing, and a PDF
+    naming the patient on every page."""
+    from PIL import Image, ImageChops, ImageOps, ImageStat
+
+    from tests.export_data import CORPUS, MIXED
+    from tests.export_tools import MedplumEngine
+
+    vault_dir = tmp_path / "vault"
+    make_vault(vault_dir, keyring_service).close()
+    consent = tmp_path / "consent.json"
+    consent.write_text(json.dumps(CONSENT))
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for name in MIXED.values():
+        if not (CORPUS / name).is_file():
+            pytest.skip(f"photo corpus not found at {CORPUS}")
+        (photos / name).write_bytes((CORPUS / name).read_bytes())
+    base = ["--vault", str(vault_dir), "--keyring-service", keyring_service]
+    assert cli.main(["import", "--consent", str(consent), *base, "-q", str(photos)]) == 0
+    with Vault.open(vault_dir, keyring_service) as vault:
+        items = vault.list_items()
+        consent_id = items[0].consent_id
+        stored = {i.item_id: vault.read(i.item_id, actor="test", purpose="check") for i in items}
+    assert len(stored) == len(MIXED)
+
+    def export(kind, *args, config=None):
+        pre = ["--config", str(config)] if config else []
+        return cli.main([*pre, "export", kind, "--consent", consent_id, *base, *args])
+
+    folder = tmp_path / "dcm"
+    folder.mkdir()
+    assert export("dicom", "--out", str(folder)) == 0
+    dciodvfy, dcmj2pnm = require("dciodvfy"), require("dcmj2pnm")
+    for path in sorted(folder.glob("*.dcm")):
+        report = subprocess.run([dciodvfy, str(path)], capture_output=True, text=True)
+        errors = [ln for ln in (report.stdout + report.stderr).splitlines() if "Error" in ln]
+        assert errors == [], (path.name, errors)
+        png = tmp_path / (path.stem + ".png")
+        subprocess.run([dcmj2pnm, "+on", str(path), str(png)], check=True, capture_output=True)
+        with Image.open(png) as shown:
+            shown_grey = shown.convert("L")
+        # the vault's copy, shown as its EXIF says (PNG items are exported as upright JPEG)
+        candidates = []
+        for data in stored.values():
+            with Image.open(io.BytesIO(data)) as img:
+                upright = ImageOps.exif_transpose(img).convert("L")
+            if upright.size == shown_grey.size:
+                diff = ImageStat.Stat(ImageChops.difference(upright, shown_grey)).mean[0]
+                candidates.append(diff)
+        assert candidates and min(candidates) < 3.0, path.name
+
+    engine = MedplumEngine()
+    try:
+        config = tmp_path / "site.toml"
+        config.write_text(
+            f'[fhir]\nbase_url = "{engine.base_url}"\ntoken = "t"\n'
+            'mrn_system = "urn:oid:1.2.826.0.1.999.1"\n'
+        )
+        capsys.readouterr()
+        assert export("fhir", config=config) == 0
+        assert ", 0 already present" in capsys.readouterr().out
+        assert export("fhir", config=config) == 0
+        assert "0 resources created" in capsys.readouterr().out
+        (patient,) = engine.search("Patient?identifier=urn:oid:1.2.826.0.1.999.1|RX0099887")
+        media = engine.search(f"Media?subject=Patient/{patient['id']}")
+        assert sorted(m["identifier"][0]["value"] for m in media) == sorted(stored)
+    finally:
+        engine.stop()
+
+    out = tmp_path / "report.pdf"
+    assert export("pdf", "--out", str(out)) == 0
+    text = subprocess.run([require("pdftotext"), str(out), "-"], check=True,
+                          capture_output=True, text=True).stdout  # fmt: skip
+    pages = text.split("\f")[:-1]
+    assert len(pages) == 1 + len(MIXED)
+    assert all("Ada Example · MRN RX0099887 · Born 02 Jan 1970" in page for page in pages)

@@ -322,3 +322,39 @@ def test_subset_gets_the_numbers_and_study_time_of_the_whole_batch():
         whole[0].StudyInstanceUID, whole[0].SeriesInstanceUID
     )  # fmt: skip
     assert (part.StudyDate, part.StudyTime) == (whole[0].StudyDate, whole[0].StudyTime)
+
+
+def test_coded_body_site_from_the_ward_gives_anatomy_and_laterality():
+    coded = {"code": "40983000", "display": "Upper arm", "laterality": "right", "text": ""}
+    photo = dataclasses.replace(d.photo("a", d.synthetic_jpeg(), body_site="elbow"), site=coded)
+    (ds,) = dicom.build_datasets(d.batch(photos=[photo]))
+    (region,) = ds.AnatomicRegionSequence
+    assert (region.CodeValue, region.CodingSchemeDesignator) == ("40983000", "SCT")
+    assert region.AnatomicRegionModifierSequence[0].CodeValue == "24028007"
+    assert ds.ImageLaterality == "R"
+
+
+@pytest.mark.corpus
+def test_orthanc_accepts_the_mixed_batch_and_previews_it_upright(orthanc, pacs):
+    """Was: EXIF-rotated photos reached the PACS sideways or upside down (Orthanc's preview)."""
+    batch = d.mixed_batch()
+    result = dicom.send(batch, pacs)
+    assert len(result.sent) == len(batch.photos)
+    by_uid = {
+        orthanc.get(f"/instances/{i}/simplified-tags")["SOPInstanceUID"]: i
+        for i in orthanc.get("/instances")
+    }
+    for photo in batch.photos:
+        if not photo.item_id.startswith("jpeg-orient"):
+            continue
+        orthanc_id = by_uid[str(dicom.instance_uid(batch.batch_id, photo.item_id))]
+        preview = orthanc.get(f"/instances/{orthanc_id}/preview", timeout=180)
+        with Image.open(io.BytesIO(preview)) as img:
+            shown = img.convert("L")
+        expected = _upright_grey(photo.jpeg)
+        if shown.size != expected.size:  # Orthanc may scale its preview
+            expected = expected.resize(shown.size)
+        assert shown.size[0] / shown.size[1] == pytest.approx(
+            expected.size[0] / expected.size[1], rel=0.02
+        )
+        assert _difference(shown, expected) < 6.0, photo.item_id

@@ -79,6 +79,9 @@ def test_teaching_package_holds_no_identifiers(tmp_path):
         assert json.loads(zf.read("manifest.json"))["deidentified"] is True
     for secret in ("MRN-4401927", "Zo\\u00eb", "Zoë", "1961-03-14"):
         assert secret not in text
+    # nor the vault's ids, which the record copy shows (consent, batch, photos)
+    for vault_id in ("cons-0001", batch.batch_id, *(p.item_id for p in batch.photos)):
+        assert f'"{vault_id}"' not in text
 
 
 def test_identifiable_photos_are_never_packaged_for_publication():

@@ -207,3 +207,11 @@ def test_captions_name_the_body_site_and_side(tmp_path):
     assert re.search(r"Side\s+left", first)
     assert "right upper arm (SNOMED CT 40983000)" in second
     assert re.search(r"Side\s+right", second)
+
+
+def test_teaching_report_names_no_vault_ids(tmp_path):
+    """A teaching copy is a new object: the record's batch and photo ids would link it back."""
+    batch = d.batch(use=Use.TEACHING, uses=(Use.RECORD, Use.TEACHING))
+    text = _text(tmp_path, pdf.render_report(batch))
+    for vault_id in (batch.batch_id, *(p.item_id for p in batch.photos)):
+        assert vault_id not in text

@@ -76,3 +76,13 @@ def test_photo_hash_mismatch_is_caught():
 def test_empty_batch_is_refused():
     with pytest.raises(ExportError, match="no photos"):
         d.batch(photos=[])
+
+
+def test_missing_jpegtran_is_a_clear_message(monkeypatch):
+    from picsafe_desktop.export import upright
+
+    monkeypatch.setattr(upright.shutil, "which", lambda name: None)
+    with pytest.raises(ExportError, match="libjpeg-turbo-progs"):
+        upright.make_upright(d.synthetic_jpeg(orientation=6), 6)
+    data = d.synthetic_jpeg()
+    assert upright.make_upright(data, 1).jpeg is data  # upright photos never need the tool
