@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import datetime as dt
 import hashlib
 import io
@@ -716,6 +717,8 @@ def store(
         item_ids = [
             i.item_id for i in vault.list_items(batch_id=batch_id, state=ItemState.AWAITING_CONSENT)
         ]
+    if not re.fullmatch(r"[0-9a-f]{32}", record.consent_id or ""):
+        record = dataclasses.replace(record, consent_id=uuid.uuid4().hex)
     consent_id = vault.put_consent(  # the record's own id is the vault's (exports match audit)
         batch_id,
         record_to_dict(record),

@@ -413,7 +413,10 @@ class Vault:
                 vault_header.unb64(head["key_check"], where),
                 mac(keys.header, "key-check", vault_id),
             ):
-                raise IntegrityError(f"{where}: modified outside PicSafe; restore it from backup")
+                raise IntegrityError(
+                    f"{where}: modified outside PicSafe; nothing was changed. Contact IT: put "
+                    f"back only {vault_header.HEADER_FILE} from a backup of this vault"
+                )
             keystore.check_backend(keyring_service)
             vault = cls._open_index(root, head, keys, lock, keyring_service, recovering=True)
             try:
