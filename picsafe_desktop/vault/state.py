@@ -70,7 +70,7 @@ def state_mac(key: bytes, head: Head, digest: bytes) -> bytes:
 
 
 def create(conn: sqlite3.Connection) -> None:
-    conn.executescript(SCHEMA)
+    conn.execute(SCHEMA)  # one statement; executescript would commit the caller's transaction
 
 
 def stored_entries(conn: sqlite3.Connection) -> dict[tuple[str, str], bytes]:
