@@ -100,6 +100,10 @@ class Vault(ItemsMixin, ConsentsMixin, AuditMixin, JournalMixin):
         self._read_only = lock is None
         self._generation = 0
         self._index_version = index.INDEX_VERSION
+        # The stored state entries as digest input, and SQLite's data_version when they were
+        # last read or written by this connection (see _check_unchanged).
+        self._cache: dict[tuple[str, str], bytes] | None = None
+        self._data_version: int | None = None
         self._touched: set[tuple[str, str]] = set()
         self._anchors = anchor.Writer(service, self.vault_id, keys.state)
         self._checkpoint_pending = False
@@ -592,8 +596,8 @@ class Vault(ItemsMixin, ConsentsMixin, AuditMixin, JournalMixin):
                 yield conn
                 if bump:
                     audit = integrity.audit_head(conn, keys.audit, self._genesis)
-                    head = vault_state.refresh(
-                        conn, keys.state, self._touched, audit, self._generation + 1
+                    head, cache = vault_state.refresh(
+                        conn, keys.state, self._touched, audit, self._generation + 1, self._cache
                     )
                 conn.execute("COMMIT")
             except BaseException as exc:
@@ -607,6 +611,7 @@ class Vault(ItemsMixin, ConsentsMixin, AuditMixin, JournalMixin):
                 self._touched = set()
             if head is not None:
                 self._generation = head.generation
+                self._cache = cache
                 self._anchors.submit(head)
             if self._checkpoint_pending:
                 self._try_checkpoint(conn)
@@ -614,7 +619,11 @@ class Vault(ItemsMixin, ConsentsMixin, AuditMixin, JournalMixin):
     def _check_unchanged(self, conn: sqlite3.Connection) -> None:
         """Before changing anything: the state record is still the one this vault wrote. A
         change made outside PicSafe while the vault is open must not be folded into the next
-        state MAC; the vault turns read-only instead."""
+        state MAC; the vault turns read-only instead. SQLite's data_version says whether any
+        other connection committed since; only then are the entries read and checked again."""
+        (version,) = conn.execute("PRAGMA data_version").fetchone()
+        if version == self._data_version and self._cache is not None:
+            return
         keys = self._k()
         audit = integrity.audit_head(conn, keys.audit, self._genesis)
         checked = vault_state.record_ok(conn, keys.state, audit)
@@ -626,6 +635,8 @@ class Vault(ItemsMixin, ConsentsMixin, AuditMixin, JournalMixin):
             ]
             conn.execute("ROLLBACK")
             self._refuse_writes()
+        self._cache = vault_state.encoded(vault_state.stored_entries(conn))
+        self._data_version = version
 
     def _flush_anchor(self, *, strict: bool = False) -> None:
         """Write the newest generation and audit head to the OS keyring now. After a commit a

@@ -159,3 +159,24 @@ def test_an_untouched_vault_verifies_and_its_copy_elsewhere_too(ward, run, tmp_p
     copy = tmp_path / "copy"
     shutil.copytree(root, copy)  # a current backup is the same state: it verifies
     assert run("vault", "verify", "--vault", str(copy))[0] == 0
+
+
+def test_an_edit_made_while_the_vault_is_open_is_never_folded_into_its_state(ward, run):
+    """The next change must not re-MAC what someone else changed meanwhile."""
+    root, service, batch, (a, b, c), _ = ward
+    with Vault.open(root, service) as vault:
+        vault.create_batch("before", actor="t")  # the vault has written since it opened
+        with db(root) as conn:  # someone edits the state table itself to cover a deletion
+            conn.execute("DELETE FROM items WHERE item_id = ?", (c,))
+            conn.execute("DELETE FROM state WHERE object_id = ?", (c,))
+        with pytest.raises(VaultReadOnly, match="changed outside PicSafe while the vault was open"):
+            vault.create_batch("after", actor="t")
+        assert vault.read_only
+    with db(root) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM batches").fetchone() == (2,)  # nothing more
+    code, _, err = run("vault", "verify", "--vault", str(root))
+    assert code == 1 and blob(root, c).exists()
+    with db(root) as conn:  # a row edit alone, meanwhile, stays named at the next check
+        conn.execute("DELETE FROM items WHERE item_id = ?", (b,))
+    code, _, err = run("vault", "verify", "--vault", str(root))
+    assert code == 1 and f"item {b} was removed from the index outside PicSafe" in err
