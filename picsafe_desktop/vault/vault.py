@@ -317,6 +317,16 @@ class Vault(ItemsMixin, ConsentsMixin, AuditMixin, JournalMixin):
             vault = cls._open_index(root, head, keys, lock, keyring_service, recovering=True)
             try:
                 keystore.store_master_key(keyring_service, vault_id, master)
+                if vault.read_only:
+                    # The key is right (key_check passed) and is back; the index is another
+                    # matter, for `vault verify` / `vault repair`.
+                    raise VaultReadOnly(
+                        f"{root}: the vault key is back in the OS keyring, but the vault "
+                        f"differs from its authenticated state: {vault.trust_problems[0]}. "
+                        "Nothing was changed; run `picsafe-desktop vault verify` and `vault "
+                        "repair`, and contact IT",
+                        vault.trust_problems,
+                    )
                 vault.audit("vault_recover", actor=actor, subject=vault_id)
             finally:
                 vault.close()

@@ -180,3 +180,24 @@ def test_an_edit_made_while_the_vault_is_open_is_never_folded_into_its_state(war
         conn.execute("DELETE FROM items WHERE item_id = ?", (b,))
     code, _, err = run("vault", "verify", "--vault", str(root))
     assert code == 1 and f"item {b} was removed from the index outside PicSafe" in err
+
+
+def test_recovering_the_key_of_an_edited_vault_restores_the_key_and_changes_nothing(
+    tmp_path, keyring_service
+):
+    import keyring
+
+    vault, code = new_vault(tmp_path, keyring_service)
+    item = put_photo(vault, vault.create_batch("phone", actor="t"), b"p" * 3000)
+    vault.close()
+    keyring.delete_password(keyring_service, vault.vault_id)
+    with db(vault.path) as conn:
+        conn.execute("DELETE FROM items")
+    with pytest.raises(VaultReadOnly, match="key is back in the OS keyring, but"):
+        Vault.recover(vault.path, code, keyring_service)
+    assert keyring.get_password(keyring_service, vault.vault_id)
+    assert blob(vault.path, item).exists()
+    with Vault.open(vault.path, keyring_service) as again:
+        assert again.read_only and any(
+            f"item {item} was removed" in p for p in again.trust_problems
+        )
