@@ -703,7 +703,14 @@ class Vault(ItemsMixin, ConsentsMixin, AuditMixin, JournalMixin):
         for path in strays:
             item_id = quarantine.item_id_of(path)
             reason = self._orphan_reason(item_id)
-            moved = quarantine.move(self.path, path)
+            try:
+                moved = quarantine.move(self.path, path)
+            except OSError as exc:  # left where it is: still nothing is destroyed
+                self.quarantined.append(
+                    f"{path}: could not be moved to quarantine/ ({exc.strerror or exc}); left "
+                    f"in place: {reason}"
+                )
+                continue
             self.audit(
                 "quarantine",
                 actor="system",
