@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
 from picsafe_desktop.model import ItemState, PhotoItem
+from picsafe_desktop.vault import integrity
 from picsafe_desktop.vault.crypto import (
     Kind,
     mac,
@@ -103,6 +104,13 @@ class ItemsMixin:
                     f"{self._index_path}: item {item_id} is active but its consent "
                     f"{rows[0][6]} does not exist; run `picsafe-desktop vault verify`"
                 ) from None
+            with self._lock:
+                withdrawn = integrity.withdrawn_consents(self._db(), rows[0][6])
+            if withdrawn:
+                raise IntegrityError(
+                    f"{self._index_path}: item {item_id} is active but its consent "
+                    f"{rows[0][6]} was withdrawn; run `picsafe-desktop vault verify`"
+                )
         return rows[0]
 
     def _data_key(self, kind: Kind, object_id: str, wrapped: bytes) -> bytes:
@@ -141,6 +149,11 @@ class ItemsMixin:
             ).fetchone()
         ):
             raise NotFound(f"no consent {consent_id} in vault {self.path}")
+        if consent_id is not None and integrity.withdrawn_consents(conn, consent_id):
+            raise VaultError(
+                f"consent {consent_id} was withdrawn; photos cannot be made usable under it "
+                "(record a new consent)"
+            )
 
     # --- batches -----------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ import pytest
 
 from picsafe_desktop import cli
 from picsafe_desktop.model import ItemState
-from picsafe_desktop.vault import Vault, VaultReadOnly
+from picsafe_desktop.vault import Vault, VaultError, VaultReadOnly
 from tests.unit.vault_support import MRN, db, new_vault, put_photo
 
 pytestmark = pytest.mark.keyring
@@ -201,3 +201,14 @@ def test_recovering_the_key_of_an_edited_vault_restores_the_key_and_changes_noth
         assert again.read_only and any(
             f"item {item} was removed" in p for p in again.trust_problems
         )
+
+
+def test_a_withdrawn_consent_is_no_longer_live(ward):
+    """An active photo needs a live consent: one that was withdrawn cannot cover new photos."""
+    root, service, batch, _, consent = ward
+    with Vault.open(root, service) as vault:
+        vault.withdraw_consent(consent, actor="t", reason="patient asked")
+        later = put_photo(vault, batch, b"later" * 500)
+        with pytest.raises(VaultError, match=f"consent {consent} was withdrawn"):
+            vault.set_state([later], ItemState.ACTIVE, consent_id=consent, actor="t")
+        assert vault.get_item(later).state is ItemState.AWAITING_CONSENT
