@@ -62,7 +62,7 @@ def open_services(site, keyring_service: str | None = None):
             return services
         while True:
             try:
-                return Services.open_vault(site, service)
+                return _trusted(Services.open_vault(site, service))
             except errors.KeyMissing as exc:
                 dialog = RecoverDialog(str(exc))
                 if dialog.exec() != dialog.DialogCode.Accepted:
@@ -79,6 +79,38 @@ def open_services(site, keyring_service: str | None = None):
         why = f"{path}: {faults.advice(exc, path)}." if faults.is_fault(exc, path) else str(exc)
         QMessageBox.critical(None, APP_NAME, f"The photo vault cannot be opened.\n\n{why}")
         return None
+
+
+def _trusted(services):
+    """A vault whose index differs from its authenticated state opened read-only: the window
+    cannot work with it (nothing could be audited); IT checks and repairs it first. Files the
+    index did not explain were moved to quarantine/: say so, nothing was destroyed."""
+    from PySide6.QtWidgets import QMessageBox
+
+    vault = services.vault
+    if vault.read_only:
+        problems = vault.trust_problems
+        log.error(
+            "the vault differs from its authenticated state (%d difference(s))", len(problems)
+        )
+        QMessageBox.critical(
+            None,
+            APP_NAME,
+            "The photo vault was changed outside PicSafe, so it was opened read-only and "
+            "nothing in it was changed or deleted. Call IT: they run `picsafe-desktop vault "
+            "verify` and `picsafe-desktop vault repair`.\n\n" + "\n".join(problems[:10]),
+        )
+        services.close()
+        return None
+    if vault.quarantined:
+        QMessageBox.warning(
+            None,
+            APP_NAME,
+            f"{len(vault.quarantined)} file(s) in the vault folder that its index does not "
+            "explain were moved to its quarantine folder (nothing was deleted). Tell IT: "
+            "`picsafe-desktop vault repair` says what they are.",
+        )
+    return services
 
 
 def run_gui(site) -> int:

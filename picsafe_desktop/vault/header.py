@@ -73,7 +73,11 @@ def read(root: Path) -> dict[str, Any]:
     try:
         header = json.loads(raw)
     except ValueError:
-        raise IntegrityError(f"{path}: damaged (not JSON); restore it from backup") from None
+        raise IntegrityError(
+            f"{path}: damaged (not JSON); nothing was changed. Contact IT: {HEADER_FILE} never "
+            "changes after creation, so its copy in any backup of this vault fits (put back "
+            "only this file, never an older index.sqlite3)"
+        ) from None
     if not isinstance(header, dict) or header.get("format") != FORMAT_NAME:
         raise NotAVault(f"{path}: not a PicSafe vault header")
     version = header.get("version")
@@ -90,7 +94,10 @@ def read(root: Path) -> dict[str, Any]:
         and isinstance(header.get("recovery"), dict)
         and all(isinstance(header.get(k), str) for k in ("created_at", "key_check", "header_mac"))
     ):
-        raise IntegrityError(f"{path}: damaged header fields; restore it from backup")
+        raise IntegrityError(
+            f"{path}: damaged header fields; nothing was changed. Contact IT: put back only "
+            f"{HEADER_FILE} from a backup of this vault (never an older index.sqlite3)"
+        )
     return header
 
 

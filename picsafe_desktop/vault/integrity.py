@@ -108,16 +108,29 @@ def consent_problems(conn: sqlite3.Connection, row_key: bytes, index_path: str) 
         if consent_id not in live:
             problems.append(
                 f"{index_path}: item {item_id} is active but its consent {consent_id} does not "
-                "exist or does not verify"
+                "exist, does not verify or was withdrawn"
             )
     return problems
 
 
 def live_consents(conn: sqlite3.Connection, row_key: bytes) -> set[str]:
+    """Consents whose row exists and verifies and that were not withdrawn."""
     return {
         consent_id
         for consent_id, batch_id, at, mrn_mac, digest in conn.execute(
             "SELECT consent_id, batch_id, created_at, mrn_mac, mac FROM consents"
         )
         if same(digest, mac(row_key, "consent", consent_id, batch_id, at, mrn_mac))
-    }
+    } - withdrawn_consents(conn)
+
+
+def withdrawn_consents(conn: sqlite3.Connection, consent_id: str | None = None) -> set[str]:
+    """Consents the audit log says were withdrawn (the record stays, to document it)."""
+    if consent_id is None:
+        rows = conn.execute("SELECT subject FROM audit WHERE event = 'consent_withdrawn'")
+    else:
+        rows = conn.execute(
+            "SELECT subject FROM audit WHERE subject = ? AND event = 'consent_withdrawn'",
+            (consent_id,),
+        )
+    return {r[0] for r in rows}

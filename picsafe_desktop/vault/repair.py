@@ -216,6 +216,7 @@ def accept_state(vault: Vault, actor: str, reason: str, report: RepairReport) ->
                 raise sqlerrors.classify(exc, where) from exc
             raise
     vault._generation = head.generation
+    vault._cache = None  # re-read at the next change
     vault._anchors.submit(head)
     vault._flush_anchor(strict=True)
     vault._read_only = False

@@ -59,10 +59,17 @@ def entry(key: bytes, kind: str, object_id: str, row_mac: bytes, extra: bytes | 
 
 def set_digest(entries: dict[tuple[str, str], bytes]) -> bytes:
     """SHA-256 over E(kind, id, entry, ...) in (kind, id) order."""
-    h = hashlib.sha256()
-    for (kind, object_id), value in sorted(entries.items()):
-        h.update(encode_fields((kind, object_id, value)))
-    return h.digest()
+    return digest_of(encoded(entries))
+
+
+def encoded(entries: dict[tuple[str, str], bytes]) -> dict[tuple[str, str], bytes]:
+    """Each entry as the bytes it adds to the set digest (kept by an open vault, so a change
+    re-encodes only the entries it touched)."""
+    return {k: encode_fields((*k, v)) for k, v in entries.items()}
+
+
+def digest_of(encoded_entries: dict[tuple[str, str], bytes]) -> bytes:
+    return hashlib.sha256(b"".join(encoded_entries[k] for k in sorted(encoded_entries))).digest()
 
 
 def state_mac(key: bytes, head: Head, digest: bytes) -> bytes:
@@ -70,7 +77,7 @@ def state_mac(key: bytes, head: Head, digest: bytes) -> bytes:
 
 
 def create(conn: sqlite3.Connection) -> None:
-    conn.executescript(SCHEMA)
+    conn.execute(SCHEMA)  # one statement; executescript would commit the caller's transaction
 
 
 def stored_entries(conn: sqlite3.Connection) -> dict[tuple[str, str], bytes]:
@@ -118,21 +125,28 @@ def refresh(
     touched: set[tuple[str, str]],
     audit: tuple[int, bytes],
     generation: int,
-) -> Head:
+    cache: dict[tuple[str, str], bytes],
+) -> tuple[Head, dict[tuple[str, str], bytes]]:
     """Inside the caller's transaction: recompute the entries of `touched` rows (dropping those
-    whose row is gone), then write the record for `generation`."""
+    whose row is gone), then write the record for `generation`. `cache` is `encoded()` of the
+    stored entries before the change; returns the new head and the cache after it (for the
+    caller to keep once the transaction commits)."""
+    after = dict(cache)
     for kind, object_id in touched:
         row = conn.execute(_ROWS[kind] + f" WHERE {_ID_COLUMN[kind]} = ?", (object_id,)).fetchone()
         if row is None:
             conn.execute("DELETE FROM state WHERE kind = ? AND object_id = ?", (kind, object_id))
+            after.pop((kind, object_id), None)
         else:
+            value = entry(key, kind, object_id, row[1], row[2])
             conn.execute(
                 "INSERT OR REPLACE INTO state (kind, object_id, entry) VALUES (?, ?, ?)",
-                (kind, object_id, entry(key, kind, object_id, row[1], row[2])),
+                (kind, object_id, value),
             )
+            after[(kind, object_id)] = encode_fields((kind, object_id, value))
     head = Head(generation, *audit)
-    write_record(conn, generation, state_mac(key, head, set_digest(stored_entries(conn))))
-    return head
+    write_record(conn, generation, state_mac(key, head, digest_of(after)))
+    return head, after
 
 
 def rebuild(

@@ -2,188 +2,78 @@
 
 The on-disk format is docs/vault-format.md. Thread safety: one Vault may be shared by worker
 threads; index access is serialised by a lock while encryption and file I/O run outside it.
+
+This module holds the life cycle (create, open, recover, upgrade, close), the transaction that
+keeps the authenticated state, the open-time trust checks and sweep, and the whole-vault check.
+The model lives beside it - items.py (batches and photos), consents.py, audit_log.py,
+journal.py - and the storage format with its checks and repair in state.py, anchor.py,
+integrity.py, quarantine.py, repair.py, upgrade.py, index.py, blobs.py and header.py.
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
-import hashlib
-import io
-import json
 import logging
 import os
-import re
 import shutil
 import sqlite3
 import threading
-import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from picsafe_desktop import winacl, winfs
-from picsafe_desktop.model import ItemState, PhotoItem
 from picsafe_desktop.vault import anchor, index, integrity, keystore, quarantine, sqlerrors
 from picsafe_desktop.vault import audit as audit_chain
 from picsafe_desktop.vault import header as vault_header
 from picsafe_desktop.vault import state as vault_state
-from picsafe_desktop.vault.audit import AuditReport
+from picsafe_desktop.vault.audit_log import AuditMixin
 from picsafe_desktop.vault.blobs import BlobStore, no_space
+from picsafe_desktop.vault.consents import ConsentsMixin
 from picsafe_desktop.vault.crypto import (
     PRODUCTION_KDF,
     KdfParams,
     Kind,
-    hkdf,
     mac,
     new_recovery_code,
     normalize_recovery_code,
     open_bytes,
     open_field,
-    open_stream,
     same,
-    seal_bytes,
     seal_field,
-    seal_stream,
-    wrap_aad,
 )
 from picsafe_desktop.vault.errors import (
     DiskFull,
-    DuplicateOriginal,
     IntegrityError,
     KeyMissing,
-    NotFound,
     VaultClosed,
     VaultError,
     VaultReadOnly,
     WrongRecoveryCode,
 )
+from picsafe_desktop.vault.items import ItemsMixin
+from picsafe_desktop.vault.journal import JournalMixin
 from picsafe_desktop.vault.lock import VaultLock
+from picsafe_desktop.vault.records import (
+    _ITEMS_FULL,
+    DEFAULT_SERVICE,
+    INDEX_FILE,
+    LOCK_FILE,
+    AuditRow,
+    BatchInfo,
+    VerifyReport,
+    _Keys,
+    _new_id,
+    _now,
+    _oid,
+)
 
 log = logging.getLogger(__name__)
 
-DEFAULT_SERVICE = "picsafe-desktop"
-INDEX_FILE = "index.sqlite3"
-LOCK_FILE = "vault.lock"
-# Values stored in clear in the index or audit log: ids and short tokens, never free text.
-_TOKEN = re.compile(r"[a-z][a-z0-9_-]{0,31}")
-_SUBJECT = re.compile(r"[A-Za-z0-9_.:-]{0,80}")
-_SHA256 = re.compile(r"[0-9a-f]{64}")
-# Plain, MACed columns of an item row first (row[:9]), then its key and sealed parts.
-_ITEMS = (
-    "SELECT item_id, batch_id, state, size, media_type, created_at, consent_id, original_mac, "
-    "mac FROM items"
-)
-_ITEMS_FULL = (
-    "SELECT item_id, batch_id, state, size, media_type, created_at, consent_id, original_mac, "
-    "mac, wrapped_key, thumbnail, metadata FROM items"
-)
+__all__ = ["DEFAULT_SERVICE", "AuditRow", "BatchInfo", "Vault", "VerifyReport"]
 
 
-@dataclass(frozen=True)
-class BatchInfo:
-    batch_id: str
-    created_at: dt.datetime
-    item_count: int
-    states: dict[ItemState, int]  # items per state; absent states have none
-
-
-@dataclass(frozen=True)
-class AuditRow:
-    seq: int
-    at: dt.datetime
-    event: str
-    actor: str
-    subject: str
-    details: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class VerifyReport:
-    ok: bool
-    problems: list[str] = field(default_factory=list)
-    items: int = 0
-    notes: list[str] = field(default_factory=list)  # reported, not failures (quarantine)
-
-
-class _Keys:
-    """Subkeys of the master key (HKDF-SHA256, salt = the vault id's 16 bytes)."""
-
-    def __init__(self, master: bytes, vault_id: str) -> None:
-        salt = bytes.fromhex(vault_id)
-
-        def sub(name: str) -> bytes:
-            return hkdf(master, b"picsafe-vault/v1/" + name.encode(), salt)
-
-        self.wrap = sub("wrap")
-        self.field = sub("field")
-        self.audit = sub("audit-mac")
-        self.lookup = sub("lookup")
-        self.row = sub("row-mac")
-        self.header = sub("header-mac")
-        self.state = sub("state-mac")
-        self.staff = sub("staff")  # seals the staff sign-in store (picsafe_desktop/staff)
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
-
-
-def _new_id() -> str:
-    return uuid.uuid4().hex
-
-
-def _oid(object_id: str) -> bytes:
-    return bytes.fromhex(object_id)
-
-
-def _token(value: str, what: str) -> str:
-    if not isinstance(value, str) or not _TOKEN.fullmatch(value):
-        raise ValueError(f"{what} must be a short lower-case token like 'put' or 'export_pdf'")
-    return value
-
-
-def _subject(value: str) -> str:
-    if not isinstance(value, str) or not _SUBJECT.fullmatch(value):
-        raise ValueError("an audit subject must be an id (letters, digits, _.:-), not free text")
-    return value
-
-
-def _json_bytes(value: Any, what: str, *, ascii_only: bool = False) -> bytes:
-    """UTF-8 JSON. `ascii_only` writes non-ASCII as \\u escapes, which also carries file names
-    that are not valid UTF-8 (held by Python as lone surrogates) and gives them back unchanged."""
-    try:
-        return json.dumps(value, ensure_ascii=ascii_only, allow_nan=False).encode("utf-8")
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{what} must be JSON-serialisable: {exc}") from None
-
-
-def _normalize_mrn(mrn: str) -> str:
-    value = mrn.strip().upper() if isinstance(mrn, str) else ""
-    if not value:
-        raise ValueError("an MRN is required")
-    return value
-
-
-class _Reader:
-    """read(n) over bytes or a binary file that also hashes and counts what it hands out."""
-
-    def __init__(self, data: bytes | bytearray | memoryview | BinaryIO) -> None:
-        if isinstance(data, bytes | bytearray | memoryview):
-            data = io.BytesIO(data)
-        self._read = data.read
-        self.sha = hashlib.sha256()
-        self.size = 0
-
-    def read(self, n: int) -> bytes:
-        chunk = self._read(n)
-        self.sha.update(chunk)
-        self.size += len(chunk)
-        return chunk
-
-
-class Vault:
+class Vault(ItemsMixin, ConsentsMixin, AuditMixin, JournalMixin):
     """Use `Vault.create`, `Vault.open` or `Vault.recover`; the constructor is internal."""
 
     def __init__(
@@ -211,12 +101,17 @@ class Vault:
         self._read_only = lock is None
         self._generation = 0
         self._index_version = index.INDEX_VERSION
+        # The stored state entries as digest input, and SQLite's data_version when they were
+        # last read or written by this connection (see _check_unchanged).
+        self._cache: dict[tuple[str, str], bytes] | None = None
+        self._data_version: int | None = None
         self._touched: set[tuple[str, str]] = set()
         self._anchors = anchor.Writer(service, self.vault_id, keys.state)
         self._checkpoint_pending = False
         self.quarantined: list[str] = []  # what this open moved to quarantine/, for the caller
 
     # --- life cycle -------------------------------------------------------------------------
+
     @classmethod
     def create(
         cls,
@@ -232,8 +127,6 @@ class Vault:
         tests pass cheaper parameters so they run fast (docs/vault-format.md, "Recovery").
         """
         root = Path(path)
-        if problem := winfs.network_vault_problem(root):  # SQLite WAL is unsafe over SMB/NFS
-            raise VaultError(problem)
         if root.exists() and (not root.is_dir() or any(root.iterdir())):
             what = (
                 "already holds a vault"
@@ -244,6 +137,8 @@ class Vault:
         kdf.check(str(root))
         keystore.check_backend(keyring_service)
         created_root = not root.exists()
+        if problem := winfs.network_vault_problem(root):  # SQLite WAL is unsafe over SMB/NFS
+            raise VaultError(problem)
         try:
             winacl.make_private_dir(root)  # Windows: owner-only ACL, not the parent's
         except OSError as exc:
@@ -421,11 +316,24 @@ class Vault:
                 vault_header.unb64(head["key_check"], where),
                 mac(keys.header, "key-check", vault_id),
             ):
-                raise IntegrityError(f"{where}: modified outside PicSafe; restore it from backup")
+                raise IntegrityError(
+                    f"{where}: modified outside PicSafe; nothing was changed. Contact IT: put "
+                    f"back only {vault_header.HEADER_FILE} from a backup of this vault"
+                )
             keystore.check_backend(keyring_service)
             vault = cls._open_index(root, head, keys, lock, keyring_service, recovering=True)
             try:
                 keystore.store_master_key(keyring_service, vault_id, master)
+                if vault.read_only:
+                    # The key is right (key_check passed) and is back; the index is another
+                    # matter, for `vault verify` / `vault repair`.
+                    raise VaultReadOnly(
+                        f"{root}: the vault key is back in the OS keyring, but the vault "
+                        f"differs from its authenticated state: {vault.trust_problems[0]}. "
+                        "Nothing was changed; run `picsafe-desktop vault verify` and `vault "
+                        "repair`, and contact IT",
+                        vault.trust_problems,
+                    )
                 vault.audit("vault_recover", actor=actor, subject=vault_id)
             finally:
                 vault.close()
@@ -656,11 +564,12 @@ class Vault:
     def closed(self) -> bool:
         return self._conn is None
 
+    # --- internals --------------------------------------------------------------------------
+
     def staff_key(self) -> bytes:
         """The key that seals the staff sign-in store (HKDF of the master key, label "staff")."""
         return self._k().staff
 
-    # --- internals --------------------------------------------------------------------------
     def _k(self) -> _Keys:
         if self._keys is None:
             raise VaultClosed(f"{self.path}: the vault is closed; open it again")
@@ -708,8 +617,8 @@ class Vault:
                 yield conn
                 if bump:
                     audit = integrity.audit_head(conn, keys.audit, self._genesis)
-                    head = vault_state.refresh(
-                        conn, keys.state, self._touched, audit, self._generation + 1
+                    head, cache = vault_state.refresh(
+                        conn, keys.state, self._touched, audit, self._generation + 1, self._cache
                     )
                 conn.execute("COMMIT")
             except BaseException as exc:
@@ -723,6 +632,7 @@ class Vault:
                 self._touched = set()
             if head is not None:
                 self._generation = head.generation
+                self._cache = cache
                 self._anchors.submit(head)
             if self._checkpoint_pending:
                 self._try_checkpoint(conn)
@@ -730,7 +640,11 @@ class Vault:
     def _check_unchanged(self, conn: sqlite3.Connection) -> None:
         """Before changing anything: the state record is still the one this vault wrote. A
         change made outside PicSafe while the vault is open must not be folded into the next
-        state MAC; the vault turns read-only instead."""
+        state MAC; the vault turns read-only instead. SQLite's data_version says whether any
+        other connection committed since; only then are the entries read and checked again."""
+        (version,) = conn.execute("PRAGMA data_version").fetchone()
+        if version == self._data_version and self._cache is not None:
+            return
         keys = self._k()
         audit = integrity.audit_head(conn, keys.audit, self._genesis)
         checked = vault_state.record_ok(conn, keys.state, audit)
@@ -742,6 +656,8 @@ class Vault:
             ]
             conn.execute("ROLLBACK")
             self._refuse_writes()
+        self._cache = vault_state.encoded(vault_state.stored_entries(conn))
+        self._data_version = version
 
     def _flush_anchor(self, *, strict: bool = False) -> None:
         """Write the newest generation and audit head to the OS keyring now. After a commit a
@@ -756,22 +672,6 @@ class Vault:
                 return self._db().execute(sql, params).fetchall()
             except sqlite3.Error as exc:
                 raise sqlerrors.classify(exc, self._index_path) from exc
-
-    def _audit_in(
-        self,
-        conn: sqlite3.Connection,
-        event: str,
-        actor: str,
-        subject: str,
-        details: dict[str, Any] | None,
-    ) -> None:
-        keys = self._k()
-        body = _json_bytes({"actor": actor, "details": details or {}}, "audit details")
-
-        def seal(seq: int) -> bytes:
-            return seal_field(keys.field, body, b"picsafe-vault/v1/audit\x00" + str(seq).encode())
-
-        audit_chain.append(conn, keys.audit, self._genesis, _now(), event, subject, seal)
 
     def _try_checkpoint(self, conn: sqlite3.Connection) -> None:
         # Do not wait the usual 10 s for another program's readers: retrying later is enough.
@@ -814,7 +714,14 @@ class Vault:
         for path in strays:
             item_id = quarantine.item_id_of(path)
             reason = self._orphan_reason(item_id)
-            moved = quarantine.move(self.path, path)
+            try:
+                moved = quarantine.move(self.path, path)
+            except OSError as exc:  # left where it is: still nothing is destroyed
+                self.quarantined.append(
+                    f"{path}: could not be moved to quarantine/ ({exc.strerror or exc}); left "
+                    f"in place: {reason}"
+                )
+                continue
             self.audit(
                 "quarantine",
                 actor="system",
@@ -847,801 +754,8 @@ class Vault:
             "(`picsafe-desktop vault repair --from-index COPY` re-links it from a newer copy)"
         )
 
-    def _item_mac(
-        self,
-        item_id: str,
-        batch_id: str,
-        state: str,
-        size: int,
-        media_type: str,
-        created_at: str,
-        consent_id: str | None,
-        original_mac: bytes | None,
-    ) -> bytes:
-        return mac(
-            self._k().row,
-            "item",
-            item_id,
-            batch_id,
-            state,
-            size,
-            media_type,
-            created_at,
-            consent_id,
-            original_mac,
-        )
-
-    def _check_item(self, row: tuple) -> None:
-        item_id, batch_id, state, size, media_type, created_at, consent_id, omac, digest = row[:9]
-        if not same(
-            digest,
-            self._item_mac(
-                item_id, batch_id, state, size, media_type, created_at, consent_id, omac
-            ),
-        ):
-            raise IntegrityError(
-                f"{self._index_path}: the index row of item {item_id} was modified outside "
-                "PicSafe (state, size or links); run `picsafe-desktop vault verify`"
-            )
-
-    def _item_row(self, item_id: str) -> tuple:
-        rows = self._query(_ITEMS_FULL + " WHERE item_id = ?", (item_id,))
-        if not rows:
-            raise NotFound(f"no item {item_id} in vault {self.path}")
-        self._check_item(rows[0])
-        if rows[0][2] == ItemState.ACTIVE.value:
-            # An active photo needs a live consent whose row verifies.
-            try:
-                self._consent_row(rows[0][6])
-            except NotFound:
-                raise IntegrityError(
-                    f"{self._index_path}: item {item_id} is active but its consent "
-                    f"{rows[0][6]} does not exist; run `picsafe-desktop vault verify`"
-                ) from None
-        return rows[0]
-
-    def _data_key(self, kind: Kind, object_id: str, wrapped: bytes) -> bytes:
-        return open_field(
-            self._k().wrap,
-            wrapped,
-            wrap_aad(kind, _oid(object_id)),
-            f"{self._index_path}: key of {object_id}",
-        )
-
-    def _photo(self, row: tuple) -> PhotoItem:
-        item_id, batch_id, state, size, media_type, created_at, consent_id = row[:7]
-        return PhotoItem(
-            item_id=item_id,
-            batch_id=batch_id,
-            state=ItemState(state),
-            size=size,
-            media_type=media_type,
-            created_at=dt.datetime.fromisoformat(created_at),
-            consent_id=consent_id,
-        )
-
-    def _require_batch(self, conn: sqlite3.Connection, batch_id: str) -> None:
-        if not conn.execute("SELECT 1 FROM batches WHERE batch_id = ?", (batch_id,)).fetchone():
-            raise NotFound(f"no batch {batch_id} in vault {self.path}")
-
-    def _require_consent(
-        self, conn: sqlite3.Connection, state: ItemState, consent_id: str | None
-    ) -> None:
-        if (state == ItemState.ACTIVE) != (consent_id is not None):
-            raise ValueError("a consent id is required for ACTIVE items and only for them")
-        if (
-            consent_id is not None
-            and not conn.execute(
-                "SELECT 1 FROM consents WHERE consent_id = ?", (consent_id,)
-            ).fetchone()
-        ):
-            raise NotFound(f"no consent {consent_id} in vault {self.path}")
-
-    # --- batches ----------------------------------------------------------------------------
-    def create_batch(self, source_label: str, actor: str) -> str:
-        batch_id = _new_id()
-        at = _now()
-        keys = self._k()
-        label = seal_field(
-            keys.field,
-            source_label.encode("utf-8"),
-            b"picsafe-vault/v1/batch-label\x00" + batch_id.encode(),
-        )
-        with self._tx() as conn:
-            conn.execute(
-                "INSERT INTO batches (batch_id, created_at, mac, label) VALUES (?, ?, ?, ?)",
-                (batch_id, at, mac(keys.row, "batch", batch_id, at), label),
-            )
-            self._touched.add(("batch", batch_id))
-            self._audit_in(conn, "batch_create", actor, batch_id, None)
-        return batch_id
-
-    def batches(self, state: ItemState | None = None) -> list[BatchInfo]:
-        rows = self._query("SELECT batch_id, created_at, mac FROM batches ORDER BY created_at")
-        counts: dict[str, dict[ItemState, int]] = {}
-        for item in self.list_items():
-            per = counts.setdefault(item.batch_id, {})
-            per[item.state] = per.get(item.state, 0) + 1
-        out = []
-        for batch_id, created_at, digest in rows:
-            self._check_batch(batch_id, created_at, digest)
-            states = counts.get(batch_id, {})
-            if state is None or states.get(state):
-                out.append(
-                    BatchInfo(
-                        batch_id,
-                        dt.datetime.fromisoformat(created_at),
-                        sum(states.values()),
-                        states,
-                    )
-                )
-        return out
-
-    def _check_batch(self, batch_id: str, created_at: str, digest: bytes) -> None:
-        if not same(digest, mac(self._k().row, "batch", batch_id, created_at)):
-            raise IntegrityError(
-                f"{self._index_path}: the index row of batch {batch_id} "
-                "was modified outside PicSafe"
-            )
-
-    def batch_label(self, batch_id: str) -> str:
-        rows = self._query("SELECT label FROM batches WHERE batch_id = ?", (batch_id,))
-        if not rows:
-            raise NotFound(f"no batch {batch_id} in vault {self.path}")
-        return open_field(
-            self._k().field,
-            rows[0][0],
-            b"picsafe-vault/v1/batch-label\x00" + batch_id.encode(),
-            f"{self._index_path}: label of batch {batch_id}",
-        ).decode("utf-8")
-
-    # --- items ------------------------------------------------------------------------------
-    def put(
-        self,
-        data: bytes | BinaryIO,
-        *,
-        batch_id: str,
-        media_type: str,
-        thumbnail: bytes,
-        metadata: dict[str, Any],
-        original_sha256: str | None = None,
-        actor: str,
-        state: ItemState = ItemState.AWAITING_CONSENT,
-        consent_id: str | None = None,
-        then: Callable[[sqlite3.Connection, str], None] | None = None,
-    ) -> str:
-        """Encrypt and store one photo; returns its item id once it is durable and verified.
-        `then(conn, item_id)` runs inside the transaction that adds the row (one user action,
-        one transaction: see put_redacted)."""
-        state = ItemState(state)
-        meta_plain = _json_bytes(metadata, "metadata")
-        if not isinstance(media_type, str) or not re.fullmatch(r"[\w.+-]+/[\w.+-]+", media_type):
-            raise ValueError("media_type must be a MIME type such as image/jpeg")
-        keys = self._k()
-        original_mac = None
-        if original_sha256 is not None:
-            digest = original_sha256.lower()
-            if not _SHA256.fullmatch(digest):
-                raise ValueError("original_sha256 must be 64 hex digits")
-            original_mac = mac(keys.lookup, "original", digest)
-        with self._lock:
-            conn = self._db()
-            self._require_batch(conn, batch_id)
-            self._require_consent(conn, state, consent_id)
-            if original_mac is not None:
-                found = self._find_original_mac(original_mac)
-                if found:
-                    raise DuplicateOriginal(found)
-
-        item_id = _new_id()
-        oid = _oid(item_id)
-        data_key = os.urandom(32)
-        source = _Reader(data)
-        self._blobs.write(item_id, seal_stream(data_key, Kind.CONTENT, oid, source.read))
-        try:
-            self._check_blob(item_id, data_key, source.size, source.sha.digest())
-            sealed_thumb = seal_bytes(data_key, Kind.THUMBNAIL, oid, thumbnail)
-            sealed_meta = seal_bytes(data_key, Kind.METADATA, oid, meta_plain)
-            what = f"new item {item_id}"
-            if (
-                open_bytes(data_key, Kind.THUMBNAIL, oid, sealed_thumb, what) != thumbnail
-                or open_bytes(data_key, Kind.METADATA, oid, sealed_meta, what) != meta_plain
-            ):
-                raise IntegrityError(f"{what}: read-back verification failed")
-            wrapped = seal_field(keys.wrap, data_key, wrap_aad(Kind.CONTENT, oid))
-            created_at = _now()
-            row_mac = self._item_mac(
-                item_id,
-                batch_id,
-                state.value,
-                source.size,
-                media_type,
-                created_at,
-                consent_id,
-                original_mac,
-            )
-            with self._tx() as conn:
-                self._require_batch(conn, batch_id)
-                self._require_consent(conn, state, consent_id)
-                try:
-                    conn.execute(
-                        "INSERT INTO items (item_id, batch_id, state, size, media_type, "
-                        "created_at, consent_id, original_mac, mac, wrapped_key, thumbnail, "
-                        "metadata) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (
-                            item_id,
-                            batch_id,
-                            state.value,
-                            source.size,
-                            media_type,
-                            created_at,
-                            consent_id,
-                            original_mac,
-                            row_mac,
-                            wrapped,
-                            sealed_thumb,
-                            sealed_meta,
-                        ),
-                    )
-                except sqlite3.IntegrityError:
-                    found = self._find_original_mac(original_mac) if original_mac else None
-                    if found:
-                        raise DuplicateOriginal(found) from None
-                    raise
-                self._touched.add(("item", item_id))
-                self._audit_in(
-                    conn,
-                    "put",
-                    actor,
-                    item_id,
-                    {"batch_id": batch_id, "size": source.size, "media_type": media_type},
-                )
-                if then is not None:
-                    then(conn, item_id)
-        except BaseException:
-            self._blobs.shred(item_id)
-            raise
-        return item_id
-
-    def _check_blob(self, item_id: str, data_key: bytes, size: int, sha256: bytes) -> None:
-        check = hashlib.sha256()
-        got = 0
-        for chunk in self._content(item_id, data_key):
-            check.update(chunk)
-            got += len(chunk)
-        if got != size or check.digest() != sha256:
-            raise IntegrityError(
-                f"{self._blobs.path(item_id)}: read-back verification failed; "
-                "the disk may be failing"
-            )
-
-    def _content(self, item_id: str, data_key: bytes) -> Iterator[bytes]:
-        with self._blobs.open(item_id) as f:
-            yield from open_stream(
-                data_key, Kind.CONTENT, _oid(item_id), f.read, str(self._blobs.path(item_id))
-            )
-
-    def _find_original_mac(self, original_mac: bytes) -> str | None:
-        rows = self._query("SELECT item_id FROM items WHERE original_mac = ?", (original_mac,))
-        return rows[0][0] if rows else None
-
-    def find_original(self, original_sha256: str) -> str | None:
-        return self._find_original_mac(mac(self._k().lookup, "original", original_sha256.lower()))
-
-    def list_items(
-        self,
-        state: ItemState | None = None,
-        batch_id: str | None = None,
-        consent_id: str | None = None,
-    ) -> list[PhotoItem]:
-        """Index columns only: no blob is read or decrypted (each row's MAC is checked)."""
-        rows = self._query(
-            _ITEMS + " WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR batch_id = ?2) "
-            "AND (?3 IS NULL OR consent_id = ?3) ORDER BY created_at, item_id",
-            (state and ItemState(state).value, batch_id, consent_id),
-        )
-        for row in rows:
-            self._check_item(row)
-        return [self._photo(row) for row in rows]
-
-    def get_item(self, item_id: str) -> PhotoItem:
-        return self._photo(self._item_row(item_id))
-
-    def read(self, item_id: str, *, actor: str, purpose: str = "view") -> bytes:
-        """The photo's bytes, fully authenticated; the access is audited."""
-        self._refuse_writes()  # no patient data from a vault that cannot audit or is untrusted
-        row = self._item_row(item_id)
-        data = b"".join(self._content(item_id, self._data_key(Kind.CONTENT, item_id, row[9])))
-        with self._tx() as conn:
-            self._audit_in(conn, "view", actor, item_id, {"purpose": purpose})
-        return data
-
-    def open_stream(self, item_id: str) -> Iterator[bytes]:
-        """Chunks of the photo for large files. Each chunk is authenticated, but truncation
-        shows only as an IntegrityError at the end: act on the data only after the loop ends.
-        Not audited: the caller records the access with `audit()`."""
-        self._refuse_writes()
-        row = self._item_row(item_id)
-        return self._content(item_id, self._data_key(Kind.CONTENT, item_id, row[9]))
-
-    def read_thumbnail(self, item_id: str) -> bytes:
-        self._refuse_writes()  # no patient data from a vault that cannot audit or is untrusted
-        row = self._item_row(item_id)
-        return open_bytes(
-            self._data_key(Kind.CONTENT, item_id, row[9]),
-            Kind.THUMBNAIL,
-            _oid(item_id),
-            row[10],
-            f"{self._index_path}: thumbnail of {item_id}",
-        )
-
-    def read_metadata(self, item_id: str) -> dict[str, Any]:
-        self._refuse_writes()  # no patient data from a vault that cannot audit or is untrusted
-        row = self._item_row(item_id)
-        plain = open_bytes(
-            self._data_key(Kind.CONTENT, item_id, row[9]),
-            Kind.METADATA,
-            _oid(item_id),
-            row[11],
-            f"{self._index_path}: metadata of {item_id}",
-        )
-        return json.loads(plain)
-
-    def update_metadata(self, item_id: str, metadata: dict[str, Any], *, actor: str) -> None:
-        plain = _json_bytes(metadata, "metadata")
-        row = self._item_row(item_id)
-        sealed = seal_bytes(
-            self._data_key(Kind.CONTENT, item_id, row[9]), Kind.METADATA, _oid(item_id), plain
-        )
-        with self._tx() as conn:
-            if (
-                conn.execute(
-                    "UPDATE items SET metadata = ? WHERE item_id = ?", (sealed, item_id)
-                ).rowcount
-                != 1
-            ):
-                raise NotFound(f"no item {item_id} in vault {self.path}")
-            self._touched.add(("item", item_id))
-            self._audit_in(conn, "metadata", actor, item_id, None)
-
-    def set_state(
-        self,
-        item_ids: list[str] | tuple[str, ...],
-        state: ItemState,
-        *,
-        consent_id: str | None = None,
-        actor: str,
-    ) -> None:
-        """Change the state of several items at once (all or none)."""
-        state = ItemState(state)
-        with self._tx() as conn:
-            self._require_consent(conn, state, consent_id)
-            for item_id in item_ids:
-                self._restate(conn, item_id, state, consent_id, actor)
-
-    def _restate(
-        self,
-        conn: sqlite3.Connection,
-        item_id: str,
-        state: ItemState,
-        consent_id: str | None,
-        actor: str,
-    ) -> None:
-        row = conn.execute(_ITEMS + " WHERE item_id = ?", (item_id,)).fetchone()
-        if row is None:
-            raise NotFound(f"no item {item_id} in vault {self.path}")
-        self._check_item(row)
-        _, batch_id, _, size, media_type, created_at, _, original_mac, _ = row
-        digest = self._item_mac(
-            item_id, batch_id, state.value, size, media_type, created_at, consent_id, original_mac
-        )
-        conn.execute(
-            "UPDATE items SET state = ?, consent_id = ?, mac = ? WHERE item_id = ?",
-            (state.value, consent_id, digest, item_id),
-        )
-        self._touched.add(("item", item_id))
-        self._audit_in(
-            conn, "state", actor, item_id, {"state": state.value, "consent_id": consent_id}
-        )
-
-    def delete(self, item_id: str, *, actor: str, reason: str) -> None:
-        """Crypto-shred: the wrapped key is deleted (and flushed out of the WAL), then the
-        encrypted file is overwritten and unlinked."""
-        self.delete_items([item_id], actor=actor, reason=reason)
-
-    def delete_items(
-        self, item_ids: list[str] | tuple[str, ...], *, actor: str, reason: str
-    ) -> int:
-        """Crypto-shred several photos in one transaction (all or none); returns how many."""
-        ids = list(dict.fromkeys(item_ids))
-        with self._tx() as conn:
-            for item_id in ids:
-                self._delete_in(conn, item_id, actor, reason)
-        self._after_delete(ids)
-        return len(ids)
-
-    def _delete_in(self, conn: sqlite3.Connection, item_id: str, actor: str, reason: str) -> None:
-        if conn.execute("DELETE FROM items WHERE item_id = ?", (item_id,)).rowcount != 1:
-            raise NotFound(f"no item {item_id} in vault {self.path}")
-        self._touched.add(("item", item_id))
-        self._audit_in(conn, "delete", actor, item_id, {"reason": reason})
-
-    def _after_delete(self, item_ids: list[str]) -> None:
-        """After the commit (the keys are gone, the deletion stands): flush the WAL and remove
-        the files. A failure here is not the deletion's: a file left behind cannot be read and
-        goes to quarantine/ (as "deleted") at the next open."""
-        if not item_ids:
-            return
-        with self._lock:
-            self._shred_wal(self._db())
-        for item_id in item_ids:
-            try:
-                self._blobs.shred(item_id)
-            except VaultError:
-                log.warning("the file of a deleted photo could not be removed yet")
-
-    def put_redacted(
-        self,
-        original_id: str,
-        data: bytes,
-        *,
-        media_type: str,
-        thumbnail: bytes,
-        metadata: dict[str, Any],
-        actor: str,
-        boxes: int,
-        replace: bool,
-    ) -> str:
-        """Store a redacted version under the original's consent, audit it and (`replace`)
-        crypto-shred the original, all in one transaction."""
-        original = self.get_item(original_id)
-
-        def finish(conn: sqlite3.Connection, new_id: str) -> None:
-            row = conn.execute(_ITEMS + " WHERE item_id = ?", (original_id,)).fetchone()
-            if row is None or row[2] != original.state.value or row[6] != original.consent_id:
-                raise VaultError(
-                    f"photo {original_id} was deleted or its consent changed meanwhile; the "
-                    "redacted version was not saved"
-                )
-            self._audit_in(
-                conn,
-                "redact",
-                actor,
-                new_id,
-                {"original": original_id, "boxes": boxes, "original_kept": not replace},
-            )
-            if replace:
-                self._delete_in(conn, original_id, actor, "replaced by redacted version")
-
-        new_id = self.put(
-            data,
-            batch_id=original.batch_id,
-            media_type=media_type,
-            thumbnail=thumbnail,
-            metadata=metadata,
-            actor=actor,
-            state=original.state,  # covered by the same consent, atomically: never re-asked
-            consent_id=original.consent_id,
-            then=finish,
-        )
-        if replace:
-            self._after_delete([original_id])
-        return new_id
-
-    def refuse_batch(
-        self,
-        batch_id: str,
-        *,
-        actor: str,
-        item_ids: list[str] | None = None,
-        details: dict[str, Any] | None = None,
-    ) -> int:
-        """Consent refused: crypto-shred the batch's photos waiting for it (or just `item_ids`,
-        which must all be waiting in it) and audit the refusal with `details`, in one
-        transaction; returns how many photos were destroyed."""
-        with self._tx() as conn:
-            self._require_batch(conn, batch_id)
-            waiting = [
-                r[0]
-                for r in conn.execute(
-                    "SELECT item_id FROM items WHERE batch_id = ? AND state = ?",
-                    (batch_id, ItemState.AWAITING_CONSENT.value),
-                )
-            ]
-            ids = waiting if item_ids is None else list(dict.fromkeys(item_ids))
-            if set(ids) - set(waiting):
-                raise VaultError("a refusal can only destroy photos waiting for consent")
-            for item_id in ids:
-                self._delete_in(conn, item_id, actor, "consent refused")
-            self._audit_in(
-                conn,
-                "consent_refused",
-                actor,
-                batch_id,
-                {**(details or {}), "photos_destroyed": len(ids)},
-            )
-        self._after_delete(ids)
-        return len(ids)
-
-    def withdraw_consent(
-        self,
-        consent_id: str,
-        *,
-        actor: str,
-        reason: str = "consent withdrawn",
-        details: dict[str, Any] | None = None,
-    ) -> list[str]:
-        """Consent withdrawn: crypto-shred every photo it covers and audit the withdrawal, in
-        one transaction (the generation moves on, so an old row written back is caught). The
-        consent record stays: it documents what was agreed and withdrawn. Returns the ids."""
-        with self._tx() as conn:
-            consent = conn.execute(
-                "SELECT consent_id, batch_id, created_at, mrn_mac, mac FROM consents "
-                "WHERE consent_id = ?",
-                (consent_id,),
-            ).fetchone()
-            if consent is None:
-                raise NotFound(f"no consent {consent_id} in vault {self.path}")
-            self._check_consent(consent)
-            ids = [
-                r[0]
-                for r in conn.execute(
-                    "SELECT item_id FROM items WHERE consent_id = ? ORDER BY item_id",
-                    (consent_id,),
-                )
-            ]
-            for item_id in ids:
-                self._delete_in(conn, item_id, actor, reason)
-            self._audit_in(
-                conn,
-                "consent_withdrawn",
-                actor,
-                consent_id,
-                {**(details or {}), "photos_destroyed": len(ids), "reason": reason},
-            )
-        self._after_delete(ids)
-        return ids
-
-    # --- consent ----------------------------------------------------------------------------
-    def put_consent(
-        self,
-        batch_id: str,
-        record: dict[str, Any],
-        *,
-        mrn: str,
-        actor: str,
-        consent_id: str | None = None,
-    ) -> str:
-        """Store a consent record. `consent_id` (32 lower-case hex digits, new to this vault)
-        lets the record carry the same id the vault and its audit log use for it."""
-        plain = _json_bytes(record, "consent record")
-        keys = self._k()
-        mrn_mac = mac(keys.lookup, "mrn", _normalize_mrn(mrn))
-        if consent_id is None:
-            consent_id = _new_id()
-        elif not isinstance(consent_id, str) or not re.fullmatch(r"[0-9a-f]{32}", consent_id):
-            raise ValueError("a consent id is 32 lower-case hex digits")
-        data_key = os.urandom(32)
-        sealed = seal_bytes(data_key, Kind.CONSENT, _oid(consent_id), plain)
-        wrapped = seal_field(keys.wrap, data_key, wrap_aad(Kind.CONSENT, _oid(consent_id)))
-        at = _now()
-        with self._tx() as conn:
-            self._require_batch(conn, batch_id)
-            if conn.execute(
-                "SELECT 1 FROM consents WHERE consent_id = ?", (consent_id,)
-            ).fetchone():
-                raise VaultError(
-                    f"consent {consent_id} is already in vault {self.path}; a new consent "
-                    "record needs a new id"
-                )
-            conn.execute(
-                "INSERT INTO consents (consent_id, batch_id, created_at, mrn_mac, mac, "
-                "wrapped_key, record) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    consent_id,
-                    batch_id,
-                    at,
-                    mrn_mac,
-                    mac(keys.row, "consent", consent_id, batch_id, at, mrn_mac),
-                    wrapped,
-                    sealed,
-                ),
-            )
-            self._touched.add(("consent", consent_id))
-            self._audit_in(conn, "consent", actor, consent_id, {"batch_id": batch_id})
-        return consent_id
-
-    def _consent_row(self, consent_id: str) -> tuple:
-        rows = self._query(
-            "SELECT consent_id, batch_id, created_at, mrn_mac, mac, wrapped_key, "
-            "record FROM consents WHERE consent_id = ?",
-            (consent_id,),
-        )
-        if not rows:
-            raise NotFound(f"no consent {consent_id} in vault {self.path}")
-        self._check_consent(rows[0])
-        return rows[0]
-
-    def _check_consent(self, row: tuple) -> None:
-        consent_id, batch_id, at, mrn_mac, digest = row[:5]
-        if not same(digest, mac(self._k().row, "consent", consent_id, batch_id, at, mrn_mac)):
-            raise IntegrityError(
-                f"{self._index_path}: the index row of consent {consent_id} "
-                "was modified outside PicSafe"
-            )
-
-    def read_consent(self, consent_id: str, *, actor: str) -> dict[str, Any]:
-        self._refuse_writes()  # no patient data from a vault that cannot audit or is untrusted
-        row = self._consent_row(consent_id)
-        key = self._data_key(Kind.CONSENT, consent_id, row[5])
-        plain = open_bytes(
-            key, Kind.CONSENT, _oid(consent_id), row[6], f"{self._index_path}: consent {consent_id}"
-        )
-        with self._tx() as conn:
-            self._audit_in(conn, "consent_view", actor, consent_id, None)
-        return json.loads(plain)
-
-    def consents(self) -> list[tuple[str, str, dt.datetime]]:
-        """(consent id, batch id, created at) of every consent row that verifies, oldest first
-        (index columns only: no record is decrypted)."""
-        rows = self._query(
-            "SELECT consent_id, batch_id, created_at, mrn_mac, mac FROM consents "
-            "ORDER BY created_at, consent_id"
-        )
-        for row in rows:
-            self._check_consent(row)
-        return [(r[0], r[1], dt.datetime.fromisoformat(r[2])) for r in rows]
-
-    def exports_of(self, consent_id: str) -> list[AuditRow]:
-        """The audited exports made under a consent (for follow-up when it is withdrawn)."""
-        return [
-            row
-            for row in self.audit_rows()
-            if row.event == "export" and row.details.get("consent_id") == consent_id
-        ]
-
-    def consent_batch(self, consent_id: str) -> str:
-        return self._consent_row(consent_id)[1]
-
-    def find_by_mrn(self, mrn: str) -> list[str]:
-        mrn_mac = mac(self._k().lookup, "mrn", _normalize_mrn(mrn))
-        rows = self._query(
-            "SELECT consent_id, batch_id, created_at, mrn_mac, mac FROM consents "
-            "WHERE mrn_mac = ? ORDER BY created_at",
-            (mrn_mac,),
-        )
-        for row in rows:
-            self._check_consent(row)
-        return [row[0] for row in rows]
-
-    def delete_consent(self, consent_id: str, *, actor: str, reason: str) -> None:
-        """Crypto-shred a consent record. Items it covered go back to AWAITING_CONSENT, so they
-        cannot be used until consent is recorded again."""
-        with self._tx() as conn:
-            linked = [
-                r[0]
-                for r in conn.execute(
-                    "SELECT item_id FROM items WHERE consent_id = ?", (consent_id,)
-                )
-            ]
-            for item_id in linked:
-                self._restate(conn, item_id, ItemState.AWAITING_CONSENT, None, actor)
-            if (
-                conn.execute("DELETE FROM consents WHERE consent_id = ?", (consent_id,)).rowcount
-                != 1
-            ):
-                raise NotFound(f"no consent {consent_id} in vault {self.path}")
-            self._touched.add(("consent", consent_id))
-            self._audit_in(conn, "consent_delete", actor, consent_id, {"reason": reason})
-        with self._lock:
-            self._shred_wal(self._db())
-
-    # --- audit ------------------------------------------------------------------------------
-    def audit(
-        self, event: str, *, actor: str, subject: str, details: dict[str, Any] | None = None
-    ) -> None:
-        """Append an audit row. `event` and `subject` are stored in clear (a token and an id);
-        actor and details are encrypted."""
-        _token(event, "an audit event")
-        _subject(subject)
-        with self._tx() as conn:
-            self._audit_in(conn, event, actor, subject, details)
-
-    def audit_rows(self, subject: str | None = None) -> list[AuditRow]:
-        sql = "SELECT seq, at, event, subject, body FROM audit"
-        params: tuple = ()
-        if subject is not None:
-            sql, params = sql + " WHERE subject = ?", (subject,)
-        out = []
-        key = self._k().field
-        for seq, at, event, subj, body in self._query(sql + " ORDER BY seq", params):
-            plain = open_field(
-                key,
-                body,
-                b"picsafe-vault/v1/audit\x00" + str(seq).encode(),
-                f"{self._index_path}: audit row {seq}",
-            )
-            content = json.loads(plain)
-            out.append(
-                AuditRow(
-                    seq,
-                    dt.datetime.fromisoformat(at),
-                    event,
-                    content["actor"],
-                    subj,
-                    content["details"],
-                )
-            )
-        return out
-
-    def verify_audit(self) -> AuditReport:
-        """The chain row by row, its start (vault_create) and its end (the keyring's anchor)."""
-        keys = self._k()
-        anchored = anchor.load(self._service, self.vault_id, keys.state)
-        where = str(self._index_path)
-        with self._lock:
-            conn = self._db()
-            try:
-                conn.execute("BEGIN")  # one snapshot beside a writing app
-                try:
-                    report = audit_chain.verify(conn, keys.audit, self._genesis)
-                    audit = integrity.audit_head(conn, keys.audit, self._genesis)
-                    extra = integrity.audit_start_problems(conn)
-                    extra += integrity.anchor_problems(
-                        conn, anchored, None, audit, where, audit_only=True
-                    )
-                finally:
-                    conn.execute("ROLLBACK")
-            except sqlite3.Error as exc:
-                return AuditReport(ok=False, problems=[str(sqlerrors.classify(exc, where))])
-        problems = report.problems + [p for p in extra if p not in report.problems]
-        return AuditReport(ok=not problems, problems=problems, rows=report.rows)
-
-    # --- import journal ---------------------------------------------------------------------
-    def _journal_aad(self, entry_id: str, step: str) -> bytes:
-        return b"picsafe-vault/v1/journal\x00" + entry_id.encode() + b"\x00" + step.encode()
-
-    def journal_set(self, entry_id: str, step: str, payload: dict[str, Any]) -> None:
-        _subject(entry_id)
-        _token(step, "a journal step")
-        sealed = seal_field(
-            self._k().field,
-            # Journal payloads hold source paths: on POSIX any bytes but "/" and NUL.
-            _json_bytes(payload, "journal payload", ascii_only=True),
-            self._journal_aad(entry_id, step),
-        )
-        with self._tx(bump=False) as conn:
-            conn.execute(
-                "INSERT OR REPLACE INTO journal (entry_id, step, updated_at, payload) "
-                "VALUES (?, ?, ?, ?)",
-                (entry_id, step, _now(), sealed),
-            )
-
-    def journal_entries(self) -> list[tuple[str, str, dict[str, Any]]]:
-        rows = self._query("SELECT entry_id, step, payload FROM journal ORDER BY updated_at")
-        key = self._k().field
-        return [
-            (
-                entry_id,
-                step,
-                json.loads(
-                    open_field(
-                        key,
-                        payload,
-                        self._journal_aad(entry_id, step),
-                        f"{self._index_path}: journal entry {entry_id}",
-                    )
-                ),
-            )
-            for entry_id, step, payload in rows
-        ]
-
-    def journal_clear(self, entry_id: str) -> None:
-        with self._tx(bump=False) as conn:
-            conn.execute("DELETE FROM journal WHERE entry_id = ?", (entry_id,))
-
     # --- whole-vault check ------------------------------------------------------------------
+
     def verify(self, progress: Callable[[int, int], None] | None = None) -> VerifyReport:
         """Decrypt and authenticate every item, consent, label and journal entry, and compare
         the index with its authenticated state and the keyring's anchor."""
@@ -1708,17 +822,6 @@ class Vault:
             finally:
                 conn.execute("ROLLBACK")
         return problems
-
-    def _verify_item(self, row: tuple) -> None:
-        self._check_item(row)
-        item_id, size = row[0], row[3]
-        oid = _oid(item_id)
-        key = self._data_key(Kind.CONTENT, item_id, row[9])
-        open_bytes(key, Kind.THUMBNAIL, oid, row[10], "thumbnail")
-        json.loads(open_bytes(key, Kind.METADATA, oid, row[11], "metadata"))
-        got = sum(len(chunk) for chunk in self._content(item_id, key))
-        if got != size:
-            raise IntegrityError(f"holds {got} bytes, the index says {size}")
 
 
 def _header_mac(keys: _Keys, head: dict[str, Any]) -> bytes:

@@ -14,8 +14,9 @@ import signal
 import sys
 
 from picsafe_desktop.vault import Vault
+from picsafe_desktop.vault import audit as audit_chain
 from picsafe_desktop.vault import blobs as blobs_module
-from picsafe_desktop.vault import vault as vault_module
+from picsafe_desktop.vault import items as items_module
 
 SIZES = (0, 1, 1000, 65536, 70_000, 200_000, 600_000)
 
@@ -55,12 +56,12 @@ def _in_transaction(*args, **kwargs):
     die()
 
 
-ORIGINAL_SEAL = vault_module.seal_stream
+ORIGINAL_SEAL = items_module.seal_stream
 FAULTS = {
-    "mid-write": (vault_module, "seal_stream", _partial_stream),
+    "mid-write": (items_module, "seal_stream", _partial_stream),
     "before-rename": (blobs_module.os, "replace", _replace_then(after=False)),
     "after-rename": (blobs_module.os, "replace", _replace_then(after=True)),
-    "mid-transaction": (vault_module.audit_chain, "append", _in_transaction),
+    "mid-transaction": (audit_chain, "append", _in_transaction),
     "mid-shred": (blobs_module.BlobStore, "shred", lambda self, item_id: die()),
 }
 

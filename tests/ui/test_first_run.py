@@ -84,3 +84,29 @@ def test_recovery_sheet_saved_owner_only_or_failure_explained(qtbot, tmp_path, m
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(missing), ""))
     dialog.save_sheet()
     assert "Could not save" in told[-1] and not missing.exists()
+
+
+def test_a_vault_changed_outside_picsafe_is_not_opened_for_work(
+    qtbot, tmp_path, keyring_service, monkeypatch
+):
+    """The window refuses a vault whose index differs from its authenticated state, says what
+    differs and who to call, and changes nothing (issue 13)."""
+    import sqlite3
+
+    from picsafe_desktop.vault import Vault
+    from tests.unit.vault_support import TEST_KDF, put_photo
+
+    site = config.from_dict({"vault": {"path": str(tmp_path / "vault")}})
+    vault, _ = Vault.create(site.vault.path, keyring_service, kdf=TEST_KDF)
+    item = put_photo(vault, vault.create_batch("phone", actor="t"), b"photo" * 200)
+    vault.close()
+    conn = sqlite3.connect(tmp_path / "vault" / "index.sqlite3")
+    conn.execute("DELETE FROM items")
+    conn.commit()
+    conn.close()
+    said = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda _p, _t, text: said.append(text))
+    assert app.open_services(site, keyring_service) is None
+    assert "changed outside PicSafe" in said[0] and f"item {item} was removed" in said[0]
+    assert (tmp_path / "vault" / "blobs" / item[:2] / f"{item}.psv").exists()
+    assert not (tmp_path / "vault" / "quarantine").exists()

@@ -204,5 +204,30 @@ def test_independent_reader_follows_the_document(tmp_path, keyring_service):
         last_seq, last_mac, check = struct.unpack(">Q32s32s", head_value)
         assert (last_seq, last_mac) == (len(rows), prev)
         assert check == hmac(k, E("audit-head", last_seq, last_mac))
+
+        # 6.4: the authenticated state - one entry per batch, consent and item, and a record
+        ks = hkdf(master, bytes.fromhex(vault_id), b"picsafe-vault/v1/state-mac")
+        expected = {
+            ("batch", batch): hmac(ks, E("entry", "batch", batch, batch_row[2], None)),
+            ("consent", consent): hmac(ks, E("entry", "consent", consent, c[4], None)),
+            ("item", item): hmac(ks, E("entry", "item", item, row[8], row[11])),
+        }
+        entries = {
+            (kd, i): e for kd, i, e in conn.execute("SELECT kind, object_id, entry FROM state")
+        }
+        assert entries == expected
+        digest = hashlib.sha256(b"".join(E(kd, i, e) for (kd, i), e in sorted(entries.items())))
+        (record,) = conn.execute("SELECT value FROM meta WHERE key = 'state'").fetchone()
+        generation, state_mac = struct.unpack(">Q32s", record)
+        assert generation == 5  # one per change: vault_create, batch, put, consent, state
+        assert state_mac == hmac(ks, E("state", generation, last_seq, last_mac, digest.digest()))
+
+        # 6.5: the anchor beside the master key
+        raw = base64.b64decode(
+            keyring.get_password(keyring_service, f"{vault_id}:anchor").split(":", 1)[1]
+        )
+        a_gen, a_seq, a_mac, a_check = struct.unpack(">QQ32s32s", raw)
+        assert (a_gen, a_seq, a_mac) == (generation, last_seq, last_mac)
+        assert a_check == hmac(ks, E("anchor", a_gen, a_seq, a_mac))
     finally:
         conn.close()

@@ -16,7 +16,7 @@ from picsafe_desktop.vault import (
     VaultClosed,
     VaultError,
 )
-from picsafe_desktop.vault import vault as vault_module
+from picsafe_desktop.vault import items as items_module
 from tests.unit.vault_support import MRN, folder_bytes, new_vault, put_photo
 
 pytestmark = pytest.mark.keyring
@@ -80,7 +80,7 @@ def test_listing_and_batches_decrypt_nothing(vault, batch, monkeypatch):
         raise AssertionError("listing must not decrypt")
 
     for name in ("open_bytes", "open_stream", "open_field"):
-        monkeypatch.setattr(vault_module, name, forbidden)
+        monkeypatch.setattr(items_module, name, forbidden)
     listed = vault.list_items()
     assert [i.item_id for i in listed] == items
     assert all(i.state is ItemState.AWAITING_CONSENT and i.size == 100 for i in listed)

@@ -11,7 +11,7 @@ import pytest
 
 from picsafe_desktop import cli
 from picsafe_desktop.model import ItemState
-from picsafe_desktop.vault import Vault, VaultReadOnly
+from picsafe_desktop.vault import Vault, VaultError, VaultReadOnly
 from tests.unit.vault_support import MRN, db, new_vault, put_photo
 
 pytestmark = pytest.mark.keyring
@@ -159,3 +159,56 @@ def test_an_untouched_vault_verifies_and_its_copy_elsewhere_too(ward, run, tmp_p
     copy = tmp_path / "copy"
     shutil.copytree(root, copy)  # a current backup is the same state: it verifies
     assert run("vault", "verify", "--vault", str(copy))[0] == 0
+
+
+def test_an_edit_made_while_the_vault_is_open_is_never_folded_into_its_state(ward, run):
+    """The next change must not re-MAC what someone else changed meanwhile."""
+    root, service, batch, (a, b, c), _ = ward
+    with Vault.open(root, service) as vault:
+        vault.create_batch("before", actor="t")  # the vault has written since it opened
+        with db(root) as conn:  # someone edits the state table itself to cover a deletion
+            conn.execute("DELETE FROM items WHERE item_id = ?", (c,))
+            conn.execute("DELETE FROM state WHERE object_id = ?", (c,))
+        with pytest.raises(VaultReadOnly, match="changed outside PicSafe while the vault was open"):
+            vault.create_batch("after", actor="t")
+        assert vault.read_only
+    with db(root) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM batches").fetchone() == (2,)  # nothing more
+    code, _, err = run("vault", "verify", "--vault", str(root))
+    assert code == 1 and blob(root, c).exists()
+    with db(root) as conn:  # a row edit alone, meanwhile, stays named at the next check
+        conn.execute("DELETE FROM items WHERE item_id = ?", (b,))
+    code, _, err = run("vault", "verify", "--vault", str(root))
+    assert code == 1 and f"item {b} was removed from the index outside PicSafe" in err
+
+
+def test_recovering_the_key_of_an_edited_vault_restores_the_key_and_changes_nothing(
+    tmp_path, keyring_service
+):
+    import keyring
+
+    vault, code = new_vault(tmp_path, keyring_service)
+    item = put_photo(vault, vault.create_batch("phone", actor="t"), b"p" * 3000)
+    vault.close()
+    keyring.delete_password(keyring_service, vault.vault_id)
+    with db(vault.path) as conn:
+        conn.execute("DELETE FROM items")
+    with pytest.raises(VaultReadOnly, match="key is back in the OS keyring, but"):
+        Vault.recover(vault.path, code, keyring_service)
+    assert keyring.get_password(keyring_service, vault.vault_id)
+    assert blob(vault.path, item).exists()
+    with Vault.open(vault.path, keyring_service) as again:
+        assert again.read_only and any(
+            f"item {item} was removed" in p for p in again.trust_problems
+        )
+
+
+def test_a_withdrawn_consent_is_no_longer_live(ward):
+    """An active photo needs a live consent: one that was withdrawn cannot cover new photos."""
+    root, service, batch, _, consent = ward
+    with Vault.open(root, service) as vault:
+        vault.withdraw_consent(consent, actor="t", reason="patient asked")
+        later = put_photo(vault, batch, b"later" * 500)
+        with pytest.raises(VaultError, match=f"consent {consent} was withdrawn"):
+            vault.set_state([later], ItemState.ACTIVE, consent_id=consent, actor="t")
+        assert vault.get_item(later).state is ItemState.AWAITING_CONSENT
