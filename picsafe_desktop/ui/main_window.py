@@ -270,6 +270,7 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
             self.redact_action,
             self.withdraw_action,
         ]
+        self._add_governance_actions(photo_menu, patient_menu)  # issue 15 (photo_actions.py)
 
     # -- lock / sign-in --------------------------------------------------------------------
     @property

@@ -234,6 +234,70 @@ class PhotoActionsMixin:
             on_error=self._error("Could not withdraw"),
         )
 
+    # -- consent governance (issue 15): identifiability answer, patient's copy --------------
+    def _add_governance_actions(self, photo_menu, patient_menu) -> None:
+        from PySide6.QtGui import QAction
+
+        self.identifiability_action = QAction("Identifia&bility…", self)
+        self.identifiability_action.setStatusTip(
+            "A clinician's answer: does this photo identify the patient? (audited)"
+        )
+        self.identifiability_action.triggered.connect(self.set_identifiability)
+        photo_menu.addAction(self.identifiability_action)
+        self.patient_copy_action = QAction("Patient's &copy of the consent…", self)
+        self.patient_copy_action.setStatusTip("Save the patient's PDF copy of this consent")
+        self.patient_copy_action.triggered.connect(self.save_patient_copy)
+        patient_menu.addAction(self.patient_copy_action)
+        for act in (self.identifiability_action, self.patient_copy_action):
+            act.setEnabled(False)
+            self._patient_actions.append(act)
+
+    def set_identifiability(self) -> None:
+        index = self.grid.currentIndex()
+        if self.locked or not index.isValid():
+            return
+        item_id = index.data(ItemIdRole)
+        choices = ["Not identifiable", "Identifiable"]
+        answer, ok = QInputDialog.getItem(
+            self, "Identifiability", "Having looked at the photo, it is:", choices, 0, False
+        )
+        if not ok:
+            return
+        reason, ok = QInputDialog.getText(
+            self, "Identifiability", "Why? (recorded in the audit log)"
+        )
+        if not ok or not reason.strip():
+            return
+        value = "not_identifiable" if answer == choices[0] else "identifiable"
+        workers.submit(
+            self.services.set_identifiability,
+            item_id,
+            value,
+            reason,
+            on_done=lambda _r: self.statusBar().showMessage(f"Photo marked {answer.lower()}", 8000),
+            on_error=self._error("Could not record the answer"),
+        )
+
+    def save_patient_copy(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        index = self.grid.currentIndex()
+        if self.locked or not index.isValid():
+            return
+        item = self.thumbnails.item(index.row())
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Patient's copy of the consent", "consent-copy.pdf", "PDF (*.pdf)"
+        )
+        if not path:
+            return
+        workers.submit(
+            self.services.patient_copy,
+            item.consent_id,
+            path,
+            on_done=lambda out: self.statusBar().showMessage(f"Saved {out}", 8000),
+            on_error=self._error("Could not save the patient's copy"),
+        )
+
     def _withdrawal_scope(self) -> str | None:
         box = QMessageBox(
             QMessageBox.Icon.Question,

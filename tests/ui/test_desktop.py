@@ -655,3 +655,26 @@ def test_cancel_leaves_the_rest_at_its_source(qtbot, window, services, tmp_path,
     assert left > 0, "cancel stopped the batch"
     if window.consent_dialog is not None:
         window.consent_dialog.close_without_decision()
+
+
+def test_clinician_answers_identifiability_and_saves_the_patients_copy(
+    qtbot, window, services, drop, tmp_path, monkeypatch
+):
+    from PySide6.QtWidgets import QFileDialog, QInputDialog
+
+    from picsafe_desktop.ui.thumbnails import ItemIdRole
+
+    consented_window(qtbot, window, drop)
+    item_id = window.grid.currentIndex().data(ItemIdRole)
+    monkeypatch.setattr(QInputDialog, "getItem", lambda *a, **k: ("Not identifiable", True))
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("forearm only", True))
+    window.identifiability_action.trigger()
+    qtbot.waitUntil(
+        lambda: services.photo_flags(item_id)["identifiability"] == "not_identifiable",
+        timeout=15000,
+    )
+    out = tmp_path / "copy.pdf"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), "PDF"))
+    window.patient_copy_action.trigger()
+    qtbot.waitUntil(out.exists, timeout=15000)
+    assert out.read_bytes().startswith(b"%PDF")
