@@ -145,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
                 consent_id = consent_rules.store(
                     vault, result.batch_id, record, actor=actor, item_ids=result.item_ids
                 )
-            except VaultError as exc:
+            except (VaultError, consent_rules.ConsentError) as exc:  # e.g. answers per photo
                 _err(
                     f"{exc}; the photos are stored and wait for consent - record it in the "
                     "PicSafe window"

@@ -200,6 +200,23 @@ def test_photo_taken_before_the_bedside_consent_is_flagged(env, capsys):
     assert "taken BEFORE the recorded bedside consent" in text.stdout
 
 
+def test_per_photo_answers_of_the_wrong_count_leave_the_photos_waiting(env, tmp_path, capsys):
+    _, run, open_vault, _, _ = env
+    form = dict(CONSENT, identifiability=["identifiable", "not_identifiable", "identifiable"])
+    path = tmp_path / "three.json"
+    path.write_text(json.dumps(form))
+    photos = tmp_path / "two"
+    photos.mkdir()
+    for i, src in enumerate(small_jpegs()[:2]):
+        (photos / f"IMG_{i}.jpg").write_bytes(unique_jpeg(src.read_bytes(), f"w{i}"))
+    assert run("import", "-q", "--consent", str(path), str(photos)) == 1
+    err = capsys.readouterr().err
+    assert "3 identifiability answers were given for 2 photos" in err
+    assert "wait for consent" in err
+    with open_vault() as vault:
+        assert {i.state.value for i in vault.list_items()} == {"awaiting_consent"}
+
+
 def test_saved_redaction_is_not_identifiable_and_confirmed(env):
     import_with, _, _, services, _ = env
     form = dict(CONSENT, identifiability="identifiable")
