@@ -439,8 +439,8 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
                 ("Uses allowed", uses),
                 ("Body site", consent.body_site or "—"),
                 ("Indication", consent.indication or "—"),
-                ("Identifiable", "yes" if consent.identifiable else "no"),
             ]
+            rows += self._governance_rows(meta, consent)  # issue 15 (photo_actions.py)
         from html import escape
 
         cells = "".join(

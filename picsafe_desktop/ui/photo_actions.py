@@ -252,6 +252,27 @@ class PhotoActionsMixin:
             act.setEnabled(False)
             self._patient_actions.append(act)
 
+    @staticmethod
+    def _governance_rows(meta: dict, consent) -> list[tuple[str, str]]:
+        """Details-pane rows: this photo's identifiability and flags, the consent's state."""
+        answer = (meta.get("identifiability") or "unknown").replace("_", " ")
+        if meta.get("redacted_from"):
+            answer += " (redacted version)"
+        elif meta.get("identifiability_confirmed_by"):
+            answer += f" (confirmed by {meta['identifiability_confirmed_by']})"
+        rows = [("Identifiability", answer)]
+        if meta.get("intimate"):
+            rows.append(("Intimate", "yes: a reason is asked on every view"))
+        if meta.get("taken_before_consent"):
+            rows.append(("Warning", "taken before the recorded bedside consent time"))
+        if consent.consented_at is not None:
+            rows.append(("Consent obtained", f"{consent.consented_at:%d %b %Y %H:%M}"))
+        if consent.withdrawn is not None:
+            rows.append(("Withdrawn", consent.withdrawn.value))
+        if consent.review_on is not None:
+            rows.append(("Review consent on", f"{consent.review_on:%d %b %Y}"))
+        return rows
+
     def set_identifiability(self) -> None:
         index = self.grid.currentIndex()
         if self.locked or not index.isValid():

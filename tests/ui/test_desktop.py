@@ -167,6 +167,7 @@ def test_import_forces_consent_then_grid_shows_thumbnails(qtbot, window, service
     window.grid.setCurrentIndex(window.thumbnails.index(0))
     qtbot.waitUntil(lambda: "Uses allowed" in window.details.text())
     assert "record" in window.details.text()
+    assert "Identifiability" in window.details.text()  # per photo since issue 15
 
 
 def test_refusal_destroys_the_batch(qtbot, window, services, drop, monkeypatch):
