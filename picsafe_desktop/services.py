@@ -8,6 +8,7 @@ export.from_vault), so each rule has one implementation.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -369,6 +370,9 @@ class Services:
         # A redaction the clinician saved is their confirmation: the new item is not
         # identifiable (issue 15); the original keeps its own answer.
         meta.update(identifiability="not_identifiable", identifiability_confirmed_by=actor)
+        # The copied metadata carried the original's hash: every export of a redacted copy
+        # then failed its integrity check. The redacted bytes have their own.
+        meta["clean_sha256"] = hashlib.sha256(result.data).hexdigest()
         new_id = self.vault.put(
             result.data,
             batch_id=row.batch_id,

@@ -217,6 +217,33 @@ def test_per_photo_answers_of_the_wrong_count_leave_the_photos_waiting(env, tmp_
         assert {i.state.value for i in vault.list_items()} == {"awaiting_consent"}
 
 
+def test_face_photo_marked_not_identifiable_is_stopped_until_redacted_or_confirmed(
+    env, tmp_path, capsys
+):
+    _, run, open_vault, services, tmp = env
+    portrait = small_jpegs()[3]  # canon-eos-7d-serial-person: a real face
+    assert "person" in portrait.name
+    photos = tmp_path / "portrait"
+    photos.mkdir()
+    (photos / "IMG_0.jpg").write_bytes(unique_jpeg(portrait.read_bytes(), "face"))
+    form = tmp_path / "face.json"
+    form.write_text(json.dumps(CONSENT))  # answered "not identifiable" at consent
+    assert run("import", "-q", "--consent", str(form), str(photos)) == 0
+    with open_vault() as vault:
+        (photo,) = vault.list_items()
+    capsys.readouterr()
+    assert export(run, photo.consent_id, "teaching", tmp / "t.pdf") == 1
+    assert "a face was detected" in capsys.readouterr().err
+    svc = services()
+    redacted = svc.redact(photo.item_id, [Redaction(0, 0, 4000, 4000)], replace=False)
+    svc.close()
+    assert export(run, photo.consent_id, "teaching", tmp / "r.pdf", item=redacted) == 0
+    assert export(run, photo.consent_id, "teaching", tmp / "t.pdf", item=photo.item_id) == 1
+    answer = ["consent", "identifiability", photo.item_id, "--answer", "not_identifiable"]
+    assert run(*answer, "--reason", "face turned away from camera") == 0
+    assert export(run, photo.consent_id, "teaching", tmp / "t.pdf", item=photo.item_id) == 0
+
+
 def test_saved_redaction_is_not_identifiable_and_confirmed(env):
     import_with, _, _, services, _ = env
     form = dict(CONSENT, identifiability="identifiable")
