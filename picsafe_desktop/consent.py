@@ -27,6 +27,7 @@ from typing import Any
 from PIL import Image
 
 from picsafe_desktop.consent_fields import (  # issue 15's fields, split out for size
+    ADULT_AGE,
     LANGUAGE_RE,
     governance_fields,
 )
@@ -626,7 +627,9 @@ def _build(
     values = dict(values)
     review_on = None
     born = values["patient"].birth_date
-    if born is not None and age_on(born, when.date()) < review_at_age:
+    # Any child's consent gets the review date, even one already past (a 14-year-old with a
+    # review age of 13 is due at once); adults get none.
+    if born is not None and age_on(born, when.date()) < max(review_at_age, ADULT_AGE):
         review_on = _add_years(born, review_at_age)
     return ConsentRecord(
         consent_id=consent_id or uuid.uuid4().hex,

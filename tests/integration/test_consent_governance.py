@@ -324,3 +324,42 @@ def test_retention_lists_photos_past_their_period_and_disposal_is_a_persons_acti
         (row,) = governance.disposal_report(vault)
         assert row["photo"] == photo.item_id and row["by"] == "Dr Jo"
         assert "retention: kept 30 days" in row["reason"]
+
+
+def test_cli_amend_review_and_retention(env, tmp_path, capsys):
+    import_with, run, open_vault, _, tmp = env
+    child = dict(
+        CONSENT,
+        patient={"mrn": "RX0077009", "birth_date": "2012-01-10"},
+        capacity="substitute",
+        substitute={"name": "Sam", "relationship": "mother", "parental_responsibility": True},
+        child={"assent": "assents"},
+    )
+    consent_id = import_with(child, count=1)
+    site = tmp_path / "site.toml"
+    site.write_text("[consent]\nreview_at_age = 13\n[retention]\nkeep_days_after_record = 30\n")
+    narrower = tmp_path / "narrower.json"
+    narrower.write_text(json.dumps(dict(child, uses=["record"])))
+    capsys.readouterr()
+    assert (
+        run(
+            "consent",
+            "amend",
+            consent_id,
+            "--consent",
+            str(narrower),
+            "--reason",
+            "no teaching",
+            config_file=site,
+        )  # fmt: skip
+        == 0
+    )
+    assert "amended by the new record" in capsys.readouterr().out
+    with open_vault() as vault:
+        (photo,) = vault.list_items()
+        new = record_from_dict(vault.read_consent(photo.consent_id, actor="t"))
+    assert new.amends == consent_id and {u.value for u in new.uses} == {"record"}
+    assert run("consent", "review", config_file=site) == 0
+    assert f"{photo.consent_id}: the patient reached the review age" in capsys.readouterr().out
+    assert run("consent", "retention", config_file=site) == 0
+    assert "No photo is past its retention period." in capsys.readouterr().out
