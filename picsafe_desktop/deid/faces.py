@@ -89,5 +89,24 @@ def find_faces(clean: bytes) -> list[Box]:
     shown_w, shown_h = visual._displayed_size(clean)
     fx, fy = shown_w / image.width, shown_h / image.height
     return sorted(
-        (int(x * fx), int(y * fy), max(1, int(w * fx)), max(1, int(h * fy))) for x, y, w, h in boxes
+        (int(x * fx), int(y * fy), max(1, int(w * fx)), max(1, int(h * fy)))
+        for x, y, w, h in _distinct(boxes)
     )
+
+
+def _overlap(a: Box, b: Box) -> float:
+    """Intersection over the smaller box's area."""
+    left, top = max(a[0], b[0]), max(a[1], b[1])
+    right, bottom = min(a[0] + a[2], b[0] + b[2]), min(a[1] + a[3], b[1] + b[3])
+    if right <= left or bottom <= top:
+        return 0.0
+    return (right - left) * (bottom - top) / min(a[2] * a[3], b[2] * b[3])
+
+
+def _distinct(boxes: list[Box]) -> list[Box]:
+    """One box per face: the same face found upright and turned gives overlapping boxes."""
+    kept: list[Box] = []
+    for box in sorted(boxes, key=lambda b: b[2] * b[3], reverse=True):
+        if all(_overlap(box, other) < 0.5 for other in kept):
+            kept.append(box)
+    return kept

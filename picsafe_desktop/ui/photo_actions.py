@@ -184,12 +184,14 @@ class PhotoActionsMixin:
         )
 
     def _open_redaction(self, item_id: str, data: bytes) -> None:
-        from picsafe_desktop import deid
         from picsafe_desktop.ui.redaction_editor import RedactionDialog
 
         if self.locked:
             return
-        dialog = RedactionDialog(data, suggest=deid.suggest_faces, parent=self)
+        from picsafe_desktop.deid import faces
+
+        # the export face stop's detector (issue 15): finds masked and turned faces too
+        dialog = RedactionDialog(data, suggest=faces.find_faces, parent=self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
 
         def accepted() -> None:
