@@ -18,6 +18,7 @@ from picsafe_desktop.deid import Redaction
 from picsafe_desktop.model import Staff
 from picsafe_desktop.services import Services
 from picsafe_desktop.vault import Vault
+from tests.export_tools import require
 from tests.importer_support import make_vault, small_jpegs, unique_jpeg
 
 pytestmark = [pytest.mark.keyring, pytest.mark.corpus]
@@ -196,7 +197,9 @@ def test_photo_taken_before_the_bedside_consent_is_flagged(env, capsys):
     assert svc.photo_flags(photo.item_id)["taken_before_consent"] is True
     svc.close()
     assert export(run, consent_id, "record", tmp / "r.pdf") == 0
-    text = subprocess.run(["pdftotext", str(tmp / "r.pdf"), "-"], capture_output=True, text=True)
+    text = subprocess.run(
+        [require("pdftotext"), str(tmp / "r.pdf"), "-"], capture_output=True, text=True
+    )
     assert "taken BEFORE the recorded bedside consent" in text.stdout
 
 
@@ -295,7 +298,9 @@ def test_patient_copy_has_the_wording_and_how_to_withdraw_but_no_staff_or_audit_
     consent_id = import_with(CONSENT, count=1)
     out = tmp / "copy.pdf"
     assert run("consent", "copy", consent_id, "--out", str(out)) == 0
-    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True).stdout
+    text = subprocess.run(
+        [require("pdftotext"), str(out), "-"], capture_output=True, text=True
+    ).stdout
     assert "How to withdraw" in text
     assert "Teaching. With your permission" in text  # the wording they were shown
     assert "How long we keep the photographs" in text  # retention, in the wording
