@@ -368,3 +368,15 @@ def test_cli_amend_review_and_retention(env, tmp_path, capsys):
     assert f"{photo.consent_id}: the patient reached the review age" in capsys.readouterr().out
     assert run("consent", "retention", config_file=site) == 0
     assert "No photo is past its retention period." in capsys.readouterr().out
+
+
+def test_a_redacted_copy_can_be_exported(env):
+    """It used to carry the original's hash in its metadata and failed every export."""
+    import_with, run, _, services, tmp = env
+    form = {k: v for k, v in CONSENT.items() if k != "identifiability"}
+    consent_id = import_with(form, count=1)
+    svc = services()
+    (photo,) = svc.photos()
+    redacted = svc.redact(photo.item_id, [Redaction(0, 0, 50, 50)], replace=True)
+    svc.close()
+    assert export(run, consent_id, "record", tmp / "redacted.pdf", item=redacted) == 0
