@@ -45,9 +45,9 @@ def check_allowed(consent: ConsentRecord | None, use: Use) -> None:
 
 
 def _find_faces(jpeg: bytes) -> list:
-    from picsafe_desktop import deid
+    from picsafe_desktop.deid import faces
 
-    return deid.suggest_faces(jpeg)
+    return faces.find_faces(jpeg)
 
 
 def check_photos(batch: ExportBatch, find_faces: FaceFinder | None = None) -> None:

@@ -177,6 +177,12 @@ def _run(args: argparse.Namespace, stop) -> int:
                 )
             except (VaultError, OSError) as exc:
                 consent_error = exc
+            except consent_rules.ConsentError as exc:  # e.g. answers per photo
+                _err(
+                    f"{exc}; the photos are stored and wait for consent - record it in the "
+                    "PicSafe window"
+                )
+                return EXIT_CHECK_FAILED
     return _summary(result, consent_id, consent_error, vault_dir)
 
 

@@ -314,6 +314,7 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
             self.redact_action,
             self.withdraw_action,
         ]
+        self._add_governance_actions(photo_menu, patient_menu)  # issue 15 (photo_actions.py)
         # What each action needs from the signed-in role; the rest only needs someone.
         self._needs = {
             self.import_action: (Permission.IMPORT,),
@@ -587,8 +588,8 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
                 ("Uses allowed", uses),
                 ("Body site", consent.body_site or "—"),
                 ("Indication", consent.indication or "—"),
-                ("Identifiable", "yes" if consent.identifiable else "no"),
             ]
+            rows += self._governance_rows(meta, consent)  # issue 15 (photo_actions.py)
         from html import escape
 
         cells = "".join(

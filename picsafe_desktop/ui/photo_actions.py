@@ -203,12 +203,14 @@ class PhotoActionsMixin:
         )
 
     def _open_redaction(self, item_id: str, data: bytes) -> None:
-        from picsafe_desktop import deid
         from picsafe_desktop.ui.redaction_editor import RedactionDialog
 
         if self.locked:
             return
-        dialog = RedactionDialog(data, suggest=deid.suggest_faces, parent=self)
+        from picsafe_desktop.deid import faces
+
+        # the export face stop's detector (issue 15): finds masked and turned faces too
+        dialog = RedactionDialog(data, suggest=faces.find_faces, parent=self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
 
         def accepted() -> None:
@@ -251,6 +253,91 @@ class PhotoActionsMixin:
             "withdrawn by the patient",
             on_done=lambda exports: self._withdrawn(exports, scope),
             on_error=self._error("Could not withdraw"),
+        )
+
+    # -- consent governance (issue 15): identifiability answer, patient's copy --------------
+    def _add_governance_actions(self, photo_menu, patient_menu) -> None:
+        from PySide6.QtGui import QAction
+
+        self.identifiability_action = QAction("Identifia&bility…", self)
+        self.identifiability_action.setStatusTip(
+            "A clinician's answer: does this photo identify the patient? (audited)"
+        )
+        self.identifiability_action.triggered.connect(self.set_identifiability)
+        photo_menu.addAction(self.identifiability_action)
+        self.patient_copy_action = QAction("Patient's &copy of the consent…", self)
+        self.patient_copy_action.setStatusTip("Save the patient's PDF copy of this consent")
+        self.patient_copy_action.triggered.connect(self.save_patient_copy)
+        patient_menu.addAction(self.patient_copy_action)
+        for act in (self.identifiability_action, self.patient_copy_action):
+            act.setEnabled(False)
+            self._patient_actions.append(act)
+
+    @staticmethod
+    def _governance_rows(meta: dict, consent) -> list[tuple[str, str]]:
+        """Details-pane rows: this photo's identifiability and flags, the consent's state."""
+        answer = (meta.get("identifiability") or "unknown").replace("_", " ")
+        if meta.get("redacted_from"):
+            answer += " (redacted version)"
+        elif meta.get("identifiability_confirmed_by"):
+            answer += f" (confirmed by {meta['identifiability_confirmed_by']})"
+        rows = [("Identifiability", answer)]
+        if meta.get("intimate"):
+            rows.append(("Intimate", "yes: a reason is asked on every view"))
+        if meta.get("taken_before_consent"):
+            rows.append(("Warning", "taken before the recorded bedside consent time"))
+        if consent.consented_at is not None:
+            rows.append(("Consent obtained", f"{consent.consented_at:%d %b %Y %H:%M}"))
+        if consent.withdrawn is not None:
+            rows.append(("Withdrawn", consent.withdrawn.value))
+        if consent.review_on is not None:
+            rows.append(("Review consent on", f"{consent.review_on:%d %b %Y}"))
+        return rows
+
+    def set_identifiability(self) -> None:
+        index = self.grid.currentIndex()
+        if self.locked or not index.isValid():
+            return
+        item_id = index.data(ItemIdRole)
+        choices = ["Not identifiable", "Identifiable"]
+        answer, ok = QInputDialog.getItem(
+            self, "Identifiability", "Having looked at the photo, it is:", choices, 0, False
+        )
+        if not ok:
+            return
+        reason, ok = QInputDialog.getText(
+            self, "Identifiability", "Why? (recorded in the audit log)"
+        )
+        if not ok or not reason.strip():
+            return
+        value = "not_identifiable" if answer == choices[0] else "identifiable"
+        workers.submit(
+            self.services.set_identifiability,
+            item_id,
+            value,
+            reason,
+            on_done=lambda _r: self.statusBar().showMessage(f"Photo marked {answer.lower()}", 8000),
+            on_error=self._error("Could not record the answer"),
+        )
+
+    def save_patient_copy(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        index = self.grid.currentIndex()
+        if self.locked or not index.isValid():
+            return
+        item = self.thumbnails.item(index.row())
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Patient's copy of the consent", "consent-copy.pdf", "PDF (*.pdf)"
+        )
+        if not path:
+            return
+        workers.submit(
+            self.services.patient_copy,
+            item.consent_id,
+            path,
+            on_done=lambda out: self.statusBar().showMessage(f"Saved {out}", 8000),
+            on_error=self._error("Could not save the patient's copy"),
         )
 
     def _withdrawal_scope(self) -> str | None:

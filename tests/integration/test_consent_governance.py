@@ -18,6 +18,7 @@ from picsafe_desktop.deid import Redaction
 from picsafe_desktop.model import Staff
 from picsafe_desktop.services import Services
 from picsafe_desktop.vault import Vault
+from tests.export_tools import require
 from tests.importer_support import make_vault, small_jpegs, unique_jpeg
 
 pytestmark = [pytest.mark.keyring, pytest.mark.corpus]
@@ -196,8 +197,54 @@ def test_photo_taken_before_the_bedside_consent_is_flagged(env, capsys):
     assert svc.photo_flags(photo.item_id)["taken_before_consent"] is True
     svc.close()
     assert export(run, consent_id, "record", tmp / "r.pdf") == 0
-    text = subprocess.run(["pdftotext", str(tmp / "r.pdf"), "-"], capture_output=True, text=True)
+    text = subprocess.run(
+        [require("pdftotext"), str(tmp / "r.pdf"), "-"], capture_output=True, text=True
+    )
     assert "taken BEFORE the recorded bedside consent" in text.stdout
+
+
+def test_per_photo_answers_of_the_wrong_count_leave_the_photos_waiting(env, tmp_path, capsys):
+    _, run, open_vault, _, _ = env
+    form = dict(CONSENT, identifiability=["identifiable", "not_identifiable", "identifiable"])
+    path = tmp_path / "three.json"
+    path.write_text(json.dumps(form))
+    photos = tmp_path / "two"
+    photos.mkdir()
+    for i, src in enumerate(small_jpegs()[:2]):
+        (photos / f"IMG_{i}.jpg").write_bytes(unique_jpeg(src.read_bytes(), f"w{i}"))
+    assert run("import", "-q", "--consent", str(path), str(photos)) == 1
+    err = capsys.readouterr().err
+    assert "3 identifiability answers were given for 2 photos" in err
+    assert "wait for consent" in err
+    with open_vault() as vault:
+        assert {i.state.value for i in vault.list_items()} == {"awaiting_consent"}
+
+
+def test_face_photo_marked_not_identifiable_is_stopped_until_redacted_or_confirmed(
+    env, tmp_path, capsys
+):
+    _, run, open_vault, services, tmp = env
+    portrait = small_jpegs()[3]  # canon-eos-7d-serial-person: a real face
+    assert "person" in portrait.name
+    photos = tmp_path / "portrait"
+    photos.mkdir()
+    (photos / "IMG_0.jpg").write_bytes(unique_jpeg(portrait.read_bytes(), "face"))
+    form = tmp_path / "face.json"
+    form.write_text(json.dumps(CONSENT))  # answered "not identifiable" at consent
+    assert run("import", "-q", "--consent", str(form), str(photos)) == 0
+    with open_vault() as vault:
+        (photo,) = vault.list_items()
+    capsys.readouterr()
+    assert export(run, photo.consent_id, "teaching", tmp / "t.pdf") == 1
+    assert "a face was detected" in capsys.readouterr().err
+    svc = services()
+    redacted = svc.redact(photo.item_id, [Redaction(0, 0, 4000, 4000)], replace=False)
+    svc.close()
+    assert export(run, photo.consent_id, "teaching", tmp / "r.pdf", item=redacted) == 0
+    assert export(run, photo.consent_id, "teaching", tmp / "t.pdf", item=photo.item_id) == 1
+    answer = ["consent", "identifiability", photo.item_id, "--answer", "not_identifiable"]
+    assert run(*answer, "--reason", "face turned away from camera") == 0
+    assert export(run, photo.consent_id, "teaching", tmp / "t.pdf", item=photo.item_id) == 0
 
 
 def test_saved_redaction_is_not_identifiable_and_confirmed(env):
@@ -251,7 +298,9 @@ def test_patient_copy_has_the_wording_and_how_to_withdraw_but_no_staff_or_audit_
     consent_id = import_with(CONSENT, count=1)
     out = tmp / "copy.pdf"
     assert run("consent", "copy", consent_id, "--out", str(out)) == 0
-    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True).stdout
+    text = subprocess.run(
+        [require("pdftotext"), str(out), "-"], capture_output=True, text=True
+    ).stdout
     assert "How to withdraw" in text
     assert "Teaching. With your permission" in text  # the wording they were shown
     assert "How long we keep the photographs" in text  # retention, in the wording
@@ -280,3 +329,54 @@ def test_retention_lists_photos_past_their_period_and_disposal_is_a_persons_acti
         (row,) = governance.disposal_report(vault)
         assert row["photo"] == photo.item_id and row["by"] == "Dr Jo"
         assert "retention: kept 30 days" in row["reason"]
+
+
+def test_cli_amend_review_and_retention(env, tmp_path, capsys):
+    import_with, run, open_vault, _, tmp = env
+    child = dict(
+        CONSENT,
+        patient={"mrn": "RX0077009", "birth_date": "2012-01-10"},
+        capacity="substitute",
+        substitute={"name": "Sam", "relationship": "mother", "parental_responsibility": True},
+        child={"assent": "assents"},
+    )
+    consent_id = import_with(child, count=1)
+    site = tmp_path / "site.toml"
+    site.write_text("[consent]\nreview_at_age = 13\n[retention]\nkeep_days_after_record = 30\n")
+    narrower = tmp_path / "narrower.json"
+    narrower.write_text(json.dumps(dict(child, uses=["record"])))
+    capsys.readouterr()
+    assert (
+        run(
+            "consent",
+            "amend",
+            consent_id,
+            "--consent",
+            str(narrower),
+            "--reason",
+            "no teaching",
+            config_file=site,
+        )  # fmt: skip
+        == 0
+    )
+    assert "amended by the new record" in capsys.readouterr().out
+    with open_vault() as vault:
+        (photo,) = vault.list_items()
+        new = record_from_dict(vault.read_consent(photo.consent_id, actor="t"))
+    assert new.amends == consent_id and {u.value for u in new.uses} == {"record"}
+    assert run("consent", "review", config_file=site) == 0
+    assert f"{photo.consent_id}: the patient reached the review age" in capsys.readouterr().out
+    assert run("consent", "retention", config_file=site) == 0
+    assert "No photo is past its retention period." in capsys.readouterr().out
+
+
+def test_a_redacted_copy_can_be_exported(env):
+    """It used to carry the original's hash in its metadata and failed every export."""
+    import_with, run, _, services, tmp = env
+    form = {k: v for k, v in CONSENT.items() if k != "identifiability"}
+    consent_id = import_with(form, count=1)
+    svc = services()
+    (photo,) = svc.photos()
+    redacted = svc.redact(photo.item_id, [Redaction(0, 0, 50, 50)], replace=True)
+    svc.close()
+    assert export(run, consent_id, "record", tmp / "redacted.pdf", item=redacted) == 0

@@ -193,6 +193,7 @@ def test_import_forces_consent_then_grid_shows_thumbnails(qtbot, window, service
     window.grid.setCurrentIndex(window.thumbnails.index(0))
     qtbot.waitUntil(lambda: "Uses allowed" in window.details.text())
     assert "record" in window.details.text()
+    assert "Identifiability" in window.details.text()  # per photo since issue 15
 
 
 def test_refusal_destroys_the_batch(qtbot, window, services, drop, monkeypatch):
@@ -701,3 +702,26 @@ def test_cancel_leaves_the_rest_at_its_source(qtbot, window, services, tmp_path,
     assert stored + left == 12, "every photo is either in the vault or still at its source"
     assert left > 0, "cancel stopped the batch"
     close_dialogs(window)
+
+
+def test_clinician_answers_identifiability_and_saves_the_patients_copy(
+    qtbot, window, services, drop, tmp_path, monkeypatch
+):
+    from PySide6.QtWidgets import QFileDialog, QInputDialog
+
+    from picsafe_desktop.ui.thumbnails import ItemIdRole
+
+    consented_window(qtbot, window, drop)
+    item_id = window.grid.currentIndex().data(ItemIdRole)
+    monkeypatch.setattr(QInputDialog, "getItem", lambda *a, **k: ("Not identifiable", True))
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("forearm only", True))
+    window.identifiability_action.trigger()
+    qtbot.waitUntil(
+        lambda: services.photo_flags(item_id)["identifiability"] == "not_identifiable",
+        timeout=15000,
+    )
+    out = tmp_path / "copy.pdf"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), "PDF"))
+    window.patient_copy_action.trigger()
+    qtbot.waitUntil(out.exists, timeout=15000)
+    assert out.read_bytes().startswith(b"%PDF")
