@@ -8,6 +8,7 @@ export.from_vault), so each rule has one implementation.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -53,6 +54,14 @@ class WaitingBatch:
     batch_id: str
     label: str
     item_ids: list[str]
+
+
+@dataclass(frozen=True)
+class PhoneCheck:
+    """Photos on a phone: how many in all, and how many are (now) safely in the vault."""
+
+    total: int
+    in_vault: int
 
 
 @dataclass
@@ -506,6 +515,63 @@ class Services:
         return self._import(
             scan.candidates, scan.refusals, volume.label, self.actor, cancel, progress
         )
+
+    # -- what is left on a phone ------------------------------------------------------------
+    @contextlib.contextmanager
+    def _phone_photos(self, source, *, delete: bool):
+        """The photos on a phone/card (`Volume`) or USB camera (`gphoto.DeviceInfo`), as
+        the same candidates the importer reads; `delete` makes `remove()` delete them."""
+        if hasattr(source, "dcim"):
+            yield source.scan(delete_after_import=delete).candidates
+            return
+        from picsafe_desktop.importer import gphoto
+
+        with gphoto.Device(source.model, source.port) as device:
+            yield device.photos(delete_after_import=delete)
+
+    def _in_vault(self, candidate) -> bool:
+        """Read back from the phone and looked up by the hash of the original: the vault
+        holds this very photo (stored, verified, not destroyed since)."""
+        import hashlib
+
+        return self.vault.find_original(hashlib.sha256(candidate.read()).hexdigest()) is not None
+
+    def check_phone(self, source) -> PhoneCheck:
+        """How many photos the phone holds and how many of them are already in the vault."""
+        self._require_staff()
+        with self._phone_photos(source, delete=False) as candidates:
+            stored = 0
+            for cand in candidates:
+                try:
+                    stored += self._in_vault(cand)
+                except Exception:  # noqa: BLE001 - unreadable now: counts as not stored
+                    log.info("a photo on the phone could not be read back")
+            return PhoneCheck(len(candidates), stored)
+
+    def delete_from_phone(self, source) -> tuple[int, int]:
+        """Delete from the phone the photos that are safely in the vault, and only those
+        (each is read back and found by its hash first); returns (deleted, left)."""
+        import secrets
+
+        actor = self.actor
+        deleted = left = 0
+        with self._phone_photos(source, delete=True) as candidates:
+            for cand in candidates:
+                try:
+                    if not self._in_vault(cand):
+                        left += 1
+                        continue
+                    cand.remove(secrets.token_hex(8))
+                    deleted += 1
+                except Exception:  # noqa: BLE001 - left on the phone; counted and reported
+                    left += 1
+        self.vault.audit(
+            "device_delete",
+            actor=actor,
+            subject="device",
+            details={"deleted": deleted, "left_on_device": left},
+        )
+        return deleted, left
 
     def import_dropped(self, folder, candidates, progress: Callable | None = None):
         """Files that settled in a watched drop folder.

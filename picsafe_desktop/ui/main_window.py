@@ -94,6 +94,10 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         self.intake_dialog = None
         self._checking_batches = False
         self._draft_owner = None  # who was filling the consent form when the window locked
+        self._pending_problems = None  # the import problem report, shown after consent
+        self._phone_checks: dict = {}  # DCIM path -> services.PhoneCheck
+        self._phone_checks_running: set = set()
+        self._phone_cleanup = None  # (device or volume, label, count) to offer deleting
         self._last_staff = None
         self.last_import = None
         self.setWindowTitle(APP_NAME)
@@ -168,7 +172,9 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         left_layout.addWidget(self.search_edit)
         left_layout.addWidget(self.patient_list, 1)
 
-        size = int(QSettings().value("view/thumbnail_size", 160))
+        from picsafe_desktop.ui.settings_dialog import read_preference
+
+        size = int(read_preference("thumbnail_size"))
         self.thumbnails = ThumbnailModel(
             self._load_thumbnail, size=size, parent=self, caption=self._caption_for
         )
@@ -382,6 +388,18 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         self.intake_dialog.hide()
         return {self.intake_dialog, self.consent_dialog}
 
+    def apply_preferences(self) -> None:
+        """Settings saved: the thumbnail size applies now, not at the next start."""
+        from picsafe_desktop.ui.settings_dialog import read_preference
+
+        size = int(read_preference("thumbnail_size"))
+        current = self.grid.currentIndex().data(ItemIdRole)
+        self.thumbnails.set_size(size)
+        self.grid.setIconSize(QSize(size, size))
+        row = self.thumbnails.row_of(current) if current else -1
+        if row >= 0:
+            self.grid.setCurrentIndex(self.thumbnails.index(row))
+
     def ask_before_deleting(self) -> bool:
         """The "Ask before deleting photos" preference (Settings)."""
         from picsafe_desktop.ui.settings_dialog import read_preference
@@ -533,6 +551,8 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
 
     def _open_intake(self, found) -> None:
         self._checking_batches = False
+        if found is None and not self.locked and self.intake_dialog is None:
+            self.show_import_problems()  # nothing waits for consent: report now
         if found is None or self.locked or self.intake_dialog is not None:
             return
         from picsafe_desktop.ui.intake import IntakeDialog
@@ -551,12 +571,14 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
             return
         self.intake_dialog = None
         dialog.deleteLater()
+        self.recount_phone_cleanup()
         left = len(dialog.remaining())
         if left:
             self.statusBar().showMessage(
                 f"{left} photo(s) still wait for consent: they come back at the next sign-in.",
                 10000,
             )
+            self.show_import_problems()
         elif not self.locked:
             self.check_waiting_batches()
 
@@ -636,7 +658,6 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
                 if not self.intake_dialog.remaining():
                     self.intake_dialog.done(0)
             self.refresh()
-            self._report_import_problems()
 
         def failed(exc) -> None:
             if self.intake_dialog is not None:
@@ -644,9 +665,6 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
             self._error(failure)(exc)
 
         workers.submit(*task, on_done=done, on_error=failed)
-
-    def _report_import_problems(self) -> None:
-        """Hook for the import problem report, shown once consent is settled (importing.py)."""
 
     def about_text(self) -> str:
         return (

@@ -50,7 +50,7 @@ class PhotoActionsMixin:
         ids = self.selected_item_ids()
         if self.locked or not ids:
             return
-        if not self._confirm_destruction(
+        if self.ask_before_deleting() and not self._confirm_destruction(
             "Delete photos",
             f"Permanently destroy {len(ids)} photo(s)? They cannot be recovered, not even "
             "from a backup of the vault.",
@@ -101,6 +101,7 @@ class PhotoActionsMixin:
 
         echo = self.services.pacs_echo if self.services is not None else None
         dialog = SettingsDialog(self.site, echo=echo, parent=self)
+        dialog.preferences_saved.connect(self.apply_preferences)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
 

@@ -58,6 +58,16 @@ class ThumbnailModel(QAbstractListModel):
         self._pending.clear()
         self.endResetModel()
 
+    def set_size(self, size: int) -> None:
+        """Another thumbnail size: decoded pixmaps are dropped and decoded again."""
+        if size == self._size:
+            return
+        self._size = size
+        self._placeholder = placeholder(size)
+        items = self._items
+        self.clear()
+        self.set_items(items)
+
     def clear(self) -> None:
         """Forget everything, pixmaps included (used when the window locks)."""
         self.set_items([])

@@ -302,7 +302,7 @@ def test_delete_selected_photo_is_shredded_and_audited(qtbot, window, services, 
     assert [r.event for r in services.vault.audit_rows()].count("delete") == 1
 
 
-def test_phone_appearing_offers_import(qtbot, site, services, tmp_path, corpus):
+def test_phone_appearing_offers_import(qtbot, site, services, tmp_path, corpus, monkeypatch):
     from picsafe_desktop.ui.sources import SourceMonitor
 
     mounts = tmp_path / "media"
@@ -318,10 +318,45 @@ def test_phone_appearing_offers_import(qtbot, site, services, tmp_path, corpus):
     monitor.volume_poller.poll()  # one poll, as the background thread does every few seconds
     qtbot.waitUntil(win.banner.isVisible)
     assert "Pixel_7" in win.banner_label.text() or "Pixel 7" in win.banner_label.text()
+    # The truth: delete_from_device is off by default, so the photos stay on the phone.
+    qtbot.waitUntil(lambda: "1 new photo" in win.banner_label.text())
+    assert "removed from the device" not in win.banner_label.text()
+    assert "stay on it" in win.banner_label.text()
     qtbot.mouseClick(win.banner_import, Qt.MouseButton.LeftButton)
     wait_for_intake(qtbot, win)
-    assert not win.banner.isVisible()
+    assert (phone / "IMG_0001.jpg").exists(), "not deleted: the site did not ask for it"
+    close_dialogs(win)  # left waiting: still safely in the vault
+    # After the verified import: offer to delete exactly those photos from the phone.
+    qtbot.waitUntil(lambda: win.banner.isVisible() and win.banner_delete.isVisible())
+    assert "Delete these 1 photos from the phone" in win.banner_delete.text().replace("&", "")
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    qtbot.mouseClick(win.banner_delete, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: getattr(win, "last_phone_cleanup", None) is not None, timeout=15000)
+    qtbot.waitUntil(lambda: not (phone / "IMG_0001.jpg").exists(), timeout=15000)
+    [row] = [r for r in services.vault.audit_rows() if r.event == "device_delete"]
+    assert row.details == {"deleted": 1, "left_on_device": 0}
+    assert len(services.vault.list_items()) == 1, "the vault copy is untouched"
+
+
+def test_phone_already_in_the_vault_says_so(qtbot, site, services, tmp_path, corpus):
+    from picsafe_desktop.ui.sources import SourceMonitor
+
+    mounts = tmp_path / "media"
+    phone = mounts / "Pixel_7" / "DCIM" / "Camera"
+    phone.mkdir(parents=True)
+    shutil.copy(corpus / PHOTOS[0], phone / "IMG_0001.jpg")
+    services.sign_in(NURSE)
+    services.import_paths([phone / "IMG_0001.jpg"])  # an earlier import that kept the source
+    services.sign_out()
+    shutil.copy(corpus / PHOTOS[0], phone / "IMG_0001.jpg")  # still on the phone
+    monitor = SourceMonitor(site, mount_roots=[mounts])
+    win = make_window(qtbot, site, services)
+    monitor.volume_appeared.connect(win.volume_appeared)
+    sign_in(qtbot, win)
     close_dialogs(win)
+    monitor.volume_poller.poll()
+    qtbot.waitUntil(lambda: "already in the vault" in win.banner_label.text(), timeout=15000)
+    assert not win.banner_import.isVisible() and win.banner_delete.isVisible()
 
 
 def test_drop_folder_imports_even_while_locked(qtbot, site, services, tmp_path, corpus):
@@ -654,3 +689,43 @@ def test_cancel_leaves_the_rest_at_its_source(qtbot, window, services, tmp_path,
     assert stored + left == 12, "every photo is either in the vault or still at its source"
     assert left > 0, "cancel stopped the batch"
     close_dialogs(window)
+
+
+def test_import_problems_are_one_plain_list_after_consent(qtbot, window, drop):
+    (drop / "scan-of-notes.jpg").write_bytes(b"this is not a photo at all")
+    sign_in(qtbot, window)
+    dialog = import_and_wait_for_dialog(qtbot, window, [drop])
+    assert window.findChild(QMessageBox, "importProblems") is None, "not under the intake"
+    record_consent(qtbot, dialog)
+    qtbot.waitUntil(lambda: window.findChild(QMessageBox, "importProblems") is not None)
+    box = window.findChild(QMessageBox, "importProblems")
+    text = box.informativeText()
+    assert text.count("scan-of-notes.jpg") == 1, text
+    assert str(drop) not in text and "could not be read as a photo" in text
+    assert "Nothing was lost" in text
+
+
+def test_preferences_are_used(qtbot, window, services, drop, monkeypatch):
+    """ "Ask before deleting" is read when deleting; the thumbnail size applies on save."""
+    from PySide6.QtCore import QSettings
+
+    from picsafe_desktop.ui.settings_dialog import PREFERENCES, SettingsDialog
+
+    consented_window(qtbot, window, drop)
+    window.show_settings()
+    settings = window.findChild(SettingsDialog)
+    settings.thumbnail_size.setValue(224)
+    settings.confirm_delete.setChecked(False)
+    settings.buttons.button(settings.buttons.StandardButton.Save).click()
+    try:
+        assert window.grid.iconSize().width() == 224
+        monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: pytest.fail("asked"))
+        window.grid.setCurrentIndex(window.thumbnails.index(0))
+        window.grid.selectionModel().select(
+            window.thumbnails.index(0), window.grid.selectionModel().SelectionFlag.Select
+        )
+        window.delete_action.trigger()
+        qtbot.waitUntil(lambda: len(services.vault.list_items()) == len(PHOTOS) - 1)
+    finally:
+        for pref in PREFERENCES.values():
+            QSettings().remove(pref.key)
