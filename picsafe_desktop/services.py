@@ -114,6 +114,7 @@ class Services:
         self.vault = vault
         self._staff: Staff | None = None
         self._import_lock = threading.Lock()
+        self._consents_seen: dict[str, dict] = {}  # consent id -> record, this sign-in only
         # batch id -> {wristband photo id: (capture time, MRN)}: each batch is scanned once
         self._wristbands: dict[str, dict] = {}
 
@@ -156,6 +157,7 @@ class Services:
         if self.site.security.require_pin:
             self._check_pin(staff, pin)
         self._staff = staff
+        self._consents_seen = {}
         self.vault.audit("sign_in", actor=self.actor, subject="session")
 
     def sign_out(self, reason: str = "lock") -> None:
@@ -164,6 +166,7 @@ class Services:
                 "sign_out", actor=self.actor, subject="session", details={"reason": reason}
             )
         self._staff = None
+        self._consents_seen = {}
 
     def _pin_file(self) -> Path:
         return Path(self.site.vault.path) / "staff-pins.json"
@@ -300,7 +303,17 @@ class Services:
         )
 
     def read_consent(self, consent_id: str) -> ConsentRecord:
-        return consent_rules.record_from_dict(self.vault.read_consent(consent_id, actor=self.actor))
+        return consent_rules.record_from_dict(self._consent_dict(consent_id))
+
+    def _consent_dict(self, consent_id: str) -> dict:
+        """A consent record, decrypted and audited once per sign-in: the audit says who saw
+        it, without a row for every click on one of its photos."""
+        actor = self.actor
+        record = self._consents_seen.get(consent_id)
+        if record is None:
+            record = self.vault.read_consent(consent_id, actor=actor)
+            self._consents_seen[consent_id] = record
+        return record
 
     def withdraw_consent(self, consent_id: str) -> list[dict]:
         """Shred the consent's photos; return the exports already made, for staff follow-up."""
@@ -330,7 +343,7 @@ class Services:
             if item.consent_id:
                 counts[item.consent_id] = counts.get(item.consent_id, 0) + 1
         for consent_id in counts:
-            record = self.vault.read_consent(consent_id, actor=self.actor)
+            record = self._consent_dict(consent_id)
             patient = record["patient"]
             summary = by_mrn.setdefault(
                 patient["mrn"],

@@ -198,7 +198,12 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         self.details.setAccessibleName("Photo details")
         self.details.setWordWrap(True)
         self.details.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByKeyboard)
+        self.details.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByKeyboard
+            | Qt.TextInteractionFlag.LinksAccessibleByMouse
+            | Qt.TextInteractionFlag.LinksAccessibleByKeyboard
+        )
+        self.details.linkActivated.connect(self._details_link)
         right_layout.addWidget(self.details, 1)
         splitter.setSizes([260, 640, 300])
         splitter.setStretchFactor(1, 1)
@@ -432,6 +437,8 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
                 self.patient_list.setCurrentItem(item)
         self._filter_patients(self.search_edit.text())
         if not patients:
+            self.thumbnails.set_items([])
+            self.details.setText("")
             self.stack.setCurrentWidget(self.empty_state)
             return
         self.stack.setCurrentWidget(self.browser)
@@ -456,19 +463,41 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         )
 
     def _show_photos(self, items) -> None:
-        """Replace the grid's photos, keeping the photo the user had selected."""
+        """Replace the grid's photos, keeping the photo the user had selected (else the
+        first, so the details pane is never blank or stale)."""
         if self.locked:
             return
         current = self.grid.currentIndex().data(ItemIdRole)
         self.thumbnails.set_items(items)
         row = self.thumbnails.row_of(current) if current else -1
+        if row < 0 and items:
+            row = 0
         if row >= 0:
             self.grid.setCurrentIndex(self.thumbnails.index(row))
+        else:
+            self.details.setText("")
 
-    def _caption_for(self, item_id: str) -> str:
-        """Grid caption: when the photo was taken (clinically useful), if the camera said."""
-        moment = _taken(self.services.metadata(item_id).get("capture_time"))
-        return f"Taken {moment:%d %b %Y %H:%M}" if moment else ""
+    def _details_link(self, link: str) -> None:
+        """ "Show the original photo" in a redacted copy's details."""
+        if link.startswith("item:"):
+            row = self.thumbnails.row_of(link[5:])
+            if row >= 0:
+                self.grid.setCurrentIndex(self.thumbnails.index(row))
+            else:
+                self.statusBar().showMessage("The original photo was destroyed.", 8000)
+
+    def _caption_for(self, item_id: str):
+        """Grid caption: when the photo was taken (clinically useful), if the camera said;
+        a redacted copy is badged so it never passes for the original."""
+        meta = self.services.metadata(item_id)
+        moment = _taken(meta.get("capture_time"))
+        caption = f"Taken {moment:%d %b %Y %H:%M}" if moment else ""
+        if meta.get("redacted_from"):
+            return ("Redacted copy · " + caption).rstrip(" ·"), "REDACTED COPY"
+        return caption
+
+    def _consent(self, consent_id: str):
+        return self.services.read_consent(consent_id)  # audited once per sign-in
 
     def _load_thumbnail(self, item_id: str) -> bytes:
         return self.services.thumbnail(item_id)
@@ -502,12 +531,19 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
 
     def _details_for(self, item) -> str:
         meta = self.services.metadata(item.item_id)
-        consent = self.services.read_consent(item.consent_id) if item.consent_id else None
+        consent = self._consent(item.consent_id) if item.consent_id else None
+        width, height = meta.get("width", "?"), meta.get("height", "?")
+        if meta.get("orientation") in (5, 6, 7, 8):
+            width, height = height, width  # as shown (upright), not as stored
         rows = [
             ("Captured", _when(meta.get("capture_time"))),
-            ("Size", f"{meta.get('width', '?')} × {meta.get('height', '?')} px"),
+            ("Size", f"{width} × {height} px"),
             ("Imported", item.created_at.strftime("%d %b %Y %H:%M")),
         ]
+        link = ""
+        if meta.get("redacted_from"):
+            rows.insert(0, ("Redacted copy", f"{meta.get('redactions', '?')} area(s) hidden"))
+            link = f"<p><a href='item:{meta['redacted_from']}'>Show the original photo</a></p>"
         if consent:
             uses = ", ".join(sorted(u.value for u in consent.uses))
             rows += [
@@ -525,7 +561,7 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         cells = "".join(
             f"<tr><td><b>{escape(k)}</b></td><td>{escape(str(v))}</td></tr>" for k, v in rows
         )
-        return f"<table cellspacing=4>{cells}</table>"
+        return f"<table cellspacing=4>{cells}</table>{link}"
 
     # -- intake and consent ----------------------------------------------------------------
     def check_waiting_batches(self) -> None:

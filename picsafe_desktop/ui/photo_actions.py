@@ -9,6 +9,15 @@ from picsafe_desktop.ui import workers
 from picsafe_desktop.ui.thumbnails import ItemIdRole
 
 
+def _show_if_current(viewer, row: int, data: bytes) -> None:
+    """A photo decrypted for the viewer, unless the viewer was closed or moved on meanwhile."""
+    try:
+        if viewer.row == row:
+            viewer.set_image(data)
+    except RuntimeError:  # the viewer window was closed (and deleted) while decrypting
+        pass
+
+
 class PhotoActionsMixin:
     """MainWindow's photo actions; each runs its vault work on a worker and is audited there."""
 
@@ -27,7 +36,6 @@ class PhotoActionsMixin:
         index = self.grid.currentIndex()
         if self.locked or not index.isValid():
             return
-        item_id = index.data(ItemIdRole)
         from picsafe_desktop.ui.viewer import PhotoViewer
 
         # Parented to the window so Qt (not Python's garbage collector) owns it.
@@ -36,15 +44,37 @@ class PhotoActionsMixin:
         )
         viewer.setWindowFlag(Qt.WindowType.Window)
         viewer.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        viewer.setWindowTitle("Photo")
         viewer.resize(1000, 700)
+        viewer.navigate.connect(lambda step, v=viewer: self._viewer_step(v, step))
+        self.viewer = viewer
+        self._show_in_viewer(viewer, index.row())
+        viewer.show()
+
+    def _show_in_viewer(self, viewer, row: int) -> None:
+        """Load photo `row` of the grid into the viewer (each view is audited)."""
+        model = self.thumbnails
+        if not 0 <= row < model.rowCount():
+            return
+        viewer.row = row
+        patient = self.current_patient()
+        who = f"{patient.name or '(no name)'}, MRN {patient.mrn}" if patient else ""
+        where = f"photo {row + 1} of {model.rowCount()}"
+        viewer.set_context(f"{who}, {where}" if who else where, row > 0, row < model.rowCount() - 1)
+        item_id = model.item(row).item_id
         workers.submit(
             self.services.view,
             item_id,
-            on_done=viewer.set_image,
+            on_done=lambda data: _show_if_current(viewer, row, data),
             on_error=self._error("Could not open the photo"),
         )
-        viewer.show()
+
+    def _viewer_step(self, viewer, step: int) -> None:
+        if self.locked:
+            return
+        row = viewer.row + step
+        if 0 <= row < self.thumbnails.rowCount():
+            self.grid.setCurrentIndex(self.thumbnails.index(row))
+            self._show_in_viewer(viewer, row)
 
     def delete_selected(self) -> None:
         ids = self.selected_item_ids()
@@ -193,6 +223,7 @@ class PhotoActionsMixin:
                     self.statusBar().showMessage(
                         "Redacted copy saved" + (" (original destroyed)" if replace else ""), 8000
                     ),
+                    self.refresh(),  # the patient's photo count changed
                     self.refresh_photos(),
                 ),
                 on_error=self._error("Could not redact the photo"),

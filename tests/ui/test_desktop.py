@@ -16,6 +16,7 @@ from picsafe_desktop import config
 from picsafe_desktop.model import Capacity, ItemState, Method, Staff
 from picsafe_desktop.services import Services
 from picsafe_desktop.ui.main_window import MainWindow
+from picsafe_desktop.ui.thumbnails import ItemIdRole
 from picsafe_desktop.vault import Vault
 from tests.ui.journey_photos import with_capture_time
 from tests.ui.test_consent_dialog import sign, tick
@@ -446,6 +447,33 @@ def test_redaction_saves_a_redacted_copy(qtbot, window, services, drop, monkeypa
     new = [i for i in services.vault.list_items() if i.item_id not in before]
     assert new[0].state == ItemState.ACTIVE and new[0].consent_id
     assert "redact" in [r.event for r in services.vault.audit_rows()]
+    # Badged, linked to its original, and the patient's count is fresh.
+    qtbot.waitUntil(lambda: f"{len(PHOTOS) + 1} photos" in window.patient_list.item(0).text())
+    qtbot.waitUntil(lambda: window.thumbnails.row_of(new[0].item_id) >= 0)
+    row = window.thumbnails.row_of(new[0].item_id)
+    qtbot.waitUntil(
+        lambda: str(window.thumbnails.index(row).data()).startswith("Redacted copy"),
+        timeout=15000,
+    )
+    window.grid.setCurrentIndex(window.thumbnails.index(row))
+    qtbot.waitUntil(lambda: "Show the original photo" in window.details.text())
+    original = services.metadata(new[0].item_id)["redacted_from"]
+    window.details.linkActivated.emit(f"item:{original}")
+    assert window.grid.currentIndex().data(ItemIdRole) == original
+
+
+def test_details_pane_after_consent_and_no_audit_flood(qtbot, window, services, drop):
+    sign_in(qtbot, window)
+    record_consent(qtbot, import_and_wait_for_dialog(qtbot, window, [drop]))
+    # Nothing clicked: the first photo's details are shown, not a blank pane.
+    qtbot.waitUntil(lambda: "Uses allowed" in window.details.text(), timeout=15000)
+    views = lambda: [r for r in services.vault.audit_rows() if r.event == "consent_view"]  # noqa: E731
+    seen = len(views())
+    for row in (1, 0, 1, 0):
+        window.grid.setCurrentIndex(window.thumbnails.index(row))
+        qtbot.waitUntil(lambda: "Uses allowed" in window.details.text())
+    QThreadPool.globalInstance().waitForDone(10000)
+    assert len(views()) == seen, "clicking photos does not add a consent_view row each time"
 
 
 def test_withdrawing_consent_destroys_its_photos(qtbot, window, services, drop, monkeypatch):
@@ -566,6 +594,23 @@ def test_viewer_opens_the_photo_and_the_view_is_audited(qtbot, window, services,
     qtbot.waitUntil(lambda: not viewer.item.pixmap().isNull(), timeout=15000)
     views = [r for r in services.vault.audit_rows() if r.event == "view"]
     assert views and views[-1].actor.startswith(NURSE.name)
+    # Names the patient; Page Down shows the next photo (audited); Esc closes.
+    assert PATIENT_NAME in viewer.context_label.text()
+    assert "photo 1 of 2" in viewer.context_label.text()
+    viewer.activateWindow()
+    qtbot.waitUntil(viewer.isActiveWindow)
+    qtbot.keyClick(viewer.view, Qt.Key.Key_PageDown)
+    qtbot.waitUntil(lambda: "photo 2 of 2" in viewer.context_label.text())
+    qtbot.waitUntil(
+        lambda: len([r for r in services.vault.audit_rows() if r.event == "view"]) > len(views),
+        timeout=15000,
+    )
+    assert not viewer.next_button.isEnabled() and viewer.previous_button.isEnabled()
+    qtbot.keyClick(viewer.view, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not viewer.isVisible())
+    window.view_action.trigger()
+    viewer = window.viewer
+    qtbot.waitUntil(viewer.isVisible)
     window.lock("button")
     assert not viewer.isVisible(), "locking closes photo windows"
 
