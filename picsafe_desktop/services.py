@@ -482,6 +482,27 @@ class Services:
                 subjects.add(row.subject)
         return [row for row in rows if row.subject in subjects]
 
+    def audit_names(self) -> tuple[dict[str, str], list[str]]:
+        """What the audit log's subject ids are, by patient, for signed-in staff: photo,
+        consent and import ids -> "photo — Name, MRN …"; and the patients, for a filter."""
+        names: dict[str, str] = {"session": "session", "device": "a phone or camera"}
+        patients = []
+        for patient in self.patients():
+            who = f"{patient.name or '(no name)'}, MRN {patient.mrn}"
+            patients.append(who)
+            for consent_id in patient.consent_ids:
+                names[consent_id] = f"consent — {who}"
+                batch = self.vault.consent_batch(consent_id)
+                known = names.get(batch)
+                names[batch] = (
+                    f"import — {who}"
+                    if known in (None, f"import — {who}")
+                    else ("import — several patients")
+                )
+                for item in self.vault.list_items(consent_id=consent_id):
+                    names[item.item_id] = f"photo — {who}"
+        return names, patients
+
     def verify_audit(self):
         return self.vault.verify_audit()
 

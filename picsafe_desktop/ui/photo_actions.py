@@ -106,13 +106,14 @@ class PhotoActionsMixin:
         view.setWindowFlag(Qt.WindowType.Window)
         view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         view.setWindowTitle("Audit log" + (f" — {patient.name or patient.mrn}" if patient else ""))
-        view.resize(900, 600)
+        view.fit_screen()
 
         def load():
             rows = (
                 self.services.patient_audit_rows(patient) if patient else self.services.audit_rows()
             )
-            return rows, self.services.verify_audit()
+            names, patients = self.services.audit_names()
+            return rows, self.services.verify_audit(), names, patients
 
         workers.submit(
             load,

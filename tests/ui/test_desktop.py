@@ -200,12 +200,17 @@ def test_refusal_destroys_the_batch(qtbot, window, services, drop, monkeypatch):
     sign_in(qtbot, window)
     dialog = import_and_wait_for_dialog(qtbot, window, [drop])
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    qtbot.keyClicks(dialog.mrn_edit, MRN)
+    qtbot.keyClicks(dialog.refusal_reason_edit, "does not want photos kept")
     qtbot.mouseClick(dialog.refuse_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(
         lambda: "consent_refused" in [r.event for r in services.audit_rows()], timeout=15000
     )
     assert services.vault.list_items() == []
     assert window.consent_dialog is None
+    [refusal] = [r for r in services.audit_rows() if r.event == "consent_refused"]
+    assert refusal.details["mrn"] == MRN
+    assert refusal.details["reason"] == "does not want photos kept"
     events = [r.event for r in services.audit_rows()]
     assert events.count("delete") == len(PHOTOS)
 
@@ -774,3 +779,34 @@ def test_preferences_are_used(qtbot, window, services, drop, monkeypatch):
     finally:
         for pref in PREFERENCES.values():
             QSettings().remove(pref.key)
+
+
+def test_audit_view_is_readable_filterable_and_closes_on_esc(qtbot, window, services, drop):
+    from picsafe_desktop.ui.audit_view import AuditView
+
+    consented_window(qtbot, window, drop)
+    window.audit_action.trigger()
+    qtbot.waitUntil(
+        lambda: any(
+            isinstance(w, AuditView) and w.isVisible() for w in QApplication.topLevelWidgets()
+        )
+    )
+    view = next(w for w in QApplication.topLevelWidgets() if isinstance(w, AuditView))
+    qtbot.waitUntil(lambda: view.model.rowCount() > 0)
+    free = view.screen().availableGeometry()
+    assert free.contains(view.frameGeometry()) or free.contains(view.geometry())
+    column = lambda c: [view.proxy.index(r, c).data() for r in range(view.proxy.rowCount())]  # noqa: E731
+    assert "put" not in column(2) and "photo stored (encrypted)" in column(2)
+    photo_rows = [s for s in column(3) if s.startswith("photo — ")]
+    assert photo_rows and all(PATIENT_NAME in s and MRN in s for s in photo_rows)
+    # Filters: by patient, then by event.
+    view.patient_combo.setCurrentIndex(view.patient_combo.findData(f"{PATIENT_NAME}, MRN {MRN}"))
+    assert all(PATIENT_NAME in s for s in column(3))
+    view.event_combo.setCurrentIndex(view.event_combo.findData("photo stored (encrypted)"))
+    assert set(column(2)) == {"photo stored (encrypted)"} and len(column(2)) == len(PHOTOS)
+    view.period_combo.setCurrentIndex(view.period_combo.findData(0))  # today
+    assert len(column(2)) == len(PHOTOS)
+    view.activateWindow()
+    qtbot.waitUntil(view.isActiveWindow)
+    qtbot.keyClick(view.table, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not view.isVisible())
