@@ -8,6 +8,7 @@ export.from_vault), so each rule has one implementation.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -63,6 +64,14 @@ class WaitingBatch:
     label: str
     item_ids: list[str]
     imported_by: str = ""  # the audited actor of the batch's import
+
+
+@dataclass(frozen=True)
+class PhoneCheck:
+    """Photos on a phone: how many in all, and how many are (now) safely in the vault."""
+
+    total: int
+    in_vault: int
 
 
 @dataclass
@@ -121,6 +130,7 @@ class Services:
         self._session: Session | None = None
         self._import_lock = threading.Lock()
         self._opened_intimate: set[str] = set()  # shown in the grid once opened this session
+        self._consents_seen: dict[str, dict] = {}  # consent id -> record, this sign-in only
         # batch id -> {wristband photo id: (capture time, MRN)}: each batch is scanned once
         self._wristbands: dict[str, dict] = {}
 
@@ -198,6 +208,7 @@ class Services:
             raise
         with self._session_lock:
             self._session = session
+            self._consents_seen = {}
         log.info("signed in (%s, %s)", method, ", ".join(session.roles))
         self.vault.audit(
             "sign_in",
@@ -226,6 +237,7 @@ class Services:
                 "sign_out", actor=session.actor, subject="session", details={"reason": reason}
             )
         self._opened_intimate.clear()
+        self._consents_seen = {}
 
     # -- consent ---------------------------------------------------------------------------
     def waiting_batches(self) -> list[WaitingBatch]:
@@ -355,8 +367,18 @@ class Services:
         )
 
     def read_consent(self, consent_id: str) -> ConsentRecord:
-        actor = self.require(Permission.VIEW).actor
-        return consent_rules.record_from_dict(self.vault.read_consent(consent_id, actor=actor))
+        self.require(Permission.VIEW)
+        return consent_rules.record_from_dict(self._consent_dict(consent_id))
+
+    def _consent_dict(self, consent_id: str) -> dict:
+        """A consent record, decrypted and audited once per sign-in: the audit says who saw
+        it, without a row for every click on one of its photos."""
+        actor = self.actor
+        record = self._consents_seen.get(consent_id)
+        if record is None:
+            record = self.vault.read_consent(consent_id, actor=actor)
+            self._consents_seen[consent_id] = record
+        return record
 
     def withdraw_consent(
         self, consent_id: str, scope: str = "full", reason: str = "withdrawn by the patient"
@@ -454,14 +476,14 @@ class Services:
     # -- browsing --------------------------------------------------------------------------
     def patients(self) -> list[PatientSummary]:
         """One entry per patient (by MRN) with consent and photo counts."""
-        actor = self.require(Permission.VIEW).actor
+        self.require(Permission.VIEW)
         by_mrn: dict[str, PatientSummary] = {}
         counts: dict[str, int] = {}
         for item in self.vault.list_items(state=ItemState.ACTIVE):
             if item.consent_id:
                 counts[item.consent_id] = counts.get(item.consent_id, 0) + 1
         for consent_id in counts:
-            record = self.vault.read_consent(consent_id, actor=actor)
+            record = self._consent_dict(consent_id)
             patient = record["patient"]
             summary = by_mrn.setdefault(
                 patient["mrn"],
@@ -610,6 +632,27 @@ class Services:
                 subjects.add(row.subject)
         return [row for row in rows if row.subject in subjects]
 
+    def audit_names(self) -> tuple[dict[str, str], list[str]]:
+        """What the audit log's subject ids are, by patient, for signed-in staff: photo,
+        consent and import ids -> "photo — Name, MRN …"; and the patients, for a filter."""
+        names: dict[str, str] = {"session": "session", "device": "a phone or camera"}
+        patients = []
+        for patient in self.patients():
+            who = f"{patient.name or '(no name)'}, MRN {patient.mrn}"
+            patients.append(who)
+            for consent_id in patient.consent_ids:
+                names[consent_id] = f"consent — {who}"
+                batch = self.vault.consent_batch(consent_id)
+                known = names.get(batch)
+                names[batch] = (
+                    f"import — {who}"
+                    if known in (None, f"import — {who}")
+                    else ("import — several patients")
+                )
+                for item in self.vault.list_items(consent_id=consent_id):
+                    names[item.item_id] = f"photo — {who}"
+        return names, patients
+
     def verify_audit(self):
         session = self._current()
         if not session.can(Permission.VERIFY):
@@ -665,6 +708,63 @@ class Services:
         actor = self.require(Permission.IMPORT).actor
         scan = volume.scan(delete_after_import=self.site_import.delete_from_device)
         return self._import(scan.candidates, scan.refusals, volume.label, actor, cancel, progress)
+
+    # -- what is left on a phone ------------------------------------------------------------
+    @contextlib.contextmanager
+    def _phone_photos(self, source, *, delete: bool):
+        """The photos on a phone/card (`Volume`) or USB camera (`gphoto.DeviceInfo`), as
+        the same candidates the importer reads; `delete` makes `remove()` delete them."""
+        if hasattr(source, "dcim"):
+            yield source.scan(delete_after_import=delete).candidates
+            return
+        from picsafe_desktop.importer import gphoto
+
+        with gphoto.Device(source.model, source.port) as device:
+            yield device.photos(delete_after_import=delete)
+
+    def _in_vault(self, candidate) -> bool:
+        """Read back from the phone and looked up by the hash of the original: the vault
+        holds this very photo (stored, verified, not destroyed since)."""
+        import hashlib
+
+        return self.vault.find_original(hashlib.sha256(candidate.read()).hexdigest()) is not None
+
+    def check_phone(self, source) -> PhoneCheck:
+        """How many photos the phone holds and how many of them are already in the vault."""
+        self._require_staff()
+        with self._phone_photos(source, delete=False) as candidates:
+            stored = 0
+            for cand in candidates:
+                try:
+                    stored += self._in_vault(cand)
+                except Exception:  # noqa: BLE001 - unreadable now: counts as not stored
+                    log.info("a photo on the phone could not be read back")
+            return PhoneCheck(len(candidates), stored)
+
+    def delete_from_phone(self, source) -> tuple[int, int]:
+        """Delete from the phone the photos that are safely in the vault, and only those
+        (each is read back and found by its hash first); returns (deleted, left)."""
+        import secrets
+
+        actor = self.actor
+        deleted = left = 0
+        with self._phone_photos(source, delete=True) as candidates:
+            for cand in candidates:
+                try:
+                    if not self._in_vault(cand):
+                        left += 1
+                        continue
+                    cand.remove(secrets.token_hex(8))
+                    deleted += 1
+                except Exception:  # noqa: BLE001 - left on the phone; counted and reported
+                    left += 1
+        self.vault.audit(
+            "device_delete",
+            actor=actor,
+            subject="device",
+            details={"deleted": deleted, "left_on_device": left},
+        )
+        return deleted, left
 
     def import_dropped(self, folder, candidates, progress: Callable | None = None):
         """Files that settled in a watched drop folder.

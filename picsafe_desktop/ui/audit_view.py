@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from PySide6.QtCore import (
@@ -16,6 +16,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -61,6 +62,36 @@ BAD_STYLE = "background: #fde2e2; color: #7f1d1d; border: 1px solid #c62828;"
 WAIT_STYLE = "background: #eceff1; color: #37474f; border: 1px solid #90a4ae;"
 
 
+# What each event means, in words a clinician uses (the log keeps the short token).
+EVENT_NAMES = {
+    "put": "photo stored (encrypted)",
+    "view": "photo opened",
+    "delete": "photo destroyed",
+    "state": "photo released by consent",
+    "metadata": "photo details changed",
+    "redact": "redacted copy made",
+    "export": "photo exported",
+    "export_failed": "export failed",
+    "batch_create": "import started",
+    "consent": "consent recorded",
+    "consent_view": "consent record read",
+    "consent_delete": "consent record destroyed",
+    "consent_refused": "consent refused",
+    "consent_withdrawn": "consent withdrawn",
+    "consent_draft_discarded": "unfinished consent form discarded",
+    "device_delete": "photos deleted from a phone",
+    "sign_in": "signed in",
+    "sign_out": "signed out or locked",
+    "vault_create": "vault created",
+    "vault_recover": "vault recovered",
+}
+PERIODS = {"any": None, "today": 0, "7 days": 7, "30 days": 30}
+
+
+def event_name(event: str) -> str:
+    return EVENT_NAMES.get(event, event.replace("_", " "))
+
+
 def format_time(at: datetime) -> str:
     return at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
@@ -82,7 +113,12 @@ class AuditTableModel(QAbstractTableModel):
         super().__init__(parent)
         self._rows: list[tuple[AuditRowLike, tuple[str, ...]]] = []
 
-    def set_rows(self, rows: Sequence[AuditRowLike]) -> None:
+    def set_rows(
+        self, rows: Sequence[AuditRowLike], names: Mapping[str, str] | None = None
+    ) -> None:
+        """`names` maps subject ids to what they are ("photo 2 of Philippa Quenby, MRN
+        …"), for staff allowed to see who; unnamed subjects show their id."""
+        names = names or {}
         self.beginResetModel()
         self._rows = [
             (
@@ -90,14 +126,20 @@ class AuditTableModel(QAbstractTableModel):
                 (
                     format_time(r.at),
                     r.actor or "",
-                    r.event.replace("_", " "),
-                    r.subject or "",
+                    event_name(r.event),
+                    names.get(r.subject or "", r.subject or ""),
                     format_details(r.details),
                 ),
             )
             for r in rows
         ]
         self.endResetModel()
+
+    def row(self, source_row: int) -> AuditRowLike:
+        return self._rows[source_row][0]
+
+    def text(self, source_row: int, column: int) -> str:
+        return self._rows[source_row][1][column]
 
     def rowCount(self, parent=QModelIndex()) -> int:  # noqa: B008 - Qt's signature
         return 0 if parent.isValid() else len(self._rows)
@@ -121,6 +163,39 @@ class AuditTableModel(QAbstractTableModel):
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return COLUMNS[section]
         return None
+
+
+class AuditFilter(QSortFilterProxyModel):
+    """Free text, plus the event, the patient (subject names containing it) and a period."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        # (Not "event": that would hide QObject.event and break the model.)
+        self.wanted_event = ""  # an EVENT_NAMES value, or "" for all
+        self.wanted_patient = ""  # text in the subject's name, or "" for all
+        self.days: int | None = None  # None: any time; 0: today; n: the last n days
+
+    def set_criteria(self, event: str, patient: str, days: int | None) -> None:
+        if hasattr(self, "beginFilterChange"):  # Qt 6.10+: invalidateFilter() is deprecated
+            self.beginFilterChange()
+            self.wanted_event, self.wanted_patient, self.days = event, patient, days
+            self.endFilterChange()
+        else:
+            self.wanted_event, self.wanted_patient, self.days = event, patient, days
+            self.invalidateFilter()
+
+    def filterAcceptsRow(self, source_row: int, source_parent) -> bool:  # noqa: N802
+        model = self.sourceModel()
+        if self.wanted_event and model.text(source_row, 2) != self.wanted_event:
+            return False
+        if self.wanted_patient and self.wanted_patient not in model.text(source_row, 3):
+            return False
+        if self.days is not None:
+            at = model.row(source_row).at.astimezone()
+            start = datetime.now().astimezone().replace(hour=0, minute=0, second=0, microsecond=0)
+            if at < start - timedelta(days=self.days):
+                return False
+        return super().filterAcceptsRow(source_row, source_parent)
 
 
 class AuditView(QWidget):
@@ -150,8 +225,20 @@ class AuditView(QWidget):
         self.count_label = QLabel(self)
         self.count_label.setAccessibleName("Entries shown")
 
+        self.event_combo = QComboBox(self)
+        self.event_combo.setAccessibleName("Show events of kind")
+        self.patient_combo = QComboBox(self)
+        self.patient_combo.setAccessibleName("Show entries about patient")
+        self.period_combo = QComboBox(self)
+        self.period_combo.setAccessibleName("Show entries from")
+        for text, days in PERIODS.items():
+            self.period_combo.addItem("any time" if days is None else text, days)
+        for combo in (self.event_combo, self.patient_combo, self.period_combo):
+            combo.currentIndexChanged.connect(lambda _i: self._criteria_changed())
+        self._fill_combos([], [])
+
         self.model = AuditTableModel(self)
-        self.proxy = QSortFilterProxyModel(self)
+        self.proxy = AuditFilter(self)
         self.proxy.setSourceModel(self.model)
         self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.proxy.setFilterKeyColumn(-1)
@@ -177,9 +264,22 @@ class AuditView(QWidget):
         find.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         find.activated.connect(self.filter_edit.setFocus)
 
+        close = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
+        close.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        close.activated.connect(self.close)
+
         bar = QHBoxLayout()
         bar.addWidget(filter_label)
         bar.addWidget(self.filter_edit, 1)
+        for text, combo in (
+            ("&Patient:", self.patient_combo),
+            ("E&vent:", self.event_combo),
+            ("&When:", self.period_combo),
+        ):
+            label = QLabel(text, self)
+            label.setBuddy(combo)
+            bar.addWidget(label)
+            bar.addWidget(combo)
         bar.addWidget(self.count_label)
         layout = QVBoxLayout(self)
         layout.addWidget(self.banner)
@@ -192,8 +292,15 @@ class AuditView(QWidget):
         else:
             self._update_count()
 
-    def set_rows(self, rows: Sequence[AuditRowLike], report: AuditReportLike) -> None:
-        self.model.set_rows(rows)
+    def set_rows(
+        self,
+        rows: Sequence[AuditRowLike],
+        report: AuditReportLike,
+        names: Mapping[str, str] | None = None,
+        patients: Sequence[str] = (),
+    ) -> None:
+        self.model.set_rows(rows, names)
+        self._fill_combos(sorted({event_name(r.event) for r in rows}), patients)
         self._update_count()
         if report.ok:
             verified = getattr(report, "rows", None)
@@ -220,6 +327,38 @@ class AuditView(QWidget):
         self.banner.setStyleSheet(f"QLabel {{ {style} font-weight: bold; }}")
         self.banner.setToolTip(tooltip)
         self.banner.setAccessibleDescription(tooltip or text)
+
+    def _fill_combos(self, events: Sequence[str], patients: Sequence[str]) -> None:
+        for combo, values, everyone in (
+            (self.event_combo, events, "all events"),
+            (self.patient_combo, patients, "all patients"),
+        ):
+            combo.blockSignals(True)
+            combo.clear()
+            combo.addItem(everyone, "")
+            for value in values:
+                combo.addItem(value, value)
+            combo.blockSignals(False)
+
+    def _criteria_changed(self) -> None:
+        if not hasattr(self, "proxy"):
+            return
+        self.proxy.set_criteria(
+            self.event_combo.currentData() or "",
+            self.patient_combo.currentData() or "",
+            self.period_combo.currentData(),
+        )
+        self._update_count()
+
+    def fit_screen(self) -> None:
+        """At most 1100x640 and inside the screen's free area (a 1366x768 ward PC)."""
+        screen = self.screen()
+        if screen is None:
+            return
+        free = screen.availableGeometry()
+        width, height = min(1100, free.width() - 40), min(640, free.height() - 60)
+        self.resize(width, height)
+        self.move(free.x() + (free.width() - width) // 2, free.y() + (free.height() - height) // 3)
 
     def _filter(self, text: str) -> None:
         self.proxy.setFilterFixedString(text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from html import escape
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -40,6 +41,20 @@ class ImportProgress(QFrame):
         row.addWidget(self.cancel_button)
 
 
+def problem_line(result) -> str:
+    """One plain line per file: its name once, and what happened in words a ward uses."""
+    name = Path(result.display).name or result.display
+    if result.needs_manual_removal:
+        return f"{name}: stored safely, but the original could not be removed; delete it by hand."
+    reason = result.message or ""
+    for prefix in (result.display, name):
+        if prefix and reason.startswith(prefix):
+            reason = reason[len(prefix) :].lstrip(" :")
+    if result.outcome.value == "refused":
+        return f"{name}: not imported ({reason or 'not a photo this program takes'})."
+    return f"{name}: could not be read as a photo (damaged or unsupported); it was left as it was."
+
+
 class ImportMixin:
     """MainWindow's import side; every source feeds the one pipeline through services."""
 
@@ -75,8 +90,9 @@ class ImportMixin:
         if not self.locked:
             self._run_import(f"Importing {len(paths)} item(s)…", self.services.import_paths, paths)
 
-    def _run_import(self, label: str, fn, source) -> None:
-        """Run one import on a worker with a progress row (bar + cancel) for it."""
+    def _run_import(self, label: str, fn, source, phone=None) -> None:
+        """Run one import on a worker with a progress row (bar + cancel) for it. `phone` is
+        the device or volume imported from, to offer deleting its photos afterwards."""
         import threading
 
         cancel = threading.Event()
@@ -97,7 +113,7 @@ class ImportMixin:
             source,
             cancel,
             on_progress=progress,
-            on_done=lambda report: (row.deleteLater(), self._import_finished(report)),
+            on_done=lambda report: (row.deleteLater(), self._import_finished(report, phone)),
             on_error=lambda exc: (row.deleteLater(), self._error("Import failed")(exc)),
         )
 
@@ -134,9 +150,11 @@ class ImportMixin:
             if not ok:
                 return
             info = devices[labels.index(choice)]
-        self._run_import(f"Importing from {info.label}…", self.services.import_device, info)
+        self._run_import(
+            f"Importing from {info.label}…", self.services.import_device, info, (info, info.label)
+        )
 
-    def _import_finished(self, report) -> None:
+    def _import_finished(self, report, phone=None) -> None:
         from picsafe_desktop.importer.events import Outcome
 
         imported = report.count(Outcome.IMPORTED)
@@ -150,17 +168,31 @@ class ImportMixin:
         self.statusBar().showMessage(text, 10000)
         self.last_import = report
         problems = [
-            f"{r.display}: {r.message or r.source_note}"
-            if r.display not in (r.message or r.source_note)
-            else (r.message or r.source_note)
+            problem_line(r)
             for r in report.results
             if r.outcome in (Outcome.FAILED, Outcome.REFUSED) or r.needs_manual_removal
         ]
-        self.show_import_problems(text, problems)
+        if problems:
+            # Shown once the consent decisions are made, not under the intake step.
+            self._pending_problems = (text, problems)
+        if phone is not None and not self.site_deletes_from_device() and imported + duplicates:
+            self._offer_phone_cleanup(phone[0], phone[1])
         if self.locked:
+            # File names can name patients: the report waits in memory for whoever signs in.
+            self.report_pending_problems()
             return
         self.refresh()
         self.check_waiting_batches()
+
+    def report_pending_problems(self) -> None:
+        """The import problem report: one plain list, once, after consent is settled (while
+        locked it waits in memory for the next sign-in, see show_import_problems)."""
+        pending, self._pending_problems = getattr(self, "_pending_problems", None), None
+        if pending is not None:
+            self.show_import_problems(*pending)
+
+    def site_deletes_from_device(self) -> bool:
+        return bool(getattr(getattr(self.site, "import"), "delete_from_device", False))
 
     def _build_banner(self, parent) -> QFrame:
         banner = QFrame(parent)
@@ -172,10 +204,14 @@ class ImportMixin:
         self.banner_import = QPushButton("&Import photos from it", banner)
         self.banner_import.setAccessibleName("Import photos from the connected device")
         self.banner_import.clicked.connect(self._import_pending_volume)
+        self.banner_delete = QPushButton("", banner)
+        self.banner_delete.setAccessibleName("Delete the imported photos from the phone")
+        self.banner_delete.clicked.connect(self._delete_from_phone)
         self.banner_dismiss = QPushButton("Not now", banner)
         self.banner_dismiss.clicked.connect(self._dismiss_volume)
         row.addWidget(self.banner_label, 1)
         row.addWidget(self.banner_import)
+        row.addWidget(self.banner_delete)
         row.addWidget(self.banner_dismiss)
         banner.hide()
         return banner
@@ -189,27 +225,145 @@ class ImportMixin:
         self._show_volume_banner()
 
     def _show_volume_banner(self) -> None:
-        if self.locked or not self._pending_volumes:
+        """The banner says what will really happen: photos stay on the phone unless the site
+        deletes them after import, and a phone already in the vault is not offered again."""
+        if self.locked:
+            self.banner.hide()
+            return
+        cleanup = getattr(self, "_phone_cleanup", None)
+        if cleanup is not None and not self._pending_volumes:
+            _source, label, count = cleanup
+            self.banner_label.setText(
+                f"<b>{count} photo(s) from {escape(label)} are safely in the vault</b> and "
+                "still on the phone."
+            )
+            self.banner_import.hide()
+            self.banner_delete.setText(f"&Delete these {count} photos from the phone")
+            self.banner_delete.show()
+            self.banner_dismiss.setText("Keep them on the phone")
+            self.banner.show()
+            return
+        if not self._pending_volumes:
             self.banner.hide()
             return
         volume = self._pending_volumes[0]
         what = "A phone" if volume.kind == "phone" else "A camera card or phone"
-        self.banner_label.setText(
-            f"<b>{what} with photos is connected</b> ({volume.label}). Import its photos into "
-            "the vault? They are removed from the device once safely stored."
+        check = self._phone_checks.get(volume.dcim)
+        self.banner_dismiss.setText("Not now")
+        self.banner_delete.hide()
+        self.banner_import.show()
+        after = (
+            "They are deleted from it once safely stored."
+            if self.site_deletes_from_device()
+            else "They stay on it; once they are safely stored you can delete them from here."
         )
+        if check is None:
+            self.banner_label.setText(
+                f"<b>{what} with photos is connected</b> ({escape(volume.label)}). Import its "
+                f"photos into the vault? {after}"
+            )
+            self._check_phone(volume)
+        elif check.total and check.in_vault == check.total:
+            self.banner_label.setText(
+                f"<b>All {check.total} photos on {escape(volume.label)} are already in the "
+                "vault.</b> There is nothing new to import."
+            )
+            self.banner_import.hide()
+            self.banner_delete.setText(f"&Delete these {check.total} photos from the phone")
+            self.banner_delete.show()
+        else:
+            new = check.total - check.in_vault
+            self.banner_label.setText(
+                f"<b>{what} with {new} new photo(s) is connected</b> ({escape(volume.label)}). "
+                f"Import them into the vault? {after}"
+            )
         self.banner.show()
+
+    def _check_phone(self, volume) -> None:
+        if volume.dcim in self._phone_checks_running:
+            return
+        self._phone_checks_running.add(volume.dcim)
+
+        def done(check) -> None:
+            self._phone_checks_running.discard(volume.dcim)
+            self._phone_checks[volume.dcim] = check
+            self._show_volume_banner()
+
+        workers.submit(
+            self.services.check_phone,
+            volume,
+            on_done=done,
+            on_error=lambda _exc: self._phone_checks_running.discard(volume.dcim),
+        )
+
+    def _offer_phone_cleanup(self, source, label: str) -> None:
+        """Offer to delete from the phone what is safely in the vault, counted afresh (a
+        photo destroyed at intake is no longer in the vault and is not offered)."""
+
+        def counted(check) -> None:
+            self._phone_cleanup = (source, label, check.in_vault) if check.in_vault else None
+            self._show_volume_banner()
+
+        workers.submit(self.services.check_phone, source, on_done=counted, on_error=lambda _e: None)
+
+    def recount_phone_cleanup(self) -> None:
+        if self._phone_cleanup is not None and not self.locked:
+            source, label, _count = self._phone_cleanup
+            self._offer_phone_cleanup(source, label)
+
+    def _delete_from_phone(self) -> None:
+        if self.locked:
+            return
+        cleanup = getattr(self, "_phone_cleanup", None)
+        if self._pending_volumes and self.banner_import.isHidden():
+            volume = self._pending_volumes[0]
+            source, label = volume, volume.label
+        elif cleanup is not None:
+            source, label, _count = cleanup
+        else:
+            return
+        if self.ask_before_deleting() and not self._confirm_destruction(
+            "Delete from the phone",
+            f"Remove from {label} the photos that are safely in the vault? Each one is read "
+            "back and matched first; anything not in the vault stays on the phone.",
+        ):
+            return
+        self._phone_cleanup = None
+        self._pending_volumes = [v for v in self._pending_volumes if v is not source]
+        self.banner.hide()
+
+        def done(result) -> None:
+            deleted, left = result
+            text = f"Deleted {deleted} photo(s) from {label}."
+            if left:
+                text += f" {left} not in the vault stay on it."
+            self.statusBar().showMessage(text, 15000)
+            self.last_phone_cleanup = result
+
+        workers.submit(
+            self.services.delete_from_phone,
+            source,
+            on_done=done,
+            on_error=self._error("Could not delete the photos from the phone"),
+        )
 
     def _import_pending_volume(self) -> None:
         if not self._pending_volumes or self.locked:
             return
         volume = self._pending_volumes.pop(0)
         self._show_volume_banner()
-        self._run_import(f"Importing from {volume.label}…", self.services.import_volume, volume)
+        self._run_import(
+            f"Importing from {volume.label}…",
+            self.services.import_volume,
+            volume,
+            (volume, volume.label),
+        )
 
     def _dismiss_volume(self) -> None:
         if self._pending_volumes:
             self._pending_volumes.pop(0)
+        else:
+            self._phone_cleanup = None
         self._show_volume_banner()
 
     # -- problems: shown plainly, naming each file; kept for the next person while locked ---

@@ -96,6 +96,10 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         self.intake_dialog = None
         self._checking_batches = False
         self._draft_owner = None  # who was filling the consent form when the window locked
+        self._pending_problems = None  # the import problem report, shown after consent
+        self._phone_checks: dict = {}  # DCIM path -> services.PhoneCheck
+        self._phone_checks_running: set = set()
+        self._phone_cleanup = None  # (device or volume, label, count) to offer deleting
         self._last_staff = None
         self.last_import = None
         self._waiting_problems: list = []  # import problems kept for the next sign-in
@@ -174,7 +178,9 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         left_layout.addWidget(self.search_edit)
         left_layout.addWidget(self.patient_list, 1)
 
-        size = int(QSettings().value("view/thumbnail_size", 160))
+        from picsafe_desktop.ui.settings_dialog import read_preference
+
+        size = int(read_preference("thumbnail_size"))
         self.thumbnails = ThumbnailModel(
             self._load_thumbnail, size=size, parent=self, caption=self._caption_for
         )
@@ -198,7 +204,12 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         self.details.setAccessibleName("Photo details")
         self.details.setWordWrap(True)
         self.details.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByKeyboard)
+        self.details.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByKeyboard
+            | Qt.TextInteractionFlag.LinksAccessibleByMouse
+            | Qt.TextInteractionFlag.LinksAccessibleByKeyboard
+        )
+        self.details.linkActivated.connect(self._details_link)
         right_layout.addWidget(self.details, 1)
         splitter.setSizes([260, 640, 300])
         splitter.setStretchFactor(1, 1)
@@ -453,6 +464,18 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         self.intake_dialog.hide()
         return {self.intake_dialog, self.consent_dialog}
 
+    def apply_preferences(self) -> None:
+        """Settings saved: the thumbnail size applies now, not at the next start."""
+        from picsafe_desktop.ui.settings_dialog import read_preference
+
+        size = int(read_preference("thumbnail_size"))
+        current = self.grid.currentIndex().data(ItemIdRole)
+        self.thumbnails.set_size(size)
+        self.grid.setIconSize(QSize(size, size))
+        row = self.thumbnails.row_of(current) if current else -1
+        if row >= 0:
+            self.grid.setCurrentIndex(self.thumbnails.index(row))
+
     def ask_before_deleting(self) -> bool:
         """The "Ask before deleting photos" preference (Settings)."""
         from picsafe_desktop.ui.settings_dialog import read_preference
@@ -502,6 +525,8 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
                 self.patient_list.setCurrentItem(item)
         self._filter_patients(self.search_edit.text())
         if not patients:
+            self.thumbnails.set_items([])
+            self.details.setText("")
             self.stack.setCurrentWidget(self.empty_state)
             return
         self.stack.setCurrentWidget(self.browser)
@@ -526,19 +551,41 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         )
 
     def _show_photos(self, items) -> None:
-        """Replace the grid's photos, keeping the photo the user had selected."""
+        """Replace the grid's photos, keeping the photo the user had selected (else the
+        first, so the details pane is never blank or stale)."""
         if self.locked:
             return
         current = self.grid.currentIndex().data(ItemIdRole)
         self.thumbnails.set_items(items)
         row = self.thumbnails.row_of(current) if current else -1
+        if row < 0 and items:
+            row = 0
         if row >= 0:
             self.grid.setCurrentIndex(self.thumbnails.index(row))
+        else:
+            self.details.setText("")
 
-    def _caption_for(self, item_id: str) -> str:
-        """Grid caption: when the photo was taken (clinically useful), if the camera said."""
-        moment = _taken(self.services.metadata(item_id).get("capture_time"))
-        return f"Taken {moment:%d %b %Y %H:%M}" if moment else ""
+    def _details_link(self, link: str) -> None:
+        """ "Show the original photo" in a redacted copy's details."""
+        if link.startswith("item:"):
+            row = self.thumbnails.row_of(link[5:])
+            if row >= 0:
+                self.grid.setCurrentIndex(self.thumbnails.index(row))
+            else:
+                self.statusBar().showMessage("The original photo was destroyed.", 8000)
+
+    def _caption_for(self, item_id: str):
+        """Grid caption: when the photo was taken (clinically useful), if the camera said;
+        a redacted copy is badged so it never passes for the original."""
+        meta = self.services.metadata(item_id)
+        moment = _taken(meta.get("capture_time"))
+        caption = f"Taken {moment:%d %b %Y %H:%M}" if moment else ""
+        if meta.get("redacted_from"):
+            return ("Redacted copy · " + caption).rstrip(" ·"), "REDACTED COPY"
+        return caption
+
+    def _consent(self, consent_id: str):
+        return self.services.read_consent(consent_id)  # audited once per sign-in
 
     def _load_thumbnail(self, item_id: str) -> bytes:
         return self.services.thumbnail(item_id)
@@ -572,12 +619,19 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
 
     def _details_for(self, item) -> str:
         meta = self.services.metadata(item.item_id)
-        consent = self.services.read_consent(item.consent_id) if item.consent_id else None
+        consent = self._consent(item.consent_id) if item.consent_id else None
+        width, height = meta.get("width", "?"), meta.get("height", "?")
+        if meta.get("orientation") in (5, 6, 7, 8):
+            width, height = height, width  # as shown (upright), not as stored
         rows = [
             ("Captured", _when(meta.get("capture_time"))),
-            ("Size", f"{meta.get('width', '?')} × {meta.get('height', '?')} px"),
+            ("Size", f"{width} × {height} px"),
             ("Imported", item.created_at.strftime("%d %b %Y %H:%M")),
         ]
+        link = ""
+        if meta.get("redacted_from"):
+            rows.insert(0, ("Redacted copy", f"{meta.get('redactions', '?')} area(s) hidden"))
+            link = f"<p><a href='item:{meta['redacted_from']}'>Show the original photo</a></p>"
         if consent:
             uses = ", ".join(sorted(u.value for u in consent.uses))
             rows += [
@@ -595,7 +649,7 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         cells = "".join(
             f"<tr><td><b>{escape(k)}</b></td><td>{escape(str(v))}</td></tr>" for k, v in rows
         )
-        return f"<table cellspacing=4>{cells}</table>"
+        return f"<table cellspacing=4>{cells}</table>{link}"
 
     # -- intake and consent ----------------------------------------------------------------
     def check_waiting_batches(self) -> None:
@@ -623,6 +677,8 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
 
     def _open_intake(self, found) -> None:
         self._checking_batches = False
+        if found is None and not self.locked and self.intake_dialog is None:
+            self.report_pending_problems()  # nothing waits for consent: report now
         if found is None or self.locked or self.intake_dialog is not None:
             return
         from picsafe_desktop.ui.intake import IntakeDialog
@@ -641,12 +697,14 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
             return
         self.intake_dialog = None
         dialog.deleteLater()
+        self.recount_phone_cleanup()
         left = len(dialog.remaining())
         if left:
             self.statusBar().showMessage(
                 f"{left} photo(s) still wait for consent: they come back at the next sign-in.",
                 10000,
             )
+            self.report_pending_problems()
         elif not self.locked:
             self.check_waiting_batches()
 
@@ -734,7 +792,6 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
                 if not self.intake_dialog.remaining():
                     self.intake_dialog.done(0)
             self.refresh()
-            self._report_import_problems()
 
         def failed(exc) -> None:
             if self.intake_dialog is not None:
@@ -742,9 +799,6 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
             self._error(failure)(exc)
 
         workers.submit(*task, on_done=done, on_error=failed)
-
-    def _report_import_problems(self) -> None:
-        """Hook for the import problem report, shown once consent is settled (importing.py)."""
 
     def about_text(self) -> str:
         return (

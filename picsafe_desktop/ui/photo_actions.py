@@ -9,6 +9,15 @@ from picsafe_desktop.ui import workers
 from picsafe_desktop.ui.thumbnails import ItemIdRole
 
 
+def _show_if_current(viewer, row: int, data: bytes) -> None:
+    """A photo decrypted for the viewer, unless the viewer was closed or moved on meanwhile."""
+    try:
+        if viewer.row == row:
+            viewer.set_image(data)
+    except RuntimeError:  # the viewer window was closed (and deleted) while decrypting
+        pass
+
+
 class PhotoActionsMixin:
     """MainWindow's photo actions; each runs its vault work on a worker and is audited there."""
 
@@ -49,12 +58,6 @@ class PhotoActionsMixin:
         index = self.grid.currentIndex()
         if self.locked or not index.isValid():
             return
-        item_id = index.data(ItemIdRole)
-        self._with_view_reason(item_id, lambda reason: self._open_viewer(item_id, reason))
-
-    def _open_viewer(self, item_id: str, reason: str) -> None:
-        if self.locked:
-            return
         from picsafe_desktop.ui.viewer import PhotoViewer
 
         # Parented to the window so Qt (not Python's garbage collector) owns it.
@@ -63,22 +66,48 @@ class PhotoActionsMixin:
         )
         viewer.setWindowFlag(Qt.WindowType.Window)
         viewer.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        viewer.setWindowTitle("Photo")
         viewer.resize(1000, 700)
-        workers.submit(
-            self.services.view,
-            item_id,
-            reason,
-            on_done=viewer.set_image,
-            on_error=self._error("Could not open the photo"),
-        )
+        viewer.navigate.connect(lambda step, v=viewer: self._viewer_step(v, step))
+        self.viewer = viewer
+        self._show_in_viewer(viewer, index.row())
         viewer.show()
+
+    def _show_in_viewer(self, viewer, row: int) -> None:
+        """Load photo `row` of the grid into the viewer (each view is audited)."""
+        model = self.thumbnails
+        if not 0 <= row < model.rowCount():
+            return
+        viewer.row = row
+        patient = self.current_patient()
+        who = f"{patient.name or '(no name)'}, MRN {patient.mrn}" if patient else ""
+        where = f"photo {row + 1} of {model.rowCount()}"
+        viewer.set_context(f"{who}, {where}" if who else where, row > 0, row < model.rowCount() - 1)
+        item_id = model.item(row).item_id
+        # An intimate photo asks the reason for every view, next/previous included (issue 15).
+        self._with_view_reason(
+            item_id,
+            lambda reason: workers.submit(
+                self.services.view,
+                item_id,
+                reason,
+                on_done=lambda data: _show_if_current(viewer, row, data),
+                on_error=self._error("Could not open the photo"),
+            ),
+        )
+
+    def _viewer_step(self, viewer, step: int) -> None:
+        if self.locked:
+            return
+        row = viewer.row + step
+        if 0 <= row < self.thumbnails.rowCount():
+            self.grid.setCurrentIndex(self.thumbnails.index(row))
+            self._show_in_viewer(viewer, row)
 
     def delete_selected(self) -> None:
         ids = self.selected_item_ids()
         if self.locked or not ids:
             return
-        if not self._confirm_destruction(
+        if self.ask_before_deleting() and not self._confirm_destruction(
             "Delete photos",
             f"Permanently destroy {len(ids)} photo(s)? They cannot be recovered, not even "
             "from a backup of the vault.",
@@ -104,13 +133,14 @@ class PhotoActionsMixin:
         view.setWindowFlag(Qt.WindowType.Window)
         view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         view.setWindowTitle("Audit log" + (f" — {patient.name or patient.mrn}" if patient else ""))
-        view.resize(900, 600)
+        view.fit_screen()
 
         def load():
             rows = (
                 self.services.patient_audit_rows(patient) if patient else self.services.audit_rows()
             )
-            return rows, self.services.verify_audit()
+            names, patients = self.services.audit_names()
+            return rows, self.services.verify_audit(), names, patients
 
         workers.submit(
             load,
@@ -129,6 +159,7 @@ class PhotoActionsMixin:
 
         echo = self.services.pacs_echo if self.services is not None else None
         dialog = SettingsDialog(self.site, echo=echo, parent=self)
+        dialog.preferences_saved.connect(self.apply_preferences)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
 
@@ -226,6 +257,7 @@ class PhotoActionsMixin:
                     self.statusBar().showMessage(
                         "Redacted copy saved" + (" (original destroyed)" if replace else ""), 8000
                     ),
+                    self.refresh(),  # the patient's photo count changed
                     self.refresh_photos(),
                 ),
                 on_error=self._error("Could not redact the photo"),

@@ -50,7 +50,6 @@ class Preference:
 PREFERENCES = {
     "thumbnail_size": Preference("view/thumbnail_size", 160, int),
     "confirm_delete": Preference("behaviour/confirm_delete", True, bool),
-    "import_notifications": Preference("behaviour/import_notifications", True, bool),
 }
 THUMBNAIL_SIZES = (64, 512)
 
@@ -125,16 +124,10 @@ class SettingsDialog(QDialog):
         self.confirm_delete = QCheckBox("Ask before &deleting photos", page)
         self.confirm_delete.setAccessibleName("Ask before deleting photos")
         self.confirm_delete.setChecked(read_preference("confirm_delete", self._settings))
-        self.import_notifications = QCheckBox("Show a &notification when photos arrive", page)
-        self.import_notifications.setAccessibleName("Show import notifications")
-        self.import_notifications.setChecked(
-            read_preference("import_notifications", self._settings)
-        )
         size_label = QLabel("&Thumbnail size:", page)
         size_label.setBuddy(self.thumbnail_size)
         form.addRow(size_label, self.thumbnail_size)
         form.addRow(self.confirm_delete)
-        form.addRow(self.import_notifications)
         note = QLabel(
             "These choices are stored for your user account on this computer. "
             "No patient information is kept with them.",
@@ -148,7 +141,6 @@ class SettingsDialog(QDialog):
         values = {
             "thumbnail_size": self.thumbnail_size.value(),
             "confirm_delete": self.confirm_delete.isChecked(),
-            "import_notifications": self.import_notifications.isChecked(),
         }
         for name, value in values.items():
             self._settings.setValue(PREFERENCES[name].key, value)

@@ -24,6 +24,21 @@ def placeholder(size: int) -> QPixmap:
     return pix
 
 
+def _with_badge(image: QImage, text: str) -> QImage:
+    """A label painted across the top of a thumbnail (QPainter on a QImage is thread-safe)."""
+    image = image.convertToFormat(QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    font = painter.font()
+    font.setBold(True)
+    painter.setFont(font)
+    height = painter.fontMetrics().height() + 6
+    painter.fillRect(0, 0, image.width(), height, QColor(20, 20, 20, 210))
+    painter.setPen(QColor("white"))
+    painter.drawText(0, 0, image.width(), height, Qt.AlignmentFlag.AlignCenter, text)
+    painter.end()
+    return image
+
+
 class ThumbnailModel(QAbstractListModel):
     """Rows are vault items. Pixmaps live only in memory (bounded LRU), never in a disk cache."""
 
@@ -57,6 +72,16 @@ class ThumbnailModel(QAbstractListModel):
         self._generation += 1
         self._pending.clear()
         self.endResetModel()
+
+    def set_size(self, size: int) -> None:
+        """Another thumbnail size: decoded pixmaps are dropped and decoded again."""
+        if size == self._size:
+            return
+        self._size = size
+        self._placeholder = placeholder(size)
+        items = self._items
+        self.clear()
+        self.set_items(items)
 
     def clear(self) -> None:
         """Forget everything, pixmaps included (used when the window locks)."""
@@ -126,12 +151,18 @@ class ThumbnailModel(QAbstractListModel):
         if image.isNull():
             raise ValueError("thumbnail could not be decoded")
         caption = self._caption(item_id) if self._caption else ""
-        return caption, image.scaled(
+        badge = ""
+        if isinstance(caption, tuple):  # (caption, badge) e.g. a redacted copy
+            caption, badge = caption
+        scaled = image.scaled(
             self._size,
             self._size,
             Qt.AspectRatioMode.KeepAspectRatio,
             Qt.TransformationMode.SmoothTransformation,
         )
+        if badge:
+            scaled = _with_badge(scaled, badge)
+        return caption, scaled
 
     def _loaded(self, item_id: str, generation: int, loaded: tuple[str, QImage]) -> None:
         self._pending.discard(item_id)

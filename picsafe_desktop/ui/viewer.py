@@ -121,7 +121,13 @@ class PhotoView(QGraphicsView):
 
 
 class PhotoViewer(QWidget):
-    """Shows one photo from its bytes. `clear()` drops it so no patient data stays on screen."""
+    """Shows one photo from its bytes. `clear()` drops it so no patient data stays on screen.
+
+    The window names the patient and the photo's place among theirs; Previous/Next (Page Up,
+    Page Down) ask the owner for the neighbouring photo through `navigate`; Esc closes.
+    """
+
+    navigate = Signal(int)  # -1: previous photo, +1: next photo
 
     def __init__(self, clipboard_clear_seconds: int = 30, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -160,6 +166,16 @@ class PhotoViewer(QWidget):
             f"Copy the photo (Ctrl+C); the clipboard is cleared after "
             f"{clipboard_clear_seconds} seconds",
         )
+        self.previous_button = button(
+            "‹ &Previous", "Previous photo", lambda: self.navigate.emit(-1), "Previous (Page Up)"
+        )
+        self.next_button = button(
+            "&Next ›", "Next photo", lambda: self.navigate.emit(1), "Next (Page Down)"
+        )
+        self.previous_button.hide()
+        self.next_button.hide()
+        self.context_label = QLabel(self)
+        self.context_label.setAccessibleName("Patient and photo")
         self.zoom_label = QLabel(self)
         self.zoom_label.setAccessibleName("Zoom level")
         self.zoom_label.setMinimumWidth(self.zoom_label.fontMetrics().horizontalAdvance("9999%"))
@@ -172,6 +188,10 @@ class PhotoViewer(QWidget):
         for w in (self.zoom_out_button, self.zoom_in_button, self.fit_button, self.actual_button):
             bar.addWidget(w)
         bar.addWidget(self.zoom_label)
+        bar.addStretch(1)
+        bar.addWidget(self.context_label)
+        bar.addWidget(self.previous_button)
+        bar.addWidget(self.next_button)
         bar.addStretch(1)
         bar.addWidget(self.copy_button)
         layout = QVBoxLayout(self)
@@ -191,7 +211,23 @@ class PhotoViewer(QWidget):
         shortcut(["Ctrl+0"], self.fit)
         shortcut(["Ctrl+1"], self.actual_size)
         shortcut([QKeySequence.StandardKey.Copy], self.copy)
+        shortcut(["PgUp"], lambda: self._step(-1))
+        shortcut(["PgDown"], lambda: self._step(1))
+        shortcut(["Esc"], self.close)
         self._update_controls()
+
+    def set_context(self, text: str, has_previous: bool = False, has_next: bool = False) -> None:
+        """Who and which photo this is ("Philippa Quenby, MRN …, photo 2 of 5")."""
+        self.context_label.setText(text)
+        self.setWindowTitle(f"Photo — {text}" if text else "Photo")
+        for b, enabled in ((self.previous_button, has_previous), (self.next_button, has_next)):
+            b.setVisible(has_previous or has_next)
+            b.setEnabled(enabled)
+
+    def _step(self, direction: int) -> None:
+        b = self.previous_button if direction < 0 else self.next_button
+        if b.isVisible() and b.isEnabled():
+            self.navigate.emit(direction)
 
     # -- content ---------------------------------------------------------------------------
     def set_image(self, data: bytes) -> None:

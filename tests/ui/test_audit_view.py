@@ -80,7 +80,7 @@ def test_many_problems_are_cut_short_in_the_banner_but_listed_in_full(view):
 def test_rows_shown_newest_first_with_readable_cells(view):
     view.set_rows(ROWS, AuditReport(ok=True, rows=4))
     assert view.proxy.rowCount() == 4
-    assert shown(view, 2) == ["export", "view", "import", "sign in"]
+    assert shown(view, 2) == ["photo exported", "photo opened", "import", "signed in"]
     local = ROWS[0].at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
     assert shown(view, 0)[-1] == local
     assert shown(view, 1)[0] == "Sam Shah (D9)"

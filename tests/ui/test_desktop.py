@@ -16,6 +16,7 @@ from picsafe_desktop import config
 from picsafe_desktop.model import Capacity, ItemState, Method, Staff
 from picsafe_desktop.services import Services
 from picsafe_desktop.ui.main_window import MainWindow
+from picsafe_desktop.ui.thumbnails import ItemIdRole
 from picsafe_desktop.vault import Vault
 from tests.ui.journey_photos import with_capture_time
 from tests.ui.test_consent_dialog import sign, tick
@@ -200,12 +201,17 @@ def test_refusal_destroys_the_batch(qtbot, window, services, drop, monkeypatch):
     sign_in(qtbot, window)
     dialog = import_and_wait_for_dialog(qtbot, window, [drop])
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    qtbot.keyClicks(dialog.mrn_edit, MRN)
+    qtbot.keyClicks(dialog.refusal_reason_edit, "does not want photos kept")
     qtbot.mouseClick(dialog.refuse_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(
         lambda: "consent_refused" in [r.event for r in services.audit_rows()], timeout=15000
     )
     assert services.vault.list_items() == []
     assert window.consent_dialog is None
+    [refusal] = [r for r in services.audit_rows() if r.event == "consent_refused"]
+    assert refusal.details["mrn"] == MRN
+    assert refusal.details["reason"] == "does not want photos kept"
     events = [r.event for r in services.audit_rows()]
     assert events.count("delete") == len(PHOTOS)
 
@@ -303,7 +309,7 @@ def test_delete_selected_photo_is_shredded_and_audited(qtbot, window, services, 
     assert [r.event for r in services.vault.audit_rows()].count("delete") == 1
 
 
-def test_phone_appearing_offers_import(qtbot, site, services, tmp_path, corpus):
+def test_phone_appearing_offers_import(qtbot, site, services, tmp_path, corpus, monkeypatch):
     from picsafe_desktop.ui.sources import SourceMonitor
 
     mounts = tmp_path / "media"
@@ -319,10 +325,45 @@ def test_phone_appearing_offers_import(qtbot, site, services, tmp_path, corpus):
     monitor.volume_poller.poll()  # one poll, as the background thread does every few seconds
     qtbot.waitUntil(win.banner.isVisible)
     assert "Pixel_7" in win.banner_label.text() or "Pixel 7" in win.banner_label.text()
+    # The truth: delete_from_device is off by default, so the photos stay on the phone.
+    qtbot.waitUntil(lambda: "1 new photo" in win.banner_label.text())
+    assert "removed from the device" not in win.banner_label.text()
+    assert "stay on it" in win.banner_label.text()
     qtbot.mouseClick(win.banner_import, Qt.MouseButton.LeftButton)
     wait_for_intake(qtbot, win)
-    assert not win.banner.isVisible()
+    assert (phone / "IMG_0001.jpg").exists(), "not deleted: the site did not ask for it"
+    close_dialogs(win)  # left waiting: still safely in the vault
+    # After the verified import: offer to delete exactly those photos from the phone.
+    qtbot.waitUntil(lambda: win.banner.isVisible() and win.banner_delete.isVisible())
+    assert "Delete these 1 photos from the phone" in win.banner_delete.text().replace("&", "")
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    qtbot.mouseClick(win.banner_delete, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: getattr(win, "last_phone_cleanup", None) is not None, timeout=15000)
+    qtbot.waitUntil(lambda: not (phone / "IMG_0001.jpg").exists(), timeout=15000)
+    [row] = [r for r in services.vault.audit_rows() if r.event == "device_delete"]
+    assert row.details == {"deleted": 1, "left_on_device": 0}
+    assert len(services.vault.list_items()) == 1, "the vault copy is untouched"
+
+
+def test_phone_already_in_the_vault_says_so(qtbot, site, services, tmp_path, corpus):
+    from picsafe_desktop.ui.sources import SourceMonitor
+
+    mounts = tmp_path / "media"
+    phone = mounts / "Pixel_7" / "DCIM" / "Camera"
+    phone.mkdir(parents=True)
+    shutil.copy(corpus / PHOTOS[0], phone / "IMG_0001.jpg")
+    services.sign_in(NURSE)
+    services.import_paths([phone / "IMG_0001.jpg"])  # an earlier import that kept the source
+    services.sign_out()
+    shutil.copy(corpus / PHOTOS[0], phone / "IMG_0001.jpg")  # still on the phone
+    monitor = SourceMonitor(site, mount_roots=[mounts])
+    win = make_window(qtbot, site, services)
+    monitor.volume_appeared.connect(win.volume_appeared)
+    sign_in(qtbot, win)
     close_dialogs(win)
+    monitor.volume_poller.poll()
+    qtbot.waitUntil(lambda: "already in the vault" in win.banner_label.text(), timeout=15000)
+    assert not win.banner_import.isVisible() and win.banner_delete.isVisible()
 
 
 def test_drop_folder_imports_even_while_locked(qtbot, site, services, tmp_path, corpus):
@@ -413,6 +454,33 @@ def test_redaction_saves_a_redacted_copy(qtbot, window, services, drop, monkeypa
     assert new[0].state == ItemState.ACTIVE and new[0].consent_id
     # the audit row follows the new item's put on the worker: wait for it, do not race it
     qtbot.waitUntil(lambda: "redact" in [r.event for r in services.vault.audit_rows()])
+    # Badged, linked to its original, and the patient's count is fresh.
+    qtbot.waitUntil(lambda: f"{len(PHOTOS) + 1} photos" in window.patient_list.item(0).text())
+    qtbot.waitUntil(lambda: window.thumbnails.row_of(new[0].item_id) >= 0)
+    row = window.thumbnails.row_of(new[0].item_id)
+    qtbot.waitUntil(
+        lambda: str(window.thumbnails.index(row).data()).startswith("Redacted copy"),
+        timeout=15000,
+    )
+    window.grid.setCurrentIndex(window.thumbnails.index(row))
+    qtbot.waitUntil(lambda: "Show the original photo" in window.details.text())
+    original = services.metadata(new[0].item_id)["redacted_from"]
+    window.details.linkActivated.emit(f"item:{original}")
+    assert window.grid.currentIndex().data(ItemIdRole) == original
+
+
+def test_details_pane_after_consent_and_no_audit_flood(qtbot, window, services, drop):
+    sign_in(qtbot, window)
+    record_consent(qtbot, import_and_wait_for_dialog(qtbot, window, [drop]))
+    # Nothing clicked: the first photo's details are shown, not a blank pane.
+    qtbot.waitUntil(lambda: "Uses allowed" in window.details.text(), timeout=15000)
+    views = lambda: [r for r in services.vault.audit_rows() if r.event == "consent_view"]  # noqa: E731
+    seen = len(views())
+    for row in (1, 0, 1, 0):
+        window.grid.setCurrentIndex(window.thumbnails.index(row))
+        qtbot.waitUntil(lambda: "Uses allowed" in window.details.text())
+    QThreadPool.globalInstance().waitForDone(10000)
+    assert len(views()) == seen, "clicking photos does not add a consent_view row each time"
 
 
 def test_withdrawing_consent_destroys_its_photos(qtbot, window, services, drop, monkeypatch):
@@ -579,6 +647,23 @@ def test_viewer_opens_the_photo_and_the_view_is_audited(qtbot, window, services,
     qtbot.waitUntil(lambda: not viewer.item.pixmap().isNull(), timeout=15000)
     views = [r for r in services.vault.audit_rows() if r.event == "view"]
     assert views and views[-1].actor.startswith(NURSE.name)
+    # Names the patient; Page Down shows the next photo (audited); Esc closes.
+    assert PATIENT_NAME in viewer.context_label.text()
+    assert "photo 1 of 2" in viewer.context_label.text()
+    viewer.activateWindow()
+    qtbot.waitUntil(viewer.isActiveWindow)
+    qtbot.keyClick(viewer.view, Qt.Key.Key_PageDown)
+    qtbot.waitUntil(lambda: "photo 2 of 2" in viewer.context_label.text())
+    qtbot.waitUntil(
+        lambda: len([r for r in services.vault.audit_rows() if r.event == "view"]) > len(views),
+        timeout=15000,
+    )
+    assert not viewer.next_button.isEnabled() and viewer.previous_button.isEnabled()
+    qtbot.keyClick(viewer.view, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not viewer.isVisible())
+    window.view_action.trigger()
+    viewer = window.viewer
+    qtbot.waitUntil(viewer.isVisible)
     window.lock("button")
     assert not viewer.isVisible(), "locking closes photo windows"
 
@@ -725,3 +810,74 @@ def test_clinician_answers_identifiability_and_saves_the_patients_copy(
     window.patient_copy_action.trigger()
     qtbot.waitUntil(out.exists, timeout=15000)
     assert out.read_bytes().startswith(b"%PDF")
+
+
+def test_import_problems_are_one_plain_list_after_consent(qtbot, window, drop):
+    (drop / "scan-of-notes.jpg").write_bytes(b"this is not a photo at all")
+    sign_in(qtbot, window)
+    dialog = import_and_wait_for_dialog(qtbot, window, [drop])
+    assert window.findChild(QMessageBox, "importProblems") is None, "not under the intake"
+    record_consent(qtbot, dialog)
+    qtbot.waitUntil(lambda: window.findChild(QMessageBox, "importProblems") is not None)
+    box = window.findChild(QMessageBox, "importProblems")
+    text = box.informativeText()
+    assert text.count("scan-of-notes.jpg") == 1, text
+    assert str(drop) not in text and "could not be read as a photo" in text
+    assert "Nothing was lost" in text
+
+
+def test_preferences_are_used(qtbot, window, services, drop, monkeypatch):
+    """ "Ask before deleting" is read when deleting; the thumbnail size applies on save."""
+    from PySide6.QtCore import QSettings
+
+    from picsafe_desktop.ui.settings_dialog import PREFERENCES, SettingsDialog
+
+    consented_window(qtbot, window, drop)
+    window.show_settings()
+    settings = window.findChild(SettingsDialog)
+    settings.thumbnail_size.setValue(224)
+    settings.confirm_delete.setChecked(False)
+    settings.buttons.button(settings.buttons.StandardButton.Save).click()
+    try:
+        assert window.grid.iconSize().width() == 224
+        monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: pytest.fail("asked"))
+        window.grid.setCurrentIndex(window.thumbnails.index(0))
+        window.grid.selectionModel().select(
+            window.thumbnails.index(0), window.grid.selectionModel().SelectionFlag.Select
+        )
+        window.delete_action.trigger()
+        qtbot.waitUntil(lambda: len(services.vault.list_items()) == len(PHOTOS) - 1)
+    finally:
+        for pref in PREFERENCES.values():
+            QSettings().remove(pref.key)
+
+
+def test_audit_view_is_readable_filterable_and_closes_on_esc(qtbot, window, services, drop):
+    from picsafe_desktop.ui.audit_view import AuditView
+
+    consented_window(qtbot, window, drop)
+    window.audit_action.trigger()
+    qtbot.waitUntil(
+        lambda: any(
+            isinstance(w, AuditView) and w.isVisible() for w in QApplication.topLevelWidgets()
+        )
+    )
+    view = next(w for w in QApplication.topLevelWidgets() if isinstance(w, AuditView))
+    qtbot.waitUntil(lambda: view.model.rowCount() > 0)
+    free = view.screen().availableGeometry()
+    assert free.contains(view.frameGeometry()) or free.contains(view.geometry())
+    column = lambda c: [view.proxy.index(r, c).data() for r in range(view.proxy.rowCount())]  # noqa: E731
+    assert "put" not in column(2) and "photo stored (encrypted)" in column(2)
+    photo_rows = [s for s in column(3) if s.startswith("photo — ")]
+    assert photo_rows and all(PATIENT_NAME in s and MRN in s for s in photo_rows)
+    # Filters: by patient, then by event.
+    view.patient_combo.setCurrentIndex(view.patient_combo.findData(f"{PATIENT_NAME}, MRN {MRN}"))
+    assert all(PATIENT_NAME in s for s in column(3))
+    view.event_combo.setCurrentIndex(view.event_combo.findData("photo stored (encrypted)"))
+    assert set(column(2)) == {"photo stored (encrypted)"} and len(column(2)) == len(PHOTOS)
+    view.period_combo.setCurrentIndex(view.period_combo.findData(0))  # today
+    assert len(column(2)) == len(PHOTOS)
+    view.activateWindow()
+    qtbot.waitUntil(view.isActiveWindow)
+    qtbot.keyClick(view.table, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not view.isVisible())

@@ -103,7 +103,7 @@ def test_preferences_saved_and_only_known_keys_written(qtbot, prefs):
     assert dialog.thumbnail_size.value() == 160
     assert dialog.confirm_delete.isChecked()
     dialog.thumbnail_size.setValue(224)
-    dialog.import_notifications.setChecked(False)
+    dialog.confirm_delete.setChecked(False)
     with qtbot.waitSignal(dialog.preferences_saved):
         dialog.buttons.button(dialog.buttons.StandardButton.Save).click()
     assert sorted(prefs.allKeys()) == sorted(p.key for p in PREFERENCES.values())
@@ -111,12 +111,12 @@ def test_preferences_saved_and_only_known_keys_written(qtbot, prefs):
     for site_value in (TOKEN, "pacs.example.nhs.uk", "ehr.example", "/srv/drop/ward7"):
         assert site_value not in stored
     assert read_preference("thumbnail_size", prefs) == 224
-    assert read_preference("import_notifications", prefs) is False
-    assert read_preference("confirm_delete", prefs) is True
+    assert read_preference("confirm_delete", prefs) is False
 
     again = make(qtbot, prefs)  # a new dialog shows what was saved
     assert again.thumbnail_size.value() == 224
-    assert not again.import_notifications.isChecked()
+    assert not again.confirm_delete.isChecked()
+    assert not hasattr(again, "import_notifications"), "saved but never read: removed"
 
 
 def test_cancel_writes_nothing(qtbot, prefs):
@@ -181,7 +181,6 @@ def test_accessible_names_and_fits_ward_screen(qtbot, prefs):
     for w in (
         dialog.thumbnail_size,
         dialog.confirm_delete,
-        dialog.import_notifications,
         dialog.site_tree,
         dialog.source_label,
         dialog.pacs_result,

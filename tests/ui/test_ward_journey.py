@@ -213,6 +213,16 @@ def test_one_phone_two_patients_and_a_personal_photo(
     assert sorted(deletes) == sorted(
         ["wristband photo used for MRN"] * 2 + ["not clinical / not this patient"]
     )
+    # The phone: offered to delete exactly the 5 photos now safely in the vault.
+    qtbot.waitUntil(
+        lambda: window.banner_delete.isVisible() and "5 photos" in window.banner_delete.text(),
+        timeout=15000,
+    )
+    qtbot.mouseClick(window.banner_delete, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: getattr(window, "last_phone_cleanup", None) == (5, 3), timeout=15000)
+    left = sorted(p.name for p in (phone / "DCIM" / "100APPLE").iterdir())
+    # Not in the vault, so not deleted: the two wristband photos and the personal one.
+    assert left == ["IMG_0001.JPG", "IMG_0005.JPG", "IMG_0008.JPG"]
     print(
         f"\nJOURNEY phone -> second consent: {clicks_before_lock} actions and "
         f"{seconds_before_lock:.1f} s of machine time before the interruption"
