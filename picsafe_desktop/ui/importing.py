@@ -92,7 +92,7 @@ class ImportMixin:
                 row.bar.setValue(done)
                 row.label.setText(f"Importing {done} of {total} photos…")
 
-        workers.submit(
+        workers.submit_import(
             fn,
             source,
             cancel,
@@ -229,7 +229,7 @@ class ImportMixin:
     def drop_folder_batch(self, folder, candidates) -> None:
         if self.services is None:
             return
-        workers.submit(
+        workers.submit_import(
             self.services.import_dropped,
             folder,
             candidates,

@@ -7,7 +7,7 @@ import shutil
 import subprocess
 
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt, QThreadPool, QUrl
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtDBus import QDBusConnection, QDBusMessage
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QMessageBox, QWidget
@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QMessageBox, QWid
 from picsafe_desktop import config
 from picsafe_desktop.model import Capacity, ItemState, Method, Staff
 from picsafe_desktop.services import Services
+from picsafe_desktop.ui import workers
 from picsafe_desktop.ui.main_window import MainWindow
 from picsafe_desktop.vault import Vault
 from tests.ui.test_consent_dialog import sign, tick
@@ -43,7 +44,7 @@ def services(site, keyring_service):
     vault, _code = Vault.create(site.vault.path, keyring_service, kdf=TEST_KDF)
     svc = Services(site, vault)
     yield svc
-    QThreadPool.globalInstance().waitForDone(30000)  # workers still holding the vault
+    workers.wait_for_done(30000)  # workers still holding the vault
     svc.close()
 
 
@@ -476,7 +477,7 @@ def test_pin_is_set_at_first_sign_in_then_required(qtbot, tmp_path, keyring_serv
         assert not win.locked
         win.close()
     finally:
-        QThreadPool.globalInstance().waitForDone(30000)
+        workers.wait_for_done(30000)
         services.close()
 
 
