@@ -1,20 +1,18 @@
-"""Import benchmark: 200 twelve-megapixel phone JPEGs through the PicSafe pipeline, compared
-with doing the same by hand with standard tools, one file at a time:
+"""Import benchmarks against the floor, measured in the same run on the same files.
 
-    exiftool -all= -overwrite_original F   (strip metadata)
-    age -r RECIPIENT -o F.age F            (encrypt)
-    shred -u F                             (wipe the plaintext)
+The floor is what any import must at least do per photo: `dd conv=fsync` (a durable copy)
+and `shred -u` (wipe the source), one file at a time. PicSafe also scrubs, makes a
+thumbnail, encrypts, journals, reads back and verifies.
 
-PicSafe does more per photo than that baseline (thumbnail, read-back verification, journal,
-fsync of every write, wipe with fsync), so a ratio above 1 means the extra safety costs less
-than the tools' per-file start-up.
+1. CLI: `picsafe-desktop import --consent ...` of the corpus's 13 phone JPEGs (23 MB), whole
+   process with start-up, against the floor on the same 13 files; medians of --runs paired
+   runs (target: <= 1.5x).
+2. In process, as the GUI runs it (`import_paths` on a worker): --count 12-MP JPEGs against
+   the floor on the same files (target: <= 1.2x). CPU time / wall time shows how much of the
+   second core the pipeline uses.
 
-The photos are the corpus's 12 MP phone originals (with their GPS, maker notes, thumbnails),
-each copy made unique by a JPEG comment so none is a duplicate.
-
-Run (needs the OS keyring; the test harness provides one):
-    scripts/with-test-services .venv/bin/python bench/bench_import.py [--count 200]
-Not part of the test suite.
+Run (needs the OS keyring; `make bench` provides one):
+    scripts/with-test-services .venv/bin/python bench/bench_import.py [--runs 5] [--count 200]
 """
 
 from __future__ import annotations
@@ -27,119 +25,108 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO.parent / "shared" / "corpus"
-TWELVE_MP = (
-    "samsung-galaxy-s7edge-SM-G935L-gps__Samsung-SM-G935L-Galaxy-S7-Edge.jpg",  # 4032x3024
-    "google-pixel-gps-makernote__IMG_20180725_163423.jpg",  # 4048x3036
-)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _common as c  # noqa: E402
 
 
-def unique_copy(base: bytes, tag: str) -> bytes:
-    body = tag.encode()
-    return base[:2] + b"\xff\xfe" + (len(body) + 2).to_bytes(2, "big") + body + base[2:]
-
-
-def make_photos(folder: Path, count: int) -> int:
-    folder.mkdir(parents=True)
-    bases = [(CORPUS / name).read_bytes() for name in TWELVE_MP]
-    total = 0
-    for i in range(count):
-        data = unique_copy(bases[i % len(bases)], f"bench-{i}")
-        (folder / f"IMG_{i:04d}.jpg").write_bytes(data)
-        total += len(data)
-    return total
-
-
-def bench_picsafe(work: Path, count: int) -> tuple[float, int, int]:
-    sys.path.insert(0, str(REPO))
-    from picsafe_desktop.importer.events import Outcome
-    from picsafe_desktop.importer.pipeline import import_paths
-    from picsafe_desktop.vault import KdfParams, Vault
-
-    drop = work / "picsafe-drop"
-    size = make_photos(drop, count)
-    service = f"picsafe-bench-{time.time_ns()}"
-    vault, _ = Vault.create(
-        work / "vault", service, kdf=KdfParams(time_cost=1, memory_kib=8192, parallelism=1)
-    )
+def cli_import(work: Path, bases: list[bytes], run: int) -> float:
+    drop = work / f"cli-drop-{run}"
+    c.write_copies(drop, bases, len(bases), f"cli{run}")
+    vault, service = c.new_vault(work / f"cli-vault-{run}")
+    consent = c.consent_file(work)
+    cmd = [
+        *c.cli(),
+        "import",
+        "--consent",
+        str(consent),
+        "--vault",
+        str(vault),
+        "--keyring-service",
+        service,
+        "-q",
+        str(drop),
+    ]
     try:
         start = time.perf_counter()
-        result = import_paths(vault, [drop], actor="bench")
+        subprocess.run(cmd, check=True, capture_output=True)
         seconds = time.perf_counter() - start
-        imported = result.count(Outcome.IMPORTED)
     finally:
-        vault.close()
-        import keyring
-
-        for user in _keyring_users(service):
-            keyring.delete_password(service, user)
-    if imported != count or any(drop.iterdir()):
-        raise SystemExit(f"PicSafe imported {imported} of {count}; results: {result.results[:3]}")
-    return seconds, size, imported
+        c.forget_keys(service)
+    if any(drop.iterdir()):
+        raise SystemExit("the CLI import left source files behind")
+    return seconds
 
 
-def _keyring_users(service: str) -> list[str]:
-    import secretstorage
-
-    with secretstorage.dbus_init() as conn:
-        collection = secretstorage.get_default_collection(conn)
-        return [
-            item.get_attributes().get("username", "")
-            for item in collection.search_items({"service": service})
-        ]
+def cli_floor(work: Path, bases: list[bytes], run: int) -> float:
+    folder = work / f"floor-drop-{run}"
+    c.write_copies(folder, bases, len(bases), f"floor{run}")
+    return c.floor(folder, work / f"floor-out-{run}")
 
 
-def bench_tools(work: Path, count: int) -> tuple[float, int]:
-    folder = work / "tools"
-    size = make_photos(folder, count)
-    key = work / "age.key"
-    subprocess.run(["age-keygen", "-o", str(key)], check=True, capture_output=True)
-    recipient = subprocess.run(
-        ["age-keygen", "-y", str(key)], check=True, capture_output=True, text=True
-    ).stdout.strip()
-    start = time.perf_counter()
-    for photo in sorted(folder.glob("*.jpg")):
-        subprocess.run(
-            ["exiftool", "-q", "-all=", "-overwrite_original", str(photo)],
-            check=True,
-            capture_output=True,
-        )
-        subprocess.run(["age", "-r", recipient, "-o", str(photo) + ".age", str(photo)], check=True)
-        subprocess.run(["shred", "-u", str(photo)], check=True)
-    seconds = time.perf_counter() - start
-    if any(folder.glob("*.jpg")):
-        raise SystemExit("baseline left plaintext files behind")
-    return seconds, size
+def bench_cli(work: Path, runs: int) -> None:
+    bases = [p.read_bytes() for p in c.corpus_files(c.PHONE_JPEGS)]
+    ours, floors = [], []
+    for run in range(runs):  # paired and alternating, so drift hits both alike
+        if run % 2:
+            floors.append(cli_floor(work, bases, run))
+            ours.append(cli_import(work, bases, run))
+        else:
+            ours.append(cli_import(work, bases, run))
+            floors.append(cli_floor(work, bases, run))
+    mb = sum(map(len, bases)) / 1e6
+    print(f"CLI import, {len(bases)} phone JPEGs ({mb:.0f} MB), medians of {runs} paired runs")
+    print(
+        "  "
+        + c.ratio_line("picsafe-desktop import vs floor", c.median(ours), c.median(floors), 1.5)
+    )
+    print(
+        f"  per-run ratios: {', '.join(f'{o / f:.2f}' for o, f in zip(ours, floors, strict=True))}"
+    )
+
+
+def bench_in_process(work: Path, count: int) -> None:
+    from picsafe_desktop.importer.events import Outcome
+    from picsafe_desktop.importer.pipeline import import_paths
+    from picsafe_desktop.vault import Vault
+
+    bases = [p.read_bytes() for p in c.corpus_files(c.TWELVE_MP)]
+    drop = work / "ip-drop"
+    size = c.write_copies(drop, bases, count, "ip")
+    folder, service = c.new_vault(work / "ip-vault")
+    try:
+        with Vault.open(folder, service) as vault:
+            start, cpu = time.perf_counter(), time.process_time()
+            result = import_paths(vault, [drop], actor="bench")
+            ours, cpu = time.perf_counter() - start, time.process_time() - cpu
+    finally:
+        c.forget_keys(service)
+    if result.count(Outcome.IMPORTED) != count or any(drop.iterdir()):
+        raise SystemExit(f"imported {result.count(Outcome.IMPORTED)} of {count}")
+    fdrop = work / "ip-floor"
+    c.write_copies(fdrop, bases, count, "ipf")
+    base = c.floor(fdrop, work / "ip-floor-out")
+    print(f"In-process import (as the GUI runs it), {count} x 12 MP JPEG ({size / 1e6:.0f} MB)")
+    print("  " + c.ratio_line("import_paths vs floor", ours, base, 1.2))
+    print(
+        f"  {count / ours:.1f} photos/s; CPU {cpu:.1f} s over {ours:.1f} s wall "
+        f"= {cpu / ours:.2f} cores busy on average"
+    )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--count", type=int, default=200, help="number of photos (default 200)")
-    parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    parser.add_argument("--runs", type=int, default=5, help="paired CLI runs (default 5)")
+    parser.add_argument("--count", type=int, default=200, help="12 MP photos (default 200)")
     args = parser.parse_args()
-    missing = [n for n in TWELVE_MP if not (CORPUS / n).is_file()]
-    if missing:
-        raise SystemExit(f"corpus files missing in {CORPUS}: {', '.join(missing)}")
-    for tool in ("exiftool", "age", "age-keygen", "shred"):
+    for tool in ("dd", "shred"):
         if shutil.which(tool) is None:
-            raise SystemExit(
-                f"{tool} not found; install it (scripts/install-system-deps.sh --test)"
-            )
+            raise SystemExit(f"{tool} not found")
     work = Path(tempfile.mkdtemp(prefix="picsafe-bench-"))
     try:
-        ours, size, n = bench_picsafe(work, args.count)
-        theirs, _ = bench_tools(work, args.count)
+        bench_cli(work, args.runs)
+        bench_in_process(work, args.count)
     finally:
-        if not args.keep:
-            shutil.rmtree(work, ignore_errors=True)
-    mb = size / 1e6
-    print(f"photos: {n} x 12 MP JPEG, {mb:.0f} MB of originals")
-    print(f"PicSafe pipeline:  {ours:7.1f} s  {n / ours:6.2f} photos/s  {mb / ours:7.1f} MB/s")
-    print(
-        f"exiftool+age+shred:{theirs:7.1f} s  {n / theirs:6.2f} photos/s  {mb / theirs:7.1f} MB/s"
-    )
-    print(f"ratio (baseline time / PicSafe time): {theirs / ours:.2f}x")
+        shutil.rmtree(work, ignore_errors=True)
     return 0
 
 

@@ -1,7 +1,7 @@
 """Metadata scrubbing and visual redaction: bytes in, bytes out, no I/O, no Qt.
 
-    result = scrub(data)          # de-identified JPEG/PNG/WebP bytes + facts + audit counts
-    thumb = make_thumbnail(result.data)
+    result = scrub(data)          # de-identified JPEG/PNG/WebP/HEIC bytes + facts + audit counts
+    thumb = make_thumbnail(result)   # reuses the scrub's reduced JPEG decode (or pass bytes)
     redacted = redact(result.data, [Redaction(x, y, w, h, mode="black")])
     boxes = suggest_faces(result.data)   # suggestions only; a person confirms
 

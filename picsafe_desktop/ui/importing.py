@@ -108,7 +108,7 @@ class ImportMixin:
                 row.bar.setValue(done)
                 row.label.setText(f"Importing {done} of {total} photos…")
 
-        workers.submit(
+        workers.submit_import(
             fn,
             source,
             cancel,
@@ -427,7 +427,7 @@ class ImportMixin:
     def drop_folder_batch(self, folder, candidates) -> None:
         if self.services is None:
             return
-        workers.submit(
+        workers.submit_import(
             self.services.import_dropped,
             folder,
             candidates,

@@ -68,3 +68,29 @@ def submit(
         task.signals.progress.connect(on_progress)
     (pool or QThreadPool.globalInstance()).start(task)
     return task
+
+
+# Imports get a pool of their own, one thread: batches run one at a time anyway (the importer
+# holds a lock), and a queued import must wait in this queue, not on a thread of the global
+# pool, where two of them used to leave no thread for the UI's reads (thumbnails, viewer).
+_import_pool: QThreadPool | None = None
+
+
+def import_pool() -> QThreadPool:
+    global _import_pool
+    if _import_pool is None:
+        _import_pool = QThreadPool()
+        _import_pool.setObjectName("picsafe-imports")
+        _import_pool.setMaxThreadCount(1)
+    return _import_pool
+
+
+def submit_import(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Task:
+    """`submit` on the import pool: for import batches only."""
+    return submit(fn, *args, pool=import_pool(), **kwargs)
+
+
+def wait_for_done(msecs: int = 30000) -> bool:
+    """Wait for every background task, imports included (before the vault is closed)."""
+    imports_done = import_pool().waitForDone(msecs)
+    return QThreadPool.globalInstance().waitForDone(msecs) and imports_done

@@ -7,7 +7,7 @@ import shutil
 import subprocess
 
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt, QThreadPool, QUrl
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtDBus import QDBusConnection, QDBusMessage
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QMessageBox, QWidget
@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QMessageBox, QWid
 from picsafe_desktop import config
 from picsafe_desktop.model import Capacity, ItemState, Method, Staff
 from picsafe_desktop.services import Services
+from picsafe_desktop.ui import workers
 from picsafe_desktop.ui.main_window import MainWindow
 from picsafe_desktop.ui.thumbnails import ItemIdRole
 from picsafe_desktop.vault import Vault
@@ -45,7 +46,7 @@ def services(site, keyring_service):
     vault, _code = Vault.create(site.vault.path, keyring_service, kdf=TEST_KDF)
     svc = Services(site, vault)
     yield svc
-    QThreadPool.globalInstance().waitForDone(30000)  # workers still holding the vault
+    workers.wait_for_done(30000)  # workers still holding the vault
     svc.close()
 
 
@@ -629,7 +630,7 @@ def test_unenrolled_staff_id_is_refused_enrolled_one_signs_in(qtbot, tmp_path, k
         assert "4826" not in stored and "argon2" not in stored
         win.close()
     finally:
-        QThreadPool.globalInstance().waitForDone(30000)
+        workers.wait_for_done(30000)
         services.close()
 
 
