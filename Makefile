@@ -9,3 +9,19 @@ bench:
 .PHONY: soak
 soak:
 	PICSAFE_SOAK_SEED=$(SEED) scripts/with-test-services .venv/bin/python -m tests.reliability.soak
+
+# `make installer`: the one-folder bundle (PyInstaller, installer/picsafe-desktop.spec) in
+# dist/picsafe-desktop/ and, on Debian/Ubuntu, dist/picsafe-desktop_<version>_<arch>.deb checked
+# by lintian. Builds in its own venv (build/venv) from the locked set (pip --require-hashes).
+# `make installer-test`: the slow test that runs the bundle with no Python on PATH (not in CI).
+.PHONY: installer installer-bundle installer-test
+installer: installer-bundle
+	installer/linux/build-deb.sh
+
+installer-bundle:
+	scripts/install-system-deps.sh --build
+	installer/build-bundle.sh
+
+installer-test: installer
+	scripts/setup --test
+	PICSAFE_INSTALLER_TEST=1 scripts/with-test-services .venv/bin/python -m pytest tests/installer -q

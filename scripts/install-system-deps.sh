@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the app and its test suite use. Idempotent: does nothing
 # when every package is already present. Runs apt-get as root, or through sudo.
+#   scripts/install-system-deps.sh [--test|--build]   (--build: what `make installer` needs)
 set -euo pipefail
 
 # Runtime: Qt's xcb platform plugin needs these X/GL libraries on a bare Debian.
@@ -17,11 +18,16 @@ TEST=(xvfb xauth x11-utils dbus dbus-x11 gnome-keyring libimage-exiftool-perl ag
 # reports: veraPDF is not packaged for Debian.
 # The FHIR export tests run Medplum's FHIR engine (tests/fhir_engine) on Node.js 20+.
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || TEST+=(nodejs npm)
+# `make installer`: the .deb is built with dpkg-deb and checked with lintian.
+BUILD=(dpkg-dev lintian binutils)
 
 want=("${RUNTIME[@]}")
 # A bare Debian/Ubuntu python3 cannot make a venv without this package.
 python3 -c 'import ensurepip, venv' 2>/dev/null || want+=(python3-venv python3-pip)
-if [ "${1:-}" = "--test" ]; then want+=("${TEST[@]}"); fi
+case "${1:-}" in
+  --test) want+=("${TEST[@]}") ;;
+  --build) want+=("${BUILD[@]}") ;;
+esac
 
 missing=()
 for p in "${want[@]}"; do
@@ -33,9 +39,31 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 echo "Installing system packages: ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
+
+# Another installer (unattended-upgrades, a software centre, a second set-up) may hold the dpkg
+# lock: wait for it instead of failing. apt >= 1.9.11 waits by itself (DPkg::Lock::Timeout);
+# older apt fails at once with "Could not get lock", so retry that too, for up to
+# LOCK_WAIT_SECONDS (default 15 minutes).
+wait_total="${LOCK_WAIT_SECONDS:-900}"
+apt_get() {
+  local waited=0 err
+  err="$(mktemp)"
+  while true; do
+    if $SUDO apt-get -o DPkg::Lock::Timeout="$wait_total" "$@" 2>"$err"; then
+      rm -f "$err"; return 0
+    fi
+    if ! grep -q "Could not get lock\|Unable to acquire the dpkg frontend lock\|Unable to lock directory" "$err" \
+        || [ "$waited" -ge "$wait_total" ]; then
+      cat "$err" >&2; rm -f "$err"; return 1
+    fi
+    [ "$waited" -eq 0 ] && echo "Waiting for another package installer to finish..." >&2
+    sleep "${LOCK_RETRY_SECONDS:-5}"
+    waited=$((waited + ${LOCK_RETRY_SECONDS:-5}))
+  done
+}
+apt_get update -qq
 # Orthanc's package starts a system service; our tests run their own throwaway instance.
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+apt_get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet orthanc 2>/dev/null; then
   $SUDO systemctl stop orthanc || true
 fi

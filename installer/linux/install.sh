@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
-# Installs PicSafe Desktop for all users of a Debian/Ubuntu ward PC:
-# a virtual environment in /opt/picsafe-desktop, the command in /usr/local/bin, and the menu entry.
+# Installs PicSafe Desktop for all users of a Debian/Ubuntu ward PC from a checkout, without a
+# .deb: a virtual environment in /opt/picsafe-desktop from the locked dependency set (versions
+# and hashes checked by pip), the command in /usr/local/bin, and the menu entry.
+# Prefer the .deb (`make installer`, docs/deployment.md); this is for machines that build locally.
 # Run as root from a checkout: installer/linux/install.sh
 set -euo pipefail
 src="$(cd "$(dirname "$0")/../.." && pwd)"
 prefix="${PREFIX:-/opt/picsafe-desktop}"
 "$src/scripts/install-system-deps.sh"
 python3 -m venv "$prefix"
-# Exactly the tested set: versions and hashes from the lock, then the app without resolving again.
-"$prefix/bin/pip" install --disable-pip-version-check -q --require-hashes -r "$src/requirements/build.txt"
-"$prefix/bin/pip" install --disable-pip-version-check -q --require-hashes --only-binary :all: \
-  -r "$src/requirements/app.txt"
-"$prefix/bin/pip" install --disable-pip-version-check -q --no-deps --no-build-isolation "$src"
+pip=("$prefix/bin/python" -m pip install --disable-pip-version-check -q --no-input)
+export PIP_CONSTRAINT=""  # the lock is the whole truth
+"${pip[@]}" --require-hashes -r "$src/requirements/build.txt"
+"${pip[@]}" --require-hashes --only-binary :all: -r "$src/requirements/app.txt"
+"${pip[@]}" --no-deps --no-build-isolation "$src"
 ln -sf "$prefix/bin/picsafe-desktop" /usr/local/bin/picsafe-desktop
 install -Dm644 "$src/resources/picsafe-desktop.desktop" /usr/share/applications/picsafe-desktop.desktop
 install -Dm644 "$src/resources/picsafe-desktop.svg" \

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from html import escape
 from pathlib import Path
 
+from PySide6.QtGui import QTextDocument
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -17,7 +21,11 @@ from PySide6.QtWidgets import (
 )
 
 from picsafe_desktop import APP_NAME
-from picsafe_desktop.vault.recovery_sheet import recovery_sheet_pdf, write_recovery_sheet
+from picsafe_desktop.vault.recovery_sheet import (
+    _INSTRUCTIONS,
+    recovery_sheet_pdf,
+    write_recovery_sheet,
+)
 
 
 class RecoveryCodeDialog(QDialog):
@@ -44,8 +52,11 @@ class RecoveryCodeDialog(QDialog):
         )
         layout.addWidget(self.code_label)
         self.print_button = QPushButton("&Print recovery sheet…", self)
-        self.print_button.clicked.connect(self.save_sheet)
+        self.print_button.clicked.connect(self.print_sheet)
         layout.addWidget(self.print_button)
+        self.save_button = QPushButton("&Save recovery sheet as PDF…", self)
+        self.save_button.clicked.connect(self.save_sheet)
+        layout.addWidget(self.save_button)
         self.confirm = QCheckBox("I have printed or written down the recovery code", self)
         layout.addWidget(self.confirm)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok, self)
@@ -61,11 +72,37 @@ class RecoveryCodeDialog(QDialog):
             vault_id=self._vault_id, vault_path=self._vault_path, code=self._code
         )
 
+    def make_printer(self) -> QPrinter:
+        return QPrinter(QPrinter.PrinterMode.HighResolution)
+
+    def print_sheet(self) -> bool:
+        """Print through the system's print dialog; nothing is written to disk by PicSafe."""
+        printer = self.make_printer()
+        printer.setDocName(f"{APP_NAME} recovery sheet")
+        if QPrintDialog(printer, self).exec() != QDialog.DialogCode.Accepted:
+            return False
+        document = QTextDocument()
+        document.setHtml(_sheet_html(self._vault_id, self._vault_path, self._code))
+        document.print_(printer)
+        return True
+
     def save_sheet(self) -> None:
+        """Save the sheet as a PDF - only after a warning, only where the user chooses."""
+        answer = QMessageBox.warning(
+            self,
+            APP_NAME,
+            "The recovery sheet unlocks every photo in this vault. Anyone with the file and a "
+            "copy of the vault folder can read them all.\n\nSave it only to a place you control "
+            "(for example a USB stick that is then locked away), print it, and delete the file.",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        if answer != QMessageBox.StandardButton.Save:
+            return
         path, _ = QFileDialog.getSaveFileName(
             self,
-            "Save recovery sheet to print",
-            str(Path.home() / "picsafe-recovery-sheet.pdf"),
+            "Save recovery sheet (it unlocks every photo)",
+            "",  # no folder chosen for the user: never the home folder by default
             "PDF (*.pdf)",
             options=QFileDialog.Option.DontUseNativeDialog,
         )
@@ -125,3 +162,14 @@ class RecoverDialog(QDialog):
 
     def code(self) -> str:
         return self.code_edit.text().strip()
+
+
+def _sheet_html(vault_id: str, vault_path: str, code: str) -> str:
+    lines = "".join(f"<p>{escape(line.strip())}</p>" for line in _INSTRUCTIONS)
+    return (
+        f"<h1>{escape(APP_NAME)}: vault recovery sheet</h1>"
+        f"<p>Vault id: {escape(vault_id)}<br>Vault folder: {escape(vault_path)}<br>"
+        f"Printed: {dt.date.today().isoformat()}</p>"
+        f"<p style='font-family:monospace; font-size:22pt; font-weight:bold'>{escape(code)}</p>"
+        f"{lines}"
+    )

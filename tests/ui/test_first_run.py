@@ -75,7 +75,10 @@ def test_recovery_sheet_saved_owner_only_or_failure_explained(qtbot, tmp_path, m
     qtbot.addWidget(dialog)
     told = []
     monkeypatch.setattr(QMessageBox, "information", lambda _p, _t, text: told.append(text))
-    monkeypatch.setattr(QMessageBox, "warning", lambda _p, _t, text: told.append(text))
+    # the warning before saving ("unlocks every photo") is answered Save; failures are told
+    monkeypatch.setattr(
+        QMessageBox, "warning", lambda _p, _t, text, *a: told.append(text) or QMessageBox.Save
+    )
     target = tmp_path / "sheet.pdf"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
     dialog.save_sheet()
