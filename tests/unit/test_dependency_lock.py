@@ -31,7 +31,7 @@ def locked(name: str) -> dict[str, str]:
 
 
 def test_every_pin_has_hashes():
-    for name in ("build", "app", "test"):
+    for name in ("build", "app", "test", "bundle"):
         text = (REPO / "requirements" / f"{name}.txt").read_text()
         blocks = re.split(r"\n(?=[A-Za-z0-9])", text)
         for block in blocks:
