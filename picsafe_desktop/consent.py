@@ -1041,6 +1041,19 @@ def store(
     actor: str,
     item_ids: Sequence[str] | None = None,
 ) -> str:
+    """See _store: the photos' answers, the record and their activation are one transaction."""
+    with vault.transaction():
+        return _store(vault, batch_id, record, actor=actor, item_ids=item_ids)
+
+
+def _store(
+    vault,
+    batch_id: str,
+    record: ConsentRecord,
+    *,
+    actor: str,
+    item_ids: Sequence[str] | None = None,
+) -> str:
     """Store the consent (encrypted) and make the batch's waiting photos usable.
 
     The one place this happens, for the consent dialog and `import --consent` alike.

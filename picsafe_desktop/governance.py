@@ -104,6 +104,31 @@ def amend(
     review_at_age: int = rules.DEFAULT_REVIEW_AGE,
     now: dt.datetime | None = None,
 ) -> str:
+    """See _amend; one user action, one vault transaction (all of it or nothing)."""
+    with vault.transaction():
+        return _amend(
+            vault,
+            consent_id,
+            fields,
+            actor=actor,
+            reason=reason,
+            wording=wording,
+            review_at_age=review_at_age,
+            now=now,
+        )
+
+
+def _amend(
+    vault,
+    consent_id: str,
+    fields: Mapping[str, Any] | ConsentRecord,
+    *,
+    actor: str,
+    reason: str,
+    wording: rules.Wordings | None = None,
+    review_at_age: int = rules.DEFAULT_REVIEW_AGE,
+    now: dt.datetime | None = None,
+) -> str:
     """A new consent conversation (widen or narrow uses, correct identifiability...): `fields`
     is a complete JSON form (or a record `load_consent_json` made from one), checked by the
     same rules as any consent, for the same patient. Answers the new form gives for
@@ -167,6 +192,23 @@ def _exports(vault, item_ids: Iterable[str], consent_ids: set[str]) -> list[dict
 
 
 def withdraw(
+    vault,
+    consent_id: str,
+    scope: Withdrawal | str,
+    *,
+    actor: str,
+    reason: str,
+    policy: str = "keep_record_copies",
+    now: dt.datetime | None = None,
+) -> WithdrawalResult:
+    """See _withdraw; one user action, one vault transaction (all of it or nothing)."""
+    with vault.transaction():
+        return _withdraw(
+            vault, consent_id, scope, actor=actor, reason=reason, policy=policy, now=now
+        )
+
+
+def _withdraw(
     vault,
     consent_id: str,
     scope: Withdrawal | str,

@@ -367,17 +367,19 @@ class Services:
         )
 
     def read_consent(self, consent_id: str) -> ConsentRecord:
-        self.require(Permission.VIEW)
-        return consent_rules.record_from_dict(self._consent_dict(consent_id))
+        actor = self.require(Permission.VIEW).actor
+        return consent_rules.record_from_dict(
+            self._consent_dict(consent_id, actor, self._consents_seen)
+        )
 
-    def _consent_dict(self, consent_id: str) -> dict:
+    def _consent_dict(self, consent_id: str, actor: str, seen: dict) -> dict:
         """A consent record, decrypted and audited once per sign-in: the audit says who saw
-        it, without a row for every click on one of its photos."""
-        actor = self.actor
-        record = self._consents_seen.get(consent_id)
+        it, without a row for every click on one of its photos. `actor` and `seen` (that
+        sign-in's cache) are taken once per action: a switch of user midway changes neither."""
+        record = seen.get(consent_id)
         if record is None:
             record = self.vault.read_consent(consent_id, actor=actor)
-            self._consents_seen[consent_id] = record
+            seen[consent_id] = record
         return record
 
     def withdraw_consent(
@@ -476,14 +478,14 @@ class Services:
     # -- browsing --------------------------------------------------------------------------
     def patients(self) -> list[PatientSummary]:
         """One entry per patient (by MRN) with consent and photo counts."""
-        self.require(Permission.VIEW)
+        actor, seen = self.require(Permission.VIEW).actor, self._consents_seen
         by_mrn: dict[str, PatientSummary] = {}
         counts: dict[str, int] = {}
         for item in self.vault.list_items(state=ItemState.ACTIVE):
             if item.consent_id:
                 counts[item.consent_id] = counts.get(item.consent_id, 0) + 1
         for consent_id in counts:
-            record = self._consent_dict(consent_id)
+            record = self._consent_dict(consent_id, actor, seen)
             patient = record["patient"]
             summary = by_mrn.setdefault(
                 patient["mrn"],

@@ -494,6 +494,9 @@ class ItemsMixin:
         if not item_ids:
             return
         with self._lock:
+            if self._outer is not None:  # inside transaction(): shred once it has committed
+                self._after_commit.extend(item_ids)
+                return
             self._shred_wal(self._db())
         for item_id in item_ids:
             try:

@@ -106,6 +106,10 @@ class Vault(ItemsMixin, ConsentsMixin, AuditMixin, JournalMixin):
         self._cache: dict[tuple[str, str], bytes] | None = None
         self._data_version: int | None = None
         self._touched: set[tuple[str, str]] = set()
+        # transaction(): the connection of the open outer transaction (its thread holds
+        # self._lock), and deletions whose files are shredded only once it has committed.
+        self._outer: sqlite3.Connection | None = None
+        self._after_commit: list[str] = []
         self._anchors = anchor.Writer(service, self.vault_id, keys.state)
         self._checkpoint_pending = False
         self.quarantined: list[str] = []  # what this open moved to quarantine/, for the caller
@@ -600,11 +604,33 @@ class Vault(ItemsMixin, ConsentsMixin, AuditMixin, JournalMixin):
             )
 
     @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One user action, one transaction: every vault change made inside (puts, consents,
+        state changes, deletions, audit rows) commits together or not at all. Files of photos
+        deleted inside are shredded only after the commit."""
+        with self._lock:
+            if self._outer is not None:  # already inside one on this thread (RLock)
+                yield
+                return
+            with self._tx() as conn:
+                self._outer, self._after_commit = conn, []
+                try:
+                    yield
+                finally:
+                    self._outer = None
+            deleted, self._after_commit = self._after_commit, []
+        self._after_delete(deleted)
+
+    @contextlib.contextmanager
     def _tx(self, *, bump: bool = True) -> Iterator[sqlite3.Connection]:
         """One write transaction. With `bump` (every change to batches, consents, items or the
         audit log) the touched rows' state entries, the generation and the state MAC are
-        updated before the commit, and the new generation is anchored after it."""
+        updated before the commit, and the new generation is anchored after it. Inside
+        transaction() it is part of that one."""
         with self._lock:
+            if self._outer is not None:
+                yield self._outer
+                return
             self._refuse_writes()
             conn = self._db()
             keys = self._k()

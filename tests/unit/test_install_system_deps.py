@@ -56,7 +56,7 @@ def test_a_held_dpkg_lock_is_waited_for(tmp_path):
         "libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 "
         "libxcb-image0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 "
         "libxcb-randr0 libxcb-xfixes0 libxcb-xkb1 libfontconfig1 "
-        "libdbus-1-3 fonts-dejavu-core"
+        "libdbus-1-3 fonts-dejavu-core libjpeg-turbo-progs"
     )
     assert all("DPkg::Lock::Timeout=900" in call for call in calls)
 

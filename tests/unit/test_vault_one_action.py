@@ -4,10 +4,12 @@ part-way leaves everything as it was, instead of half an action (photos gone, no
 import pytest
 
 from picsafe_desktop import config
+from picsafe_desktop.consent import record_to_dict
 from picsafe_desktop.deid import Redaction
 from picsafe_desktop.model import ItemState, Staff
 from picsafe_desktop.services import Services
 from picsafe_desktop.vault import Vault
+from tests.export_data import consent as sample_consent
 from tests.unit.vault_support import MRN, TEST_KDF, jpeg_with_exif, put_photo
 
 pytestmark = pytest.mark.keyring
@@ -60,7 +62,8 @@ def test_a_refusal_that_fails_part_way_destroys_nothing(ward, monkeypatch):
 
 def test_a_withdrawal_that_fails_part_way_destroys_nothing(ward, monkeypatch):
     services, vault, batch, items = ward
-    consent = vault.put_consent(batch, {"p": 1}, mrn=MRN, actor="t")
+    # A whole record, as the dialog stores it: withdrawal reads it to mark it withdrawn.
+    consent = vault.put_consent(batch, record_to_dict(sample_consent()), mrn=MRN, actor="t")
     vault.set_state(items, ItemState.ACTIVE, consent_id=consent, actor="t")
     before = state_of(vault)
     fail_at(monkeypatch, vault, "consent_withdrawn")
