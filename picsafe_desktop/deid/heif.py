@@ -73,8 +73,51 @@ class _Scrub:
         self.notes: list[str] = []
 
 
+def _looks_like_box(data: bytes, pos: int) -> bool:
+    """A box header at `pos`: a printable four-character type and a size that fits."""
+    if pos + 8 > len(data):
+        return False
+    size, kind = struct.unpack_from(">I4s", data, pos)
+    if not all(48 <= c <= 57 or 65 <= c <= 90 or 97 <= c <= 122 or c == 32 for c in kind):
+        return False
+    if size == 1:
+        return pos + 16 <= len(data) and 16 <= struct.unpack_from(">Q", data, pos + 8)[0]
+    return size == 0 or 8 <= size <= len(data) - pos
+
+
+def _trailing_bytes(data: bytes) -> int:
+    """Bytes after a complete image (ftyp, meta and mdat seen) that do not start a box (a
+    vendor box such as Samsung's `sefd` does): zero padding from a copy tool, or data a
+    messenger app appended. Not a truncated image: they are dropped and named. 0 when the file
+    ends with its last box, or looks truncated (the box walk then says so)."""
+    pos, seen = 0, set()
+    while pos < len(data):
+        if {b"ftyp", b"meta", b"mdat"} <= seen and not _looks_like_box(data, pos):
+            return len(data) - pos
+        if pos + 8 > len(data):
+            return 0
+        size, kind = struct.unpack_from(">I4s", data, pos)
+        if size == 1:
+            if pos + 16 > len(data):
+                return 0
+            (size,) = struct.unpack_from(">Q", data, pos + 8)
+        elif size == 0:
+            return 0  # runs to the end of the file
+        if size < 8:
+            return 0
+        seen.add(kind)
+        pos += size
+    return 0
+
+
 def _rebuild(data: bytes) -> ScrubResult:
+    trailing = _trailing_bytes(data)
+    if trailing:
+        data = data[: len(data) - trailing]
     s = _Scrub(data)
+    if trailing:
+        s.removed["heif:trailing bytes"] += 1
+        s.notes.append(f"dropped {trailing} bytes found after the end of the HEIF image")
     top = boxes(data, 0, len(data), "file")
     if not top or top[0].kind != b"ftyp":
         raise CorruptImage("the HEIF file does not start with a file-type box")
