@@ -165,10 +165,15 @@ def close_after_workers(monitor, services) -> None:
     export its file), and only then close the vault they use."""
     from PySide6.QtCore import QThreadPool
 
+    from picsafe_desktop.ui import workers
+
     monitor.stop()
-    pool = QThreadPool.globalInstance()
-    if pool.activeThreadCount():
-        log.info("waiting for %d background task(s) before closing", pool.activeThreadCount())
-    pool.waitForDone()
+    # Imports run on a pool of their own: wait for it too, or the vault closes mid-photo.
+    pools = (workers.import_pool(), QThreadPool.globalInstance())
+    running = sum(pool.activeThreadCount() for pool in pools)
+    if running:
+        log.info("waiting for %d background task(s) before closing", running)
+    for pool in pools:
+        pool.waitForDone()
     services.close()
     log.info("%s closed cleanly", APP_NAME)

@@ -14,13 +14,13 @@ import time
 from pathlib import Path
 
 from PIL import Image
-from PySide6.QtCore import QThreadPool
 from PySide6.QtWidgets import QApplication
 
 from picsafe_desktop import config
 from picsafe_desktop.app import create_qt_app
 from picsafe_desktop.model import Staff
 from picsafe_desktop.services import Services
+from picsafe_desktop.ui import workers
 from picsafe_desktop.ui.main_window import MainWindow
 from picsafe_desktop.vault import Vault
 from tests.export_data import consent
@@ -92,7 +92,7 @@ def main() -> int:
             bar.setValue(min(bar.maximum(), bar.value() + max(bar.pageStep(), 1)))
         window.lock("long-session test")
         assert window.thumbnails.cached_count() == 0, "locked, no thumbnail stays in memory"
-    QThreadPool.globalInstance().waitForDone(30000)
+    workers.wait_for_done(30000)
     window.close()
     services.close()
     seconds = round(time.monotonic() - started, 1)

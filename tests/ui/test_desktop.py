@@ -7,7 +7,7 @@ import shutil
 import subprocess
 
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt, QThreadPool, QUrl
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtDBus import QDBusConnection, QDBusMessage
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QMessageBox, QWidget
@@ -480,7 +480,7 @@ def test_details_pane_after_consent_and_no_audit_flood(qtbot, window, services, 
     for row in (1, 0, 1, 0):
         window.grid.setCurrentIndex(window.thumbnails.index(row))
         qtbot.waitUntil(lambda: "Uses allowed" in window.details.text())
-    QThreadPool.globalInstance().waitForDone(10000)
+    workers.wait_for_done(10000)
     assert len(views()) == seen, "clicking photos does not add a consent_view row each time"
 
 

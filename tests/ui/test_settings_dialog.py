@@ -4,11 +4,12 @@ import threading
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings, Qt, QThreadPool
+from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QTreeWidgetItemIterator
 from shiboken6 import isValid
 
 from picsafe_desktop import config
+from picsafe_desktop.ui import workers
 from picsafe_desktop.ui.settings_dialog import MASK, PREFERENCES, SettingsDialog, read_preference
 
 TOKEN = "eyJhbGciOiJSUzI1NiJ9.secret-bearer-token"
@@ -169,7 +170,7 @@ def test_button_waits_while_echo_runs_and_closing_early_is_safe(qtbot, prefs):
     dialog.deleteLater()
     qtbot.waitUntil(lambda: not isValid(dialog))
     release.set()
-    assert QThreadPool.globalInstance().waitForDone(5000)
+    assert workers.wait_for_done(5000)
     # The worker's result is now queued for the deleted dialog; delivering it must not raise.
     QApplication.processEvents()
 

@@ -5,12 +5,13 @@ imported them, and the role deciding what the window offers. Real vault, keyring
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import Qt, QThreadPool
+from PySide6.QtCore import Qt
 
 from picsafe_desktop import config
 from picsafe_desktop.model import Staff
 from picsafe_desktop.services import Services
 from picsafe_desktop.staff.pins import StaffStore
+from picsafe_desktop.ui import workers
 from picsafe_desktop.vault import Vault
 from tests.ui.test_desktop import NURSE, import_and_wait_for_dialog, make_window, sign_in
 from tests.unit.vault_support import TEST_KDF
@@ -36,7 +37,7 @@ def make_services(tmp_path, keyring_service, **security) -> Services:
 def services(tmp_path, keyring_service):
     svc = make_services(tmp_path, keyring_service)
     yield svc
-    QThreadPool.globalInstance().waitForDone(30000)
+    workers.wait_for_done(30000)
     svc.close()
 
 
@@ -142,7 +143,7 @@ def test_the_role_decides_what_the_window_offers(
             assert "Your role does not show patients" in win.empty_state_label.text()
         win.close()
     finally:
-        QThreadPool.globalInstance().waitForDone(30000)
+        workers.wait_for_done(30000)
         services.close()
 
 
@@ -173,7 +174,7 @@ def test_reception_imports_and_records_consent_without_seeing_patients(
         assert ("consent", "Rae Rowe (R1)") in rows
         win.close()
     finally:
-        QThreadPool.globalInstance().waitForDone(30000)
+        workers.wait_for_done(30000)
         services.close()
 
 
@@ -225,5 +226,5 @@ def test_directory_sign_in_on_the_lock_screen(qtbot, tmp_path, keyring_service, 
         )
         win.close()
     finally:
-        QThreadPool.globalInstance().waitForDone(30000)
+        workers.wait_for_done(30000)
         services.close()
