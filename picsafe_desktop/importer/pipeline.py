@@ -202,6 +202,11 @@ class _Prepared:
     clean: Future | None
 
 
+# Photos read and scrubbing while the oldest is stored: one per core.
+_AHEAD = 2
+_AHEAD_BYTES = 128 << 20
+
+
 def _scrub(data: bytes) -> tuple[Any, bytes, str]:
     """Worker-thread half of a photo: scrub, thumbnail, hash of the clean bytes."""
     clean = scrub(data)
@@ -241,13 +246,14 @@ class _BatchRun:
 
         for refusal in refusals:
             record(FileResult(refusal.display, Outcome.REFUSED, message=refusal.reason))
-        # Three stages overlap on two cores: while photo n is stored and verified on this
-        # thread, photo n+1 is scrubbed on a worker (CPU work; Pillow, libheif and hashlib
-        # release the GIL) and photo n-1's file is wiped on another (mostly waiting on fsync).
+        # The stages overlap on two cores: while photo n is stored and verified on this
+        # thread, photos n+1 and n+2 are scrubbed on two workers (CPU work; Pillow, libheif
+        # and hashlib release the GIL) and photo n-1's file is wiped on another thread (mostly
+        # waiting on fsync).
         # Journal and vault writes stay on this thread, in order; device sources (one USB
         # connection) are read and removed on this thread only.
         stop_reason = ""
-        pending: tuple[Candidate, _Prepared | FileResult] | None = None
+        ahead: deque[tuple[Candidate, _Prepared | FileResult]] = deque()
         outbox: deque[tuple[int, FileResult | _Removal]] = deque()
 
         def flush(wait_all: bool = False) -> None:
@@ -261,8 +267,13 @@ class _BatchRun:
                 outbox.popleft()
                 record(done, size)
 
+        def finish_oldest() -> None:
+            cand, item = ahead.popleft()
+            outbox.append((cand.size, self.finish(cand, item)))
+            flush()
+
         with (
-            ThreadPoolExecutor(max_workers=1, thread_name_prefix="picsafe-scrub") as pool,
+            ThreadPoolExecutor(max_workers=_AHEAD, thread_name_prefix="picsafe-scrub") as pool,
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="picsafe-wipe") as wiper,
         ):
             self.wiper = wiper
@@ -279,12 +290,15 @@ class _BatchRun:
                         item = FileResult(cand.display, Outcome.FAILED, message=str(exc))
                         if exc.stops_batch:
                             stop_reason = f"not imported: {exc}"
-                if pending is not None:
-                    outbox.append((pending[0].size, self.finish(*pending)))
-                    flush()
-                pending = (cand, item)
-            if pending is not None:
-                outbox.append((pending[0].size, self.finish(*pending)))
+                ahead.append((cand, item))
+                # Up to _AHEAD photos scrub while the oldest is stored; only one when they
+                # are large, so memory stays a small multiple of one photo.
+                while len(ahead) > _AHEAD or (
+                    len(ahead) > 1 and sum(c.size for c, _ in ahead) > _AHEAD_BYTES
+                ):
+                    finish_oldest()
+            while ahead:
+                finish_oldest()
             flush(wait_all=True)
             self.wiper = None
         result.batch_id = self.batch_id
