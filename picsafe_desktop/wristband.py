@@ -32,11 +32,14 @@ def read_wristband_mrn(image_bytes: bytes) -> str | None:
     different MRNs in one photo are ambiguous and give None. Raises ValueError when the
     bytes are not an image Pillow can read.
     """
-    try:
-        with Image.open(io.BytesIO(image_bytes)) as opened:
-            image = ImageOps.exif_transpose(opened).convert("L")
-    except (OSError, SyntaxError, Image.DecompressionBombError) as exc:
-        raise ValueError(f"not a readable image ({type(exc).__name__})") from None
+    if bytes(image_bytes[4:8]) == b"ftyp":
+        image = _heif_gray(image_bytes)
+    else:
+        try:
+            with Image.open(io.BytesIO(image_bytes)) as opened:
+                image = ImageOps.exif_transpose(opened).convert("L")
+        except (OSError, SyntaxError, Image.DecompressionBombError) as exc:
+            raise ValueError(f"not a readable image ({type(exc).__name__})") from None
     image.thumbnail((_MAX_SIDE, _MAX_SIDE))
     found = set()
     for barcode in zxingcpp.read_barcodes(image, formats=WRISTBAND_FORMATS):
@@ -44,3 +47,13 @@ def read_wristband_mrn(image_bytes: bytes) -> str | None:
         if mrn_problem(text) is None:
             found.add(text)
     return found.pop() if len(found) == 1 else None
+
+
+def _heif_gray(image_bytes: bytes) -> Image.Image:
+    """The vault keeps iPhone photos as HEIC, which Pillow cannot open by itself."""
+    from picsafe_desktop.deid import DeidError, decode_upright
+
+    try:
+        return decode_upright(bytes(image_bytes)).convert("L")
+    except DeidError as exc:
+        raise ValueError(f"not a readable image ({type(exc).__name__})") from None

@@ -159,7 +159,7 @@ def _rebuild(data: bytes) -> ScrubResult:
             if prop.kind == b"hvcC":
                 length_size = _hvcc_length_size(data, prop)
             if prop.start not in prop_index:
-                clean = _clean_property(s, prop, item.kind, old == meta.primary)
+                clean = _clean_property(s, prop)
                 if clean is None:
                     if essential:
                         raise HeifUnsupported(
@@ -301,7 +301,7 @@ def _hvcc_length_size(data: bytes, prop: Box) -> int:
     return size
 
 
-def _clean_property(s: _Scrub, prop: Box, item_kind: bytes, primary: bool) -> bytes | None:
+def _clean_property(s: _Scrub, prop: Box) -> bytes | None:
     """A fresh copy of a property decoding or display needs; None for anything else."""
     r = Reader(s.data, prop.body, prop.end, kind_name(prop.kind))
     kind = prop.kind

@@ -300,9 +300,9 @@ def test_a_device_wide_failure_stops_the_rest_of_the_batch(tmp_path, vault):
 
 
 def test_cancel_leaves_the_remaining_photos_at_their_source(tmp_path, vault):
-    # Four photos: a photo is reported done once its source wipe (on the wipe thread) has
-    # finished, by which time the pipeline may already have read the next one.
-    drop, originals = _drop(tmp_path, count=4)
+    # Six photos: two are read and scrubbing ahead of the one being stored, and a photo is
+    # reported done once its source wipe (on the wipe thread) has finished.
+    drop, originals = _drop(tmp_path, count=6)
     cands = sorted(scan_paths([drop]).candidates, key=lambda c: c.path.name)
     cancel = threading.Event()
 

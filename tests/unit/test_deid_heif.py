@@ -83,6 +83,19 @@ def test_ten_bit_heic_keeps_its_bit_depth():
     assert pixels(result.data) == pixels(source)  # no reduction to 8 bits
 
 
+def test_alpha_plane_is_kept():
+    """Transparency is image data: the alpha auxiliary image stays, other aux images go."""
+    im = Image.new("RGBA", (64, 48), (200, 10, 10, 255))
+    im.paste((0, 0, 255, 80), (0, 0, 20, 20))
+    buf = io.BytesIO()
+    pillow_heif.from_pillow(im).save(buf, quality=90)
+    result = scrub(buf.getvalue())
+    assert result.media_type == "image/heic"
+    assert pixels(result.data) == pixels(buf.getvalue())
+    assert pixels(result.data)[1] == "RGBA"
+    assert_heif_allow_list(result.data)
+
+
 def test_nothing_from_the_container_survives():
     result = scrub(heic())
     assert_heif_allow_list(result.data)
