@@ -100,6 +100,12 @@ SCHEMA: dict[str, dict[str, Key]] = {
     "export": {
         "institution_name": Key(str, ""),
     },
+    # The durable outbox for PACS and FHIR sends (docs/configuration.md, [outbox]).
+    "outbox": {
+        "first_retry_seconds": Key((int, float), 30.0, minimum=1),
+        "max_retry_seconds": Key((int, float), 3600.0, minimum=1),
+        "poll_seconds": Key((int, float), 15.0, minimum=1),
+    },
     # Directory sign-in (docs/configuration.md, [staff]); empty ldap_url = local PINs or names.
     "staff": {
         "ldap_url": Key(str, ""),

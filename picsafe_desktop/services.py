@@ -587,6 +587,8 @@ class Services:
             choices = dict(choices, out=Path(choices["out"]).expanduser())
         options = targets.site_options(self.site, **choices)
         report = (lambda done, total: progress((done, total))) if progress else None
+        if kind in ("dicom", "fhir") and Use(use) is Use.RECORD and options.out is None:
+            return self._send_via_outbox(consent_id, kind, options, session, item_ids)
         return from_vault.export_from_vault(
             self.vault,
             consent_id,
@@ -597,6 +599,42 @@ class Services:
             use=Use(use),
             item_ids=item_ids,
             progress=report,
+        )
+
+    # -- outbox (export/outbox.py) ----------------------------------------------------------
+    def _send_via_outbox(self, consent_id, kind, options, session, item_ids):
+        """Record copies for the PACS/FHIR server: queued in the vault, then attempted; raises
+        outbox.Queued when they wait for the server (the sender worker retries them)."""
+        from picsafe_desktop.export import outbox, targets
+
+        return outbox.send(
+            self.vault,
+            consent_id,
+            kind,
+            options,
+            staff=session.staff,
+            actor=session.actor,
+            item_ids=item_ids,
+            **targets.outbox_settings(self.site),
+        )
+
+    def outbox_banner(self) -> str:
+        """"3 photos waiting for the PACS", or "" (counts only: no patient data)."""
+        from picsafe_desktop.export import outbox
+
+        return outbox.banner(outbox.waiting(self.vault))
+
+    def outbox_deliver(self, force: bool = False) -> list:
+        """Attempt what is due (everything with `force`); for the sender worker and "Retry"."""
+        from picsafe_desktop.export import outbox, targets
+
+        if self.vault.read_only:
+            return []
+        return outbox.deliver(
+            self.vault,
+            targets.site_options(self.site),
+            force=force,
+            **targets.outbox_settings(self.site),
         )
 
     def pacs_echo(self) -> tuple[bool, str]:

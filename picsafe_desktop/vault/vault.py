@@ -54,6 +54,7 @@ from picsafe_desktop.vault.errors import (
 from picsafe_desktop.vault.items import ItemsMixin
 from picsafe_desktop.vault.journal import JournalMixin
 from picsafe_desktop.vault.lock import VaultLock
+from picsafe_desktop.vault.outbox_store import OutboxMixin
 from picsafe_desktop.vault.records import (
     _ITEMS_FULL,
     DEFAULT_SERVICE,
@@ -73,7 +74,7 @@ log = logging.getLogger(__name__)
 __all__ = ["DEFAULT_SERVICE", "AuditRow", "BatchInfo", "Vault", "VerifyReport"]
 
 
-class Vault(ItemsMixin, ConsentsMixin, AuditMixin, JournalMixin):
+class Vault(ItemsMixin, ConsentsMixin, AuditMixin, JournalMixin, OutboxMixin):
     """Use `Vault.create`, `Vault.open` or `Vault.recover`; the constructor is internal."""
 
     def __init__(
