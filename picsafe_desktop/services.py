@@ -618,8 +618,14 @@ class Services:
             **targets.outbox_settings(self.site),
         )
 
+    def outbox_in_use(self) -> bool:
+        """A PACS or FHIR server is configured: the window runs the outbox sender."""
+        from picsafe_desktop.export import targets
+
+        return bool(targets.pacs_target(self.site) or targets.fhir_target(self.site))
+
     def outbox_banner(self) -> str:
-        """"3 photos waiting for the PACS", or "" (counts only: no patient data)."""
+        """ "3 photos waiting for the PACS", or "" (counts only: no patient data)."""
         from picsafe_desktop.export import outbox
 
         return outbox.banner(outbox.waiting(self.vault))

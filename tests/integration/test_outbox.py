@@ -74,6 +74,10 @@ def pacs(tmp_path_factory):
 
 @pytest.fixture
 def vault_dir(tmp_path, keyring_service):
+    return consented_vault(tmp_path, keyring_service)
+
+
+def consented_vault(tmp_path, keyring_service) -> Path:
     """A vault holding two consented photos (imported through the CLI, as on a ward PC)."""
     vault_dir = tmp_path / "vault"
     make_vault(vault_dir, keyring_service).close()
