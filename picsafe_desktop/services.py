@@ -619,10 +619,29 @@ class Services:
         )
 
     def outbox_in_use(self) -> bool:
-        """A PACS or FHIR server is configured: the window runs the outbox sender."""
-        from picsafe_desktop.export import targets
+        """A PACS, FHIR server or audit repository is configured: the window runs the sender."""
+        from picsafe_desktop.export import atna, targets
 
-        return bool(targets.pacs_target(self.site) or targets.fhir_target(self.site))
+        return bool(
+            targets.pacs_target(self.site)
+            or targets.fhir_target(self.site)
+            or atna.target_from_site(self.site)
+        )
+
+    def atna_pass(self) -> str:
+        """Forward new audit events to the audit repository ([audit] syslog_url) through the
+        vault's spool; "" when sent or not configured, else why they wait."""
+        from picsafe_desktop.export import atna
+
+        if getattr(self, "_atna", None) is None:
+            target = atna.target_from_site(self.site)
+            if target is None:
+                return ""
+            self._atna = atna.Forwarder(self.vault, target, atna.source_from_site(self.site))
+            self._atna.check_vault()  # tamper or rollback found at open: a Security Alert
+            if not self.vault.read_only:
+                self._atna.announce("application_start")
+        return self._atna.run_once()[1]
 
     def outbox_banner(self) -> str:
         """ "3 photos waiting for the PACS", or "" (counts only: no patient data)."""

@@ -74,6 +74,8 @@ class Rsyslog:
         pytest.fail("rsyslogd did not listen within 30 s")
 
     def stop(self) -> None:
+        if self.log.closed:
+            return
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             try:

@@ -163,25 +163,21 @@ class Forwarder:
             log.info("audit repository unreachable; %d messages spooled", self.vault.atna_count())
             return 0, str(exc)
 
-    def alert(self, kind: str, actor: str = "system", subject: str = "") -> None:
-        """A Security Alert (110113) that is not a vault row - e.g. the vault opened read-only
-        because it was changed outside PicSafe or rolled back. Spooled, or (read-only vault)
-        kept in memory until sent."""
+    def announce(self, kind: str, actor: str = "system", subject: str = "") -> None:
+        """An event that is not a vault audit row: the application starting or stopping
+        ("application_start"/"application_stop", Application Activity 110100), or a Security
+        Alert (110113, "tamper") when the vault opened read-only because it was changed outside
+        PicSafe or rolled back. Spooled; for a read-only vault kept in memory until sent."""
         event = Event(event=kind, at=dt.datetime.now(dt.UTC), actor=actor, subject=subject)
-        mapped = (atna_message.SECURITY_ALERT, "E", atna_message.AUDIT_RECORDING_STOPPED)
-        frame = syslog_sender.frame(
-            atna_message.build(event, self.source, mapped),
-            app_name=self.source.app_name,
-            hostname=self.source.source_id,
-        )
+        frames = self.frames_of(event)
         if self.vault.read_only:
             with self._lock:
-                self._unspooled.append(frame)
+                self._unspooled.extend(frames)
         else:
-            self.vault.atna_spool([frame])
+            self.vault.atna_spool(frames)
 
     def check_vault(self) -> None:
         """Alert on what the vault found at open: an index changed outside PicSafe or older
         than its anchor (rollback). Only the fact goes out, not the paths or details."""
         if self.vault.trust_problems:
-            self.alert("tamper", subject=self.vault.vault_id)
+            self.announce("tamper", subject=self.vault.vault_id)

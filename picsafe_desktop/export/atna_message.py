@@ -32,11 +32,13 @@ APPLICATION_START = ("110120", "Application Start")
 APPLICATION_STOP = ("110121", "Application Stop")
 LOGIN = ("110122", "Login")
 LOGOUT = ("110123", "Logout")
-SECURITY_CONFIGURATION = ("110128", "Software Configuration")
+SECURITY_CONFIGURATION = ("110129", "Security Configuration")
+SOFTWARE_CONFIGURATION = ("110131", "Software Configuration")
+USE_OF_RESTRICTED_FUNCTION = ("110132", "Use of Restricted Function")
 SECURITY_ROLES_CHANGED = ("110136", "Security Roles Changed")
-OBJECT_SECURITY_ATTRIBUTES_CHANGED = ("110137", "User security Attributes Changed")
-USE_OF_RESTRICTED_FUNCTION = ("110132", "Use of a restricted function")
-AUDIT_RECORDING_STOPPED = ("110139", "Audit Recording Stopped")
+USER_SECURITY_ATTRIBUTES_CHANGED = ("110137", "User Security Attributes Changed")
+# No DCM type says "changed outside the application or rolled back": a PicSafe-local code.
+VAULT_TAMPER = ("vault-tamper", "Vault changed outside PicSafe or rolled back", "PicSafe")
 
 APPLICATION_ROLE = ("110150", "Application")
 DESTINATION_ROLE = ("110152", "Destination Role ID")
@@ -44,7 +46,7 @@ SOURCE_ROLE = ("110153", "Source Role ID")
 
 # event -> (DICOM event, action code, event type or None). Unlisted events are Application
 # Activity with the event name as a PicSafe-local event type code.
-_EVENTS: dict[str, tuple[tuple[str, str], str, tuple[str, str] | None]] = {
+_EVENTS: dict[str, tuple[tuple[str, str], str, tuple[str, ...] | None]] = {
     "sign_in": (USER_AUTHENTICATION, "E", LOGIN),
     "sign_in_refused": (USER_AUTHENTICATION, "E", LOGIN),
     "sign_out": (USER_AUTHENTICATION, "E", LOGOUT),
@@ -77,14 +79,14 @@ _EVENTS: dict[str, tuple[tuple[str, str], str, tuple[str, str] | None]] = {
     "disposal_report": (AUDIT_LOG_USED, "R", None),
     "staff_add": (SECURITY_ALERT, "E", SECURITY_ROLES_CHANGED),
     "staff_remove": (SECURITY_ALERT, "E", SECURITY_ROLES_CHANGED),
-    "staff_reset": (SECURITY_ALERT, "E", OBJECT_SECURITY_ATTRIBUTES_CHANGED),
+    "staff_reset": (SECURITY_ALERT, "E", USER_SECURITY_ATTRIBUTES_CHANGED),
     "quarantine": (SECURITY_ALERT, "E", USE_OF_RESTRICTED_FUNCTION),
     "quarantine_shred": (SECURITY_ALERT, "E", USE_OF_RESTRICTED_FUNCTION),
     "repair_relink": (SECURITY_ALERT, "E", SECURITY_CONFIGURATION),
     "vault_recover": (SECURITY_ALERT, "E", SECURITY_CONFIGURATION),
-    "tamper": (SECURITY_ALERT, "E", AUDIT_RECORDING_STOPPED),
+    "tamper": (SECURITY_ALERT, "E", VAULT_TAMPER),
     "vault_create": (APPLICATION_ACTIVITY, "E", APPLICATION_START),
-    "vault_upgrade": (APPLICATION_ACTIVITY, "E", SECURITY_CONFIGURATION),
+    "vault_upgrade": (APPLICATION_ACTIVITY, "E", SOFTWARE_CONFIGURATION),
     "application_start": (APPLICATION_ACTIVITY, "E", APPLICATION_START),
     "application_stop": (APPLICATION_ACTIVITY, "E", APPLICATION_STOP),
 }
@@ -119,7 +121,7 @@ class Event:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-def dicom_events(event: Event) -> list[tuple[tuple[str, str], str, tuple[str, str] | None]]:
+def dicom_events(event: Event) -> list[tuple[tuple[str, str], str, tuple[str, ...] | None]]:
     """The DICOM event(s) for `event`: an export to the PACS is also DICOM Instances
     Transferred."""
     mapped = _EVENTS.get(event.event, (APPLICATION_ACTIVITY, "E", None))
@@ -129,11 +131,13 @@ def dicom_events(event: Event) -> list[tuple[tuple[str, str], str, tuple[str, st
     return out
 
 
-def _coded(parent: etree._Element, tag: str, code: tuple[str, str], system: str = "DCM"):
+def _coded(parent: etree._Element, tag: str, code: tuple[str, ...], system: str = "DCM"):
+    """(code, meaning) in DCM, or (code, meaning, coding scheme)."""
+    scheme = code[2] if len(code) > 2 else system
     return etree.SubElement(
         parent,
         tag,
-        {"csd-code": code[0], "codeSystemName": system, "originalText": code[1]},
+        {"csd-code": code[0], "codeSystemName": scheme, "originalText": code[1]},
     )
 
 

@@ -1,4 +1,5 @@
-"""`picsafe-desktop outbox list|retry`: what waits for the PACS and the FHIR server, and send it.
+"""`picsafe-desktop outbox list|retry`: what waits for the PACS and the FHIR server, and send it;
+`picsafe-desktop atna forward|status`: audit events for the audit record repository.
 
 `list` shows no patient data: entry ids, destination, photo counts, attempts, next attempt and
 the last error. `retry` attempts every entry now (held ones too) and exits 1 if any is still
@@ -34,6 +35,18 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run, outbox_action="list")
     p = actions.add_parser("retry", parents=[common], help="send everything waiting now")
     p.set_defaults(func=run, outbox_action="retry")
+
+    parser = subparsers.add_parser(
+        "atna",
+        help="audit events for the hospital's audit repository: forward, status",
+        description="Every audit event is also sent as a DICOM audit message over syslog to "
+        "[audit] syslog_url, through an encrypted spool in the vault while it is unreachable.",
+    )
+    actions = parser.add_subparsers(title="actions", metavar="ACTION", required=True)
+    p = actions.add_parser("forward", parents=[common], help="send new and spooled events now")
+    p.set_defaults(func=run_atna, atna_action="forward")
+    p = actions.add_parser("status", parents=[common], help="how many events wait")
+    p.set_defaults(func=run_atna, atna_action="status")
 
 
 def _err(message: str) -> None:
@@ -107,4 +120,41 @@ def _list(entries, as_json: bool) -> int:
             f"next {r['next_attempt']}{error}"
         )
     print(outbox.banner(outbox.waiting_in(entries)) or "Nothing is waiting.")
+    return EXIT_OK
+
+
+def run_atna(args: argparse.Namespace) -> int:
+    from picsafe_desktop.export import atna
+    from picsafe_desktop.export.types import ExportError
+    from picsafe_desktop.vault import Vault, VaultError
+    from picsafe_desktop.vault.vault import DEFAULT_SERVICE
+
+    site = _site(args)
+    try:
+        target = atna.target_from_site(site)
+    except ExportError as exc:
+        _err(str(exc))
+        return EXIT_USAGE
+    vault_dir = Path(args.vault).expanduser() if args.vault else Path(site.vault.path)
+    status = args.atna_action == "status"
+    try:
+        with Vault.open(vault_dir, args.keyring_service or DEFAULT_SERVICE, read_only=status) as v:
+            if status:
+                where = target.describe() if target else "no repository configured"
+                print(f"{v.atna_count()} audit message(s) waiting for {where}.")
+                return EXIT_OK
+            if target is None:
+                _err("no audit repository is configured: set [audit] syslog_url")
+                return EXIT_USAGE
+            forwarder = atna.Forwarder(v, target, atna.source_from_site(site))
+            forwarder.check_vault()
+            sent, problem = forwarder.run_once()
+            left = v.atna_count()
+    except VaultError as exc:
+        _err(str(exc))
+        return EXIT_USAGE
+    print(f"Sent {sent} audit message(s) to {target.describe()}; {left} waiting.")
+    if problem:
+        _err(problem)
+        return EXIT_CHECK_FAILED
     return EXIT_OK

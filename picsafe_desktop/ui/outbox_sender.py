@@ -1,5 +1,6 @@
 """The window's outbox sender: every `[outbox] poll_seconds` it delivers what is due on a worker
-thread (never the GUI thread) and keeps a status-bar line like "3 photos waiting for the PACS".
+thread (never the GUI thread) and keeps a status-bar line like "3 photos waiting for the PACS";
+the same pass forwards new audit events to the audit repository (ATNA, export/atna.py).
 
 The line holds counts only, no patient data, so it stays visible while the window is locked.
 """
@@ -40,6 +41,9 @@ class OutboxSender(QObject):
 
     def _pass(self, force: bool) -> str:
         self.services.outbox_deliver(force=force)
+        problem = self.services.atna_pass()  # audit events to the repository (ATNA)
+        if problem:
+            log.info("audit events wait in the local spool")
         return self.services.outbox_banner()
 
     def _show(self, text: str) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from picsafe_desktop import config
+from picsafe_desktop import cli, config
 from picsafe_desktop.export import atna, atna_message, syslog_sender
 from picsafe_desktop.vault import Vault
 from tests.integration.test_outbox import MRN, consented_vault
@@ -212,3 +212,56 @@ def test_a_vault_opened_read_only_for_tamper_sends_a_security_alert(
 def test_bad_syslog_url_is_named():
     with pytest.raises(Exception, match="syslog_url"):
         syslog_sender.parse_url("http://repo.example:514")
+
+
+def test_cli_forwards_over_plain_tcp_and_reports_the_spool(tmp_path, keyring_service, capsys):
+    (tmp_path / "rsyslog-tcp").mkdir()
+    server = Rsyslog(tmp_path / "rsyslog-tcp", tls=False)
+    try:
+        vault_dir = consented_vault(tmp_path, keyring_service)
+        site = tmp_path / "site.toml"
+        site.write_text(f'[vault]\npath = "{vault_dir}"\n[audit]\nsyslog_url = "{server.url}"\n')
+        base = ["--config", str(site)]
+        svc = ["--keyring-service", keyring_service]
+        assert cli.main([*base, "atna", "forward", *svc]) == 0
+        out = capsys.readouterr().out
+        sent = int(re.search(r"Sent (\d+) audit message", out).group(1))
+        messages = _messages(server.lines(at_least=sent))
+        assert len(messages) == sent and "110107" in _event_codes(messages)
+        assert cli.main([*base, "atna", "status", *svc]) == 0
+        assert "0 audit message(s) waiting" in capsys.readouterr().out
+        server.stop()
+        with Vault.open(vault_dir, keyring_service) as vault:
+            vault.audit("sign_out", actor="Dr Jo Smith", subject="")
+        assert cli.main([*base, "atna", "forward", *svc]) == 1  # down: kept in the spool
+        assert "cannot reach the audit repository" in capsys.readouterr().err
+        assert cli.main([*base, "atna", "status", *svc]) == 0
+        assert "1 audit message(s) waiting" in capsys.readouterr().out
+    finally:
+        server.stop()
+
+
+def test_the_windows_pass_announces_the_application_and_forwards(
+    tmp_path, keyring_service, rsyslog
+):
+    from picsafe_desktop.services import Services
+
+    vault_dir = consented_vault(tmp_path, keyring_service)
+    site = config.from_dict({"vault": {"path": str(vault_dir)}, **_site(rsyslog).as_dict()})
+    with Vault.open(vault_dir, keyring_service) as vault:
+        services = Services(site, vault)
+        assert services.outbox_in_use()
+        rows = len(vault.audit_rows())
+        assert services.atna_pass() == ""
+        assert vault.atna_count() == 0
+    messages = _messages(rsyslog.lines(at_least=rows + 1))
+    starts = [
+        m
+        for m in messages
+        if _event_codes([m]) == ["110100"]  # Application Activity: Application Start
+        and m.find("EventIdentification/EventTypeCode").get("csd-code") == "110120"
+        and m.find("ParticipantObjectIdentification") is None  # not the vault_create row
+    ]
+    assert len(starts) == 1
+    for message in messages:
+        _valid(message)
