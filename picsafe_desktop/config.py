@@ -108,7 +108,6 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "syslog_key_file": Key(str, ""),
         "source_id": Key(str, ""),  # AuditSourceID; empty: the PC's host name
         "enterprise_site_id": Key(str, ""),
-        "forward_seconds": Key((int, float), 15.0, minimum=1),
     },
     # The durable outbox for PACS and FHIR sends (docs/configuration.md, [outbox]).
     "outbox": {
