@@ -27,6 +27,7 @@ from picsafe_desktop.vault import Vault
 log = logging.getLogger(__name__)
 
 KEYRING_SERVICE = "picsafe-desktop"
+_ATNA_LOCK = threading.Lock()  # one ATNA forwarder per Services, made on first use
 
 
 class NotSignedIn(Exception):
@@ -631,17 +632,31 @@ class Services:
     def atna_pass(self) -> str:
         """Forward new audit events to the audit repository ([audit] syslog_url) through the
         vault's spool; "" when sent or not configured, else why they wait."""
+        forwarder = self._atna_forwarder()
+        return forwarder.run_once()[1] if forwarder is not None else ""
+
+    def _atna_forwarder(self):
+        """The ATNA forwarder, made on first use (None while [audit] syslog_url is empty)."""
         from picsafe_desktop.export import atna
 
-        if getattr(self, "_atna", None) is None:
-            target = atna.target_from_site(self.site)
-            if target is None:
-                return ""
-            self._atna = atna.Forwarder(self.vault, target, atna.source_from_site(self.site))
-            self._atna.check_vault()  # tamper or rollback found at open: a Security Alert
-            if not self.vault.read_only:
-                self._atna.announce("application_start")
-        return self._atna.run_once()[1]
+        with _ATNA_LOCK:
+            if getattr(self, "_atna", None) is None:
+                target = atna.target_from_site(self.site)
+                if target is None:
+                    return None
+                forwarder = atna.Forwarder(self.vault, target, atna.source_from_site(self.site))
+                forwarder.check_vault()  # tamper or rollback found at open: a Security Alert
+                if not self.vault.read_only:
+                    forwarder.announce("application_start")
+                self._atna = forwarder
+            return self._atna
+
+    def _audit_log_used(self, actor: str) -> None:
+        """Reading the audit log is reported to the audit repository (110101 Audit Log Used);
+        the vault's own log is not grown by every look at it."""
+        forwarder = self._atna_forwarder()
+        if forwarder is not None:
+            forwarder.announce("audit_read", actor=actor)
 
     def outbox_banner(self) -> str:
         """ "3 photos waiting for the PACS", or "" (counts only: no patient data)."""
@@ -677,8 +692,10 @@ class Services:
 
     # -- audit -----------------------------------------------------------------------------
     def audit_rows(self, subject: str | None = None):
-        self.require(Permission.AUDIT)
-        return self.vault.audit_rows(subject=subject)
+        session = self.require(Permission.AUDIT)
+        rows = self.vault.audit_rows(subject=subject)
+        self._audit_log_used(session.actor)
+        return rows
 
     def patient_audit_rows(self, patient: PatientSummary):
         """The audit entries about one patient: their consents, batches and photos."""

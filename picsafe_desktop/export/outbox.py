@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import random
 import threading
 import time
 import uuid
@@ -195,7 +196,8 @@ def deliver(
             try:
                 outcome = _attempt(vault, entry, options)
             except DeliveryError as exc:  # unreachable or refused for now: try again later
-                wait = backoff(attempts, first_retry, max_retry)
+                # +-10 %: PCs that lost the PACS at the same moment drift apart
+                wait = backoff(attempts, first_retry, max_retry) * random.uniform(0.9, 1.1)  # noqa: S311
                 _failed(vault, entry, attempts, WAITING, now() + wait, exc)
                 results.append(Attempt(entry.entry_id, entry.kind, entry.photos, False, str(exc)))
                 continue

@@ -265,3 +265,29 @@ def test_the_windows_pass_announces_the_application_and_forwards(
     assert len(starts) == 1
     for message in messages:
         _valid(message)
+
+
+def test_reading_the_audit_log_is_reported_as_audit_log_used(tmp_path, keyring_service, rsyslog):
+    from picsafe_desktop.model import Staff
+    from picsafe_desktop.services import Services
+
+    vault_dir = consented_vault(tmp_path, keyring_service)
+    site = config.from_dict({"vault": {"path": str(vault_dir)}, **_site(rsyslog).as_dict()})
+    with Vault.open(vault_dir, keyring_service) as vault:
+        services = Services(site, vault)
+        services.sign_in(Staff(name="Ian Admin", role="it_admin"))
+        rows = len(vault.audit_rows())
+        assert services.can(services_permission("AUDIT"))
+        services.audit_rows()
+        assert services.atna_pass() == ""
+    messages = _messages(rsyslog.lines(at_least=rows + 2))
+    used = [m for m in messages if _event_codes([m]) == ["110101"]]
+    assert len(used) == 1
+    assert used[0].find("ActiveParticipant").get("UserID") == "Ian Admin"
+    _valid(used[0])
+
+
+def services_permission(name: str):
+    from picsafe_desktop.staff.roles import Permission
+
+    return Permission[name]
