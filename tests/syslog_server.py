@@ -16,16 +16,19 @@ from tests.ldap_server import _pem_cert, _pem_key, make_ca, make_server_cert
 
 
 class Rsyslog:
-    def __init__(self, root: Path, *, tls: bool = True) -> None:
+    def __init__(self, root: Path, *, tls: bool = True, udp: bool = False) -> None:
         self.binary = require("rsyslogd")
         self.root = root
         self.port = free_port()
-        self.tls = tls
+        self.tls = tls and not udp
+        self.udp = udp
         self.received = root / "received.log"
         work = root / "work"
         work.mkdir(exist_ok=True)
         self.ca_file = root / "ca.pem"
-        if tls:
+        if udp:
+            driver = f'global(workDirectory="{work}")\nmodule(load="imudp")\n'
+        elif tls:
             ca_key, ca_cert = make_ca("PicSafe test audit CA")
             key, cert = make_server_cert(ca_key, ca_cert, ["127.0.0.1", "localhost"])
             self.ca_file.write_bytes(_pem_cert(ca_cert))
@@ -44,7 +47,8 @@ class Rsyslog:
             driver = f'global(workDirectory="{work}")\nmodule(load="imtcp")\n'
         (root / "rsyslog.conf").write_text(
             driver
-            + f'input(type="imtcp" address="127.0.0.1" port="{self.port}")\n'
+            + f'input(type="{"imudp" if udp else "imtcp"}" address="127.0.0.1" '
+            + f'port="{self.port}")\n'
             + 'template(name="raw" type="string" string="%rawmsg%\\n")\n'
             + f'*.* action(type="omfile" file="{self.received}" template="raw")\n'
         )
@@ -53,7 +57,8 @@ class Rsyslog:
 
     @property
     def url(self) -> str:
-        return f"{'tls' if self.tls else 'tcp'}://127.0.0.1:{self.port}"
+        scheme = "udp" if self.udp else ("tls" if self.tls else "tcp")
+        return f"{scheme}://127.0.0.1:{self.port}"
 
     def start(self) -> None:
         self.log = (self.root / "rsyslogd.out").open("ab")
@@ -64,8 +69,14 @@ class Rsyslog:
         )  # fmt: skip
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
+            if self.udp and (self.root / "rsyslogd.pid").exists():
+                time.sleep(0.5)  # nothing to connect to: the pid file says it is up
+                return
             if self.proc.poll() is not None:
                 pytest.fail(f"rsyslogd exited: {(self.root / 'rsyslogd.out').read_text()[-2000:]}")
+            if self.udp:
+                time.sleep(0.1)
+                continue
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
                 return

@@ -294,3 +294,23 @@ def services_permission(name: str):
     from picsafe_desktop.staff.roles import Permission
 
     return Permission[name]
+
+
+def test_udp_frames_reach_rsyslog(tmp_path, keyring_service):
+    (tmp_path / "rsyslog-udp").mkdir()
+    server = Rsyslog(tmp_path / "rsyslog-udp", udp=True)
+        Rsyslog(tmp_path / "rsyslog-udp", udp=True) if _mkdir(tmp_path / "rsyslog-udp") else None
+    )
+    try:
+        vault_dir = consented_vault(tmp_path, keyring_service)
+        with Vault.open(vault_dir, keyring_service) as vault:
+            site = config.from_dict({"audit": {"syslog_url": server.url}})
+            forwarder = atna.Forwarder(vault, atna.target_from_site(site), atna.Source())
+            sent, problem = forwarder.run_once()
+            assert problem == "" and sent > 0
+        messages = _messages(server.lines(at_least=sent))
+        assert len(messages) == sent and "110107" in _event_codes(messages)
+        for message in messages:
+            _valid(message)
+    finally:
+        server.stop()
