@@ -299,8 +299,6 @@ def services_permission(name: str):
 def test_udp_frames_reach_rsyslog(tmp_path, keyring_service):
     (tmp_path / "rsyslog-udp").mkdir()
     server = Rsyslog(tmp_path / "rsyslog-udp", udp=True)
-        Rsyslog(tmp_path / "rsyslog-udp", udp=True) if _mkdir(tmp_path / "rsyslog-udp") else None
-    )
     try:
         vault_dir = consented_vault(tmp_path, keyring_service)
         with Vault.open(vault_dir, keyring_service) as vault:
