@@ -195,7 +195,13 @@ def deliver(
             attempts = entry.attempts + 1
             try:
                 outcome = _attempt(vault, entry, options)
-            except DeliveryError as exc:  # unreachable or refused for now: try again later
+            except DeliveryError as exc:  # unreachable or busy: try again later
+                if not exc.retry:  # the server refused this content: a person must look
+                    _failed(vault, entry, attempts, HELD, now(), exc)
+                    results.append(
+                        Attempt(entry.entry_id, entry.kind, entry.photos, False, str(exc))
+                    )
+                    continue
                 # +-10 %: PCs that lost the PACS at the same moment drift apart
                 wait = backoff(attempts, first_retry, max_retry) * random.uniform(0.9, 1.1)  # noqa: S311
                 _failed(vault, entry, attempts, WAITING, now() + wait, exc)
@@ -258,7 +264,9 @@ def send(
         return result.outcome
     if result is not None and not _still(vault, entry_id, WAITING):
         raise ExportError(result.message)  # held: refused for a reason a person must fix
-    reason = result.message if result is not None else "the destination is not configured"
+    reason = (
+        result.message.rstrip(".") if result is not None else "the destination is not configured"
+    )
     raise Queued(
         f"Not sent yet: {reason}. The photos wait in the outbox"
         f" and are sent automatically when {NAMES[DESTINATIONS[kind]]} answers."

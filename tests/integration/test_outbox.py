@@ -18,6 +18,7 @@ from picsafe_desktop import cli, config, governance
 from picsafe_desktop.export import fhir, outbox
 from picsafe_desktop.export.dicom import PacsTarget
 from picsafe_desktop.export.from_vault import ExportOptions
+from picsafe_desktop.export.types import ExportError
 from picsafe_desktop.model import Staff
 from picsafe_desktop.vault import Vault
 from tests.export_tools import AET, MedplumEngine, Orthanc, free_port, require
@@ -255,3 +256,35 @@ def test_config_has_outbox_timing():
 
     assert outbox_settings(site) == {"first_retry": 5.0, "max_retry": 60.0}
     assert [outbox.backoff(n, 5, 60) for n in (1, 2, 3, 4, 5)] == [5, 10, 20, 40, 60]
+
+
+def test_a_refusal_is_held_for_a_person_not_retried(vault_dir, keyring_service):
+    from tests.export_tools import FhirEndpoint, transaction_response
+
+    endpoint = FhirEndpoint()
+    refusal = {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "error", "code": "invalid", "diagnostics": "bad Media"}],
+    }
+    systems = {"mrn_system": "urn:oid:1.2.826.0.1.999.1"}
+    options = ExportOptions(
+        fhir_target=fhir.FhirTarget(endpoint.base_url, token="t", retries=0), **systems
+    )
+    try:
+        endpoint.script = [(400, refusal, {})]
+        with Vault.open(vault_dir, keyring_service) as vault:
+            consent_id = _consent_id(vault)
+            with pytest.raises(ExportError, match="validation refused") as refused:
+                outbox.send(vault, consent_id, "fhir", options, staff=STAFF, actor="test")
+            assert not isinstance(refused.value, outbox.Queued)
+            [entry] = vault.outbox_entries()
+            assert entry.state == "held" and "validation" in entry.payload["last_error"]
+            later = time.time() + 100_000
+            assert outbox.deliver(vault, options, now=lambda: later) == []  # not retried
+            assert outbox.banner(outbox.waiting(vault)) == "2 photos waiting for the FHIR server"
+            endpoint.script = [(200, transaction_response, {})]  # fixed: a person retries it
+            [done] = outbox.deliver(vault, options, force=True)
+            assert done.delivered and vault.outbox_entries() == []
+        assert len(endpoint.requests) == 2
+    finally:
+        endpoint.close()
