@@ -263,7 +263,9 @@ def send(
     if result is not None and result.outcome is not None:
         return result.outcome
     if result is not None and not _still(vault, entry_id, WAITING):
-        raise ExportError(result.message)  # held: refused for a reason a person must fix
+        refused = DeliveryError(result.message)  # held: refused for a reason a person must fix
+        refused.retry = False
+        raise refused
     reason = (
         result.message.rstrip(".") if result is not None else "the destination is not configured"
     )
