@@ -180,44 +180,47 @@ def deliver(
 ) -> list[Attempt]:
     """Attempt every entry that is due (all waiting and held ones with `force`, as
     `outbox retry` does). A delivered entry is removed; a failed one waits for its next time."""
-    results: list[Attempt] = []
     with _delivering:
-        for entry in vault.outbox_entries():
-            if only is not None and entry.entry_id != only:
-                continue
-            if not force and (entry.state == HELD or entry.next_at > now()):
-                continue
-            kind = entry.payload["export"]
-            if (kind == "dicom" and options.pacs is None) or (
-                kind == "fhir" and options.fhir_target is None
-            ):
-                continue  # the destination is not configured on this PC: leave it waiting
-            attempts = entry.attempts + 1
-            try:
-                outcome = _attempt(vault, entry, options)
-            except DeliveryError as exc:  # unreachable or busy: try again later
-                if not exc.retry:  # the server refused this content: a person must look
-                    _failed(vault, entry, attempts, HELD, now(), exc)
-                    results.append(
-                        Attempt(entry.entry_id, entry.kind, entry.photos, False, str(exc))
-                    )
-                    continue
-                # +-10 %: PCs that lost the PACS at the same moment drift apart
-                wait = backoff(attempts, first_retry, max_retry) * random.uniform(0.9, 1.1)  # noqa: S311
-                _failed(vault, entry, attempts, WAITING, now() + wait, exc)
-                results.append(Attempt(entry.entry_id, entry.kind, entry.photos, False, str(exc)))
-                continue
-            except ExportError as exc:  # consent withdrawn, photo gone: a person must look
+        return _deliver(vault, options, force, now, first_retry, max_retry, after_send, only)
+
+
+def _deliver(vault, options, force, now, first_retry, max_retry, after_send, only):  # noqa: ANN001, ANN202, PLR0913
+    """`deliver` without taking the lock: the caller holds _delivering."""
+    results: list[Attempt] = []
+    for entry in vault.outbox_entries():
+        if only is not None and entry.entry_id != only:
+            continue
+        if not force and (entry.state == HELD or entry.next_at > now()):
+            continue
+        kind = entry.payload["export"]
+        if (kind == "dicom" and options.pacs is None) or (
+            kind == "fhir" and options.fhir_target is None
+        ):
+            continue  # the destination is not configured on this PC: leave it waiting
+        attempts = entry.attempts + 1
+        try:
+            outcome = _attempt(vault, entry, options)
+        except DeliveryError as exc:  # unreachable or busy: try again later
+            if not exc.retry:  # the server refused this content: a person must look
                 _failed(vault, entry, attempts, HELD, now(), exc)
                 results.append(Attempt(entry.entry_id, entry.kind, entry.photos, False, str(exc)))
                 continue
-            if after_send is not None:
-                after_send(entry.entry_id)  # tests: the moment between the server's ack and ours
-            vault.outbox_remove(entry.entry_id)
-            log.info("outbox entry %s delivered (%d photos)", entry.entry_id, entry.photos)
-            results.append(
-                Attempt(entry.entry_id, entry.kind, entry.photos, True, "delivered", outcome)
-            )
+            # +-10 %: PCs that lost the PACS at the same moment drift apart
+            wait = backoff(attempts, first_retry, max_retry) * random.uniform(0.9, 1.1)  # noqa: S311
+            _failed(vault, entry, attempts, WAITING, now() + wait, exc)
+            results.append(Attempt(entry.entry_id, entry.kind, entry.photos, False, str(exc)))
+            continue
+        except ExportError as exc:  # consent withdrawn, photo gone: a person must look
+            _failed(vault, entry, attempts, HELD, now(), exc)
+            results.append(Attempt(entry.entry_id, entry.kind, entry.photos, False, str(exc)))
+            continue
+        if after_send is not None:
+            after_send(entry.entry_id)  # tests: the moment between the server's ack and ours
+        vault.outbox_remove(entry.entry_id)
+        log.info("outbox entry %s delivered (%d photos)", entry.entry_id, entry.photos)
+        results.append(
+            Attempt(entry.entry_id, entry.kind, entry.photos, True, "delivered", outcome)
+        )
     return results
 
 
@@ -256,10 +259,13 @@ def send(
 ) -> from_vault.ExportOutcome:
     """Queue a record copy and attempt it at once: the outcome when the server acknowledged
     it; `Queued` (with the reason) when it waits in the outbox; ExportError when refused."""
-    entry_id = queue(vault, consent_id, kind, staff=staff, actor=actor, item_ids=item_ids)
-    [result] = deliver(
-        vault, options, force=True, first_retry=first_retry, max_retry=max_retry, only=entry_id
-    ) or [None]
+    # Queued and attempted under the delivery lock, so the window's sender cannot take the
+    # entry in between (it would send it and leave this call without its outcome).
+    with _delivering:
+        entry_id = queue(vault, consent_id, kind, staff=staff, actor=actor, item_ids=item_ids)
+        [result] = _deliver(
+            vault, options, True, time.time, first_retry, max_retry, None, entry_id
+        ) or [None]
     if result is not None and result.outcome is not None:
         return result.outcome
     if result is not None and not _still(vault, entry_id, WAITING):
