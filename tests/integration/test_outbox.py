@@ -188,7 +188,7 @@ _KILLER = textwrap.dedent(
 
 
 def test_sigkill_between_store_and_ack_sends_no_duplicate(
-    vault_dir, keyring_service, pacs, tmp_path
+    vault_dir, keyring_service, pacs, tmp_path, capsys
 ):
     script = tmp_path / "killer.py"
     script.write_text(_KILLER)
@@ -211,7 +211,16 @@ def test_sigkill_between_store_and_ack_sends_no_duplicate(
     )
     base = ["--config", str(site)]
     svc = ["--keyring-service", keyring_service]
+    capsys.readouterr()
+    assert cli.main([*base, "outbox", "list", "--json", *svc]) == 0
+    listed = capsys.readouterr().out
+    [row] = json.loads(listed)
+    assert (row["destination"], row["photos"], row["state"]) == ("pacs", 2, "waiting")
+    with Vault.open(vault_dir, keyring_service) as vault:
+        consent_id = _consent_id(vault)
+    assert MRN not in listed and consent_id not in listed and "Ada" not in listed
     assert cli.main([*base, "outbox", "retry", *svc]) == 0
+    assert "Nothing is waiting." in capsys.readouterr().out
     assert cli.main([*base, "outbox", "list", *svc]) == 0
     assert _instances(pacs) == 2  # the same SOP Instance UIDs: Orthanc keeps one copy each
     assert pacs.get("/statistics")["CountInstances"] == 2
