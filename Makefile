@@ -4,6 +4,12 @@
 bench:
 	@for b in bench/bench_*.py; do echo "== $$b"; scripts/with-test-services .venv/bin/python "$$b" || exit 1; done
 
+# Load test of a 200-PC site, outside CI (docs/deployment-at-scale.md): 8 concurrent senders into
+# one Orthanc on a throwaway PostgreSQL; prints throughput and "nothing lost, nothing duplicated".
+.PHONY: site-load
+site-load:
+	scripts/with-test-services .venv/bin/python bench/site_load.py $(ARGS)
+
 # Soak test, outside CI (minutes): 100 random SIGKILLs during import, consent and delete; prints
 # `kills: 100, photos: N, lost: 0, duplicated: 0, plaintext leaks: 0`. SEED=n repeats a run.
 .PHONY: soak

@@ -22,6 +22,7 @@ COMMAND_MODULES: list[str] = [
     "picsafe_desktop.deid.commands",
     "picsafe_desktop.importer.commands",
     "picsafe_desktop.export.commands",
+    "picsafe_desktop.export.outbox_commands",
     "picsafe_desktop.staff.commands",
     "picsafe_desktop.consent_commands",
 ]

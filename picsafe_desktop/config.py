@@ -100,6 +100,21 @@ SCHEMA: dict[str, dict[str, Key]] = {
     "export": {
         "institution_name": Key(str, ""),
     },
+    # ATNA: audit events also go to the audit record repository (docs/configuration.md, [audit]).
+    "audit": {
+        "syslog_url": Key(str, ""),  # tcp://, tls:// or udp://host:port; empty: not sent
+        "syslog_ca_file": Key(str, ""),
+        "syslog_cert_file": Key(str, ""),
+        "syslog_key_file": Key(str, ""),
+        "source_id": Key(str, ""),  # AuditSourceID; empty: the PC's host name
+        "enterprise_site_id": Key(str, ""),
+    },
+    # The durable outbox for PACS and FHIR sends (docs/configuration.md, [outbox]).
+    "outbox": {
+        "first_retry_seconds": Key((int, float), 30.0, minimum=1),
+        "max_retry_seconds": Key((int, float), 3600.0, minimum=1),
+        "poll_seconds": Key((int, float), 15.0, minimum=1),
+    },
     # Directory sign-in (docs/configuration.md, [staff]); empty ldap_url = local PINs or names.
     "staff": {
         "ldap_url": Key(str, ""),

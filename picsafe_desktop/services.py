@@ -27,6 +27,7 @@ from picsafe_desktop.vault import Vault
 log = logging.getLogger(__name__)
 
 KEYRING_SERVICE = "picsafe-desktop"
+_ATNA_LOCK = threading.Lock()  # one ATNA forwarder per Services, made on first use
 
 
 class NotSignedIn(Exception):
@@ -589,6 +590,8 @@ class Services:
             choices = dict(choices, out=Path(choices["out"]).expanduser())
         options = targets.site_options(self.site, **choices)
         report = (lambda done, total: progress((done, total))) if progress else None
+        if kind in ("dicom", "fhir") and Use(use) is Use.RECORD and options.out is None:
+            return self._send_via_outbox(consent_id, kind, options, session, item_ids)
         return from_vault.export_from_vault(
             self.vault,
             consent_id,
@@ -599,6 +602,81 @@ class Services:
             use=Use(use),
             item_ids=item_ids,
             progress=report,
+        )
+
+    # -- outbox (export/outbox.py) ----------------------------------------------------------
+    def _send_via_outbox(self, consent_id, kind, options, session, item_ids):
+        """Record copies for the PACS/FHIR server: queued in the vault, then attempted; raises
+        outbox.Queued when they wait for the server (the sender worker retries them)."""
+        from picsafe_desktop.export import outbox, targets
+
+        return outbox.send(
+            self.vault,
+            consent_id,
+            kind,
+            options,
+            staff=session.staff,
+            actor=session.actor,
+            item_ids=item_ids,
+            **targets.outbox_settings(self.site),
+        )
+
+    def outbox_in_use(self) -> bool:
+        """A PACS, FHIR server or audit repository is configured: the window runs the sender."""
+        from picsafe_desktop.export import atna, targets
+
+        return bool(
+            targets.pacs_target(self.site)
+            or targets.fhir_target(self.site)
+            or atna.target_from_site(self.site)
+        )
+
+    def atna_pass(self) -> str:
+        """Forward new audit events to the audit repository ([audit] syslog_url) through the
+        vault's spool; "" when sent or not configured, else why they wait."""
+        forwarder = self._atna_forwarder()
+        return forwarder.run_once()[1] if forwarder is not None else ""
+
+    def _atna_forwarder(self):
+        """The ATNA forwarder, made on first use (None while [audit] syslog_url is empty)."""
+        from picsafe_desktop.export import atna
+
+        with _ATNA_LOCK:
+            if getattr(self, "_atna", None) is None:
+                target = atna.target_from_site(self.site)
+                if target is None:
+                    return None
+                forwarder = atna.Forwarder(self.vault, target, atna.source_from_site(self.site))
+                forwarder.check_vault()  # tamper or rollback found at open: a Security Alert
+                if not self.vault.read_only:
+                    forwarder.announce("application_start")
+                self._atna = forwarder
+            return self._atna
+
+    def _audit_log_used(self, actor: str) -> None:
+        """Reading the audit log is reported to the audit repository (110101 Audit Log Used);
+        the vault's own log is not grown by every look at it."""
+        forwarder = self._atna_forwarder()
+        if forwarder is not None:
+            forwarder.announce("audit_read", actor=actor)
+
+    def outbox_banner(self) -> str:
+        """ "3 photos waiting for the PACS", or "" (counts only: no patient data)."""
+        from picsafe_desktop.export import outbox
+
+        return outbox.banner(outbox.waiting(self.vault))
+
+    def outbox_deliver(self, force: bool = False) -> list:
+        """Attempt what is due (everything with `force`); for the sender worker and "Retry"."""
+        from picsafe_desktop.export import outbox, targets
+
+        if self.vault.read_only:
+            return []
+        return outbox.deliver(
+            self.vault,
+            targets.site_options(self.site),
+            force=force,
+            **targets.outbox_settings(self.site),
         )
 
     def pacs_echo(self) -> tuple[bool, str]:
@@ -616,8 +694,10 @@ class Services:
 
     # -- audit -----------------------------------------------------------------------------
     def audit_rows(self, subject: str | None = None):
-        self.require(Permission.AUDIT)
-        return self.vault.audit_rows(subject=subject)
+        session = self.require(Permission.AUDIT)
+        rows = self.vault.audit_rows(subject=subject)
+        self._audit_log_used(session.actor)
+        return rows
 
     def patient_audit_rows(self, patient: PatientSummary):
         """The audit entries about one patient: their consents, batches and photos."""

@@ -227,6 +227,8 @@ def _run(args: argparse.Namespace) -> int:
     vault_dir = Path(args.vault).expanduser() if args.vault else Path(site.vault.path)
     try:
         with Vault.open(vault_dir, args.keyring_service or DEFAULT_SERVICE) as vault:
+            if kind in ("dicom", "fhir") and Use(args.use) is Use.RECORD and options.out is None:
+                return _send_via_outbox(vault, site, kind, options, args, staff, actor)
             outcome = export_from_vault(
                 vault,
                 args.consent,
@@ -241,6 +243,29 @@ def _run(args: argparse.Namespace) -> int:
     except VaultError as exc:
         _err(str(exc))
         return EXIT_USAGE
+    extra = f" ({outcome.detail})" if outcome.detail else ""
+    print(
+        f"Exported {outcome.photos} photo(s) as {kind} to {outcome.destination}{extra}; "
+        f"report {outcome.report_id}."
+    )
+    return EXIT_OK
+
+
+def _send_via_outbox(vault, site, kind, options, args, staff, actor) -> int:  # noqa: ANN001, PLR0913
+    """Record copies for the PACS/FHIR server go through the vault's outbox, as in the window:
+    queued, attempted now; if the server does not answer they wait (exit 1) and `outbox retry`
+    or the window sends them later."""
+    from picsafe_desktop.export import outbox
+    from picsafe_desktop.export.targets import outbox_settings
+
+    try:
+        outcome = outbox.send(
+            vault, args.consent, kind, options, staff=staff, actor=actor,
+            item_ids=args.items, **outbox_settings(site),
+        )  # fmt: skip
+    except outbox.Queued as exc:
+        _err(str(exc) + " (see 'picsafe-desktop outbox list')")
+        return EXIT_CHECK_FAILED
     extra = f" ({outcome.detail})" if outcome.detail else ""
     print(
         f"Exported {outcome.photos} photo(s) as {kind} to {outcome.destination}{extra}; "

@@ -450,10 +450,12 @@ def send(
                 )
             # 0x0000 success; 0xB000/0xB007/0xB006 are warnings (stored, with coercion)
             if code != 0x0000 and code not in (0xB000, 0xB006, 0xB007):
-                raise DeliveryError(
+                refused = DeliveryError(
                     f"the PACS refused photo {n} of {len(datasets)} "
                     f"(DICOM status 0x{code:04X}); {len(sent)} were stored before it"
                 )
+                refused.retry = code & 0xFF00 == 0xA700  # only "out of resources" may pass
+                raise refused
             sent.append(str(ds.SOPInstanceUID))
             if progress:
                 progress(n, len(datasets))

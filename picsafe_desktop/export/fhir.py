@@ -622,6 +622,12 @@ def _failure(status: int, body: bytes, destination: str) -> FhirError:
     except (UnicodeDecodeError, ValueError):
         outcome = None
     words = outcome_text(outcome)
+    error = _failure_error(status, outcome, words, destination)
+    error.retry = status >= 500 or status in (408, 429)  # else: the same send fails again
+    return error
+
+
+def _failure_error(status: int, outcome: object, words: str, destination: str) -> FhirError:
     if status == 400 and _is_validation(outcome):
         # e.g. Medplum: 400 with issue code "structure"/"invalid" is its FHIR validator
         return FhirError(

@@ -54,3 +54,11 @@ def site_options(site, **choices):
         issuer_of_patient_id=_setting(site, "pacs", "issuer_of_patient_id", ""),
         **choices,
     )
+
+
+def outbox_settings(site) -> dict[str, float]:
+    """The outbox's retry timing ([outbox]) as keyword arguments of outbox.deliver."""
+    return {
+        "first_retry": float(_setting(site, "outbox", "first_retry_seconds", 30.0)),
+        "max_retry": float(_setting(site, "outbox", "max_retry_seconds", 3600.0)),
+    }

@@ -21,6 +21,10 @@ class ExportRefused(ExportError):
 class DeliveryError(ExportError):
     """The PACS or FHIR server could not be reached or did not accept the export."""
 
+    # False when the server answered and refused this content: sending it again will not help,
+    # so the outbox holds it for a person instead of retrying (export/outbox.py).
+    retry = True
+
 
 @dataclass(frozen=True)
 class ExportPhoto:

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from picsafe_desktop.export.outbox import Queued
 from picsafe_desktop.export.package import MIN_PASSPHRASE
 from picsafe_desktop.model import Use
 from picsafe_desktop.ui import workers
@@ -315,4 +316,7 @@ class ExportDialog(QDialog):
     def _failed(self, exc: Exception) -> None:
         self.progress.hide()
         self.export_button.setEnabled(True)
+        if isinstance(exc, Queued):  # waiting in the outbox, not lost: the worker sends it
+            self.result_label.setText(f"<b>Queued.</b> {escape(str(exc))}")
+            return
         self.result_label.setText(f"<span style='color:#b00020'><b>Not exported.</b> {exc}</span>")

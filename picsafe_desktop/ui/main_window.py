@@ -144,6 +144,12 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
             monitor.volume_gone.connect(self.volume_gone)
             monitor.drop_batch.connect(self.drop_folder_batch)
             monitor.drop_refusals.connect(self.drop_folder_refusals)
+        self.outbox_sender = None
+        if services is not None and getattr(services, "outbox_in_use", bool)():
+            from picsafe_desktop.ui.outbox_sender import OutboxSender
+
+            poll = getattr(getattr(site, "outbox", None), "poll_seconds", 15.0)
+            self.outbox_sender = OutboxSender(self, services, poll)
         self._restore_geometry()
         self._show_locked()
 
@@ -833,6 +839,8 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
 
     def closeEvent(self, event) -> None:  # noqa: N802
         QSettings().setValue("window/geometry", self.saveGeometry())
+        if self.outbox_sender is not None:
+            self.outbox_sender.stop()
         if self.services is not None and not self.locked:
             self.services.sign_out("quit")
         super().closeEvent(event)

@@ -27,6 +27,7 @@ from picsafe_desktop.vault import anchor, index, integrity, keystore, quarantine
 from picsafe_desktop.vault import audit as audit_chain
 from picsafe_desktop.vault import header as vault_header
 from picsafe_desktop.vault import state as vault_state
+from picsafe_desktop.vault.atna_store import AtnaMixin
 from picsafe_desktop.vault.audit_log import AuditMixin
 from picsafe_desktop.vault.blobs import BlobStore, no_space
 from picsafe_desktop.vault.consents import ConsentsMixin
@@ -54,6 +55,7 @@ from picsafe_desktop.vault.errors import (
 from picsafe_desktop.vault.items import ItemsMixin
 from picsafe_desktop.vault.journal import JournalMixin
 from picsafe_desktop.vault.lock import VaultLock
+from picsafe_desktop.vault.outbox_store import OutboxMixin
 from picsafe_desktop.vault.records import (
     _ITEMS_FULL,
     DEFAULT_SERVICE,
@@ -73,7 +75,7 @@ log = logging.getLogger(__name__)
 __all__ = ["DEFAULT_SERVICE", "AuditRow", "BatchInfo", "Vault", "VerifyReport"]
 
 
-class Vault(ItemsMixin, ConsentsMixin, AuditMixin, JournalMixin):
+class Vault(ItemsMixin, ConsentsMixin, AuditMixin, JournalMixin, OutboxMixin, AtnaMixin):
     """Use `Vault.create`, `Vault.open` or `Vault.recover`; the constructor is internal."""
 
     def __init__(
