@@ -8,7 +8,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QLabel,
     QLineEdit,
     QMessageBox,
@@ -62,12 +61,13 @@ class RecoveryCodeDialog(QDialog):
         )
 
     def save_sheet(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(
+        from picsafe_desktop.ui.file_dialogs import save_file_name
+
+        path = save_file_name(
             self,
             "Save recovery sheet to print",
             str(Path.home() / "picsafe-recovery-sheet.pdf"),
             "PDF (*.pdf)",
-            options=QFileDialog.Option.DontUseNativeDialog,
         )
         if path:
             try:
