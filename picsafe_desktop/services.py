@@ -486,6 +486,8 @@ class Services:
         """What the audit log's subject ids are, by patient, for signed-in staff: photo,
         consent and import ids -> "photo — Name, MRN …"; and the patients, for a filter."""
         names: dict[str, str] = {"session": "session", "device": "a phone or camera"}
+        for item in self.vault.list_items(state=ItemState.AWAITING_CONSENT):
+            names[item.item_id] = "photo — waiting for consent"
         patients = []
         for patient in self.patients():
             who = f"{patient.name or '(no name)'}, MRN {patient.mrn}"

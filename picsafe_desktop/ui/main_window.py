@@ -47,9 +47,9 @@ EMPTY_STATE_TEXT = (
     "<li>drag photos from a folder onto this window, or</li>"
     "<li>press <b>Import photos</b> in the toolbar.</li>"
     "</ul>"
-    "<p>Each photo is stripped of hidden data (location, phone serial, dates), "
-    "encrypted, and removed from where it came from. "
-    "You will then be asked to record the patient's consent.</p>"
+    "<p>Each photo is stripped of hidden data (location, phone serial, dates) and "
+    "encrypted. You then sort the photos by patient and record each patient's consent. "
+    "Photos on a phone stay there until you choose to delete them from here.</p>"
 )
 
 
@@ -151,6 +151,9 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         label.setWordWrap(True)
         label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         label.setFixedWidth(560)
+        # A word-wrapped rich-text label between stretches gets its one-line height unless
+        # told otherwise, which cut the last paragraph off mid-sentence.
+        label.setMinimumHeight(label.heightForWidth(560))
         layout.addStretch(1)
         layout.addWidget(label, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addStretch(2)

@@ -155,6 +155,8 @@ def test_starts_locked_with_nothing_identifying(window):
 def test_sign_in_shows_empty_state(qtbot, window, services):
     sign_in(qtbot, window)
     qtbot.waitUntil(lambda: window.stack.currentWidget() is window.empty_state)
+    label = window.empty_state_label
+    assert label.height() >= label.heightForWidth(label.width()), "no sentence cut off"
     assert services.staff == Staff(NURSE.name, "", NURSE.staff_id)
     events = [r.event for r in services.audit_rows()]
     assert "sign_in" in events
