@@ -253,13 +253,23 @@ class Services:
         return wanted
 
     def record_consent(
-        self, batch_id: str, record: ConsentRecord, item_ids: Iterable[str] | None = None
+        self,
+        batch_id: str,
+        record: ConsentRecord,
+        item_ids: Iterable[str] | None = None,
+        body_site: dict | None = None,
     ) -> str:
-        """Consent for the batch's waiting photos, or for the subset one patient's are."""
+        """Consent for the batch's waiting photos, or for the subset one patient's are.
+        `body_site` (see `body_sites`: coded from the body map, or free text) goes into
+        each photo's encrypted metadata, where the exports read it."""
         actor = self.actor
         logsetup.register_sensitive(record.patient.mrn, record.patient.name)
         ids = self._waiting_in(batch_id, item_ids)
         consent_id = consent_rules.store(self.vault, batch_id, record, actor=actor, item_ids=ids)
+        if body_site:
+            for item_id in ids:
+                meta = dict(self.vault.read_metadata(item_id), body_site=body_site)
+                self.vault.update_metadata(item_id, meta, actor=actor)
         log.info("consent recorded for %d photos", len(ids))
         return consent_id
 

@@ -123,7 +123,21 @@ def main(out_dir: str = "docs/screenshots") -> int:
         dialog.name_edit.setText("Alex Example")
         dialog.capacity_buttons[Capacity.SELF].setChecked(True)
         dialog.method_buttons[Method.WRITTEN].setChecked(True)
-        dialog.body_site_edit.setText("left forearm")
+        dialog.pick_body_site()
+        picker = dialog.body_map_dialog
+        picker.resize(900, 560)
+        picker.move(200, 60)
+        wait_until(picker.isVisible)
+        settle(0.3)
+        centre = picker.map.region_rect("front_forearm_left").center()
+        QTest.mouseClick(
+            picker.map,
+            Qt.MouseButton.LeftButton,
+            Qt.KeyboardModifier.NoModifier,
+            QPoint(int(centre.x()), int(centre.y())),
+        )
+        grab(picker, out / "body-map.png")
+        picker.accept()
         pad = dialog.signature_pad
         QTest.mousePress(
             pad, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(30, 100)

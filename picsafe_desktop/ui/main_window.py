@@ -656,7 +656,13 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         dialog.deleteLater()
         n = len(item_ids)
         if dialog.result_record is not None:
-            task = (self.services.record_consent, batch_id, dialog.result_record, item_ids)
+            task = (
+                self.services.record_consent,
+                batch_id,
+                dialog.result_record,
+                item_ids,
+                dialog.body_site(),
+            )
             message = f"Consent recorded for {n} photo(s)"
         elif dialog.refused:
             task = (
