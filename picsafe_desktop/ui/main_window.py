@@ -379,6 +379,9 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         from picsafe_desktop.ui.viewer import clear_clipboard_if_ours
 
         clear_clipboard_if_ours()  # a copied photo must not outlive the session
+        from picsafe_desktop.ui.body_map import forget_recent
+
+        forget_recent()  # the body map's recent sites belong to the session
         self.statusBar().showMessage("Locked")
         log.info("window locked (%s)", reason)
         self._show_locked()
