@@ -171,6 +171,22 @@ def main(out_dir: str = "docs/screenshots") -> int:
         window.grid.setCurrentIndex(window.thumbnails.index(window.thumbnails.rowCount() - 1))
         wait_until(lambda: "Uses allowed" in window.details.text())
         grab(window, out / "main-window.png")
+        window.timeline_action.trigger()
+        wait_until(lambda: getattr(window, "timeline_dialog", None) is not None)
+        timeline = window.timeline_dialog
+        timeline.move(100, 40)
+        timeline.tick(list(timeline.items)[:2])
+        grab(timeline, out / "timeline.png")
+        timeline.compare_button.click()
+        wait_until(lambda: getattr(window, "comparison", None) is not None)
+        compare = window.comparison
+        compare.move(0, 0)
+        compare.resize(1366, 740)
+        wait_until(lambda: all(not i.pixmap().isNull() for i in compare.items))
+        compare.fit()
+        grab(compare, out / "comparison.png")
+        compare.close()
+        timeline.close()
         window.export_action.trigger()
         export = window.export_dialog
         export.move(200, 80)

@@ -248,6 +248,12 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         )
         self.withdraw_action = action("&Withdraw consent…", self.withdraw_consent)
         self.patient_audit_action = action("Audit log for this &patient", self.show_patient_audit)
+        self.timeline_action = action(
+            "&Timeline and comparison…",
+            self.show_timeline,
+            "Ctrl+T",
+            "The patient's photos by body site and date; compare two side by side",
+        )
         self.lock_action = action(
             "&Lock",
             lambda: self.lock("button"),
@@ -286,11 +292,17 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         for act in (self.view_action, self.export_action, self.redact_action, self.delete_action):
             photo_menu.addAction(act)
         patient_menu = self.menuBar().addMenu("P&atient")
-        for act in (self.withdraw_action, self.patient_audit_action, self.audit_action):
+        for act in (
+            self.timeline_action,
+            self.withdraw_action,
+            self.patient_audit_action,
+            self.audit_action,
+        ):
             patient_menu.addAction(act)
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction(self.about_action)
         self._patient_actions = [
+            self.timeline_action,
             self.patient_audit_action,
             self.usb_action,
             self.import_action,
