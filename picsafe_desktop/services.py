@@ -317,13 +317,23 @@ class Services:
         return wanted
 
     def record_consent(
-        self, batch_id: str, record: ConsentRecord, item_ids: Iterable[str] | None = None
+        self,
+        batch_id: str,
+        record: ConsentRecord,
+        item_ids: Iterable[str] | None = None,
+        body_site: dict | None = None,
     ) -> str:
-        """Consent for the batch's waiting photos, or for the subset one patient's are."""
+        """Consent for the batch's waiting photos, or for the subset one patient's are.
+        `body_site` (see `body_sites`: coded from the body map, or free text) goes into
+        each photo's encrypted metadata, where the exports read it."""
         actor = self.require(Permission.CONSENT).actor
         logsetup.register_sensitive(record.patient.mrn, record.patient.name)
         ids = self._waiting_in(batch_id, item_ids)
         consent_id = consent_rules.store(self.vault, batch_id, record, actor=actor, item_ids=ids)
+        if body_site:
+            for item_id in ids:
+                meta = dict(self.vault.read_metadata(item_id), body_site=body_site)
+                self.vault.update_metadata(item_id, meta, actor=actor)
         log.info("consent recorded for %d photos", len(ids))
         return consent_id
 
@@ -718,6 +728,8 @@ class Services:
         """What the audit log's subject ids are, by patient, for signed-in staff: photo,
         consent and import ids -> "photo — Name, MRN …"; and the patients, for a filter."""
         names: dict[str, str] = {"session": "session", "device": "a phone or camera"}
+        for item in self.vault.list_items(state=ItemState.AWAITING_CONSENT):
+            names[item.item_id] = "photo — waiting for consent"
         patients = []
         for patient in self.patients():
             who = f"{patient.name or '(no name)'}, MRN {patient.mrn}"

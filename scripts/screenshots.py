@@ -24,6 +24,9 @@ from picsafe_desktop import config
 from picsafe_desktop.app import create_qt_app
 from picsafe_desktop.model import Capacity, Method, Staff
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.ui.journey_photos import with_capture_time  # noqa: E402 - generated capture times
+
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus"
 PHOTOS = (
@@ -85,8 +88,17 @@ def main(out_dir: str = "docs/screenshots") -> int:
         services = Services(site, vault)
         drop = work / "phone"
         drop.mkdir()
-        for name in PHOTOS:
-            shutil.copy(CORPUS / name, drop / name)
+        # One phone, two patients (a 40-minute gap between them) and a personal photo.
+        times = (
+            "2025:05:06 10:01:10",
+            "2025:05:06 10:03:00",
+            "2025:05:06 10:41:00",
+            "2025:05:06 10:43:20",
+            "2025:05:06 19:30:00",
+        )
+        for n, (name, when) in enumerate(zip((*PHOTOS, PHOTOS[0]), times, strict=True)):
+            data = (CORPUS / name).read_bytes() + bytes([n])  # five distinct originals
+            (drop / f"IMG_{n:04d}.JPG").write_bytes(with_capture_time(data, when))
 
         window = MainWindow(site, services)
         window.move(0, 0)
@@ -95,14 +107,37 @@ def main(out_dir: str = "docs/screenshots") -> int:
         grab(window, out / "lock-screen.png")
 
         window.sign_in(Staff("Sam Okafor", "Staff nurse", "N4411"))
+        wait_until(lambda: window.stack.currentWidget() is window.empty_state)
+        grab(window, out / "empty-state.png")
         window.start_import([str(drop)])
+        wait_until(lambda: window.intake_dialog is not None and window.intake_dialog.isVisible())
+        intake = window.intake_dialog
+        intake.move(0, 0)
+        grab(intake, out / "intake-grid.png")
+        intake.consent_button.click()
         wait_until(lambda: window.consent_dialog is not None and window.consent_dialog.isVisible())
         dialog = window.consent_dialog
-        dialog.move(60, 20)
+        dialog.move(10, 10)
+        grab(dialog, out / "consent-dialog-empty.png")
         dialog.mrn_edit.setText("RX7712345")
         dialog.name_edit.setText("Alex Example")
         dialog.capacity_buttons[Capacity.SELF].setChecked(True)
         dialog.method_buttons[Method.WRITTEN].setChecked(True)
+        dialog.pick_body_site()
+        picker = dialog.body_map_dialog
+        picker.resize(900, 560)
+        picker.move(200, 60)
+        wait_until(picker.isVisible)
+        settle(0.3)
+        centre = picker.map.region_rect("front_forearm_left").center()
+        QTest.mouseClick(
+            picker.map,
+            Qt.MouseButton.LeftButton,
+            Qt.KeyboardModifier.NoModifier,
+            QPoint(int(centre.x()), int(centre.y())),
+        )
+        grab(picker, out / "body-map.png")
+        picker.accept()
         pad = dialog.signature_pad
         QTest.mousePress(
             pad, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(30, 100)
@@ -114,12 +149,57 @@ def main(out_dir: str = "docs/screenshots") -> int:
         )
         wait_until(dialog.record_button.isEnabled)
         grab(dialog, out / "consent-dialog.png")
+        dialog.close()  # the window manager's close button: the form stays and says why
+        grab(dialog, out / "consent-dialog-close-hint.png")
         dialog.record_button.click()
+        wait_until(lambda: len(intake.remaining()) == 3)
+        settle(1.0)
+        grab(intake, out / "intake-next-patient.png")
+        intake.later_button.click()  # the rest waits for later
 
-        wait_until(lambda: window.thumbnails.cached_count() == len(PHOTOS))
-        window.grid.setCurrentIndex(window.thumbnails.index(0))
+        wait_until(lambda: window.thumbnails.rowCount() == 2)
+        wait_until(lambda: window.thumbnails.cached_count() == 2)
+        from picsafe_desktop.deid import Redaction
+
+        services.redact(
+            window.thumbnails.item(0).item_id, [Redaction(0, 0, 300, 300, "black")], False
+        )
+        window.refresh()
+        window.refresh_photos()
+        wait_until(lambda: window.thumbnails.rowCount() == 3)
+        wait_until(lambda: window.thumbnails.cached_count() == 3)
+        window.grid.setCurrentIndex(window.thumbnails.index(window.thumbnails.rowCount() - 1))
         wait_until(lambda: "Uses allowed" in window.details.text())
         grab(window, out / "main-window.png")
+        window.timeline_action.trigger()
+        wait_until(lambda: getattr(window, "timeline_dialog", None) is not None)
+        timeline = window.timeline_dialog
+        timeline.move(100, 40)
+        timeline.tick(list(timeline.items)[:2])
+        grab(timeline, out / "timeline.png")
+        timeline.compare_button.click()
+        wait_until(lambda: getattr(window, "comparison", None) is not None)
+        compare = window.comparison
+        compare.move(0, 0)
+        compare.resize(1366, 740)
+        wait_until(lambda: all(not i.pixmap().isNull() for i in compare.items))
+        compare.fit()
+        grab(compare, out / "comparison.png")
+        compare.close()
+        timeline.close()
+        window.export_action.trigger()
+        export = window.export_dialog
+        export.move(200, 80)
+        grab(export, out / "export-dialog.png")
+        export.close()
+        window.audit_action.trigger()
+        settle(1.5)
+        from picsafe_desktop.ui.audit_view import AuditView
+
+        view = window.findChild(AuditView)
+        wait_until(lambda: view.model.rowCount() > 0)
+        grab(view, out / "audit-view.png")
+        view.close()
         window.close()
         services.close()
         return 0

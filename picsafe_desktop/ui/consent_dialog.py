@@ -331,15 +331,19 @@ class ConsentDialog(QDialog):
         self._error_targets[path] = target
         return label
 
-    def _row(self, form: QFormLayout, text: str, widget: QWidget, path: str) -> None:
+    def _row(
+        self, form: QFormLayout, text: str, widget: QWidget, path: str, field: QWidget = None
+    ) -> None:
+        """A labelled row; `field` is the input inside `widget` when that is a container."""
+        field = field or widget
         box = QWidget(form.parentWidget())
         column = QVBoxLayout(box)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(2)
         column.addWidget(widget)
-        column.addWidget(self._error_label(box, path, widget))
+        column.addWidget(self._error_label(box, path, field))
         label = QLabel(text, form.parentWidget())
-        label.setBuddy(widget)
+        label.setBuddy(field)
         form.addRow(label, box)
 
     def _wording_group(self, parent: QWidget) -> QGroupBox:
@@ -477,7 +481,16 @@ class ConsentDialog(QDialog):
             "Identi&fiable (face, tattoo or other distinctive feature)", group
         )
         self.identifiable_check.setAccessibleName("Identifiable image")
-        self._row(form, "B&ody site:", self.body_site_edit, "body_site")
+        self.body_map_button = QPushButton("Body &map…", group)
+        self.body_map_button.setAccessibleName("Pick the body site on a body map")
+        self.body_map_button.setAutoDefault(False)
+        self.body_map_button.clicked.connect(self.pick_body_site)
+        site_row = QWidget(group)
+        site_layout = QHBoxLayout(site_row)
+        site_layout.setContentsMargins(0, 0, 0, 0)
+        site_layout.addWidget(self.body_site_edit, 1)
+        site_layout.addWidget(self.body_map_button)
+        self._row(form, "B&ody site:", site_row, "body_site", self.body_site_edit)
         self._row(form, "Clinical in&dication:", self.indication_edit, "indication")
         form.addRow(self.identifiable_check)
         return group
@@ -496,6 +509,33 @@ class ConsentDialog(QDialog):
         self.time_label.setAccessibleName("Date and time of consent")
         form.addRow("Date and time:", self.time_label)
         return group
+
+    def pick_body_site(self) -> None:
+        """The body map: a region and side, coded; its words go into the Body site field."""
+        from picsafe_desktop.ui.body_map import BodySiteDialog
+
+        dialog = BodySiteDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self._body_site_picked(dialog.site))
+        self.body_map_dialog = dialog
+        dialog.open()
+
+    def _body_site_picked(self, site: dict | None) -> None:
+        self._body_site = site
+        if site is not None:
+            self.body_site_edit.setText(site["text"])
+            self._touch("body_site")
+
+    def body_site(self) -> dict | None:
+        """The photo metadata's `body_site`: the map's coded pick while the field still says
+        what was picked, else the field's words as free text."""
+        from picsafe_desktop import body_sites
+
+        text = self.body_site_edit.text().strip()
+        picked = getattr(self, "_body_site", None)
+        if picked is not None and picked["text"] == text:
+            return picked
+        return body_sites.from_text(text)
 
     def _prefill(self, staff: Staff, mrn: str) -> None:
         self.mrn_edit.setText(mrn)
@@ -538,6 +578,7 @@ class ConsentDialog(QDialog):
             self.clear_signature_button,
             self.witness_edit,
             self.body_site_edit,
+            self.body_map_button,
             self.indication_edit,
             self.identifiable_check,
             self.staff_name_edit,

@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -239,12 +238,13 @@ class ExportDialog(QDialog):
 
     def _browse(self) -> None:
         kind = self.kind() or "pdf"
-        path, _ = QFileDialog.getSaveFileName(
+        from picsafe_desktop.ui.file_dialogs import save_file_name
+
+        path = save_file_name(
             self,
             "Export to",
             self.file_edit.text() or str(Path.home()),
             "PDF (*.pdf)" if kind == "pdf" else "age package (*.age)",
-            options=QFileDialog.Option.DontUseNativeDialog,
         )
         if path:
             self.file_edit.setText(path)

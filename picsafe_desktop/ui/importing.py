@@ -8,7 +8,6 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QFileDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -60,12 +59,13 @@ class ImportMixin:
 
     def choose_import(self) -> None:
         # Qt's own dialog: the native one would add the photos to the desktop's recent files.
-        files, _ = QFileDialog.getOpenFileNames(
+        from picsafe_desktop.ui.file_dialogs import open_file_names
+
+        files = open_file_names(
             self,
             "Import photos",
             str(Path.home()),
             "Photos (*.jpg *.jpeg *.heic *.heif *.hif *.png *.webp);;All files (*)",
-            options=QFileDialog.Option.DontUseNativeDialog,
         )
         if files:
             self.start_import(files)

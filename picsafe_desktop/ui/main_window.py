@@ -48,9 +48,9 @@ EMPTY_STATE_TEXT = (
     "<li>drag photos from a folder onto this window, or</li>"
     "<li>press <b>Import photos</b> in the toolbar.</li>"
     "</ul>"
-    "<p>Each photo is stripped of hidden data (location, phone serial, dates), "
-    "encrypted, and removed from where it came from. "
-    "You will then be asked to record the patient's consent.</p>"
+    "<p>Each photo is stripped of hidden data (location, phone serial, dates) and "
+    "encrypted. You then sort the photos by patient and record each patient's consent. "
+    "Photos on a phone stay there until you choose to delete them from here.</p>"
 )
 
 
@@ -163,6 +163,9 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         label.setWordWrap(True)
         label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         label.setFixedWidth(560)
+        # A word-wrapped rich-text label between stretches gets its one-line height unless
+        # told otherwise, which cut the last paragraph off mid-sentence.
+        label.setMinimumHeight(label.heightForWidth(560))
         layout.addStretch(1)
         layout.addWidget(label, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addStretch(2)
@@ -257,6 +260,12 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         )
         self.withdraw_action = action("&Withdraw consent…", self.withdraw_consent)
         self.patient_audit_action = action("Audit log for this &patient", self.show_patient_audit)
+        self.timeline_action = action(
+            "&Timeline and comparison…",
+            self.show_timeline,
+            "Ctrl+T",
+            "The patient's photos by body site and date; compare two side by side",
+        )
         self.lock_action = action(
             "&Lock",
             lambda: self.lock("button"),
@@ -313,11 +322,17 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         for act in (self.view_action, self.export_action, self.redact_action, self.delete_action):
             photo_menu.addAction(act)
         patient_menu = self.menuBar().addMenu("P&atient")
-        for act in (self.withdraw_action, self.patient_audit_action, self.audit_action):
+        for act in (
+            self.timeline_action,
+            self.withdraw_action,
+            self.patient_audit_action,
+            self.audit_action,
+        ):
             patient_menu.addAction(act)
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction(self.about_action)
         self._patient_actions = [
+            self.timeline_action,
             self.patient_audit_action,
             self.usb_action,
             self.import_action,
@@ -452,6 +467,9 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         from picsafe_desktop.ui.viewer import clear_clipboard_if_ours
 
         clear_clipboard_if_ours()  # a copied photo must not outlive the session
+        from picsafe_desktop.ui.body_map import forget_recent
+
+        forget_recent()  # the body map's recent sites belong to the session
         self.statusBar().showMessage("Locked")
         self.setWindowTitle(APP_NAME)
         log.info("window locked (%s)", reason)
@@ -757,7 +775,13 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         dialog.deleteLater()
         n = len(item_ids)
         if dialog.result_record is not None:
-            task = (self.services.record_consent, batch_id, dialog.result_record, item_ids)
+            task = (
+                self.services.record_consent,
+                batch_id,
+                dialog.result_record,
+                item_ids,
+                dialog.body_site(),
+            )
             message = f"Consent recorded for {n} photo(s)"
         elif dialog.refused:
             task = (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QInputDialog, QMessageBox
 
@@ -15,6 +17,13 @@ def _show_if_current(viewer, row: int, data: bytes) -> None:
         if viewer.row == row:
             viewer.set_image(data)
     except RuntimeError:  # the viewer window was closed (and deleted) while decrypting
+        pass
+
+
+def _set_side(view, index: int, data: bytes) -> None:
+    try:
+        view.set_image(index, data)
+    except RuntimeError:  # the comparison window was closed while decrypting
         pass
 
 
@@ -153,6 +162,69 @@ class PhotoActionsMixin:
         patient = self.current_patient()
         if patient is not None:
             self.show_audit(patient)
+
+    def show_timeline(self) -> None:
+        """The patient's photos by body site and date; two can be compared side by side."""
+        patient = self.current_patient()
+        if self.locked or patient is None:
+            return
+        services = self.services
+
+        def load():
+            from picsafe_desktop import timeline
+
+            pairs, thumbs = [], {}
+            for item in services.photos(patient.consent_ids):
+                meta = services.metadata(item.item_id)
+                site = timeline.site_text(meta, services.read_consent(item.consent_id).body_site)
+                taken = meta.get("capture_time")
+                moment = dt.datetime.fromisoformat(taken) if taken else item.created_at
+                photo = timeline.TimelinePhoto(
+                    item.item_id, moment, bool(meta.get("redacted_from"))
+                )
+                pairs.append((photo, site))
+                thumbs[item.item_id] = services.thumbnail(item.item_id)
+            return timeline.group_by_site(pairs), thumbs
+
+        who = f"{patient.name or '(no name)'}, MRN {patient.mrn}"
+        workers.submit(
+            load,
+            on_done=lambda found: self._open_timeline(who, *found),
+            on_error=self._error("Could not open the timeline"),
+        )
+
+    def _open_timeline(self, who: str, groups, thumbs) -> None:
+        if self.locked:
+            return
+        from picsafe_desktop.ui.timeline import TimelineDialog
+
+        dialog = TimelineDialog(who, groups, thumbs, parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.compare_requested.connect(lambda ids: self._compare(who, ids, groups))
+        self.timeline_dialog = dialog
+        dialog.show()
+
+    def _compare(self, who: str, item_ids: list, groups) -> None:
+        from picsafe_desktop.ui.timeline import ComparisonView
+
+        when = {p.item_id: p.taken for g in groups for p in g.photos}
+        site = {p.item_id: g.site for g in groups for p in g.photos}
+        captions = tuple(
+            f"{site[i]} — {when[i]:%d %b %Y %H:%M}" if when[i] else site[i] for i in item_ids
+        )
+        view = ComparisonView(captions, parent=self)
+        view.setWindowFlag(Qt.WindowType.Window)
+        view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        view.setWindowTitle(f"Compare — {who}")
+        self.comparison = view
+        for index, item_id in enumerate(item_ids):
+            workers.submit(
+                self.services.view,
+                item_id,
+                on_done=lambda data, n=index: _set_side(view, n, data),
+                on_error=self._error("Could not open the photo"),
+            )
+        view.show()
 
     def show_settings(self) -> None:
         from picsafe_desktop.ui.settings_dialog import SettingsDialog

@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QLabel,
     QLineEdit,
     QMessageBox,
@@ -99,12 +98,13 @@ class RecoveryCodeDialog(QDialog):
         )
         if answer != QMessageBox.StandardButton.Save:
             return
-        path, _ = QFileDialog.getSaveFileName(
+        from picsafe_desktop.ui.file_dialogs import save_file_name
+
+        path = save_file_name(
             self,
             "Save recovery sheet (it unlocks every photo)",
             "",  # no folder chosen for the user: never the home folder by default
             "PDF (*.pdf)",
-            options=QFileDialog.Option.DontUseNativeDialog,
         )
         if path:
             try:

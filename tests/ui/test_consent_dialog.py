@@ -311,6 +311,8 @@ def test_keyboard_only_completion(dialog, qtbot):
     assert focused() is dialog.body_site_edit
     qtbot.keyClicks(focused(), "left forearm")
     press(Qt.Key.Key_Tab)
+    assert focused() is dialog.body_map_button  # the body map, reachable by keyboard too
+    press(Qt.Key.Key_Tab)
     assert focused() is dialog.indication_edit
     qtbot.keyClicks(focused(), "wound review")
     for _ in range(3):  # staff name, role, ID (prefilled)

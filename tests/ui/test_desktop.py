@@ -156,6 +156,8 @@ def test_starts_locked_with_nothing_identifying(window):
 def test_sign_in_shows_empty_state(qtbot, window, services):
     sign_in(qtbot, window)
     qtbot.waitUntil(lambda: window.stack.currentWidget() is window.empty_state)
+    label = window.empty_state_label
+    assert label.height() >= label.heightForWidth(label.width()), "no sentence cut off"
     assert services.staff == Staff(NURSE.name, "", NURSE.staff_id)
     events = [r.event for r in services.audit_rows()]
     assert "sign_in" in events
@@ -882,3 +884,31 @@ def test_audit_view_is_readable_filterable_and_closes_on_esc(qtbot, window, serv
     qtbot.waitUntil(view.isActiveWindow)
     qtbot.keyClick(view.table, Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: not view.isVisible())
+
+
+def test_timeline_groups_by_site_and_compares_two_photos(qtbot, window, services, drop):
+    consented_window(qtbot, window, drop)
+    window.timeline_action.trigger()
+    qtbot.waitUntil(lambda: getattr(window, "timeline_dialog", None) is not None, timeout=15000)
+    timeline = window.timeline_dialog
+    assert PATIENT_NAME in timeline.windowTitle()
+    top = timeline.tree.topLevelItem(0)
+    assert top.text(0).startswith("body site not recorded") and top.childCount() == len(PHOTOS)
+    assert not timeline.compare_button.isEnabled()
+    timeline.tick(list(timeline.items))
+    assert timeline.compare_button.isEnabled()
+    views = len([r for r in services.vault.audit_rows() if r.event == "view"])
+    qtbot.mouseClick(timeline.compare_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: getattr(window, "comparison", None) is not None)
+    compare = window.comparison
+    qtbot.waitUntil(lambda: all(not i.pixmap().isNull() for i in compare.items), timeout=15000)
+    assert len([r for r in services.vault.audit_rows() if r.event == "view"]) == views + 2
+    before = compare.scales()
+    compare.zoom_by(2.0)
+    after = compare.scales()
+    assert after == [b * 2.0 for b in before]  # both views zoom together
+    left, right = compare.views
+    left.horizontalScrollBar().setValue(left.horizontalScrollBar().maximum() // 2)
+    assert right.horizontalScrollBar().value() == left.horizontalScrollBar().value()
+    window.lock("button")
+    assert not compare.isVisible() and not timeline.isVisible()

@@ -69,7 +69,7 @@ def test_first_run_creates_vault_and_shows_code_once(qtbot, tmp_path, keyring_se
 
 
 def test_recovery_sheet_saved_owner_only_or_failure_explained(qtbot, tmp_path, monkeypatch):
-    from PySide6.QtWidgets import QFileDialog
+    from picsafe_desktop.ui import file_dialogs
 
     dialog = RecoveryCodeDialog("ABCD-EFGH-JKMN-PQRS-TVWX-YZ01", "vault-1", str(tmp_path / "v"))
     qtbot.addWidget(dialog)
@@ -80,11 +80,11 @@ def test_recovery_sheet_saved_owner_only_or_failure_explained(qtbot, tmp_path, m
         QMessageBox, "warning", lambda _p, _t, text, *a: told.append(text) or QMessageBox.Save
     )
     target = tmp_path / "sheet.pdf"
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    monkeypatch.setattr(file_dialogs, "save_file_name", lambda *a, **k: str(target))
     dialog.save_sheet()
     assert target.read_bytes().startswith(b"%PDF") and (target.stat().st_mode & 0o777) == 0o600
     missing = tmp_path / "no-such-folder" / "sheet.pdf"
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(missing), ""))
+    monkeypatch.setattr(file_dialogs, "save_file_name", lambda *a, **k: str(missing))
     dialog.save_sheet()
     assert "Could not save" in told[-1] and not missing.exists()
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import time
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QDialogButtonBox, QMessageBox
 
 from picsafe_desktop.model import Capacity, ItemState, Method, Staff
 from tests.ui import test_desktop as desktop
@@ -192,6 +192,15 @@ def test_one_phone_two_patients_and_a_personal_photo(
     you.tick(form.capacity_buttons[Capacity.SELF])
     you.tick(form.method_buttons[Method.WRITTEN])
     you.sign(form.signature_pad)
+    # The ulcer is on the right shin: picked on the body map, coded with its side.
+    you.click(form.body_map_button)
+    qtbot.waitUntil(lambda: getattr(form, "body_map_dialog", None) is not None)
+    picker = form.body_map_dialog
+    qtbot.waitExposed(picker)
+    centre = picker.map.region_rect("front_lower_leg_right").center()
+    you.click(picker.map, pos=QPoint(int(centre.x()), int(centre.y())))
+    you.click(picker.buttons.button(QDialogButtonBox.StandardButton.Ok))
+    assert form.body_site_edit.text() == "right lower leg"
     qtbot.waitUntil(form.record_button.isEnabled)
     you.click(form.record_button)
     qtbot.waitUntil(lambda: len(intake.remaining()) == 1, timeout=15000)
@@ -209,6 +218,13 @@ def test_one_phone_two_patients_and_a_personal_photo(
     assert sorted(len(v) for v in by_consent.values()) == [2, 3]
     records = {services.read_consent(c).patient.mrn: c for c in by_consent}
     assert set(records) == {MRN_A, MRN_B}
+    for item in by_consent[records[MRN_B]]:
+        assert services.metadata(item.item_id)["body_site"] == {
+            "code": "30021000",
+            "display": "Lower leg",
+            "laterality": "right",
+            "text": "right lower leg",
+        }
     deletes = [r.details["reason"] for r in services.vault.audit_rows() if r.event == "delete"]
     assert sorted(deletes) == sorted(
         ["wristband photo used for MRN"] * 2 + ["not clinical / not this patient"]

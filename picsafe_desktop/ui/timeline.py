@@ -1,0 +1,158 @@
+"""A patient's timeline (photos by body site, then date) and a side-by-side comparison.
+
+Follow-up of a wound or lesion is judged by comparing the same site over time: tick two
+photos and compare them side by side; zoom and pan move both views together. Full-size
+photos are decrypted on a worker through `services.view`, so each is audited as a view.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QIcon, QKeySequence, QPixmap, QShortcut
+from PySide6.QtWidgets import (
+    QDialog,
+    QGraphicsPixmapItem,
+    QGraphicsScene,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from picsafe_desktop.ui.imaging import UndecodableImage, decode
+from picsafe_desktop.ui.intake import thumbnail_pixmap
+from picsafe_desktop.ui.viewer import ZOOM_STEP, PhotoView
+
+_ID = Qt.ItemDataRole.UserRole
+
+
+class TimelineDialog(QDialog):
+    """`groups` are `timeline.SiteGroup`s; `thumbnails` maps item ids to JPEG bytes."""
+
+    compare_requested = Signal(list)  # two item ids, oldest first
+
+    def __init__(self, patient: str, groups, thumbnails: dict, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle(f"Timeline — {patient}")
+        self.setAccessibleName("Patient timeline")
+        self.tree = QTreeWidget(self)
+        self.tree.setHeaderLabels(["Body site and date", "Photo"])
+        self.tree.setIconSize(QSize(96, 96))
+        self.tree.setAccessibleName("Photos by body site and date")
+        self.items: dict[str, QTreeWidgetItem] = {}
+        for group in groups:
+            top = QTreeWidgetItem(self.tree, [f"{group.site} ({len(group.photos)})"])
+            top.setFlags(top.flags() & ~Qt.ItemFlag.ItemIsUserCheckable)
+            for photo in group.photos:
+                when = f"{photo.taken:%d %b %Y %H:%M}" if photo.taken else "date not recorded"
+                row = QTreeWidgetItem(top, [when, "redacted copy" if photo.redacted else ""])
+                row.setIcon(0, QIcon(thumbnail_pixmap(thumbnails.get(photo.item_id, b""))))
+                row.setData(0, _ID, photo.item_id)
+                row.setFlags(row.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+                row.setCheckState(0, Qt.CheckState.Unchecked)
+                self.items[photo.item_id] = row
+        self.tree.expandAll()
+        self.tree.resizeColumnToContents(0)
+        self.tree.itemChanged.connect(lambda *_: self._update())
+        self.compare_button = QPushButton("&Compare side by side", self)
+        self.compare_button.clicked.connect(self._compare)
+        self.hint = QLabel("Tick two photos of the same site to compare them.", self)
+        close = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
+        close.activated.connect(self.reject)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.hint, 1)
+        buttons.addWidget(self.compare_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.tree, 1)
+        layout.addLayout(buttons)
+        self.resize(720, 640)
+        self._update()
+
+    def checked(self) -> list[str]:
+        return [i for i, row in self.items.items() if row.checkState(0) == Qt.CheckState.Checked]
+
+    def tick(self, item_ids) -> None:
+        for item_id, row in self.items.items():
+            state = Qt.CheckState.Checked if item_id in item_ids else Qt.CheckState.Unchecked
+            row.setCheckState(0, state)
+
+    def _update(self) -> None:
+        self.compare_button.setEnabled(len(self.checked()) == 2)
+
+    def _compare(self) -> None:
+        if len(self.checked()) == 2:
+            self.compare_requested.emit(self.checked())
+
+
+class ComparisonView(QWidget):
+    """Two photos side by side; zoom (Ctrl+wheel, +/-) and pan apply to both at once."""
+
+    def __init__(self, captions: tuple[str, str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName("Photos side by side")
+        self.views: list[PhotoView] = []
+        self.items: list[QGraphicsPixmapItem] = []
+        row = QHBoxLayout()
+        for caption in captions:
+            scene = QGraphicsScene(self)
+            item = QGraphicsPixmapItem()
+            item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
+            scene.addItem(item)
+            view = PhotoView(self)
+            view.setScene(scene)
+            view.zoom_requested.connect(self.zoom_by)
+            column = QVBoxLayout()
+            column.addWidget(QLabel(caption, self))
+            column.addWidget(view, 1)
+            row.addLayout(column, 1)
+            self.views.append(view)
+            self.items.append(item)
+        left, right = self.views
+        for a, b in ((left, right), (right, left)):
+            a.horizontalScrollBar().valueChanged.connect(b.horizontalScrollBar().setValue)
+            a.verticalScrollBar().valueChanged.connect(b.verticalScrollBar().setValue)
+        bar = QHBoxLayout()
+        zoom_in, zoom_out = (lambda: self.zoom_by(ZOOM_STEP)), (lambda: self.zoom_by(1 / ZOOM_STEP))
+        for text, slot in (("−", zoom_out), ("+", zoom_in), ("Fit", self.fit)):
+            button = QPushButton(text, self)
+            button.setAccessibleName({"−": "Zoom out", "+": "Zoom in"}.get(text, "Fit both"))
+            button.clicked.connect(slot)
+            bar.addWidget(button)
+        bar.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addLayout(row, 1)
+        for keys, slot in ((("+", "="), zoom_in), (("-",), zoom_out), (("Esc",), self.close)):
+            for key in keys:
+                QShortcut(QKeySequence(key), self).activated.connect(slot)
+        self.resize(1300, 700)
+
+    def set_image(self, index: int, data: bytes) -> None:
+        try:
+            image = decode(data)
+        except UndecodableImage:
+            return
+        item = self.items[index]
+        item.setPixmap(QPixmap.fromImage(image))
+        item.scene().setSceneRect(item.boundingRect())
+        self.fit()
+
+    def scales(self) -> list[float]:
+        return [v.transform().m11() for v in self.views]
+
+    def zoom_by(self, factor: float) -> None:
+        for view in self.views:
+            view.scale(factor, factor)
+
+    def fit(self) -> None:
+        for view, item in zip(self.views, self.items, strict=True):
+            if not item.pixmap().isNull():
+                view.fitInView(item, Qt.AspectRatioMode.KeepAspectRatio)
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        for item in self.items:
+            item.setPixmap(QPixmap())  # no photo stays in memory after the window
+        super().closeEvent(event)
