@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import json
 import re
 import threading
@@ -144,7 +145,7 @@ class StaffStore:
         self._key = key
         self._lock = threading.Lock()
         self._hasher = PasswordHasher()
-        self._dummy = self._hasher.hash("0000")  # unknown IDs cost the same as known ones
+        self._dummy = _dummy_hash()  # unknown IDs cost the same as known ones
 
     @classmethod
     def for_vault(cls, vault) -> StaffStore:
@@ -312,6 +313,14 @@ class StaffStore:
             self._hasher.verify(self._dummy, pin or "x")
         except (VerificationError, InvalidHashError):
             pass
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Made once per process, when the first store is (before any PIN is checked): a store is
+    made for every sign-in and every lock-screen check, and a fresh Argon2 hash each time
+    would cost as much as a PIN check."""
+    return PasswordHasher().hash("0000")
 
 
 def _wait_message(seconds: float) -> str:
