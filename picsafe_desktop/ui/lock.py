@@ -165,14 +165,14 @@ class LockScreen(QWidget):
         card.setObjectName("lockCard")
         card.setFrameShape(QFrame.Shape.StyledPanel)
         card.setFixedWidth(440)
+        self._card = card
         layout = QVBoxLayout(card)
-        title = QLabel(
-            "<h2>PicSafe Desktop is locked</h2>"
-            f"<p>{_INTRO[method]} Every action is recorded under your name.</p>",
-            card,
-        )
-        title.setWordWrap(True)
+        # Heading and intro apart: one rich-text label with both was cut off mid-sentence.
+        title = QLabel("<h2>PicSafe Desktop is locked</h2>", card)
         layout.addWidget(title)
+        intro = QLabel(f"{_INTRO[method]} Every action is recorded under your name.", card)
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
         self.hint_label = QLabel("", card)
         self.hint_label.setObjectName("hintLabel")
         self.hint_label.setWordWrap(True)
@@ -258,6 +258,14 @@ class LockScreen(QWidget):
         # The form stays: every attempt is still checked (and refused) and audited.
         self.notice_label.setText(notice)
         self.notice_label.setVisible(bool(notice))
+        self._fit()
+
+    def _fit(self) -> None:
+        """Tall enough for every wrapped line at the card's fixed width (a centred card is
+        otherwise given its one-line height, and long messages were cut off)."""
+        layout = self._card.layout()
+        layout.activate()
+        self._card.setMinimumHeight(layout.totalHeightForWidth(self._card.width()))
 
     def set_busy(self, busy: bool) -> None:
         """While the PIN or password is being checked (on a worker), no second submit."""
@@ -269,7 +277,7 @@ class LockScreen(QWidget):
         self.set_busy(False)
         self.error_label.setText(message)
         self.pin_edit.clear()
-        self._show_notice()  # still nobody enrolled, or by now someone is
+        self._show_notice()  # still nobody enrolled, or by now someone is (and refits)
 
     def _submit(self) -> None:
         if not self.sign_in_button.isEnabled():
