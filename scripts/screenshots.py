@@ -102,6 +102,10 @@ def main(out_dir: str = "docs/screenshots") -> int:
         window.sign_in(Staff("", "", "N4411"), "4826")
         wait_until(lambda: not window.locked)
         window.start_import([str(drop)])
+        wait_until(lambda: window.intake_dialog is not None and window.intake_dialog.isVisible())
+        intake = window.intake_dialog
+        intake.grid.selectAll()  # every photo is this patient's
+        intake.consent_button.click()
         wait_until(lambda: window.consent_dialog is not None and window.consent_dialog.isVisible())
         dialog = window.consent_dialog
         dialog.move(60, 20)
