@@ -35,7 +35,8 @@ class FirstStaffDialog(QDialog):
             "<h3>Enrol yourself as the first staff member</h3>"
             "<p>Everyone signs in to PicSafe with a staff ID and a PIN, so every action is "
             "recorded under a checked name. You are enrolled now; you (as IT admin) enrol "
-            "others later with <code>picsafe-desktop staff add</code>.</p>",
+            "others later with <code>picsafe-desktop staff add</code>.</p>"
+            "<p>If you choose <i>Later</i>, nobody can sign in until IT runs that command.</p>",
             self,
         )
         intro.setWordWrap(True)
@@ -78,6 +79,7 @@ class FirstStaffDialog(QDialog):
         self.enrol_button = buttons.addButton("&Enrol", QDialogButtonBox.ButtonRole.AcceptRole)
         self.enrol_button.setDefault(True)
         self.later_button = buttons.addButton("Later", QDialogButtonBox.ButtonRole.RejectRole)
+        self.later_button.setToolTip("Nobody can sign in until IT enrols staff")
         self.enrol_button.clicked.connect(self.enrol)
         self.later_button.clicked.connect(self.reject)
         layout.addWidget(buttons)
