@@ -59,6 +59,10 @@ def open_services(site, keyring_service: str | None = None):
                 return None
             services, code = Services.create_vault(site, service)
             RecoveryCodeDialog(code, services.vault.vault_id, path).exec()
+            if services.sign_in_method == "pin":  # no directory, no typed names: a first PIN
+                from picsafe_desktop.ui.first_run import FirstStaffDialog
+
+                FirstStaffDialog(services).exec()
             return services
         while True:
             try:

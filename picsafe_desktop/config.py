@@ -126,6 +126,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "ldap_group_filter": Key(str, "(|(member={user_dn})(uniqueMember={user_dn}))"),
         "ldap_timeout_seconds": Key((int, float), 10.0, minimum=1),
         "role_groups": Key(dict, {}),
+        # Typed, unchecked names: single-user evaluation PC only (docs/configuration.md).
+        "allow_unverified_names": Key(bool, False),
     },
 }
 

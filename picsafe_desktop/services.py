@@ -129,6 +129,7 @@ class Services:
         # mid-action can neither mix two names in one action nor crash it.
         self._session_lock = threading.Lock()
         self._session: Session | None = None
+        self._created_here = False  # set by create_vault: the first staff member may enrol
         self._import_lock = threading.Lock()
         self._opened_intimate: set[str] = set()  # shown in the grid once opened this session
         self._consents_seen: dict[str, dict] = {}  # consent id -> record, this sign-in only
@@ -139,7 +140,9 @@ class Services:
     @classmethod
     def create_vault(cls, site, keyring_service: str = KEYRING_SERVICE) -> tuple[Services, str]:
         vault, code = Vault.create(site.vault.path, keyring_service=keyring_service)
-        return cls(site, vault), code
+        services = cls(site, vault)
+        services._created_here = True  # only this run may enrol the first staff member
+        return services, code
 
     @classmethod
     def open_vault(cls, site, keyring_service: str = KEYRING_SERVICE) -> Services:
@@ -194,6 +197,27 @@ class Services:
     @property
     def sign_in_method(self) -> str:
         return sign_in_method(self.site)
+
+    def enrol_first_staff(self, staff_id: str, name: str, roles, pin: str, title: str = ""):
+        """First run: enrol the person who just created the vault (audited, `first`). Only in
+        the run that created it and while nobody is enrolled: a later "enrol yourself" would
+        let anyone at the PC make themselves a clinician."""
+        from picsafe_desktop.staff import pins
+        from picsafe_desktop.staff.enrol import enrol
+
+        if not self._created_here or pins.StaffStore.for_vault(self.vault).list():
+            raise pins.StaffError(
+                "Staff are enrolled by IT: `picsafe-desktop staff add` (see the security guide)."
+            )
+        actor = f"{' '.join(name.split())} ({staff_id.strip()})"
+        return enrol(self.vault, staff_id, name, roles, pin, title=title, actor=actor, first=True)
+
+    def sign_in_notice(self) -> str:
+        """For the lock screen: why nobody can sign in and what IT must run ("" when someone
+        can), e.g. a vault with no staff enrolled and no directory (staff/session.py)."""
+        from picsafe_desktop.staff.session import nobody_enrolled_message
+
+        return nobody_enrolled_message(self.site, self.vault)
 
     def sign_in(self, staff: Staff, pin: str = "") -> Session:
         """Authenticate (directory bind, enrolled PIN, or a typed name where neither is set

@@ -72,6 +72,7 @@ def main(out_dir: str = "docs/screenshots") -> int:
         raise SystemExit(f"the photo corpus is needed for screenshots: {CORPUS}")
     create_qt_app()
     from picsafe_desktop.services import Services
+    from picsafe_desktop.staff.pins import StaffStore
     from picsafe_desktop.ui.main_window import MainWindow
     from picsafe_desktop.vault import Vault
 
@@ -86,6 +87,10 @@ def main(out_dir: str = "docs/screenshots") -> int:
         vault, _code = Vault.create(site.vault.path, service)
         vault_id = vault.vault_id
         services = Services(site, vault)
+        # Sign-in as a ward PC does it by default: an enrolled staff ID and PIN.
+        StaffStore.for_vault(vault).add(
+            "N4411", "Sam Okafor", ["clinician"], "4826", title="Staff nurse", actor="screenshots"
+        )
         drop = work / "phone"
         drop.mkdir()
         # One phone, two patients (a 40-minute gap between them) and a personal photo.
@@ -106,7 +111,8 @@ def main(out_dir: str = "docs/screenshots") -> int:
         window.show()
         grab(window, out / "lock-screen.png")
 
-        window.sign_in(Staff("Sam Okafor", "Staff nurse", "N4411"))
+        window.sign_in(Staff("", "", "N4411"), "4826")
+        wait_until(lambda: not window.locked)
         wait_until(lambda: window.stack.currentWidget() is window.empty_state)
         grab(window, out / "empty-state.png")
         window.start_import([str(drop)])

@@ -14,7 +14,8 @@ import sys
 
 from picsafe_desktop import APP_ID
 from picsafe_desktop.staff import pins
-from picsafe_desktop.staff.roles import ROLES, RoleError
+from picsafe_desktop.staff.enrol import FIRST_ROLES, enrol
+from picsafe_desktop.staff.roles import ROLES, RoleError, check_roles
 from picsafe_desktop.vault.commands import _actor, _vault_dir, add_vault_arguments
 from picsafe_desktop.vault.errors import IntegrityError, VaultError
 
@@ -61,6 +62,68 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
         help="set a staff list that fails its check aside (kept as staff.json.rejected-*) and "
         "start empty; then enrol everyone again",
     ).set_defaults(func=run, staff_action="reset")
+    _add_first_staff_options(subparsers)
+
+
+def _add_first_staff_options(subparsers: argparse._SubParsersAction) -> None:
+    """`vault init --admin STAFF_ID --name NAME`: the vault's creator is enrolled in the same
+    run, so a new PC is usable without typed, unchecked names. The options are added here (to
+    the parser vault/commands.py built) because staff sits above the vault layer."""
+    vault_parser = subparsers.choices.get("vault")
+    if vault_parser is None:
+        return
+    actions = next(a for a in vault_parser._actions if isinstance(a, argparse._SubParsersAction))
+    init = actions.choices["init"]
+    group = init.add_argument_group(
+        "first staff member (enrolled with a PIN, read from the terminal or standard input, "
+        "before the vault is created)"
+    )
+    group.add_argument("--admin", metavar="STAFF_ID", help="the staff ID they type at sign-in")
+    group.add_argument("--name", help="their full name, as the audit log will show it")
+    group.add_argument(
+        "--role",
+        action="append",
+        choices=sorted(ROLES),
+        help=f"what they may do (repeat for several; default: {' and '.join(FIRST_ROLES)})",
+    )
+    group.add_argument("--title", default="", help="job title shown on consent records")
+    init.set_defaults(first_staff=prepare_first_staff)
+
+
+def prepare_first_staff(args: argparse.Namespace):
+    """Check `vault init`'s --admin options and read the PIN before anything is created; a
+    callable that enrols them in the new vault and returns what to tell (or only says whom IT
+    must enrol), None where sign-in needs no enrolment. ValueError with
+    the reason otherwise (vault/commands.py reports it)."""
+    from picsafe_desktop.staff.session import NOBODY_ENROLLED, method_for
+
+    if not args.admin:
+        if args.name or args.role or args.title:
+            raise ValueError("--name, --role and --title describe the --admin STAFF_ID to enrol")
+        site = getattr(args, "site_config", None)
+        if site is not None and method_for(site) != "pin":
+            return None
+        return lambda _vault: NOBODY_ENROLLED.replace("close PicSafe and run", "run")
+    try:
+        staff_id = pins.check_staff_id(args.admin)
+        if not 1 <= len(" ".join((args.name or "").split())) <= 100:
+            raise pins.StaffError("--admin needs --name: their full name (1-100 characters)")
+        roles = check_roles(args.role or FIRST_ROLES)
+        pin = pins.check_pin(_read_pin())
+    except (pins.StaffError, RoleError) as exc:
+        raise ValueError(f"{exc}; no vault was created") from None
+    actor = _actor()
+
+    def first(vault) -> str:
+        entry = enrol(
+            vault, staff_id, args.name, roles, pin, title=args.title, actor=actor, first=True
+        )
+        return (
+            f"Enrolled {entry.staff_id} ({entry.name}) as {', '.join(entry.roles)}: they sign "
+            "in with this staff ID and PIN."
+        )
+
+    return first
 
 
 def run(args: argparse.Namespace) -> int:
@@ -100,15 +163,15 @@ def _read_pin() -> str:
 def _add(args, vault, store: pins.StaffStore) -> int:
     staff_id = pins.check_staff_id(args.staff_id)
     pin = pins.check_pin(_read_pin())
-    actor = _actor()
-    entry = store.add(
-        staff_id, args.name, args.role, pin, title=args.title, actor=actor, replace=args.replace
-    )
-    vault.audit(
-        "staff_add",
-        actor=actor,
-        subject=entry.staff_id,
-        details={"roles": list(entry.roles), "replace": args.replace},
+    entry = enrol(
+        vault,
+        staff_id,
+        args.name,
+        args.role,
+        pin,
+        title=args.title,
+        actor=_actor(),
+        replace=args.replace,
     )
     print(f"Enrolled {entry.staff_id} ({entry.name}) as {', '.join(entry.roles)}.")
     return EXIT_OK

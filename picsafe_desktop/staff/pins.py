@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import json
 import re
 import threading
@@ -144,7 +145,6 @@ class StaffStore:
         self._key = key
         self._lock = threading.Lock()
         self._hasher = PasswordHasher()
-        self._dummy = self._hasher.hash("0000")  # unknown IDs cost the same as known ones
 
     @classmethod
     def for_vault(cls, vault) -> StaffStore:
@@ -281,6 +281,7 @@ class StaffStore:
     def verify(self, staff_id: str, pin: str, now: float | None = None) -> Enrolled:
         """The enrolled entry for a right PIN; SignInRefused otherwise (the failure counted)."""
         now = time.time() if now is None else now
+        _dummy_hash()  # made before any branch: unknown IDs cost the same as known ones
         staff_id = (staff_id or "").strip()
         if not staff_id:
             raise SignInRefused("Enter your staff ID.")
@@ -309,9 +310,17 @@ class StaffStore:
 
     def _burn(self, pin: str) -> None:
         try:
-            self._hasher.verify(self._dummy, pin or "x")
+            self._hasher.verify(_dummy_hash(), pin or "x")
         except (VerificationError, InvalidHashError):
             pass
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Made once per process, at the first PIN check (before it branches on the staff ID): a
+    store is made for every sign-in and every lock-screen check, and a fresh Argon2 hash each
+    time cost as much as a PIN check, on the GUI thread for the lock screen."""
+    return PasswordHasher().hash("0000")
 
 
 def _wait_message(seconds: float) -> str:

@@ -36,7 +36,7 @@ class Session:
 
     staff: Staff
     roles: tuple[str, ...]
-    method: str  # "directory", "pin" or "unverified" (a typed name: no [staff] set up)
+    method: str  # "directory", "pin" or "unverified" (a typed name: allow_unverified_names)
 
     @property
     def actor(self) -> str:
@@ -56,12 +56,38 @@ class Session:
 
 
 def method_for(site) -> str:
-    """How staff sign in: "directory" ([staff] ldap_url), "pin" ([security] require_pin) or
-    "unverified" (a typed name; neither is set up)."""
+    """How staff sign in: "directory" ([staff] ldap_url); otherwise "pin", an enrolled staff ID
+    and PIN, by default; "unverified" (a typed name nobody checks) only where the site config
+    opts in with [staff] allow_unverified_names and does not also set [security] require_pin.
+    The default is the safe one: a site that says nothing gets checked sign-in (issue 13)."""
     staff = getattr(site, "staff", None)
     if staff is not None and staff.ldap_url:
         return "directory"
-    return "pin" if site.security.require_pin else "unverified"
+    opted_in = staff is not None and getattr(staff, "allow_unverified_names", False)
+    return "unverified" if opted_in and not site.security.require_pin else "pin"
+
+
+def nobody_enrolled_message(site, vault) -> str:
+    """For the lock screen: why nobody can sign in on this PC and exactly what IT runs, or ""
+    when someone can (a directory, typed names, or at least one enrolled PIN). A staff list
+    that fails its check says so in its own words."""
+    if method_for(site) != "pin":
+        return ""
+    from picsafe_desktop.staff import pins
+
+    try:
+        if pins.StaffStore.for_vault(vault).list():
+            return ""
+    except pins.StaffError as exc:
+        return str(exc)
+    return NOBODY_ENROLLED
+
+
+NOBODY_ENROLLED = (
+    "Nobody can sign in yet: no staff are enrolled in this vault. IT: close PicSafe and run "
+    '`picsafe-desktop staff add STAFF_ID --name "FULL NAME" --role clinician` for each person '
+    "(add `--role it_admin` for IT), then start PicSafe again."
+)
 
 
 def authenticate(site, vault, staff: Staff, secret: str) -> Session:

@@ -127,6 +127,19 @@ _INTRO = {
     "pin": "Sign in with your staff ID and PIN.",
     "unverified": "Sign in to see and import clinical photos.",
 }
+NOT_CHECKED = "names not checked"
+
+
+def window_title(method: str, who: str = "") -> str:
+    """The main window's title: who is signed in, and on a PC where typed names are allowed
+    ([staff] allow_unverified_names), that nobody checked them - locked or not."""
+    from picsafe_desktop import APP_NAME
+
+    parts = [APP_NAME] + ([who] if who else [])
+    title = " — ".join(parts)
+    if method == "unverified":
+        title += f" ({NOT_CHECKED})" if who else f" — {NOT_CHECKED}"
+    return title
 
 
 class LockScreen(QWidget):
@@ -139,30 +152,40 @@ class LockScreen(QWidget):
 
     sign_in_requested = Signal(object, str)  # Staff, PIN or password
 
-    def __init__(self, method: str | bool, parent=None) -> None:
+    def __init__(self, method: str | bool, parent=None, notice=None) -> None:
         super().__init__(parent)
         if isinstance(method, bool):  # the old require_pin switch
             method = "pin" if method else "unverified"
         self.method = method
+        # () -> why nobody can sign in and what IT runs, or "" (services.sign_in_notice)
+        self._notice = notice
         self.setObjectName("LockScreen")
         outer = QVBoxLayout(self)
         card = QFrame(self)
         card.setObjectName("lockCard")
         card.setFrameShape(QFrame.Shape.StyledPanel)
         card.setFixedWidth(440)
+        self._card = card
         layout = QVBoxLayout(card)
-        title = QLabel(
-            "<h2>PicSafe Desktop is locked</h2>"
-            f"<p>{_INTRO[method]} Every action is recorded under your name.</p>",
-            card,
-        )
-        title.setWordWrap(True)
+        # Heading and intro apart: one rich-text label with both was cut off mid-sentence.
+        title = QLabel("<h2>PicSafe Desktop is locked</h2>", card)
         layout.addWidget(title)
+        intro = QLabel(f"{_INTRO[method]} Every action is recorded under your name.", card)
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
         self.hint_label = QLabel("", card)
         self.hint_label.setObjectName("hintLabel")
         self.hint_label.setWordWrap(True)
         self.hint_label.hide()
         layout.addWidget(self.hint_label)
+        # A vault nobody can sign in to (no staff enrolled): say exactly what IT runs.
+        self.notice_label = QLabel("", card)
+        self.notice_label.setObjectName("setupNotice")
+        self.notice_label.setWordWrap(True)
+        self.notice_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.notice_label.setStyleSheet("color: #b00020; font-weight: bold")
+        self.notice_label.hide()
+        layout.addWidget(self.notice_label)
         form = QFormLayout()
         self.name_edit = QLineEdit(card)
         self.name_edit.setAccessibleName("Your name")
@@ -189,8 +212,9 @@ class LockScreen(QWidget):
         layout.addLayout(form)
         if method == "unverified":
             note = QLabel(
-                "<small>Names are not checked on this PC. IT can enrol staff PINs or connect "
-                "the hospital directory (see the security guide).</small>",
+                "<b>Names not checked</b> on this PC: anyone can type any name, so the audit "
+                "log cannot say who acted. For a single-user evaluation PC only; on a ward, "
+                "IT enrols staff PINs or connects the hospital directory (security guide).",
                 card,
             )
             note.setObjectName("unverifiedNote")
@@ -220,8 +244,28 @@ class LockScreen(QWidget):
         self.hint_label.setText(hint)
         self.hint_label.setVisible(bool(hint))
         self.set_busy(False)
+        self._show_notice()
         first = self.name_edit if self.method == "unverified" else self.staff_id_edit
         first.setFocus()
+
+    def _show_notice(self) -> None:
+        notice = ""
+        if self._notice is not None:
+            try:
+                notice = self._notice()
+            except Exception as exc:  # noqa: BLE001 - sign-in itself still checks; never fatal
+                log.warning("could not check who may sign in (%s)", type(exc).__name__)
+        # The form stays: every attempt is still checked (and refused) and audited.
+        self.notice_label.setText(notice)
+        self.notice_label.setVisible(bool(notice))
+        self._fit()
+
+    def _fit(self) -> None:
+        """Tall enough for every wrapped line at the card's fixed width (a centred card is
+        otherwise given its one-line height, and long messages were cut off)."""
+        layout = self._card.layout()
+        layout.activate()
+        self._card.setMinimumHeight(layout.totalHeightForWidth(self._card.width()))
 
     def set_busy(self, busy: bool) -> None:
         """While the PIN or password is being checked (on a worker), no second submit."""
@@ -229,9 +273,11 @@ class LockScreen(QWidget):
         self.sign_in_button.setText("Checking…" if busy else "&Sign in")
 
     def show_error(self, message: str) -> None:
+        """A refusal, in the words of the check (a back-off says how long to wait)."""
         self.set_busy(False)
         self.error_label.setText(message)
         self.pin_edit.clear()
+        self._show_notice()  # still nobody enrolled, or by now someone is (and refits)
 
     def _submit(self) -> None:
         if not self.sign_in_button.isEnabled():

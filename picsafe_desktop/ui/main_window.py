@@ -34,7 +34,7 @@ from picsafe_desktop import APP_NAME, __version__
 from picsafe_desktop.services import Permission, sign_in_method
 from picsafe_desktop.ui import workers
 from picsafe_desktop.ui.importing import ImportMixin
-from picsafe_desktop.ui.lock import IdleMonitor, LockScreen, SessionLockWatcher
+from picsafe_desktop.ui.lock import IdleMonitor, LockScreen, SessionLockWatcher, window_title
 from picsafe_desktop.ui.photo_actions import PhotoActionsMixin
 from picsafe_desktop.ui.thumbnails import ItemIdRole, ThumbnailModel
 
@@ -105,14 +105,15 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         self._waiting_problems: list = []  # import problems kept for the next sign-in
         self._problem_box = None
         self._problem_lines: list[str] = []
-        self.setWindowTitle(APP_NAME)
+        self.setWindowTitle(window_title(sign_in_method(site)))
         self.setObjectName("MainWindow")
         self.setAcceptDrops(True)
         self.resize(1200, 720)
         self.setMinimumSize(800, 560)
 
         self.stack = QStackedWidget(self)
-        self.lock_screen = LockScreen(sign_in_method(site), self)
+        notice = services.sign_in_notice if services is not None else None
+        self.lock_screen = LockScreen(sign_in_method(site), self, notice=notice)
         self.lock_screen.sign_in_requested.connect(self.sign_in)
         self.empty_state = self._build_empty_state()
         self.browser = self._build_browser()
@@ -409,7 +410,7 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
                 session.method, "a name that was not checked"
             )
         )
-        self.setWindowTitle(f"{APP_NAME} — {who}")
+        self.setWindowTitle(window_title(session.method, who))
         self.statusBar().showMessage(f"Signed in as {session.staff.name}")
         self.idle.restart()
         self.refresh()
@@ -471,7 +472,7 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
 
         forget_recent()  # the body map's recent sites belong to the session
         self.statusBar().showMessage("Locked")
-        self.setWindowTitle(APP_NAME)
+        self.setWindowTitle(window_title(sign_in_method(self.site)))
         log.info("window locked (%s)", reason)
         self._show_locked(hint)
 

@@ -172,9 +172,13 @@ def _init(args: argparse.Namespace, path: Path) -> int:
             "recovery sheet (no vault was created)"
         )
         return EXIT_USAGE
+    # `--admin`: staff/commands.py checks the options and reads the PIN first (ValueError)
+    prepare = getattr(args, "first_staff", None)
+    enrol_first = prepare(args) if prepare is not None else None
     vault, code = Vault.create(path, args.keyring_service, actor=_actor())
     with vault:
         vault_id = vault.vault_id
+        staff_note = enrol_first(vault) if enrol_first is not None else ""
     print(f"Created vault {path} (id {vault_id}).")
     print("Recovery code (shown once and stored nowhere; write it down or print it and lock")
     print("it away. With it and the vault folder anyone can read the photos; without it a")
@@ -182,6 +186,8 @@ def _init(args: argparse.Namespace, path: Path) -> int:
     print()
     print(f"    {code}")
     print()
+    if staff_note:
+        print(staff_note)
     if sheet is not None:
         from picsafe_desktop.vault.recovery_sheet import write_recovery_sheet
 

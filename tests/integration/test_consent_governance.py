@@ -63,7 +63,8 @@ def env(tmp_path, keyring_service):
         return Vault.open(vault_dir, keyring_service)
 
     def services(**site_raw):
-        site = config.from_dict({"vault": {"path": str(vault_dir)}, **site_raw})
+        unverified = {"staff": {"allow_unverified_names": True}}  # typed name below
+        site = config.from_dict({"vault": {"path": str(vault_dir)}, **unverified, **site_raw})
         svc = Services(site, open_vault())
         svc.sign_in(Staff("Dr Jo Smith", "Registrar", "S77"))
         return svc

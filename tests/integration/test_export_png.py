@@ -29,7 +29,9 @@ SOURCES = (
 def test_png_and_webp_export_as_jpeg(tmp_path, corpus, keyring_service, name):
     import datetime as dt
 
-    site = config.from_dict({"vault": {"path": str(tmp_path / "vault")}})
+    site = config.from_dict(
+        {"vault": {"path": str(tmp_path / "vault")}, "staff": {"allow_unverified_names": True}}
+    )
     vault, _ = Vault.create(site.vault.path, keyring_service, kdf=TEST_KDF)
     services = Services(site, vault)
     staff = Staff("Dr A", "Registrar", "S1")

@@ -27,7 +27,9 @@ ROTATED = "canon-powershot-sx60-orient6-xmp-iptc__canon_hdr_NO.jpg"
 
 @pytest.fixture
 def services(tmp_path, keyring_service):
-    site = config.from_dict({"vault": {"path": str(tmp_path / "vault")}})
+    site = config.from_dict(
+        {"vault": {"path": str(tmp_path / "vault")}, "staff": {"allow_unverified_names": True}}
+    )
     vault, _ = Vault.create(site.vault.path, keyring_service, kdf=TEST_KDF)
     svc = Services(site, vault)
     svc.sign_in(NURSE)

@@ -37,6 +37,7 @@ def site(tmp_path):
         {
             "vault": {"path": str(tmp_path / "vault")},
             "logging": {"file": str(tmp_path / "log" / "app.log")},
+            "staff": {"allow_unverified_names": True},  # typed names: tests of other things
         }
     )
 
@@ -577,6 +578,7 @@ def test_export_to_the_pacs_from_the_dialog(qtbot, tmp_path, services, drop, ort
         {
             "vault": {"path": services.site.vault.path},
             "pacs": {"ae_title": AET, "host": "127.0.0.1", "port": orthanc.dicom_port},
+            "staff": {"allow_unverified_names": True},
         }
     )
     services.site = site
@@ -725,6 +727,7 @@ def test_export_to_fhir_from_the_dialog(qtbot, services, drop):
         site = config.from_dict(
             {
                 "vault": {"path": services.site.vault.path},
+                "staff": {"allow_unverified_names": True},
                 "fhir": {
                     "base_url": endpoint.base_url,
                     "token": "tok-ui-123",

@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtWidgets import QDialog, QMessageBox
 
 from picsafe_desktop import app, config
+from picsafe_desktop.ui.first_run import FirstStaffDialog
 from picsafe_desktop.ui.vault_setup import RecoverDialog, RecoveryCodeDialog
 
 pytestmark = pytest.mark.keyring
@@ -33,6 +34,8 @@ def test_first_run_creates_vault_and_shows_code_once(qtbot, tmp_path, keyring_se
         return QDialog.DialogCode.Accepted
 
     monkeypatch.setattr(RecoveryCodeDialog, "exec", exec_)
+    # enrolling the first staff member is tested in test_first_run_staff.py
+    monkeypatch.setattr(FirstStaffDialog, "exec", lambda _self: QDialog.DialogCode.Rejected)
     services = app.open_services(site, keyring_service)
     try:
         assert services is not None and len(shown) == 1

@@ -19,7 +19,10 @@ def window(qtbot):
 def test_title_and_lock_screen_first(window):
     assert window.windowTitle() == APP_NAME
     assert window.stack.currentWidget() is window.lock_screen
-    assert window.lock_screen.name_edit.isVisible()
+    # Default site: staff ID and PIN, never a typed name (issue 13)
+    screen = window.lock_screen
+    assert screen.staff_id_edit.isVisible() and screen.pin_edit.isVisible()
+    assert not screen.name_edit.isVisible() and not screen.role_edit.isVisible()
     assert not window.import_action.isEnabled()
 
 

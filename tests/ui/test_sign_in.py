@@ -27,6 +27,7 @@ def make_services(tmp_path, keyring_service, **security) -> Services:
             "vault": {"path": str(tmp_path / "vault")},
             "logging": {"file": str(tmp_path / "log" / "app.log")},
             "security": security,
+            "staff": {"allow_unverified_names": True},  # typed names unless require_pin
         }
     )
     vault, _ = Vault.create(site.vault.path, keyring_service, kdf=TEST_KDF)

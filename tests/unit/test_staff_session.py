@@ -22,7 +22,11 @@ SECOND = Staff("Ben Second", "", "B2")
 @pytest.fixture
 def services(tmp_path, keyring_service):
     site = config.from_dict(
-        {"vault": {"path": str(tmp_path / "vault")}, "logging": {"file": str(tmp_path / "l")}}
+        {
+            "vault": {"path": str(tmp_path / "vault")},
+            "logging": {"file": str(tmp_path / "l")},
+            "staff": {"allow_unverified_names": True},
+        }
     )
     vault, _ = Vault.create(site.vault.path, keyring_service, kdf=TEST_KDF, actor="tester")
     wording = consent.load_wording(None, None)

@@ -21,7 +21,9 @@ class Stop(Exception):
 
 @pytest.fixture
 def ward(tmp_path, keyring_service):
-    site = config.from_dict({"vault": {"path": str(tmp_path / "vault")}})
+    site = config.from_dict(
+        {"vault": {"path": str(tmp_path / "vault")}, "staff": {"allow_unverified_names": True}}
+    )
     vault, _ = Vault.create(site.vault.path, keyring_service, kdf=TEST_KDF)
     services = Services(site, vault)
     services.sign_in(Staff("Dr A", "Registrar", "S1"))
