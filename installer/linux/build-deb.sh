@@ -19,6 +19,15 @@ cp -a "$bundle" "$pkg/opt/picsafe-desktop"
 # Files PyInstaller copies keep the mode they had; the package wants 644/755 only.
 find "$pkg/opt" -type d -exec chmod 755 {} +
 find "$pkg/opt" -type f -exec chmod go-w {} +
+# Debian ships DejaVu: use the system's copy (Depends: fonts-dejavu-core) instead of a duplicate.
+fonts="$pkg/opt/picsafe-desktop/_internal/picsafe_desktop/resources/fonts"
+for font in DejaVuSans.ttf DejaVuSans-Bold.ttf; do
+  ln -sf "/usr/share/fonts/truetype/dejavu/$font" "$fonts/$font"
+done
+# Strip symbols from shared objects as dh_strip would (the CPython modules and libpython come
+# unstripped). Not the executable: PyInstaller appends its archive after the ELF image.
+find "$pkg/opt/picsafe-desktop/_internal" -type f \( -name "*.so" -o -name "*.so.*" \) \
+  -exec strip --strip-unneeded --remove-section=.comment --remove-section=.note {} + 2>/dev/null || true
 install -d "$pkg/usr/bin"
 ln -s /opt/picsafe-desktop/picsafe-desktop "$pkg/usr/bin/picsafe-desktop"
 install -Dm644 "$root/resources/picsafe-desktop.desktop" \

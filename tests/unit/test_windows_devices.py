@@ -259,3 +259,12 @@ def test_wpd_photos_go_through_the_import_pipeline(phone, tmp_path, keyring_serv
     assert sorted(phone.deleted) == ["o1", "o2"]
     assert len(result.item_ids) == 2
     vault.close()
+
+
+def test_services_use_wpd_for_phones_on_windows(phone, monkeypatch):
+    from picsafe_desktop import services
+
+    monkeypatch.setattr(services, "os", windows_os())
+    module = services._phone_module(gphoto)
+    assert module is wpd
+    assert [d.label for d in module.list_devices()] == ["Pixel 8"]
