@@ -12,7 +12,7 @@ RUNTIME=(libgl1 libegl1 libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-i
 TEST=(xvfb xauth x11-utils dbus dbus-x11 gnome-keyring libimage-exiftool-perl age orthanc
       dicom3tools qpdf poppler-utils)
 # `make installer`: the .deb is built with dpkg-deb and checked with lintian.
-BUILD=(dpkg-dev lintian binutils)
+BUILD=(dpkg-dev lintian binutils patchelf)
 
 want=("${RUNTIME[@]}")
 # A bare Debian/Ubuntu python3 cannot make a venv without this package.

@@ -28,6 +28,15 @@ done
 # unstripped). Not the executable: PyInstaller appends its archive after the ELF image.
 find "$pkg/opt/picsafe-desktop/_internal" -type f \( -name "*.so" -o -name "*.so.*" \) \
   -exec strip --strip-unneeded --remove-section=.comment --remove-section=.note {} + 2>/dev/null || true
+# Shared objects need no execute bit; a RUNPATH naming the build machine's Python (pyenv) is
+# removed - the bundle's loader finds every library in _internal by soname.
+find "$pkg/opt/picsafe-desktop/_internal" -type f \( -name "*.so" -o -name "*.so.*" \) -print0 |
+  while IFS= read -r -d '' lib; do
+    chmod 644 "$lib"
+    case "$(patchelf --print-rpath "$lib" 2>/dev/null)" in
+      /*) patchelf --remove-rpath "$lib" ;;
+    esac
+  done
 install -d "$pkg/usr/bin"
 ln -s /opt/picsafe-desktop/picsafe-desktop "$pkg/usr/bin/picsafe-desktop"
 install -Dm644 "$root/resources/picsafe-desktop.desktop" \
