@@ -67,6 +67,7 @@ def test_a_vault_on_a_network_drive_is_recognised(monkeypatch):
     assert not winfs.is_network_path("C:\\Users\\nurse\\PicSafe", kernel32=fake)
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="/proc/self/mounts is Linux's")
 def test_a_vault_on_nfs_or_cifs_is_recognised_on_linux():
     mounts = (
         "/dev/sda1 / ext4 rw 0 0\n"
