@@ -82,24 +82,7 @@ class BlobStore:
 
     def shred(self, item_id: str) -> None:
         """Overwrite then unlink. The key is already gone; this removes the ciphertext too."""
-        path = self.path(item_id)
-        try:
-            with open(path, "r+b") as f:
-                remaining = os.fstat(f.fileno()).st_size
-                zeros = bytes(min(remaining, _WIPE_BLOCK))
-                while remaining > 0:
-                    remaining -= f.write(zeros[: min(remaining, _WIPE_BLOCK)])
-                f.flush()
-                os.fsync(f.fileno())
-            winfs.remove_or_defer(path)  # held by a scanner: content is zeros, key gone - later
-        except FileNotFoundError:
-            return
-        except OSError as exc:
-            if winfs.in_use(exc):  # the key is already gone: remove the name later, not fail now
-                winfs.remove_or_defer(path)
-                return
-            raise VaultError(f"{path}: could not remove the encrypted file: {exc}") from exc
-        fsync_dir(path.parent)
+        shred_file(self.path(item_id))
 
     def ids(self) -> set[str]:
         return {p.name[: -len(SUFFIX)] for p in self.dir.glob("??/*" + SUFFIX)}
@@ -114,6 +97,27 @@ class BlobStore:
         if count:
             fsync_dir(self.tmp)
         return count
+
+
+def shred_file(path: Path) -> None:
+    """Overwrite with zeros, fsync, unlink, fsync the folder; a missing file is already gone."""
+    try:
+        with open(path, "r+b") as f:
+            remaining = os.fstat(f.fileno()).st_size
+            zeros = bytes(min(remaining, _WIPE_BLOCK))
+            while remaining > 0:
+                remaining -= f.write(zeros[: min(remaining, _WIPE_BLOCK)])
+            f.flush()
+            os.fsync(f.fileno())
+        winfs.remove_or_defer(path)  # held by a scanner: content is zeros, key gone - later
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        if winfs.in_use(exc):  # the key is already gone: remove the name later, not fail now
+            winfs.remove_or_defer(path)
+            return
+        raise VaultError(f"{path}: could not remove the encrypted file: {exc}") from exc
+    fsync_dir(path.parent)
 
 
 _BINARY = getattr(os, "O_BINARY", 0)
