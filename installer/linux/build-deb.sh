@@ -43,8 +43,8 @@ install -Dm644 "$root/resources/picsafe-desktop.desktop" \
   "$pkg/usr/share/applications/picsafe-desktop.desktop"
 install -Dm644 "$root/resources/picsafe-desktop.svg" \
   "$pkg/usr/share/icons/hicolor/scalable/apps/picsafe-desktop.svg"
-install -Dm644 "$here/picsafe-desktop.metainfo.xml" \
-  "$pkg/usr/share/metainfo/picsafe-desktop.metainfo.xml"
+install -Dm644 "$here/example.invalid.picsafe.PicSafeDesktop.metainfo.xml" \
+  "$pkg/usr/share/metainfo/example.invalid.picsafe.PicSafeDesktop.metainfo.xml"
 install -d "$pkg/usr/share/man/man1"
 gzip -9n < "$here/picsafe-desktop.1" > "$pkg/usr/share/man/man1/picsafe-desktop.1.gz"
 chmod 644 "$pkg/usr/share/man/man1/picsafe-desktop.1.gz"

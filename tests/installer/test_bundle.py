@@ -177,7 +177,7 @@ def test_dpkg_install_gives_a_working_command(tmp_path, keyring_service):
         _scrub_and_round_trip(Path("/usr/bin/picsafe-desktop"), tmp_path, env, keyring_service)
         for path in (
             "/usr/share/applications/picsafe-desktop.desktop",
-            "/usr/share/metainfo/picsafe-desktop.metainfo.xml",
+            "/usr/share/metainfo/example.invalid.picsafe.PicSafeDesktop.metainfo.xml",
             "/usr/share/icons/hicolor/scalable/apps/picsafe-desktop.svg",
             "/etc/xdg/picsafe-desktop/README",
         ):
