@@ -18,10 +18,12 @@ not branch on the platform themselves. Tests fake `os.name`, `winerror` and the 
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import ctypes
 import logging
 import os
+import stat
 import string
 import threading
 import time
@@ -140,6 +142,9 @@ def retry_deferred() -> int:
         return len(_deferred)
 
 
+atexit.register(retry_deferred)  # the holder (a scanner) has usually let go by then
+
+
 def deferred() -> set[str]:
     with _deferred_lock:
         return set(_deferred)
@@ -168,9 +173,7 @@ def identity_known(st: os.stat_result) -> bool:
 
 def is_link_like(st: os.stat_result) -> bool:
     """A symbolic link or a Windows junction / other name-surrogate reparse point."""
-    import stat as _stat
-
-    if _stat.S_ISLNK(st.st_mode):
+    if stat.S_ISLNK(st.st_mode):
         return True
     tag = getattr(st, "st_reparse_tag", 0) or 0
     return bool(tag & _REPARSE_NAME_SURROGATE)
@@ -274,4 +277,3 @@ def network_vault_problem(root: str | os.PathLike[str]) -> str | None:
         "database is not safe over a network share). Choose a local folder - back it up to the "
         "network instead (docs/deployment.md, Backup)"
     )
-

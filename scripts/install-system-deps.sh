@@ -22,7 +22,7 @@ TEST=(xvfb xauth x11-utils dbus dbus-x11 gnome-keyring libimage-exiftool-perl ag
 # The FHIR export tests run Medplum's FHIR engine (tests/fhir_engine) on Node.js 20+.
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || TEST+=(nodejs npm)
 # `make installer`: the .deb is built with dpkg-deb and checked with lintian.
-BUILD=(dpkg-dev lintian binutils)
+BUILD=(dpkg-dev lintian binutils patchelf)
 
 want=("${RUNTIME[@]}")
 # A bare Debian/Ubuntu python3 cannot make a venv without this package.

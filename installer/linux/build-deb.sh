@@ -19,14 +19,32 @@ cp -a "$bundle" "$pkg/opt/picsafe-desktop"
 # Files PyInstaller copies keep the mode they had; the package wants 644/755 only.
 find "$pkg/opt" -type d -exec chmod 755 {} +
 find "$pkg/opt" -type f -exec chmod go-w {} +
+# Debian ships DejaVu: use the system's copy (Depends: fonts-dejavu-core) instead of a duplicate.
+fonts="$pkg/opt/picsafe-desktop/_internal/picsafe_desktop/resources/fonts"
+for font in DejaVuSans.ttf DejaVuSans-Bold.ttf; do
+  ln -sf "/usr/share/fonts/truetype/dejavu/$font" "$fonts/$font"
+done
+# Strip symbols from shared objects as dh_strip would (the CPython modules and libpython come
+# unstripped). Not the executable: PyInstaller appends its archive after the ELF image.
+find "$pkg/opt/picsafe-desktop/_internal" -type f \( -name "*.so" -o -name "*.so.*" \) \
+  -exec strip --strip-unneeded --remove-section=.comment --remove-section=.note {} + 2>/dev/null || true
+# Shared objects need no execute bit; a RUNPATH naming the build machine's Python (pyenv) is
+# removed - the bundle's loader finds every library in _internal by soname.
+find "$pkg/opt/picsafe-desktop/_internal" -type f \( -name "*.so" -o -name "*.so.*" \) -print0 |
+  while IFS= read -r -d '' lib; do
+    chmod 644 "$lib"
+    case "$(patchelf --print-rpath "$lib" 2>/dev/null)" in
+      /*) patchelf --remove-rpath "$lib" ;;
+    esac
+  done
 install -d "$pkg/usr/bin"
 ln -s /opt/picsafe-desktop/picsafe-desktop "$pkg/usr/bin/picsafe-desktop"
 install -Dm644 "$root/resources/picsafe-desktop.desktop" \
   "$pkg/usr/share/applications/picsafe-desktop.desktop"
 install -Dm644 "$root/resources/picsafe-desktop.svg" \
   "$pkg/usr/share/icons/hicolor/scalable/apps/picsafe-desktop.svg"
-install -Dm644 "$here/picsafe-desktop.metainfo.xml" \
-  "$pkg/usr/share/metainfo/picsafe-desktop.metainfo.xml"
+install -Dm644 "$here/example.invalid.picsafe.PicSafeDesktop.metainfo.xml" \
+  "$pkg/usr/share/metainfo/example.invalid.picsafe.PicSafeDesktop.metainfo.xml"
 install -d "$pkg/usr/share/man/man1"
 gzip -9n < "$here/picsafe-desktop.1" > "$pkg/usr/share/man/man1/picsafe-desktop.1.gz"
 chmod 644 "$pkg/usr/share/man/man1/picsafe-desktop.1.gz"

@@ -67,6 +67,7 @@ def test_a_vault_on_a_network_drive_is_recognised(monkeypatch):
     assert not winfs.is_network_path("C:\\Users\\nurse\\PicSafe", kernel32=fake)
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="/proc/self/mounts is Linux's")
 def test_a_vault_on_nfs_or_cifs_is_recognised_on_linux():
     mounts = (
         "/dev/sda1 / ext4 rw 0 0\n"
@@ -259,3 +260,12 @@ def test_wpd_photos_go_through_the_import_pipeline(phone, tmp_path, keyring_serv
     assert sorted(phone.deleted) == ["o1", "o2"]
     assert len(result.item_ids) == 2
     vault.close()
+
+
+def test_services_use_wpd_for_phones_on_windows(phone, monkeypatch):
+    from picsafe_desktop import services
+
+    monkeypatch.setattr(services, "os", windows_os())
+    module = services._phone_module(gphoto)
+    assert module is wpd
+    assert [d.label for d in module.list_devices()] == ["Pixel 8"]
