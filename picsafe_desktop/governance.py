@@ -253,7 +253,7 @@ def _withdraw(
     destroyed = 0
     if scope is Withdrawal.FULL:
         # All of the photos or none, in one transaction.
-        destroyed = vault.delete_items(items, actor=actor, reason=reason.strip())
+        destroyed = vault.delete_items(sorted(items), actor=actor, reason=reason.strip())
         items = []
     action = "kept: they form part of the medical record"
     if policy == "remove_record_copies":
