@@ -207,6 +207,7 @@ class ConsentsMixin:
                 != 1
             ):
                 raise NotFound(f"no consent {consent_id} in vault {self.path}")
+            self._forget_patient(conn, [consent_id])  # shredded with its record
             self._touched.add(("consent", consent_id))
             self._audit_in(conn, "consent_delete", actor, consent_id, {"reason": reason})
         with self._lock:

@@ -48,9 +48,9 @@ CREATE TABLE items (
     thumbnail BLOB NOT NULL,
     metadata BLOB NOT NULL
 );
-CREATE INDEX items_batch ON items(batch_id);
 CREATE INDEX items_state ON items(state);
 CREATE INDEX items_consent ON items(consent_id);
+CREATE INDEX items_batch_state ON items(batch_id, state);
 CREATE TABLE audit (
     seq INTEGER PRIMARY KEY,
     at TEXT NOT NULL,
@@ -113,6 +113,27 @@ def create(path: Path) -> sqlite3.Connection:
         conn.close()
         raise
     return conn
+
+
+# Indexes added after format 2 was first written (an index changes no stored value, so no
+# format version): created when a vault is opened for writing. items_batch_state serves
+# "a batch's waiting photos" and replaces items_batch (its leading column).
+_LATER_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS items_batch_state ON items(batch_id, state)",
+    "DROP INDEX IF EXISTS items_batch",
+)
+
+
+def ensure_indexes(conn: sqlite3.Connection) -> None:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for sql in _LATER_INDEXES:
+            conn.execute(sql)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
 
 
 def check_version(conn: sqlite3.Connection, path: Path) -> int:

@@ -356,10 +356,22 @@ class ItemsMixin:
         consent_id: str | None = None,
     ) -> list[PhotoItem]:
         """Index columns only: no blob is read or decrypted (each row's MAC is checked)."""
+        # Only the filters given go into the SQL: "(? IS NULL OR col = ?)" keeps SQLite from
+        # using an index, so one patient's photos scanned all 100,000 rows.
+        where, params = [], []
+        for column, value in (
+            ("state", state and ItemState(state).value),
+            ("batch_id", batch_id),
+            ("consent_id", consent_id),
+        ):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
         rows = self._query(
-            _ITEMS + " WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR batch_id = ?2) "
-            "AND (?3 IS NULL OR consent_id = ?3) ORDER BY created_at, item_id",
-            (state and ItemState(state).value, batch_id, consent_id),
+            _ITEMS
+            + (" WHERE " + " AND ".join(where) if where else "")
+            + " ORDER BY created_at, item_id",
+            tuple(params),
         )
         for row in rows:
             self._check_item(row)
