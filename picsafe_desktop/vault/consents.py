@@ -101,7 +101,7 @@ class ConsentsMixin:
 
     def _check_consent(self, row: tuple) -> None:
         consent_id, batch_id, at, mrn_mac, digest = row[:5]
-        if not same(digest, mac(self._k().row, "consent", consent_id, batch_id, at, mrn_mac)):
+        if not same(digest, self._k().row_mac.mac("consent", consent_id, batch_id, at, mrn_mac)):
             raise IntegrityError(
                 f"{self._index_path}: the index row of consent {consent_id} "
                 "was modified outside PicSafe"

@@ -49,7 +49,7 @@ CREATE TABLE items (
     metadata BLOB NOT NULL
 );
 CREATE INDEX items_state ON items(state);
-CREATE INDEX items_consent ON items(consent_id);
+CREATE INDEX items_consent_state ON items(consent_id, state);
 CREATE INDEX items_batch_state ON items(batch_id, state);
 CREATE TABLE audit (
     seq INTEGER PRIMARY KEY,
@@ -117,10 +117,13 @@ def create(path: Path) -> sqlite3.Connection:
 
 # Indexes added after format 2 was first written (an index changes no stored value, so no
 # format version): created when a vault is opened for writing. items_batch_state serves
-# "a batch's waiting photos" and replaces items_batch (its leading column).
+# "a batch's waiting photos", items_consent_state a patient's photos and the patient list's
+# counts (a covering scan); each replaces the index on its leading column.
 _LATER_INDEXES = (
     "CREATE INDEX IF NOT EXISTS items_batch_state ON items(batch_id, state)",
     "DROP INDEX IF EXISTS items_batch",
+    "CREATE INDEX IF NOT EXISTS items_consent_state ON items(consent_id, state)",
+    "DROP INDEX IF EXISTS items_consent",
 )
 
 

@@ -64,8 +64,7 @@ class ItemsMixin:
         consent_id: str | None,
         original_mac: bytes | None,
     ) -> bytes:
-        return mac(
-            self._k().row,
+        return self._k().row_mac.mac(
             "item",
             item_id,
             batch_id,

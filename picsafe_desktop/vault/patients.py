@@ -42,8 +42,9 @@ class PatientIndexMixin:
         with self._lock:
             rows = self._query(
                 "SELECT c.consent_id, c.batch_id, c.created_at, c.mrn_mac, c.mac, i.n "
-                "FROM consents c JOIN (SELECT consent_id, count(*) AS n FROM items "
-                "WHERE state = ? AND consent_id IS NOT NULL GROUP BY consent_id) i "
+                "FROM consents c JOIN (SELECT consent_id, count(*) AS n "
+                "FROM items INDEXED BY items_consent_state WHERE consent_id IS NOT NULL "
+                "AND state = ? GROUP BY consent_id) i "
                 "ON i.consent_id = c.consent_id ORDER BY c.created_at, c.consent_id",
                 (ItemState.ACTIVE.value,),
             )
