@@ -50,6 +50,7 @@ from picsafe_desktop.vault.records import (
 )
 
 log = logging.getLogger(__name__)
+_STATES = {s.value: s for s in ItemState}  # a dict lookup, not Enum's call, per listed row
 
 
 class ItemsMixin:
@@ -125,7 +126,7 @@ class ItemsMixin:
         return PhotoItem(
             item_id=item_id,
             batch_id=batch_id,
-            state=ItemState(state),
+            state=_STATES.get(state) or ItemState(state),
             size=size,
             media_type=media_type,
             created_at=dt.datetime.fromisoformat(created_at),

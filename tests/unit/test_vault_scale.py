@@ -67,6 +67,13 @@ def filled(tmp_path, keyring_service):
     vault.close()
 
 
+def test_the_whole_list_is_read_from_a_covering_index_in_order(filled):
+    vault, _, _ = filled
+    found = plans(vault, vault.list_items)
+    assert len(found) == 1 and "SCAN items USING COVERING INDEX items_list" in found[0], found
+    assert "TEMP B-TREE" not in found[0], found  # no sort of every row
+
+
 def test_one_patients_photos_are_found_through_an_index(filled):
     vault, _, consents = filled
     found = plans(vault, lambda: vault.list_items(consent_id=consents[1]))
@@ -107,11 +114,12 @@ def test_an_older_vault_gets_the_new_index_when_opened_for_writing(filled):
     with db(root) as conn:  # as format 2 was first written
         conn.execute("DROP INDEX items_batch_state")
         conn.execute("DROP INDEX items_consent_state")
+        conn.execute("DROP INDEX items_list")
         conn.execute("CREATE INDEX items_batch ON items(batch_id)")
         conn.execute("CREATE INDEX items_consent ON items(consent_id)")
     with Vault.open(root, service) as again:
         names = {r[0] for r in again._db().execute("SELECT name FROM sqlite_master")}
-        assert {"items_batch_state", "items_consent_state"} <= names
+        assert {"items_batch_state", "items_consent_state", "items_list"} <= names
         assert not {"items_batch", "items_consent"} & names
         assert len(again.patient_list(actor="t", audit=False)) == 3
         assert len(again.list_items(batch_id=batches[0])) == 3
