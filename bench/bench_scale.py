@@ -36,7 +36,7 @@ from _common import REPO, cli, median
 OUT = REPO / "bench" / "out"
 SERVICE = "picsafe-bench-scale"
 PER_PATIENT = 10
-FORMAT = 1  # bump when the builder changes what it writes: old vaults are rebuilt
+FORMAT = 2  # bump when the builder changes what it writes: old vaults are rebuilt
 
 
 def folder_for(items: int) -> Path:
@@ -60,6 +60,13 @@ def build(root: Path, items: int) -> None:
     vault, code = Vault.create(
         root / "vault", SERVICE, kdf=KdfParams(time_cost=1, memory_kib=8192, parallelism=1)
     )
+    from _common import CONSENT
+
+    from picsafe_desktop import consent
+
+    base = consent.record_to_dict(
+        consent.record_from_fields(CONSENT, wording=consent.load_wording(None, None))
+    )
     rng = random.Random(items)
     keys = vault._k()
     active = ItemState.ACTIVE.value
@@ -77,13 +84,11 @@ def build(root: Path, items: int) -> None:
             )
             vault._touched.add(("batch", batch_id))
             consent_id = _new_id()
-            record = {
-                "patient": {
-                    "mrn": mrn,
-                    "name": f"Bench Patient {p:05d}",
-                    "birth_date": f"19{50 + p % 50:02d}-0{1 + p % 9}-1{p % 9}",
-                },
-                "uses": ["record"],
+            record = dict(base, consent_id=consent_id)  # a complete record, as the dialog's
+            record["patient"] = {
+                "mrn": mrn,
+                "name": f"Bench Patient {p:05d}",
+                "birth_date": f"19{50 + p % 50:02d}-0{1 + p % 9}-1{p % 9}",
             }
             data_key = os.urandom(32)
             mrn_mac = mac(keys.lookup, "mrn", mrn)
