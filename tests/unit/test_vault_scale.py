@@ -217,3 +217,29 @@ def test_an_index_written_back_from_an_older_copy_or_damaged_is_rebuilt(services
     assert sorted(p.mrn for p in services.patients()) == ["RX0000001", "RX0000002"]
     assert len(sealed_index(vault)["consents"]) == 2
     assert events(vault, "consent_view") == []
+
+
+def test_the_kept_digest_order_gives_the_same_digest_as_sorting():
+    """A change updates the open vault's entries in place of sorting them all again; the digest
+    must stay exactly the one docs/vault-format.md 6.4 defines."""
+    import os
+    import random
+    import uuid
+
+    from picsafe_desktop.vault import state
+    from picsafe_desktop.vault.crypto import encode_fields
+
+    rng = random.Random(3)
+    entries = {(rng.choice(state.KINDS), uuid.uuid4().hex): os.urandom(32) for _ in range(500)}
+    kept = state.encoded(entries)
+    assert state.digest_of(kept) == state.set_digest(entries)
+    changed = kept.copy()
+    new, gone, edited = ("item", uuid.uuid4().hex), next(iter(entries)), list(entries)[7]
+    want = dict(entries)
+    for key in (new, edited):
+        want[key] = os.urandom(32)
+        changed.put(key, encode_fields((*key, want[key])))
+    del want[gone]
+    changed.drop(gone)
+    assert state.digest_of(changed) == state.set_digest(want)
+    assert state.digest_of(kept) == state.set_digest(entries)  # the copy left it alone
