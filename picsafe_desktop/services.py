@@ -486,14 +486,14 @@ class Services:
             first = self._session is session and not self._patient_list_audited
             if first:
                 self._patient_list_audited = True
+        listed = []
         try:
             listed = self.vault.patient_list(actor=session.actor, audit=first)
-        except BaseException:
-            if first:
+        finally:
+            if first and not listed:  # failed, or showed nobody (not audited): the next one is
                 with self._session_lock:
                     if self._session is session:
-                        self._patient_list_audited = False  # not shown: audit the next one
-            raise
+                        self._patient_list_audited = False
         by_mrn: dict[str, PatientSummary] = {}
         for consent_id, patient, count in listed:
             summary = by_mrn.setdefault(

@@ -37,7 +37,8 @@ class PatientIndexMixin:
     def patient_list(self, *, actor: str, audit: bool = True) -> list[tuple[str, dict, int]]:
         """(consent id, {"mrn", "name", "birth_date"}, active photos) for every consent that
         covers active photos, oldest first. With `audit`, one "patient_list_view" row records
-        who saw the list and how many consents it showed."""
+        who saw the list and how many consents it showed (none for an empty list: it shows
+        nobody)."""
         self._refuse_writes()  # no patient data from a vault that cannot audit or is untrusted
         with self._lock:
             rows = self._query(
@@ -52,6 +53,7 @@ class PatientIndexMixin:
                 self._check_consent(row)
             index = self._read_patient_index(self._db()) or {}
             missing = [row[0] for row in rows if row[0] not in index]
+            audit = audit and bool(rows)
             if missing or audit:
                 with self._tx() as conn:
                     if missing:

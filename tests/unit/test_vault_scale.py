@@ -151,6 +151,24 @@ def events(vault: Vault, name: str) -> list:
     return [r for r in vault.audit_rows() if r.event == name]
 
 
+def test_an_empty_patient_list_is_not_audited_and_the_first_real_one_is(services):
+    vault = services.vault
+    for consent_id, *_ in vault.patient_list(actor="t", audit=False):
+        vault.delete_consent(consent_id, actor="t", reason="test")
+    services.sign_in(NURSE)
+    assert services.patients() == []  # shows nobody: no row
+    assert events(vault, "patient_list_view") == []
+    batch = vault.create_batch("phone", actor="t")
+    item = put_photo(vault, batch, b"new photo" * 50)
+    consent_id = vault.put_consent(
+        batch, {"patient": {"mrn": "RX0000009", "name": "Ida Late"}}, mrn="RX0000009", actor="t"
+    )
+    vault.set_state([item], ItemState.ACTIVE, consent_id=consent_id, actor="t")
+    assert [p.name for p in services.patients()] == ["Ida Late"]
+    services.patients()
+    assert [r.details for r in events(vault, "patient_list_view")] == [{"count": 1}]
+
+
 def test_the_patient_list_is_audited_once_per_sign_in_not_per_consent(services):
     vault = services.vault
     services.sign_in(NURSE)
