@@ -133,6 +133,7 @@ class Services:
         self._import_lock = threading.Lock()
         self._opened_intimate: set[str] = set()  # shown in the grid once opened this session
         self._consents_seen: dict[str, dict] = {}  # consent id -> record, this sign-in only
+        self._patient_list_audited = False  # the patient list was shown in this sign-in
         # batch id -> {wristband photo id: (capture time, MRN)}: each batch is scanned once
         self._wristbands: dict[str, dict] = {}
 
@@ -234,6 +235,7 @@ class Services:
         with self._session_lock:
             self._session = session
             self._consents_seen = {}
+            self._patient_list_audited = False
         log.info("signed in (%s, %s)", method, ", ".join(session.roles))
         self.vault.audit(
             "sign_in",
@@ -257,6 +259,7 @@ class Services:
     def sign_out(self, reason: str = "lock") -> None:
         with self._session_lock:
             session, self._session = self._session, None
+            self._patient_list_audited = False
         if session is not None:
             self.vault.audit(
                 "sign_out", actor=session.actor, subject="session", details={"reason": reason}
@@ -512,24 +515,30 @@ class Services:
 
     # -- browsing --------------------------------------------------------------------------
     def patients(self) -> list[PatientSummary]:
-        """One entry per patient (by MRN) with consent and photo counts."""
-        actor, seen = self.require(Permission.VIEW).actor, self._consents_seen
+        """One entry per patient (by MRN) with consent and photo counts. Read from the vault's
+        sealed patient index (vault/patients.py), not from every consent record; the first
+        list of a sign-in is audited once ("patient_list_view"), refreshes are not."""
+        session = self.require(Permission.VIEW)
+        with self._session_lock:
+            first = self._session is session and not self._patient_list_audited
+            if first:
+                self._patient_list_audited = True
+        listed = []
+        try:
+            listed = self.vault.patient_list(actor=session.actor, audit=first)
+        finally:
+            if first and not listed:  # failed, or showed nobody (not audited): the next one is
+                with self._session_lock:
+                    if self._session is session:
+                        self._patient_list_audited = False
         by_mrn: dict[str, PatientSummary] = {}
-        counts: dict[str, int] = {}
-        for item in self.vault.list_items(state=ItemState.ACTIVE):
-            if item.consent_id:
-                counts[item.consent_id] = counts.get(item.consent_id, 0) + 1
-        for consent_id in counts:
-            record = self._consent_dict(consent_id, actor, seen)
-            patient = record["patient"]
+        for consent_id, patient, count in listed:
             summary = by_mrn.setdefault(
                 patient["mrn"],
-                PatientSummary(
-                    patient["mrn"], patient.get("name", ""), patient.get("birth_date") or ""
-                ),
+                PatientSummary(patient["mrn"], patient["name"], patient["birth_date"]),
             )
             summary.consent_ids.append(consent_id)
-            summary.photo_count += counts[consent_id]
+            summary.photo_count += count
         return sorted(by_mrn.values(), key=lambda p: (p.name.lower(), p.mrn))
 
     def photos(self, consent_ids: Iterable[str] | None = None) -> list[PhotoItem]:

@@ -14,11 +14,12 @@ RUNTIME=(libgl1 libegl1 libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-i
 TEST=(xvfb xauth x11-utils dbus dbus-x11 gnome-keyring libimage-exiftool-perl age orthanc
       dicom3tools dcmtk qpdf poppler-utils slapd ldap-utils
       default-jre-headless libpdfbox2-java libactivation-java libjaxb-api-java
-      rsyslog rsyslog-gnutls orthanc-postgresql postgresql)
+      rsyslog rsyslog-gnutls orthanc-postgresql postgresql eatmydata)
 # rsyslog(-gnutls): the ATNA audit tests' syslog receiver over TLS; orthanc-postgresql and
 # postgresql: the 200-PC load test (bench/site_load.py, not CI).
 # PDFBox Preflight (libpdfbox2-java + the two APIs it needs on Java 11+) checks the PDF/A
-# reports: veraPDF is not packaged for Debian.
+# reports: veraPDF is not packaged for Debian. eatmydata only speeds up building the
+# benchmark vaults of bench/bench_scale.py (never used for a real vault).
 # The FHIR export tests run Medplum's FHIR engine (tests/fhir_engine) on Node.js 20+.
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || TEST+=(nodejs npm)
 # `make installer`: the .deb is built with dpkg-deb and checked with lintian.

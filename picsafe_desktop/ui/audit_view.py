@@ -75,6 +75,7 @@ EVENT_NAMES = {
     "batch_create": "import started",
     "consent": "consent recorded",
     "consent_view": "consent record read",
+    "patient_list_view": "patient list shown",
     "consent_delete": "consent record destroyed",
     "consent_refused": "consent refused",
     "consent_withdrawn": "consent withdrawn",

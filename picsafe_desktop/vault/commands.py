@@ -222,8 +222,11 @@ def _list(args: argparse.Namespace, path: Path) -> int:
             }
             for i in items
         ]
-        json.dump({"vault_id": vault_id, "items": rows}, sys.stdout, indent=2)
-        print()
+        # One row a line, each by the C encoder: `indent=` switches json to its pure-Python
+        # encoder, which took most of a minute for 100,000 photos.
+        sys.stdout.write(f'{{\n  "vault_id": {json.dumps(vault_id)},\n  "items": [\n')
+        sys.stdout.write(",\n".join("    " + json.dumps(row) for row in rows))
+        sys.stdout.write("\n  ]\n}\n")
         return EXIT_OK
     print(f"{'item':32}  {'batch':32}  {'state':16}  {'bytes':>11}  {'type':12}  created (UTC)")
     for i in items:

@@ -101,7 +101,7 @@ class ConsentsMixin:
 
     def _check_consent(self, row: tuple) -> None:
         consent_id, batch_id, at, mrn_mac, digest = row[:5]
-        if not same(digest, mac(self._k().row, "consent", consent_id, batch_id, at, mrn_mac)):
+        if not same(digest, self._k().row_mac.mac("consent", consent_id, batch_id, at, mrn_mac)):
             raise IntegrityError(
                 f"{self._index_path}: the index row of consent {consent_id} "
                 "was modified outside PicSafe"
@@ -207,6 +207,7 @@ class ConsentsMixin:
                 != 1
             ):
                 raise NotFound(f"no consent {consent_id} in vault {self.path}")
+            self._forget_patient(conn, [consent_id])  # shredded with its record
             self._touched.add(("consent", consent_id))
             self._audit_in(conn, "consent_delete", actor, consent_id, {"reason": reason})
         with self._lock:

@@ -14,10 +14,11 @@ import struct
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import IntEnum
+from hmac import compare_digest as _compare_digest
 
 import argon2.low_level
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import constant_time, hashes
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives import hmac as _hmac
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -188,17 +189,24 @@ Field = bytes | str | int | None
 
 def encode_fields(fields: Iterable[Field]) -> bytes:
     """Unambiguous encoding: each field as a 4-byte length then its bytes; None as length ~0."""
-    out = bytearray()
+    # One join instead of growing a bytearray, exact types first: listing 100,000 photos
+    # encodes 100,000 rows (the encoding itself is unchanged).
+    parts = []
     for value in fields:
-        if value is None:
-            out += b"\xff\xff\xff\xff"
-            continue
-        if isinstance(value, int):
-            value = str(value)
-        if isinstance(value, str):
+        kind = type(value)
+        if kind is str:
             value = value.encode("utf-8")
-        out += len(value).to_bytes(4, "big") + value
-    return bytes(out)
+        elif value is None:
+            parts.append(b"\xff\xff\xff\xff")
+            continue
+        elif kind is not bytes:
+            if isinstance(value, int):
+                value = str(value)
+            if isinstance(value, str):
+                value = value.encode("utf-8")
+        parts.append(len(value).to_bytes(4, "big"))
+        parts.append(value)
+    return b"".join(parts)
 
 
 def mac(key: bytes, *fields: Field) -> bytes:
@@ -207,8 +215,24 @@ def mac(key: bytes, *fields: Field) -> bytes:
     return h.finalize()
 
 
+class MacKey:
+    """HMAC-SHA256 under one key with the key schedule done once (`mac(key, ...)` gives the
+    same value): checking every row's MAC while listing a large vault."""
+
+    def __init__(self, key: bytes) -> None:
+        self._base = _hmac.HMAC(key, hashes.SHA256())
+
+    def mac(self, *fields: Field) -> bytes:
+        h = self._base.copy()
+        h.update(encode_fields(fields))
+        return h.finalize()
+
+
 def same(a: bytes, b: bytes) -> bool:
-    return constant_time.bytes_eq(a, b)
+    # What constant_time.bytes_eq does, without its Python wrapper (once per listed row).
+    if not isinstance(a, bytes) or not isinstance(b, bytes):
+        raise TypeError("a and b must be bytes")
+    return _compare_digest(a, b)
 
 
 # --- recovery code ----------------------------------------------------------------------------

@@ -48,9 +48,11 @@ CREATE TABLE items (
     thumbnail BLOB NOT NULL,
     metadata BLOB NOT NULL
 );
-CREATE INDEX items_batch ON items(batch_id);
 CREATE INDEX items_state ON items(state);
-CREATE INDEX items_consent ON items(consent_id);
+CREATE INDEX items_consent_state ON items(consent_id, state);
+CREATE INDEX items_batch_state ON items(batch_id, state);
+CREATE INDEX items_list ON items(created_at, item_id, batch_id, state, size, media_type,
+    consent_id, original_mac, mac);
 CREATE TABLE audit (
     seq INTEGER PRIMARY KEY,
     at TEXT NOT NULL,
@@ -113,6 +115,34 @@ def create(path: Path) -> sqlite3.Connection:
         conn.close()
         raise
     return conn
+
+
+# Indexes added after format 2 was first written (an index changes no stored value, so no
+# format version): created when a vault is opened for writing. items_batch_state serves
+# "a batch's waiting photos", items_consent_state a patient's photos and the patient list's
+# counts (a covering scan); each replaces the index on its leading column. items_list holds
+# every plain column in listing order, so listing 100,000 photos reads no table row and sorts
+# nothing.
+_LATER_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS items_batch_state ON items(batch_id, state)",
+    "DROP INDEX IF EXISTS items_batch",
+    "CREATE INDEX IF NOT EXISTS items_consent_state ON items(consent_id, state)",
+    "DROP INDEX IF EXISTS items_consent",
+    "CREATE INDEX IF NOT EXISTS items_list ON items(created_at, item_id, batch_id, state, size, "
+    "media_type, consent_id, original_mac, mac)",
+)
+
+
+def ensure_indexes(conn: sqlite3.Connection) -> None:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for sql in _LATER_INDEXES:
+            conn.execute(sql)
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
 
 
 def check_version(conn: sqlite3.Connection, path: Path) -> int:

@@ -50,6 +50,7 @@ from picsafe_desktop.vault.records import (
 )
 
 log = logging.getLogger(__name__)
+_STATES = {s.value: s for s in ItemState}  # a dict lookup, not Enum's call, per listed row
 
 
 class ItemsMixin:
@@ -64,8 +65,7 @@ class ItemsMixin:
         consent_id: str | None,
         original_mac: bytes | None,
     ) -> bytes:
-        return mac(
-            self._k().row,
+        return self._k().row_mac.mac(
             "item",
             item_id,
             batch_id,
@@ -126,7 +126,7 @@ class ItemsMixin:
         return PhotoItem(
             item_id=item_id,
             batch_id=batch_id,
-            state=ItemState(state),
+            state=_STATES.get(state) or ItemState(state),
             size=size,
             media_type=media_type,
             created_at=dt.datetime.fromisoformat(created_at),
@@ -356,10 +356,22 @@ class ItemsMixin:
         consent_id: str | None = None,
     ) -> list[PhotoItem]:
         """Index columns only: no blob is read or decrypted (each row's MAC is checked)."""
+        # Only the filters given go into the SQL: "(? IS NULL OR col = ?)" keeps SQLite from
+        # using an index, so one patient's photos scanned all 100,000 rows.
+        where, params = [], []
+        for column, value in (
+            ("state", state and ItemState(state).value),
+            ("batch_id", batch_id),
+            ("consent_id", consent_id),
+        ):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
         rows = self._query(
-            _ITEMS + " WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR batch_id = ?2) "
-            "AND (?3 IS NULL OR consent_id = ?3) ORDER BY created_at, item_id",
-            (state and ItemState(state).value, batch_id, consent_id),
+            _ITEMS
+            + (" WHERE " + " AND ".join(where) if where else "")
+            + " ORDER BY created_at, item_id",
+            tuple(params),
         )
         for row in rows:
             self._check_item(row)

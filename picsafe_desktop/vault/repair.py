@@ -246,6 +246,7 @@ def _drop_deleted_rows(vault: Vault, conn: sqlite3.Connection) -> list[str]:
                 conn.execute("DELETE FROM items WHERE item_id = ?", (item_id,))
                 dropped.append(f"item {item_id} (under deleted consent {consent_id})")
             conn.execute("DELETE FROM consents WHERE consent_id = ?", (consent_id,))
+            vault._forget_patient(conn, [consent_id])
             dropped.append(f"consent {consent_id} (deleted earlier, row written back)")
     withdrawn = [
         c for (c,) in conn.execute("SELECT subject FROM audit WHERE event = 'consent_withdrawn'")

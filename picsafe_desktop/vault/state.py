@@ -14,12 +14,13 @@ PicSafe to any other row keeps disagreeing with its entry until an admin repairs
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import sqlite3
 import struct
 from dataclasses import dataclass
 
-from picsafe_desktop.vault.crypto import encode_fields, mac, same
+from picsafe_desktop.vault.crypto import MacKey, encode_fields, mac, same
 
 STATE_KEY = "state"
 _RECORD = struct.Struct(">Q32s")  # generation, state MAC
@@ -62,14 +63,56 @@ def set_digest(entries: dict[tuple[str, str], bytes]) -> bytes:
     return digest_of(encoded(entries))
 
 
-def encoded(entries: dict[tuple[str, str], bytes]) -> dict[tuple[str, str], bytes]:
-    """Each entry as the bytes it adds to the set digest (kept by an open vault, so a change
-    re-encodes only the entries it touched)."""
-    return {k: encode_fields((*k, v)) for k, v in entries.items()}
+class Encoded(dict):
+    """Entries as the bytes they add to the set digest, with their keys (`order`) and those
+    bytes (`values`) kept in digest order, so a change re-encodes only the entries it touched
+    and neither sorts nor looks up 120,000 entries: one join and one SHA-256."""
+
+    order: list[tuple[str, str]]
+    values: list[bytes]
+
+    def put(self, key: tuple[str, str], value: bytes) -> None:
+        at = bisect.bisect_left(self.order, key)
+        if key in self:
+            self.values[at] = value
+        else:
+            self.order.insert(at, key)
+            self.values.insert(at, value)
+        self[key] = value
+
+    def drop(self, key: tuple[str, str]) -> None:
+        if self.pop(key, None) is not None:
+            at = bisect.bisect_left(self.order, key)
+            del self.order[at]
+            del self.values[at]
+
+    def copy(self) -> Encoded:
+        out = Encoded(self)
+        out.order, out.values = list(self.order), list(self.values)
+        return out
+
+
+def encoded(entries: dict[tuple[str, str], bytes]) -> Encoded:
+    """Each entry as the bytes it adds to the set digest (kept by an open vault)."""
+    out = Encoded({k: encode_fields((*k, v)) for k, v in entries.items()})
+    out.order = sorted(out)
+    out.values = [out[k] for k in out.order]
+    return out
+
+
+def encoded_copy(encoded_entries: dict[tuple[str, str], bytes]) -> Encoded:
+    """An Encoded from a plain dict of already encoded entries."""
+    out = Encoded(encoded_entries)
+    out.order = sorted(out)
+    out.values = [out[k] for k in out.order]
+    return out
 
 
 def digest_of(encoded_entries: dict[tuple[str, str], bytes]) -> bytes:
-    return hashlib.sha256(b"".join(encoded_entries[k] for k in sorted(encoded_entries))).digest()
+    values = getattr(encoded_entries, "values", None)
+    if not isinstance(values, list):
+        values = [encoded_entries[k] for k in sorted(encoded_entries)]
+    return hashlib.sha256(b"".join(values)).digest()
 
 
 def state_mac(key: bytes, head: Head, digest: bytes) -> bytes:
@@ -87,9 +130,10 @@ def stored_entries(conn: sqlite3.Connection) -> dict[tuple[str, str], bytes]:
 def row_entries(conn: sqlite3.Connection, key: bytes) -> dict[tuple[str, str], bytes]:
     """Entries computed from the rows as they are now."""
     out = {}
+    entry_mac = MacKey(key).mac  # the same value as entry(), without a key schedule per row
     for kind, sql in _ROWS.items():
         for object_id, row_mac, extra in conn.execute(sql):
-            out[(kind, object_id)] = entry(key, kind, object_id, row_mac, extra)
+            out[(kind, object_id)] = entry_mac("entry", kind, object_id, row_mac, extra)
     return out
 
 
@@ -131,19 +175,20 @@ def refresh(
     whose row is gone), then write the record for `generation`. `cache` is `encoded()` of the
     stored entries before the change; returns the new head and the cache after it (for the
     caller to keep once the transaction commits)."""
-    after = dict(cache)
+    # A copy: the caller keeps it only if the transaction commits.
+    after = cache.copy() if isinstance(cache, Encoded) else encoded_copy(cache)
     for kind, object_id in touched:
         row = conn.execute(_ROWS[kind] + f" WHERE {_ID_COLUMN[kind]} = ?", (object_id,)).fetchone()
         if row is None:
             conn.execute("DELETE FROM state WHERE kind = ? AND object_id = ?", (kind, object_id))
-            after.pop((kind, object_id), None)
+            after.drop((kind, object_id))
         else:
             value = entry(key, kind, object_id, row[1], row[2])
             conn.execute(
                 "INSERT OR REPLACE INTO state (kind, object_id, entry) VALUES (?, ?, ?)",
                 (kind, object_id, value),
             )
-            after[(kind, object_id)] = encode_fields((kind, object_id, value))
+            after.put((kind, object_id), encode_fields((kind, object_id, value)))
     head = Head(generation, *audit)
     write_record(conn, generation, state_mac(key, head, digest_of(after)))
     return head, after

@@ -6,8 +6,9 @@ threads; index access is serialised by a lock while encryption and file I/O run 
 This module holds the life cycle (create, open, recover, upgrade, close), the transaction that
 keeps the authenticated state, the open-time trust checks and sweep, and the whole-vault check.
 The model lives beside it - items.py (batches and photos), consents.py, audit_log.py,
-journal.py - and the storage format with its checks and repair in state.py, anchor.py,
-integrity.py, quarantine.py, repair.py, upgrade.py, index.py, blobs.py and header.py.
+patients.py (the patient list's sealed index), journal.py - and the storage format with its
+checks and repair in state.py, anchor.py, integrity.py, quarantine.py, repair.py, upgrade.py,
+index.py, blobs.py and header.py.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ from picsafe_desktop.vault.items import ItemsMixin
 from picsafe_desktop.vault.journal import JournalMixin
 from picsafe_desktop.vault.lock import VaultLock
 from picsafe_desktop.vault.outbox_store import OutboxMixin
+from picsafe_desktop.vault.patients import PatientIndexMixin
 from picsafe_desktop.vault.records import (
     _ITEMS_FULL,
     DEFAULT_SERVICE,
@@ -75,7 +77,9 @@ log = logging.getLogger(__name__)
 __all__ = ["DEFAULT_SERVICE", "AuditRow", "BatchInfo", "Vault", "VerifyReport"]
 
 
-class Vault(ItemsMixin, ConsentsMixin, AuditMixin, JournalMixin, OutboxMixin, AtnaMixin):
+class Vault(
+    ItemsMixin, ConsentsMixin, PatientIndexMixin, AuditMixin, JournalMixin, OutboxMixin, AtnaMixin
+):
     """Use `Vault.create`, `Vault.open` or `Vault.recover`; the constructor is internal."""
 
     def __init__(
@@ -384,6 +388,8 @@ class Vault(ItemsMixin, ConsentsMixin, AuditMixin, JournalMixin, OutboxMixin, At
             row = conn.execute("SELECT value FROM meta WHERE key = 'vault_id'").fetchone()
             if row is None or not same(row[0], mac(keys.row, "vault-id", head["vault_id"])):
                 raise IntegrityError(f"{db}: this index belongs to another vault or was modified")
+            if lock is not None:
+                index.ensure_indexes(conn)
             vault = cls(root, head, keys, conn, lock, service)
             vault._index_version = version
             if version < index.INDEX_VERSION or head["version"] < vault_header.FORMAT_VERSION:

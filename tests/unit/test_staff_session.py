@@ -43,33 +43,35 @@ def services(tmp_path, keyring_service):
 
 def test_an_action_keeps_the_staff_it_started_with(services, monkeypatch):
     services.sign_in(FIRST)
-    real = services.vault.read_consent
+    real = services.vault.patient_list
     calls = []
 
-    def read_consent(consent_id, *, actor):
+    def patient_list(*, actor, audit):
         calls.append(actor)
-        if len(calls) == 1:  # another thread switches user mid-action
-            services.sign_out("switch user")
-            services.sign_in(SECOND)
-        return real(consent_id, actor=actor)
+        # another thread switches user mid-action
+        services.sign_out("switch user")
+        services.sign_in(SECOND)
+        return real(actor=actor, audit=audit)
 
-    monkeypatch.setattr(services.vault, "read_consent", read_consent)
+    monkeypatch.setattr(services.vault, "patient_list", patient_list)
     assert len(services.patients()) == 2
-    assert calls == ["Ann First (A1)", "Ann First (A1)"]  # never half one, half the other
+    assert calls == ["Ann First (A1)"]  # never half one, half the other
+    views = [r for r in services.vault.audit_rows() if r.event == "patient_list_view"]
+    assert [r.actor for r in views] == ["Ann First (A1)"]
 
 
 def test_a_lock_mid_action_neither_crashes_it_nor_lends_it_a_name(services, monkeypatch):
     services.sign_in(FIRST)
-    real = services.vault.read_consent
+    real = services.vault.patient_list
     calls = []
 
-    def read_consent(consent_id, *, actor):
+    def patient_list(*, actor, audit):
         calls.append(actor)
         services.sign_out("idle")  # the window locks while the worker runs
-        return real(consent_id, actor=actor)
+        return real(actor=actor, audit=audit)
 
-    monkeypatch.setattr(services.vault, "read_consent", read_consent)
+    monkeypatch.setattr(services.vault, "patient_list", patient_list)
     services.patients()
-    assert calls == ["Ann First (A1)", "Ann First (A1)"]
+    assert calls == ["Ann First (A1)"]
     with pytest.raises(NotSignedIn):
         services.patients()  # the next action sees the lock
