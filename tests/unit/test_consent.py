@@ -25,6 +25,7 @@ from picsafe_desktop.consent import (
     validate,
 )
 from picsafe_desktop.model import Capacity, Method, Use
+from tests.platform_marks import posix_only
 
 NOW = dt.datetime(2025, 3, 14, 10, 30, tzinfo=dt.UTC)
 WORDING = ConsentWording("ward-7 v2", "We would like to photograph...\n")
@@ -633,6 +634,7 @@ def test_errors_do_not_repeat_values_back(tmp_path):
     assert "Jane Doe" not in str(err.value)
 
 
+@posix_only("os.mkfifo")
 def test_consent_file_that_is_a_fifo_is_refused(tmp_path):
     import os
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from picsafe_desktop.importer.dropfolder import Settler
+from tests.platform_marks import posix_only
 
 STABLE = 2.0
 
@@ -63,6 +64,7 @@ def test_a_file_that_never_settles_does_not_hold_the_rest_forever(tmp_path):
     assert now == STABLE + STABLE * 3
 
 
+@posix_only("os.mkfifo")
 def test_refusals_are_reported_once_and_again_for_a_new_file(tmp_path):
     os.mkfifo(tmp_path / "pipe.jpg")
     settler = Settler(tmp_path, STABLE)

@@ -17,6 +17,7 @@ from picsafe_desktop.importer.files import (
 )
 from picsafe_desktop.importer.source import SourceError, is_partial_name
 from tests.importer_support import open_folder, run_unprivileged
+from tests.platform_marks import posix_only
 
 PHOTO = b"\xff\xd8\xff\xe0fake jpeg body\xff\xd9"
 
@@ -38,6 +39,7 @@ def test_scan_takes_photos_recursively_and_ignores_partials(tmp_path):
     assert scan.refusals == []
 
 
+@posix_only("symbolic links and os.mkfifo")
 def test_scan_refuses_links_fifos_and_other_types(tmp_path):
     outside = tmp_path / "outside"
     outside.mkdir()
@@ -58,6 +60,7 @@ def test_scan_refuses_links_fifos_and_other_types(tmp_path):
     assert (outside / "real.jpg").read_bytes() == PHOTO
 
 
+@posix_only("device nodes (os.mknod)")
 def test_scan_refuses_device_files(tmp_path):
     try:
         os.mknod(tmp_path / "dev.jpg", stat.S_IFCHR | 0o600, os.makedev(1, 3))
@@ -119,6 +122,7 @@ def test_read_of_a_vanished_file_says_nothing_was_stored(tmp_path):
         cand.read()
 
 
+@posix_only("os.mkfifo")
 def test_read_refuses_a_fifo_swapped_in_after_the_scan(tmp_path):
     path = tmp_path / "a.jpg"
     path.write_bytes(PHOTO)
@@ -129,6 +133,7 @@ def test_read_refuses_a_fifo_swapped_in_after_the_scan(tmp_path):
         cand.read()
 
 
+@posix_only("creating a symbolic link needs a privilege on Windows")
 def test_read_refuses_a_symlink_swapped_in_after_the_scan(tmp_path):
     path = tmp_path / "a.jpg"
     path.write_bytes(PHOTO)
@@ -140,6 +145,7 @@ def test_read_refuses_a_symlink_swapped_in_after_the_scan(tmp_path):
         cand.read()
 
 
+@posix_only("chmod permission bits, os.fork and setuid")
 def test_unreadable_file_gives_a_permission_message():
     with open_folder() as folder:
         path = folder / "a.jpg"

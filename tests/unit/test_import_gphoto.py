@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import sys
 
-import gphoto2 as gp
 import pytest
 
-from picsafe_desktop.importer import gphoto
-from picsafe_desktop.importer.gphoto import DeviceState, classify
+from tests.platform_marks import ON_WINDOWS
+
+if ON_WINDOWS:  # the module cannot even be imported there: its parameters are gphoto2's codes
+    pytest.skip("only on POSIX: libgphoto2 has no Windows build", allow_module_level=True)
+
+import gphoto2 as gp  # noqa: E402
+
+from picsafe_desktop.importer import gphoto  # noqa: E402
+from picsafe_desktop.importer.gphoto import DeviceState, classify  # noqa: E402
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ import pytest
 from picsafe_desktop.importer import files
 from picsafe_desktop.importer.dropfolder import DropFolderWatcher
 from picsafe_desktop.importer.files import scan_folder, scan_paths
+from tests.platform_marks import posix_only
 
 DEPTH = 1100
 
@@ -34,6 +35,7 @@ def deep_tree(parent: Path, levels: int = DEPTH) -> Path:
     return top
 
 
+@posix_only("builds the tree with os.open of folders and dir_fd")
 def test_a_1100_level_tree_is_refused_by_name_and_the_photo_beside_it_is_found(tmp_path):
     top = deep_tree(tmp_path)
     (tmp_path / "good.jpg").write_bytes(b"photo")
@@ -45,6 +47,7 @@ def test_a_1100_level_tree_is_refused_by_name_and_the_photo_beside_it_is_found(t
     assert "move the photos to a shallower folder" in refusal.reason
 
 
+@posix_only("builds the tree with os.open of folders and dir_fd")
 def test_named_deep_folder_on_the_command_line_is_refused_not_a_crash(tmp_path):
     top = deep_tree(tmp_path)
     (top / "IMG_1.jpg").write_bytes(b"photo")
@@ -65,6 +68,7 @@ def test_photos_at_the_depth_limit_are_still_found(tmp_path):
 
 # watchdog's own thread dies on the tree (an uncaught RecursionError, open scandir iterators,
 # a RuntimeWarning): that is the fault under test, not a failure of this test.
+@posix_only("builds the tree with os.open of folders and dir_fd")
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from picsafe_desktop.importer.volumes import VolumePoller, default_mount_roots, find_volumes
+from tests.platform_marks import posix_only
 
 
 def _make(path, files=("IMG_0001.JPG",)):
@@ -57,6 +58,7 @@ def test_poller_reports_a_phone_appearing_and_going_away(tmp_path):
     assert [v.label for v in gone] == ["iPhone"]
 
 
+@posix_only("creating a symbolic link needs a privilege on Windows")
 def test_a_symlinked_dcim_is_not_a_volume(tmp_path):
     real = _make(tmp_path / "elsewhere" / "DCIM")
     (tmp_path / "media" / "X").mkdir(parents=True)
@@ -64,6 +66,7 @@ def test_a_symlinked_dcim_is_not_a_volume(tmp_path):
     assert find_volumes([tmp_path / "media"]) == []
 
 
+@posix_only("Linux mount places (Windows polls removable drive letters)")
 def test_default_roots_cover_the_linux_mount_places(monkeypatch):
     monkeypatch.setenv("USER", "nurse")
     monkeypatch.setenv("XDG_RUNTIME_DIR", "/run/user/1000")

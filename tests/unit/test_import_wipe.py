@@ -15,6 +15,7 @@ from picsafe_desktop.importer.wipe import (
     wipe_name,
 )
 from tests.importer_support import read_only_folder
+from tests.platform_marks import posix_only
 
 PHOTO = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 40 + b"\xff\xd9"
 
@@ -31,6 +32,7 @@ def _replace_with(path: Path, data: bytes) -> None:
     os.replace(new, path)
 
 
+@posix_only("a file held open cannot be renamed or deleted on Windows")
 def test_wipe_overwrites_content_then_removes_every_name(tmp_path):
     path = tmp_path / "smith ulcer.jpg"
     path.write_bytes(PHOTO)
@@ -67,6 +69,7 @@ def test_wipe_refuses_a_replaced_file(tmp_path):
     assert path.read_bytes() == b"someone else's photo"
 
 
+@posix_only("creating a symbolic link needs a privilege on Windows")
 def test_wipe_never_follows_a_symlink(tmp_path):
     target = tmp_path / "outside.jpg"
     target.write_bytes(PHOTO)
@@ -78,6 +81,7 @@ def test_wipe_never_follows_a_symlink(tmp_path):
     assert link.is_symlink()
 
 
+@posix_only("os.mkfifo")
 def test_wipe_refuses_a_fifo_without_blocking(tmp_path):
     fifo = tmp_path / "pipe.jpg"
     os.mkfifo(fifo)
@@ -86,6 +90,7 @@ def test_wipe_refuses_a_fifo_without_blocking(tmp_path):
     assert fifo.exists()
 
 
+@posix_only("a read-only folder from chmod bits or a tmpfs mount")
 def test_read_only_source_is_reported_and_left_intact():
     with read_only_folder({"photo.jpg": PHOTO}) as folder:
         path = folder / "photo.jpg"

@@ -6,9 +6,9 @@ import os
 import subprocess
 from pathlib import Path
 
-import pytest
+from tests.platform_marks import posix_only
 
-pytestmark = pytest.mark.skipif(os.name == "nt", reason="a Debian script")
+pytestmark = posix_only("a Debian shell script run with bash and apt-get")
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "scripts" / "install-system-deps.sh"

@@ -16,6 +16,7 @@ from picsafe_desktop import winfs
 from picsafe_desktop.importer import gphoto, volumes, wpd
 from picsafe_desktop.importer.gphoto import DeviceError, DeviceState
 from picsafe_desktop.importer.source import RemoveError, SourceError
+from tests.platform_marks import posix_only
 from tests.unit.windows_fakes import FakeKernel32, windows_os
 
 DRIVE_FIXED, DRIVE_REMOVABLE, DRIVE_REMOTE, DRIVE_CDROM = 3, 2, 4, 5
@@ -67,7 +68,7 @@ def test_a_vault_on_a_network_drive_is_recognised(monkeypatch):
     assert not winfs.is_network_path("C:\\Users\\nurse\\PicSafe", kernel32=fake)
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="/proc/self/mounts is Linux's")
+@posix_only("/proc/self/mounts is Linux's")
 def test_a_vault_on_nfs_or_cifs_is_recognised_on_linux():
     mounts = (
         "/dev/sda1 / ext4 rw 0 0\n"

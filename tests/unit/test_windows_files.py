@@ -20,6 +20,7 @@ from picsafe_desktop.importer.source import RemoveError
 from picsafe_desktop.importer.wipe import WipeError, finish_wipe, secure_wipe, wipe_name
 from picsafe_desktop.vault import blobs
 from picsafe_desktop.vault.blobs import BlobStore
+from tests.platform_marks import posix_only
 from tests.unit.windows_fakes import (
     ReparseStat,
     SharingViolation,
@@ -141,7 +142,7 @@ def test_two_hard_links_in_one_folder_get_two_wipe_names(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.skipif(os.name == "nt", reason="the test's open handle blocks deletion on Windows")
+@posix_only("the test's open handle blocks deletion on Windows")
 def test_a_crash_between_rename_and_overwrite_is_finished_with_an_overwrite(tmp_path):
     path = tmp_path / "a.jpg"
     path.write_bytes(PHOTO)
