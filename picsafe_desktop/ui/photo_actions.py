@@ -425,13 +425,13 @@ class PhotoActionsMixin:
         )
 
     def save_patient_copy(self) -> None:
-        from PySide6.QtWidgets import QFileDialog
+        from picsafe_desktop.ui.file_dialogs import save_file_name
 
         index = self.grid.currentIndex()
         if self.locked or not index.isValid():
             return
         item = self.thumbnails.item(index.row())
-        path, _ = QFileDialog.getSaveFileName(
+        path = save_file_name(  # keeps no folder history (patient-named folders)
             self, "Patient's copy of the consent", "consent-copy.pdf", "PDF (*.pdf)"
         )
         if not path:

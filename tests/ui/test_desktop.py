@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QMessageBox, QWid
 from picsafe_desktop import config
 from picsafe_desktop.model import Capacity, ItemState, Method, Staff
 from picsafe_desktop.services import Services
-from picsafe_desktop.ui import workers
+from picsafe_desktop.ui import file_dialogs, workers
 from picsafe_desktop.ui.main_window import MainWindow
 from picsafe_desktop.ui.thumbnails import ItemIdRole
 from picsafe_desktop.vault import Vault
@@ -798,7 +798,7 @@ def test_cancel_leaves_the_rest_at_its_source(qtbot, window, services, tmp_path,
 def test_clinician_answers_identifiability_and_saves_the_patients_copy(
     qtbot, window, services, drop, tmp_path, monkeypatch
 ):
-    from PySide6.QtWidgets import QFileDialog, QInputDialog
+    from PySide6.QtWidgets import QInputDialog
 
     from picsafe_desktop.ui.thumbnails import ItemIdRole
 
@@ -812,7 +812,7 @@ def test_clinician_answers_identifiability_and_saves_the_patients_copy(
         timeout=15000,
     )
     out = tmp_path / "copy.pdf"
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), "PDF"))
+    monkeypatch.setattr(file_dialogs, "save_file_name", lambda *a, **k: str(out))
     window.patient_copy_action.trigger()
     qtbot.waitUntil(out.exists, timeout=15000)
     assert out.read_bytes().startswith(b"%PDF")

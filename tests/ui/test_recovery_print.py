@@ -6,8 +6,9 @@ from __future__ import annotations
 import subprocess
 
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
-from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
+from PySide6.QtWidgets import QDialog, QMessageBox
 
+from picsafe_desktop.ui import file_dialogs
 from picsafe_desktop.ui.vault_setup import RecoveryCodeDialog
 
 CODE = "ABCD-EFGH-JKMN-PQRS-TVWX-YZ01"
@@ -34,7 +35,7 @@ def test_print_goes_to_the_printer_and_saves_no_file(qtbot, tmp_path, monkeypatc
     monkeypatch.setattr(dialog, "make_printer", printer)
     monkeypatch.setattr(QPrintDialog, "exec", lambda self: asked.append(1) or 1)
     monkeypatch.setattr(
-        QFileDialog, "getSaveFileName", lambda *a, **k: (_ for _ in ()).throw(AssertionError)
+        file_dialogs, "save_file_name", lambda *a, **k: (_ for _ in ()).throw(AssertionError)
     )
     home_before = set((tmp_path).iterdir())
     dialog.print_button.click()
@@ -60,9 +61,7 @@ def test_saving_warns_first_and_never_picks_a_folder(qtbot, tmp_path, monkeypatc
         "warning",
         lambda _p, _t, text, *a: warnings.append(text) or QMessageBox.StandardButton.Cancel,
     )
-    monkeypatch.setattr(
-        QFileDialog, "getSaveFileName", lambda *a, **k: offered.append(a) or ("", "")
-    )
+    monkeypatch.setattr(file_dialogs, "save_file_name", lambda *a, **k: offered.append(a) or "")
     dialog.save_button.click()
     assert "unlocks every photo" in warnings[0]
     assert offered == []  # cancelled at the warning: no file dialog, no file
