@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
     QRadioButton,
     QScrollArea,
     QStackedWidget,
+    QTabWidget,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
@@ -234,29 +235,44 @@ class ConsentDialog(QDialog):
         groups = (
             (self._wording_group, self._patient_group, self._capacity_group),
             (self._uses_group, self._method_group),
-            (self._photo_group, self._staff_group),
         )
-        for stretch, builders in zip((4, 5, 4), groups, strict=True):
+        for stretch, builders in zip((4, 5), groups, strict=True):
             column = QVBoxLayout()
             for build in builders:
                 column.addWidget(build(form))
             column.addStretch(1)
             form_layout.addLayout(column, stretch)
             self.columns.append(column)
-        # --- issue 15 sections (self-contained; see ui/consent_sections.py): a fourth column ---
+        # The third column: the photos and who recorded them, and on a second tab the issue 15
+        # sections (self-contained; see ui/consent_sections.py), which the common path - an
+        # adult, for the record, no interpreter or chaperone - does not need to open.
+        photos_page = QWidget(form)
+        photos_layout = QVBoxLayout(photos_page)
+        photos_layout.setContentsMargins(0, 0, 0, 0)
+        photos_layout.addWidget(self._photo_group(photos_page))
+        photos_layout.addWidget(self._staff_group(photos_page))
+        photos_layout.addStretch(1)
         self.sections = consent_sections.GovernanceSections(
             len(thumbnails), [k for k in self._wordings if k], self._clock, form
         )
-        # Scrolls on its own: the common path in the three columns never needs scrolling.
         self.sections_scroll = QScrollArea(form)
         self.sections_scroll.setWidgetResizable(True)
+        self.sections_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.sections_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         self.sections_scroll.setWidget(self.sections)
-        self.sections_scroll.setAccessibleName("Photos, children, interpreter and chaperone")
-        sections_column = QVBoxLayout()
-        sections_column.addWidget(self.sections_scroll)
-        form_layout.addLayout(sections_column, 5)
-        self.columns.append(sections_column)
+        self.sections_scroll.setAccessibleName("Identifiability, children, interpreter, chaperone")
+        self.more_tabs = QTabWidget(form)
+        self.more_tabs.setAccessibleName("Photos and further consent details")
+        self.more_tabs.addTab(photos_page, "Photos and staff")
+        self.more_tabs.addTab(self.sections_scroll, "More: identifiable? child? interpreter?")
+        self.more_tabs.setTabToolTip(
+            1, "Identifiability of each photo, children, interpreter and wording language, "
+            "intimate images and chaperone, when consent was given and by whom"
+        )
+        column = QVBoxLayout()
+        column.addWidget(self.more_tabs, 1)
+        form_layout.addLayout(column, 4)
+        self.columns.append(column)
         self.identifiable_check.hide()  # replaced by the per-photo identifiability section
         # ---
         self.scroll = QScrollArea(page)
@@ -726,6 +742,8 @@ class ConsentDialog(QDialog):
             label.setVisible(visible)
             self._error_targets[path].setAccessibleDescription(message if visible else "")
         self.sections.show_errors(errors, show_all)  # issue 15 sections
+        if show_all and any(not section.errors.isHidden() for section in self.sections.sections):
+            self.more_tabs.setCurrentIndex(1)  # the problem is on the second tab: show it
         self.record_button.setEnabled(not errors)
         if errors:
             needed = []

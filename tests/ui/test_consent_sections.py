@@ -88,6 +88,7 @@ def test_nine_year_old_self_consent_is_refused_in_the_dialog_naming_the_field(di
 
 def test_section_problems_show_beside_the_section(dialog, qtbot):
     fill_written(qtbot, dialog)
+    dialog.more_tabs.setCurrentIndex(1)  # the sections are on the form's second tab
     intimate = dialog.sections.intimate
     tick(qtbot, intimate.flag)
     assert not dialog.record_button.isEnabled()
