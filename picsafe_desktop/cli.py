@@ -24,6 +24,7 @@ COMMAND_MODULES: list[str] = [
     "picsafe_desktop.export.commands",
     "picsafe_desktop.staff.commands",
     "picsafe_desktop.consent_commands",
+    "picsafe_desktop.hospital_commands",
 ]
 
 

@@ -76,6 +76,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
     "retention": {
         "keep_days_after_record": Key(int, 0, minimum=0),  # 0: kept until a person disposes
         "consent_review_months": Key(int, 0, minimum=0),  # 0: no routine review date
+        # Issue 16 (docs/hospital.md): shred local copies this long after PACS commitment; 0 never.
+        "after_commit_days": Key(int, 0, minimum=0),
     },
     "pacs": {
         "ae_title": Key(str, ""),
@@ -87,6 +89,28 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "tls_cert_file": Key(str, ""),
         "tls_key_file": Key(str, ""),
         "issuer_of_patient_id": Key(str, ""),
+        # Issue 16 (docs/hospital.md): DICOMweb STOW-RS as the other way in; storage commitment.
+        "transport": Key(str, "dimse", choices=("dimse", "stow")),
+        "stow_url": Key(str, ""),
+        "stow_token": Key(str, ""),
+        "stow_username": Key(str, ""),
+        "stow_password": Key(str, ""),
+        "stow_ca_file": Key(str, ""),
+        "storage_commitment": Key(bool, False),
+        "commitment_port": Key(int, 0, minimum=0),  # 0: any free port (the PACS must call back)
+        "commitment_timeout_seconds": Key((int, float), 60.0, minimum=1),
+    },
+    # Issue 16 (docs/hospital.md): DICOM Modality Worklist for patient lookup.
+    "worklist": {
+        "ae_title": Key(str, ""),
+        "host": Key(str, ""),
+        "port": Key(int, 104, minimum=1),
+        "calling_ae_title": Key(str, "PICSAFE"),
+        "tls": Key(bool, False),
+        "tls_ca_file": Key(str, ""),
+        "tls_cert_file": Key(str, ""),
+        "tls_key_file": Key(str, ""),
+        "timeout_seconds": Key((int, float), 10.0, minimum=1),
     },
     "fhir": {
         "base_url": Key(str, ""),

@@ -40,8 +40,26 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def orthanc_plugin(name: str) -> str:
+    """Path of an Orthanc plugin Debian ships (e.g. "ModalityWorklists", "OrthancDicomWeb")."""
+    import glob
+
+    for pattern in (f"/usr/share/orthanc/plugins/lib{name}.so", f"/usr/lib/orthanc/lib{name}.so*"):
+        found = sorted(glob.glob(pattern))
+        if found:
+            return found[0]
+    package = "orthanc-dicomweb" if name == "OrthancDicomWeb" else "orthanc"
+    message = f"the Orthanc plugin {name} is not installed (Debian package {package})"
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
 class Orthanc:
-    def __init__(self, root, binary: str) -> None:
+    """Orthanc on free loopback ports. `plugins` are .so paths; `extra` is merged into its
+    configuration (worklists, DICOMweb, DicomModalities ...): the export tests pass neither."""
+
+    def __init__(self, root, binary: str, plugins: tuple[str, ...] = (), **extra) -> None:
         self.dicom_port, self.http_port = free_port(), free_port()
         storage = root / "storage"
         config = {
@@ -57,7 +75,8 @@ class Orthanc:
             "DicomAlwaysAllowStore": True,
             "DicomAlwaysAllowEcho": True,
             "StorageCompression": False,
-            "Plugins": [],
+            "Plugins": list(plugins),
+            **extra,
         }
         (root / "orthanc.json").write_text(json.dumps(config))
         self.log = (root / "orthanc.log").open("wb")
