@@ -11,6 +11,7 @@ from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 from tests.export_tools import Orthanc, free_port, orthanc_plugin, require
 
 CALLING_AET = "PICSAFE"
+STOW_USER, STOW_PASSWORD = "ward-pc", "test-only-password"
 
 
 def start_hospital_orthanc(root: Path) -> Orthanc:
@@ -24,6 +25,8 @@ def start_hospital_orthanc(root: Path) -> Orthanc:
         Worklists={"Enable": True, "Database": str(worklists)},
         DicomWeb={"Enable": True, "Root": "/dicom-web/"},
         DicomModalities={"picsafe": [CALLING_AET, "127.0.0.1", commit_port]},
+        AuthenticationEnabled=True,  # DICOMweb behind HTTP basic auth, as a hospital runs it
+        RegisteredUsers={STOW_USER: STOW_PASSWORD},
     )
     server.worklists = worklists
     server.commit_port = commit_port

@@ -33,6 +33,7 @@ class ExportOptions:
     passphrase: str | None = None  # package
     recipients: tuple[str, ...] = ()  # package
     pacs: dicom.PacsTarget | None = None
+    stow: Any = None  # stow.StowTarget: `[pacs] transport = "stow"` sends by DICOMweb (issue 16)
     fhir_target: fhir.FhirTarget | None = None
     mrn_system: str = ""
     id_system: str = ""  # base of PicSafe's FHIR identifier systems ([fhir] identifier_system)
@@ -217,6 +218,13 @@ def run_export(
                 raise
             return ExportOutcome(
                 kind, str(folder), n, batch.report_id, f"study {datasets[0].StudyInstanceUID}"
+            )
+        if options.stow is not None:  # issue 16: DICOMweb STOW-RS instead of C-STORE
+            from picsafe_desktop.export import stow
+
+            result = stow.send(batch, options.stow, progress=progress, **extra)
+            return ExportOutcome(
+                kind, result.destination, n, batch.report_id, f"study {result.study_uid}"
             )
         if options.pacs is None:
             raise ExportError("no PACS is configured ([pacs] ae_title and host)")

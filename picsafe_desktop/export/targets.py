@@ -27,6 +27,24 @@ def pacs_target(site) -> PacsTarget | None:
     )
 
 
+def stow_target(site):
+    """The PACS's DICOMweb STOW-RS service when `[pacs] transport = "stow"` (issue 16)."""
+    if _setting(site, "pacs", "transport", "dimse") != "stow":
+        return None
+    from picsafe_desktop.export.stow import StowTarget
+
+    url = _setting(site, "pacs", "stow_url", "")
+    if not url:
+        return None
+    return StowTarget(
+        url=url,
+        token=_setting(site, "pacs", "stow_token", ""),
+        username=_setting(site, "pacs", "stow_username", ""),
+        password=_setting(site, "pacs", "stow_password", ""),
+        ca_file=_setting(site, "pacs", "stow_ca_file", ""),
+    )
+
+
 def fhir_target(site) -> FhirTarget | None:
     """The configured FHIR server, or None while `[fhir] base_url` is empty."""
     base = _setting(site, "fhir", "base_url", "")
@@ -47,6 +65,7 @@ def site_options(site, **choices):
 
     return ExportOptions(
         pacs=pacs_target(site),
+        stow=stow_target(site),
         fhir_target=fhir_target(site),
         mrn_system=_setting(site, "fhir", "mrn_system", ""),
         id_system=_setting(site, "fhir", "identifier_system", ""),
