@@ -1,4 +1,9 @@
-"""`picsafe-desktop patient lookup --mrn MRN [--json]`: what the hospital's sources say."""
+"""Hospital connections on the command line (issue 16, docs/hospital.md):
+
+`picsafe-desktop patient lookup --mrn MRN [--json]`: what the worklist and FHIR server say;
+`picsafe-desktop pacs status|dispose-committed`: storage commitment per photo, and the site's
+`[retention] after_commit_days` policy carried out by a person (audited).
+"""
 
 from __future__ import annotations
 
@@ -27,6 +32,26 @@ def add_commands(sub) -> None:  # noqa: ANN001 - argparse's private subparsers t
     lookup.add_argument("--mrn", required=True, help="the patient's medical record number")
     lookup.add_argument("--json", action="store_true", help="print JSON")
     lookup.set_defaults(func=run_lookup)
+
+    import argparse
+
+    from picsafe_desktop.vault.commands import add_vault_arguments
+
+    common = argparse.ArgumentParser(add_help=False)
+    add_vault_arguments(common)
+    pacs = sub.add_parser("pacs", help="which photos the PACS has committed to keeping")
+    actions = pacs.add_subparsers(title="actions", metavar="ACTION", required=True)
+    p = actions.add_parser("status", parents=[common], help="storage commitment of each photo")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=run_pacs, action="status")
+    p = actions.add_parser(
+        "dispose-committed",
+        parents=[common],
+        help="photos committed by the PACS [retention] after_commit_days ago; --dispose "
+        "crypto-shreds their local copies (audited)",
+    )
+    p.add_argument("--dispose", action="store_true", help="destroy them (audited)")
+    p.set_defaults(func=run_pacs, action="dispose")
 
 
 def run_lookup(args) -> int:  # noqa: ANN001
@@ -58,3 +83,52 @@ def run_lookup(args) -> int:  # noqa: ANN001
     if not args.json:
         print(f"no patient with MRN {result.mrn} in {', '.join(result.asked)}", file=sys.stderr)
     return EXIT_CHECK_FAILED
+
+
+def _actor() -> str:
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def run_pacs(args) -> int:  # noqa: ANN001
+    from pathlib import Path
+
+    from picsafe_desktop.export import committed
+    from picsafe_desktop.export.types import ExportError
+    from picsafe_desktop.model import ItemState
+    from picsafe_desktop.vault import Vault, VaultError
+
+    site = args.site_config
+    vault_dir = Path(args.vault).expanduser() if args.vault else Path(site.vault.path)
+    try:
+        with Vault.open(vault_dir, args.keyring_service) as vault:
+            if args.action == "status":
+                rows = [{"photo": i.item_id, "pacs": committed.status(vault, i.item_id)}
+                        for i in vault.list_items(state=ItemState.ACTIVE)]  # fmt: skip
+                if args.json:
+                    print(json.dumps(rows, indent=2))
+                for row in [] if args.json else rows:
+                    print(f"{row['photo']}: {row['pacs'] or 'not sent to the PACS'}")
+                return EXIT_OK
+            days = site.retention.after_commit_days
+            if not days:
+                print("No policy is set ([retention] after_commit_days = 0).")
+                return EXIT_OK
+            due = committed.due(vault, days)
+            for row in due:
+                print(f"{row['photo']} (consent {row['consent_id']}): committed {row['committed']}")
+            if args.dispose and due:
+                count = committed.dispose(
+                    vault, [r["photo"] for r in due], actor=_actor(), after_days=days
+                )
+                print(f"Destroyed {count} local copies; see `consent disposal-report`.")
+            elif not due:
+                print(f"No photo was committed by the PACS {days} or more days ago.")
+            return EXIT_OK
+    except (VaultError, ExportError) as exc:
+        print(f"picsafe-desktop: {exc}", file=sys.stderr)
+        return EXIT_USAGE

@@ -45,6 +45,24 @@ def stow_target(site):
     )
 
 
+def commit_function(site):
+    """`[pacs] storage_commitment = true`: the call that asks the PACS to commit what was sent
+    (commitment.request bound to the site's PACS, listening port and timeout), else None."""
+    target = pacs_target(site)
+    if target is None or not _setting(site, "pacs", "storage_commitment", False):
+        return None
+    import functools
+
+    from picsafe_desktop.export import commitment
+
+    return functools.partial(
+        commitment.request,
+        target,
+        port=int(_setting(site, "pacs", "commitment_port", 0)),
+        timeout=float(_setting(site, "pacs", "commitment_timeout_seconds", 60.0)),
+    )
+
+
 def fhir_target(site) -> FhirTarget | None:
     """The configured FHIR server, or None while `[fhir] base_url` is empty."""
     base = _setting(site, "fhir", "base_url", "")
@@ -66,6 +84,7 @@ def site_options(site, **choices):
     return ExportOptions(
         pacs=pacs_target(site),
         stow=stow_target(site),
+        commit=commit_function(site),
         fhir_target=fhir_target(site),
         mrn_system=_setting(site, "fhir", "mrn_system", ""),
         id_system=_setting(site, "fhir", "identifier_system", ""),

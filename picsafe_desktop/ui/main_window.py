@@ -644,6 +644,9 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
                 ("Indication", consent.indication or "—"),
             ]
             rows += self._governance_rows(meta, consent)  # issue 15 (photo_actions.py)
+        pacs = self.services.pacs_status(item.item_id)  # issue 16: storage commitment
+        if pacs:
+            rows.append(("PACS", pacs))
         from html import escape
 
         cells = "".join(
