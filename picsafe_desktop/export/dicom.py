@@ -31,7 +31,7 @@ from pynetdicom import AE
 from pynetdicom.sop_class import Verification
 
 from picsafe_desktop import __version__
-from picsafe_desktop.export import anatomy, jpeg, upright
+from picsafe_desktop.export import anatomy, jpeg, order_context, upright
 from picsafe_desktop.export.consent_gate import gate
 from picsafe_desktop.export.types import DeliveryError, ExportBatch, ExportError, ExportPhoto
 
@@ -306,6 +306,7 @@ def build_dataset(
     ds.PixelRepresentation = 0
     if info.icc_profile:  # ICC Profile Module: the colours the camera meant (e.g. Display P3)
         ds.ICCProfile = info.icc_profile
+    order_context.apply_dicom(ds, consent, deidentified=deid)  # issue 16
     ds.PixelData = encapsulate([pixels])
     ds["PixelData"].VR = "OB"
     ds["PixelData"].is_undefined_length = True  # encapsulated data must use undefined length

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
+
+from picsafe_desktop.model import OrderContext
 
 
 class LookupError(Exception):  # noqa: A001 - our own, distinct from the builtin on purpose
@@ -21,6 +23,7 @@ class PatientMatch:
     issuer_of_patient_id: str = ""
     accession_number: str = ""
     accession_issuer: str = ""  # Issuer of Accession Number: Local Namespace Entity ID
+    requested_procedure_id: str = ""
     requested_procedure: str = ""  # Requested Procedure Description
     procedure_code: str = ""  # "value^scheme^meaning" of the first Requested Procedure Code
     referring_physician: str = ""
@@ -31,11 +34,24 @@ class PatientMatch:
     def as_dict(self) -> dict[str, str]:
         return asdict(self)
 
-    def order(self) -> dict[str, str]:
+    def order(self) -> OrderContext | None:
         """The order/encounter context to keep (encrypted) in the consent record."""
-        keys = ("accession_number", "accession_issuer", "requested_procedure", "procedure_code",
-                "referring_physician", "admission_id", "study_uid", "encounter_ref")  # fmt: skip
-        return {k: getattr(self, k) for k in keys if getattr(self, k)}
+        values = {f.name: getattr(self, f.name) for f in fields(OrderContext)}
+        return OrderContext(**values) if any(values.values()) else None
+
+
+def merged_order(matches: list[PatientMatch]) -> OrderContext | None:
+    """The worklist's order with the FHIR server's encounter, when they name one person."""
+    import dataclasses
+
+    orders = [m.order() for m in matches if m.order() is not None]
+    if not orders:
+        return None
+    merged = orders[0]
+    for other in orders[1:]:
+        fill = {k: v for k, v in dataclasses.asdict(other).items() if v and not getattr(merged, k)}
+        merged = dataclasses.replace(merged, **fill)
+    return merged
 
 
 def agrees(matches: list[PatientMatch]) -> bool:

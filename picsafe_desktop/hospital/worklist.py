@@ -71,6 +71,7 @@ def to_match(ds: Dataset) -> PatientMatch:
         issuer_of_patient_id=str(ds.get("IssuerOfPatientID", "")),
         accession_number=str(ds.get("AccessionNumber", "")),
         accession_issuer=str(issuer.get("LocalNamespaceEntityID", "")) if issuer else "",
+        requested_procedure_id=str(ds.get("RequestedProcedureID", "")),
         requested_procedure=str(ds.get("RequestedProcedureDescription", "")),
         procedure_code="^".join(
             str(code.get(k, "")) for k in ("CodeValue", "CodingSchemeDesignator", "CodeMeaning")
