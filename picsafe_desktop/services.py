@@ -474,6 +474,11 @@ class Services:
         return governance.disposal_report(self.vault)
 
     # -- hospital connections (issue 16, docs/hospital.md) ---------------------------------
+    def lookup_configured(self) -> bool:
+        from picsafe_desktop.hospital import patients
+
+        return bool(patients.configured_sources(self.site))
+
     def lookup_patient(self, mrn: str):
         """Ask the worklist and the FHIR server who `mrn` is (hospital/patients.py); audited as
         a query. Raises hospital.lookup.LookupError when no source is configured."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from picsafe_desktop.hospital.lookup import LookupError, PatientMatch, agrees
+from picsafe_desktop.hospital.lookup import LookupError, PatientMatch, agrees, merged_order
 
 
 @dataclass
@@ -26,6 +26,13 @@ class LookupResult:
     @property
     def consistent(self) -> bool:
         return agrees(self.matches)
+
+    def order_fields(self) -> dict[str, str] | None:
+        """The order/encounter context in the consent JSON form (`order`), or None."""
+        import dataclasses
+
+        order = merged_order(self.matches) if self.consistent else None
+        return {k: v for k, v in dataclasses.asdict(order).items() if v} if order else None
 
     def person(self) -> PatientMatch | None:
         """The one person every source agrees on, preferring a worklist entry (it has the order)."""

@@ -734,6 +734,8 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
             parent=intake,
             mrn=mrn or "",
             review_at_age=self.site.consent.review_at_age,
+            # issue 16: check the patient against the worklist / FHIR server when configured
+            lookup=self.services.lookup_patient if self.services.lookup_configured() else None,
         )
         imported_by = intake.batch.imported_by
         dialog.setWindowTitle(
