@@ -605,6 +605,7 @@ class Services:
         from picsafe_desktop.export import targets
 
         pacs, fhir = targets.pacs_target(self.site), targets.fhir_target(self.site)
+        pacs = targets.stow_target(self.site) or pacs  # issue 16: `[pacs] transport = "stow"`
         return {
             "pdf": "a PDF file you choose",
             "package": "an encrypted file you choose",

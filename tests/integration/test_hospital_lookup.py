@@ -163,3 +163,32 @@ def test_lookup_asks_every_source_and_one_down_is_a_problem_not_a_failure(engine
     result = patients.lookup(down, "MRN-4711")
     assert [m.source for m in result.matches] == ["fhir"] and result.checked
     assert result.problems and "worklist" in result.problems[0]
+
+
+@pytest.mark.keyring
+def test_services_lookup_is_audited_and_needs_a_role_that_records_consent(
+    wl, tmp_path, keyring_service
+):
+    from picsafe_desktop.model import Staff
+    from picsafe_desktop.services import Services
+    from picsafe_desktop.vault import Vault
+    from tests.unit.vault_support import TEST_KDF
+
+    write_worklist(wl.worklists, "a")
+    site = config.from_dict({
+        "vault": {"path": str(tmp_path / "vault")},
+        "worklist": {"ae_title": AET, "host": "127.0.0.1", "port": wl.dicom_port},
+    })  # fmt: skip
+    vault, _ = Vault.create(site.vault.path, keyring_service, kdf=TEST_KDF)
+    services = Services(site, vault)
+    try:
+        assert services.lookup_configured()
+        services.sign_in(Staff("Sam Okafor", "Staff nurse", "N4411"))
+        result = services.lookup_patient("MRN-4711")
+        assert result.person().name == "Doe, Jane"
+        assert result.order_fields()["accession_number"] == "ACC-2026-0001"
+        (row,) = [r for r in vault.audit_rows() if r.event == "patient_query"]
+        assert row.details == {"mrn": "MRN-4711", "sources": ["worklist"], "found": 1}
+        assert row.actor and "MRN-4711" not in row.subject  # the MRN only in encrypted details
+    finally:
+        services.close()
