@@ -68,6 +68,7 @@ def associate(ae: AE, peer: DicomPeer, **kwargs):  # noqa: ANN003, ANN201 - pyne
         raise DimseError(f"cannot reach the {peer.role} at {peer.describe()}: {exc}") from exc
     if assoc.is_established:
         return assoc
+    _drop_socket(assoc)
     if assoc.is_rejected:
         raise DimseError(
             f"the {peer.role} at {peer.describe()} rejected the connection; check that it knows "
@@ -77,3 +78,12 @@ def associate(ae: AE, peer: DicomPeer, **kwargs):  # noqa: ANN003, ANN201 - pyne
         f"no DICOM connection to the {peer.role} at {peer.describe()}: check host, port and "
         "whether it is running (and TLS matches its settings)"
     )
+
+
+def _drop_socket(assoc) -> None:  # noqa: ANN001
+    """pynetdicom 3.0 leaves the socket of a failed association open (e.g. plain DICOM to a
+    TLS port); close it so no file descriptor leaks per failed lookup."""
+    transport = getattr(getattr(assoc, "dul", None), "socket", None)
+    raw = getattr(transport, "socket", None)
+    if raw is not None:
+        raw.close()
