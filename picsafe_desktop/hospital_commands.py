@@ -32,11 +32,11 @@ def add_commands(sub) -> None:  # noqa: ANN001 - argparse's private subparsers t
     lookup.add_argument("--mrn", required=True, help="the patient's medical record number")
     lookup.add_argument("--json", action="store_true", help="print JSON")
     lookup.set_defaults(func=run_lookup)
-
     import argparse
 
     from picsafe_desktop.vault.commands import add_vault_arguments
 
+    add_vault_arguments(lookup)  # the query is audited in this PC's vault when it has one
     common = argparse.ArgumentParser(add_help=False)
     add_vault_arguments(common)
     pacs = sub.add_parser("pacs", help="which photos the PACS has committed to keeping")
@@ -63,6 +63,10 @@ def run_lookup(args) -> int:  # noqa: ANN001
     except LookupError as exc:
         print(f"picsafe-desktop: patient lookup: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    problem = _audit_query(args, result)
+    if problem:  # fail closed: nothing is shown that the audit log does not record
+        print(f"picsafe-desktop: patient lookup: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     for problem in result.problems:
         print(f"picsafe-desktop: patient lookup: {problem}", file=sys.stderr)
     if args.json:
@@ -83,6 +87,27 @@ def run_lookup(args) -> int:  # noqa: ANN001
     if not args.json:
         print(f"no patient with MRN {result.mrn} in {', '.join(result.asked)}", file=sys.stderr)
     return EXIT_CHECK_FAILED
+
+
+def _audit_query(args, result) -> str:  # noqa: ANN001
+    """Audit the query (`patient_query`, the MRN in the encrypted details) in the vault of this
+    PC; '' when done, or when the PC has no vault yet (IT checking a connection before set-up),
+    else why it could not be audited."""
+    from pathlib import Path
+
+    from picsafe_desktop.services import vault_exists
+    from picsafe_desktop.vault import Vault, VaultError
+
+    folder = Path(args.vault).expanduser() if args.vault else Path(args.site_config.vault.path)
+    if not vault_exists(folder):
+        return ""
+    try:
+        with Vault.open(folder, args.keyring_service) as vault:
+            details = {"mrn": result.mrn, "sources": result.asked, "found": len(result.matches)}
+            vault.audit("patient_query", actor=_actor(), subject="patient-lookup", details=details)
+    except VaultError as exc:
+        return f"the query cannot be audited in the vault ({exc}); nothing is shown"
+    return ""
 
 
 def _actor() -> str:

@@ -192,3 +192,25 @@ def test_services_lookup_is_audited_and_needs_a_role_that_records_consent(
         assert row.actor and "MRN-4711" not in row.subject  # the MRN only in encrypted details
     finally:
         services.close()
+
+
+@pytest.mark.keyring
+def test_cli_lookup_is_audited_in_the_pcs_vault(wl, tmp_path, keyring_service, capsys):
+    from picsafe_desktop.vault import Vault
+    from tests.importer_support import make_vault
+
+    write_worklist(wl.worklists, "a")
+    vault_dir = tmp_path / "vault"
+    make_vault(vault_dir, keyring_service).close()
+    site = _site(tmp_path, worklist={"ae_title": AET, "host": "127.0.0.1", "port": wl.dicom_port})
+    base = ["--vault", str(vault_dir), "--keyring-service", keyring_service]
+    assert cli.main(["--config", str(site), "patient", "lookup", "--mrn", "MRN-4711", *base]) == 0
+    assert "Doe, Jane" in capsys.readouterr().out
+    with Vault.open(vault_dir, keyring_service) as vault:
+        (row,) = [r for r in vault.audit_rows() if r.event == "patient_query"]
+        assert row.details["mrn"] == "MRN-4711" and row.actor.startswith("cli")
+    # a vault that cannot be opened (its key is not in this keyring): nothing is shown
+    other = ["--vault", str(vault_dir), "--keyring-service", keyring_service + "-other"]
+    assert cli.main(["--config", str(site), "patient", "lookup", "--mrn", "MRN-4711", *other]) == 2
+    captured = capsys.readouterr()
+    assert "Doe" not in captured.out and "cannot be audited" in captured.err
