@@ -208,10 +208,23 @@ def from_dict(raw: dict[str, Any], source: Path | None = None) -> SiteConfig:
     if sections["logging"].file is None:
         sections["logging"].file = str(log_dir() / f"{APP_ID}.log")
     _check_directory(where, sections["staff"])
+    _check_pacs(where, sections["pacs"])  # issue 16
     sections["import"].drop_folders = [
         str(Path(p).expanduser()) for p in sections["import"].drop_folders
     ]
     return SiteConfig(source=source, **sections)
+
+
+def _check_pacs(where: str, pacs: SimpleNamespace) -> None:
+    """Issue 16: a STOW transport without its URL, or storage commitment without a DICOM PACS
+    to ask, would silently do something else than IT meant."""
+    if pacs.transport == "stow" and not pacs.stow_url:
+        raise ConfigError(f"{where}: 'pacs.stow_url' is required with 'pacs.transport = \"stow\"'")
+    if pacs.storage_commitment and not (pacs.ae_title and pacs.host):
+        raise ConfigError(
+            f"{where}: 'pacs.storage_commitment' needs 'pacs.ae_title' and 'pacs.host' (the "
+            "PACS is asked over DICOM, also when photos go by STOW-RS)"
+        )
 
 
 def _check_directory(where: str, staff: SimpleNamespace) -> None:

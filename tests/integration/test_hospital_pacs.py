@@ -197,3 +197,14 @@ def test_retention_after_commit_shreds_only_committed_photos_by_a_persons_action
         assert [i.item_id for i in vault.list_items(state=ItemState.ACTIVE)] == item_ids[1:]
         (row,) = [r for r in vault.audit_rows() if r.event == "delete"]
         assert row.subject == item_ids[0] and "PACS committed" in row.details["reason"]
+
+
+def test_config_refuses_a_stow_transport_without_url_and_commitment_without_a_pacs():
+    from picsafe_desktop import config
+
+    with pytest.raises(config.ConfigError, match="stow_url"):
+        config.from_dict({"pacs": {"transport": "stow"}})
+    with pytest.raises(config.ConfigError, match="storage_commitment"):
+        config.from_dict({"pacs": {"storage_commitment": True}})
+    site = config.from_dict({"pacs": {"transport": "stow", "stow_url": "https://p/dicom-web"}})
+    assert site.pacs.transport == "stow"
