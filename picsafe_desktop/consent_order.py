@@ -8,12 +8,21 @@ consent record only; never in plain index columns.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from picsafe_desktop.model import IdentityCheck, OrderContext
 
 ORDER_KEYS = tuple(f.name for f in dataclasses.fields(OrderContext))
+_UID_RE = re.compile(r"(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))+")
+
+
+def is_uid(value: str) -> bool:
+    """A DICOM UID (PS3.5 9.1): dotted decimal numbers without leading zeros, 64 at most."""
+    return len(value) <= 64 and bool(_UID_RE.fullmatch(value))
+
+
 NOT_CHECKED_TEXT = "Patient identity NOT CHECKED against the hospital record (entered offline)"
 
 
@@ -33,6 +42,8 @@ def parse(check: Any, fields: Mapping[str, Any]) -> dict[str, Any]:
             key: check.text(given.get(key), f"order.{key}", key.replace("_", " "), max_len=200)
             for key in ORDER_KEYS
         }
+        if values["study_uid"] and not is_uid(values["study_uid"]):
+            check.add("order.study_uid", "The order's Study Instance UID is not a DICOM UID.")
         if any(values.values()):
             out["order"] = OrderContext(**values)
     return out

@@ -147,6 +147,7 @@ class OrderContext:
     referring_physician: str = ""  # "Family, Given"
     admission_id: str = ""
     encounter_ref: str = ""  # "Encounter/<id>" on the FHIR server
+    study_uid: str = ""  # the order's Study Instance UID: record copies are filed into it
 
 
 @dataclass(frozen=True)

@@ -152,8 +152,10 @@ _DEID_METHODS = (
 
 def _uids(batch: ExportBatch, photo: ExportPhoto) -> tuple[UID, UID, UID]:
     """(study, series, instance). Record copies: derived from the vault's batch and item ids,
-    so every export of any subset gives the same UIDs. De-identified copies: seeded by the
-    copy's random id, so nothing about them can be computed from the record copy."""
+    so every export of any subset gives the same UIDs; the study is the order's when the
+    consent record holds one from the worklist (issue 16, IHE Encounter-Based Workflow).
+    De-identified copies: seeded by the copy's random id, so nothing about them can be
+    computed from the record copy."""
     if batch.deidentified:
         seed = "copy:" + batch.copy_id
         return (
@@ -161,8 +163,9 @@ def _uids(batch: ExportBatch, photo: ExportPhoto) -> tuple[UID, UID, UID]:
             stable_uid(seed, "series"),
             stable_uid(seed, "instance", photo.item_id),
         )
+    order = batch.consent.order  # issue 16: the ordered study, when a worklist named one
     return (
-        study_uid(batch.batch_id),
+        UID(order.study_uid) if order and order.study_uid else study_uid(batch.batch_id),
         series_uid(batch.batch_id),
         instance_uid(batch.batch_id, photo.item_id),
     )

@@ -36,7 +36,11 @@ class PatientMatch:
 
     def order(self) -> OrderContext | None:
         """The order/encounter context to keep (encrypted) in the consent record."""
+        from picsafe_desktop.consent_order import is_uid
+
         values = {f.name: getattr(self, f.name) for f in fields(OrderContext)}
+        if not is_uid(values["study_uid"]):
+            values["study_uid"] = ""  # a RIS's malformed UID is dropped, not carried along
         return OrderContext(**values) if any(values.values()) else None
 
 

@@ -23,6 +23,7 @@ ORDER = OrderContext(
     accession_number="ACC-2026-0001", accession_issuer="WARD-RIS", requested_procedure_id="RP1",
     requested_procedure="Wound photography", procedure_code="WOUNDPHOTO^99WARD^Wound photography",
     referring_physician="House, Gregory", admission_id="ADM-991", encounter_ref="Encounter/enc-1",
+    study_uid="1.2.826.0.1.3680043.8.498.4711",
 )  # fmt: skip
 
 
@@ -52,6 +53,8 @@ def test_consent_json_keeps_order_and_identity_check_through_the_stored_form():
         rules.load_consent_json(dict(fields, identity_check="maybe"))
     with pytest.raises(rules.ConsentError, match="order"):
         rules.load_consent_json(dict(fields, order={"accession": "x"}))
+    with pytest.raises(rules.ConsentError, match="not a DICOM UID"):
+        rules.load_consent_json(dict(fields, order={"study_uid": "1.02.x"}))
 
 
 def test_dicom_objects_carry_the_order_and_the_flag_and_pass_dciodvfy(tmp_path):
@@ -64,6 +67,7 @@ def test_dicom_objects_carry_the_order_and_the_flag_and_pass_dciodvfy(tmp_path):
     assert request.RequestedProcedureDescription == "Wound photography"
     assert request.RequestedProcedureCodeSequence[0].CodeValue == "WOUNDPHOTO"
     assert ds.PatientComments == NOT_CHECKED_TEXT
+    assert ds.StudyInstanceUID == "1.2.826.0.1.3680043.8.498.4711"  # filed into the ordered study
     path = tmp_path / "order.dcm"
     path.write_bytes(dicom.to_bytes(ds))
     report = subprocess.run([require("dciodvfy"), str(path)], capture_output=True, text=True)
@@ -76,6 +80,7 @@ def test_teaching_copies_carry_no_order_nor_flag():
     (ds,) = dicom.build_datasets(batch)
     assert ds.get("AccessionNumber", "") == "" and "RequestAttributesSequence" not in ds
     assert "AdmissionID" not in ds and "PatientComments" not in ds
+    assert ds.StudyInstanceUID != ORDER.study_uid
 
 
 def test_orthanc_stores_the_order_context(hospital_orthanc):
@@ -90,6 +95,7 @@ def test_orthanc_stores_the_order_context(hospital_orthanc):
         "Wound photography"
     )
     assert tags["PatientComments"] == NOT_CHECKED_TEXT
+    assert tags["StudyInstanceUID"] == ORDER.study_uid
 
 
 def test_pdf_says_identity_not_checked_on_every_page_and_lists_the_order(tmp_path):

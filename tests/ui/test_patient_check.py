@@ -65,6 +65,7 @@ def test_wristband_mrn_fills_the_patient_and_recording_waits_for_two_identifiers
     assert record.order.accession_issuer == "WARD-RIS"
     assert record.order.requested_procedure == "Wound photography"
     assert record.order.admission_id == "ADM-991"
+    assert record.order.study_uid  # the worklist's Study Instance UID, for the DICOM objects
 
 
 def test_a_record_that_names_someone_else_blocks(qtbot, worklist):
