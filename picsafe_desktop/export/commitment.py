@@ -10,6 +10,7 @@ configured PACS AE title. Instances the report does not list as committed are no
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -52,6 +53,8 @@ class _Listener:
 
     def __init__(self, target: PacsTarget, port: int, transaction_uid: str) -> None:
         self.transaction_uid = transaction_uid
+        self.allowed = _addresses(target.host)
+        self.refused = 0  # reports from another address: never counted
         self.report: Dataset | None = None
         self.done = threading.Event()
         ae = AE(ae_title=target.calling_ae_title)
@@ -83,6 +86,12 @@ class _Listener:
             ) from None
 
     def _on_report(self, event) -> tuple[int, None]:  # noqa: ANN001 - pynetdicom's Event
+        # An AE title is no proof of identity: only the PACS's own address may commit photos,
+        # which policy may later shred here (the transaction UID is not guessable either).
+        if event.assoc.requestor.address not in self.allowed:
+            self.refused += 1
+            log.warning("storage commitment report from an address that is not the PACS")
+            return 0x0110, None  # processing failure
         ds = event.event_information  # event type 1: all committed; 2: some failed
         if str(ds.get("TransactionUID", "")) == self.transaction_uid:
             self.report = ds
@@ -92,6 +101,14 @@ class _Listener:
 
     def close(self) -> None:
         self.server.shutdown()
+
+
+def _addresses(host: str) -> frozenset[str]:
+    try:
+        found = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except OSError as exc:
+        raise DeliveryError(f"cannot resolve the PACS host {host!r}: {exc}") from None
+    return frozenset(str(info[4][0]) for info in found)
 
 
 def request(

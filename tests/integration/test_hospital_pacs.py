@@ -3,6 +3,7 @@ and DICOM storage commitment answered by Orthanc's storage commitment SCP."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 
@@ -208,3 +209,13 @@ def test_config_refuses_a_stow_transport_without_url_and_commitment_without_a_pa
         config.from_dict({"pacs": {"storage_commitment": True}})
     site = config.from_dict({"pacs": {"transport": "stow", "stow_url": "https://p/dicom-web"}})
     assert site.pacs.transport == "stow"
+
+
+def test_a_report_from_another_address_than_the_pacs_commits_nothing(pacs):
+    """Ask via 127.0.0.2 (Orthanc listens on every loopback address): its report comes from
+    127.0.0.1, which is not the PACS as configured, so nothing counts as committed."""
+    sent = dicom.send(_batch(), _pacs_target(pacs))
+    pairs = [(dicom.VLPhotographicImageStorage, uid) for uid in sent.sent]
+    elsewhere = dataclasses.replace(_pacs_target(pacs), host="127.0.0.2")
+    result = commitment.request(elsewhere, pairs, port=pacs.commit_port, timeout=5)
+    assert result.committed == () and sorted(result.failed) == sorted(sent.sent)
