@@ -214,3 +214,18 @@ def test_cli_lookup_is_audited_in_the_pcs_vault(wl, tmp_path, keyring_service, c
     assert cli.main(["--config", str(site), "patient", "lookup", "--mrn", "MRN-4711", *other]) == 2
     captured = capsys.readouterr()
     assert "Doe" not in captured.out and "cannot be audited" in captured.err
+
+
+def test_lookup_logs_no_patient_data(wl, tmp_path, caplog):
+    import logging
+
+    write_worklist(wl.worklists, "a")
+    site = config.load(_site(tmp_path, worklist={"ae_title": AET, "host": "127.0.0.1",
+                                                 "port": wl.dicom_port}))  # fmt: skip
+    with caplog.at_level(logging.DEBUG, logger="picsafe_desktop"):
+        assert patients.lookup(site, "MRN-4711").found
+        assert not patients.lookup(site, "MRN-0000").found
+    text = caplog.text
+    assert "worklist query answered" in text  # it did log, without identifiers
+    for phi in ("MRN-4711", "MRN-0000", "Doe", "Jane", "19800214", "ACC-2026"):
+        assert phi not in text
