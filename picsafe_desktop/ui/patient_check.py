@@ -178,6 +178,8 @@ class PatientCheck(QGroupBox):
         if contradiction:
             return contradiction
         if self._person() is not None:
+            if not (self._name and self._born):
+                return "Two identifiers are needed: the patient's name and date of birth."
             if not self.confirm_check.isChecked():
                 return "Confirm the patient's name and date of birth with the patient."
             return ""

@@ -57,6 +57,11 @@ def test_wristband_mrn_fills_the_patient_and_recording_waits_for_two_identifiers
     assert "patient check" in dlg.problems.text()
     tick(qtbot, check.confirm_check)
     assert dlg.record_button.isEnabled(), dlg.problems.text()
+    dlg.birth_date_edit.clear()  # two identifiers, always
+    assert not dlg.record_button.isEnabled()
+    assert "Two identifiers" in check.errors()[0].message
+    dlg.birth_date_edit.setText("1980-02-14")
+    assert dlg.record_button.isEnabled(), dlg.problems.text()
     with qtbot.waitSignal(dlg.recorded):
         qtbot.mouseClick(dlg.record_button, Qt.MouseButton.LeftButton)
     record = dlg.result_record
