@@ -120,6 +120,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "mrn_system": Key(str, ""),
         "identifier_system": Key(str, ""),
         "ca_file": Key(str, ""),
+        "patient_lookup": Key(bool, False),  # issue 16: also ask it who an MRN is (PDQm)
     },
     "export": {
         "institution_name": Key(str, ""),

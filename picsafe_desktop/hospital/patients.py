@@ -48,8 +48,9 @@ def configured_sources(site) -> list[str]:
     names = []
     if sites.worklist_peer(site) is not None:
         names.append("worklist")
-    if targets.fhir_target(site) is not None:
-        names.append("fhir")
+    fhir = getattr(site, "fhir", None)
+    if targets.fhir_target(site) is not None and getattr(fhir, "patient_lookup", False):
+        names.append("fhir")  # opt-in: an export server need not answer Patient searches
     return names
 
 
@@ -64,7 +65,7 @@ def lookup(site, mrn: str) -> LookupResult:
     if not result.asked:
         raise LookupError(
             "no patient lookup source is configured: set [worklist] ae_title and host, or "
-            "[fhir] base_url, in the site config (docs/hospital.md)"
+            "[fhir] base_url with patient_lookup = true, in the site config (docs/hospital.md)"
         )
     if "worklist" in result.asked:
         try:

@@ -150,7 +150,7 @@ def test_lookup_asks_every_source_and_one_down_is_a_problem_not_a_failure(engine
     )
     site = config.load(_site(
         tmp_path, worklist={"ae_title": AET, "host": "127.0.0.1", "port": wl.dicom_port},
-        fhir={"base_url": engine.base_url, "mrn_system": MRN_SYSTEM},
+        fhir={"base_url": engine.base_url, "mrn_system": MRN_SYSTEM, "patient_lookup": True},
     ))  # fmt: skip
     result = patients.lookup(site, "MRN-4711")
     assert sorted(m.source for m in result.matches) == ["fhir", "worklist"]
@@ -158,7 +158,7 @@ def test_lookup_asks_every_source_and_one_down_is_a_problem_not_a_failure(engine
 
     down = config.load(_site(
         tmp_path, worklist={"ae_title": AET, "host": "127.0.0.1", "port": free_port()},
-        fhir={"base_url": engine.base_url, "mrn_system": MRN_SYSTEM},
+        fhir={"base_url": engine.base_url, "mrn_system": MRN_SYSTEM, "patient_lookup": True},
     ))  # fmt: skip
     result = patients.lookup(down, "MRN-4711")
     assert [m.source for m in result.matches] == ["fhir"] and result.checked
@@ -229,3 +229,14 @@ def test_lookup_logs_no_patient_data(wl, tmp_path, caplog):
     assert "worklist query answered" in text  # it did log, without identifiers
     for phi in ("MRN-4711", "MRN-0000", "Doe", "Jane", "19800214", "ACC-2026"):
         assert phi not in text
+
+
+def test_a_fhir_export_server_is_a_lookup_source_only_when_it_says_so():
+    """The export's FHIR server may not answer Patient searches (or its token may not read
+    them): asking it is opt-in, so configuring FHIR export changes nothing at consent."""
+    export_only = config.from_dict({"fhir": {"base_url": "https://ehr.example/fhir"}})
+    assert patients.configured_sources(export_only) == []
+    lookup = config.from_dict(
+        {"fhir": {"base_url": "https://ehr.example/fhir", "patient_lookup": True}}
+    )
+    assert patients.configured_sources(lookup) == ["fhir"]
