@@ -97,7 +97,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "stow_password": Key(str, ""),
         "stow_ca_file": Key(str, ""),
         "storage_commitment": Key(bool, False),
-        "commitment_port": Key(int, 0, minimum=0),  # 0: any free port (the PACS must call back)
+        "commitment_port": Key(int, 0, minimum=0),  # where the PACS calls back: set it
         "commitment_timeout_seconds": Key((int, float), 60.0, minimum=1),
     },
     # Issue 16 (docs/hospital.md): DICOM Modality Worklist for patient lookup.
