@@ -25,6 +25,7 @@ COMMAND_MODULES: list[str] = [
     "picsafe_desktop.export.outbox_commands",
     "picsafe_desktop.staff.commands",
     "picsafe_desktop.consent_commands",
+    "picsafe_desktop.hospital_commands",
 ]
 
 

@@ -76,6 +76,8 @@ SCHEMA: dict[str, dict[str, Key]] = {
     "retention": {
         "keep_days_after_record": Key(int, 0, minimum=0),  # 0: kept until a person disposes
         "consent_review_months": Key(int, 0, minimum=0),  # 0: no routine review date
+        # Issue 16 (docs/hospital.md): shred local copies this long after PACS commitment; 0 never.
+        "after_commit_days": Key(int, 0, minimum=0),
     },
     "pacs": {
         "ae_title": Key(str, ""),
@@ -87,6 +89,28 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "tls_cert_file": Key(str, ""),
         "tls_key_file": Key(str, ""),
         "issuer_of_patient_id": Key(str, ""),
+        # Issue 16 (docs/hospital.md): DICOMweb STOW-RS as the other way in; storage commitment.
+        "transport": Key(str, "dimse", choices=("dimse", "stow")),
+        "stow_url": Key(str, ""),
+        "stow_token": Key(str, ""),
+        "stow_username": Key(str, ""),
+        "stow_password": Key(str, ""),
+        "stow_ca_file": Key(str, ""),
+        "storage_commitment": Key(bool, False),
+        "commitment_port": Key(int, 0, minimum=0),  # where the PACS calls back: set it
+        "commitment_timeout_seconds": Key((int, float), 60.0, minimum=1),
+    },
+    # Issue 16 (docs/hospital.md): DICOM Modality Worklist for patient lookup.
+    "worklist": {
+        "ae_title": Key(str, ""),
+        "host": Key(str, ""),
+        "port": Key(int, 104, minimum=1),
+        "calling_ae_title": Key(str, "PICSAFE"),
+        "tls": Key(bool, False),
+        "tls_ca_file": Key(str, ""),
+        "tls_cert_file": Key(str, ""),
+        "tls_key_file": Key(str, ""),
+        "timeout_seconds": Key((int, float), 10.0, minimum=1),
     },
     "fhir": {
         "base_url": Key(str, ""),
@@ -96,6 +120,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "mrn_system": Key(str, ""),
         "identifier_system": Key(str, ""),
         "ca_file": Key(str, ""),
+        "patient_lookup": Key(bool, False),  # issue 16: also ask it who an MRN is (PDQm)
     },
     "export": {
         "institution_name": Key(str, ""),
@@ -201,10 +226,23 @@ def from_dict(raw: dict[str, Any], source: Path | None = None) -> SiteConfig:
     if sections["logging"].file is None:
         sections["logging"].file = str(log_dir() / f"{APP_ID}.log")
     _check_directory(where, sections["staff"])
+    _check_pacs(where, sections["pacs"])  # issue 16
     sections["import"].drop_folders = [
         str(Path(p).expanduser()) for p in sections["import"].drop_folders
     ]
     return SiteConfig(source=source, **sections)
+
+
+def _check_pacs(where: str, pacs: SimpleNamespace) -> None:
+    """Issue 16: a STOW transport without its URL, or storage commitment without a DICOM PACS
+    to ask, would silently do something else than IT meant."""
+    if pacs.transport == "stow" and not pacs.stow_url:
+        raise ConfigError(f"{where}: 'pacs.stow_url' is required with 'pacs.transport = \"stow\"'")
+    if pacs.storage_commitment and not (pacs.ae_title and pacs.host):
+        raise ConfigError(
+            f"{where}: 'pacs.storage_commitment' needs 'pacs.ae_title' and 'pacs.host' (the "
+            "PACS is asked over DICOM, also when photos go by STOW-RS)"
+        )
 
 
 def _check_directory(where: str, staff: SimpleNamespace) -> None:

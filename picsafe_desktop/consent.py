@@ -27,6 +27,7 @@ from typing import Any
 
 from PIL import Image
 
+from picsafe_desktop import consent_order  # issue 16's fields
 from picsafe_desktop.consent_fields import (  # issue 15's fields, split out for size
     ADULT_AGE,
     LANGUAGE_RE,
@@ -92,6 +93,8 @@ _TOP_KEYS = (
     "consented_at",
     "photographer",
     "signed_by",
+    "identity_check",  # issue 16 (consent_order.py)
+    "order",
 )
 _PATIENT_KEYS = ("mrn", "name", "birth_date", "under_18")
 _SUBSTITUTE_KEYS = ("name", "relationship", "parental_responsibility")
@@ -588,6 +591,7 @@ def _parse(
         "indication": indication,
     }
     values.update(governance_fields(check, fields, values, patient, when))
+    values.update(consent_order.parse(check, fields))  # issue 16
     return values, check.errors
 
 
@@ -890,6 +894,7 @@ def record_to_dict(record: ConsentRecord) -> dict[str, Any]:
             "language": record.wording_language,
             "text": record.wording_text,
         },
+        **consent_order.to_dict(record),  # issue 16
     }
 
 
@@ -995,6 +1000,7 @@ def record_from_dict(d: Mapping[str, Any]) -> ConsentRecord:
             wording_version=str(d["wording"]["version"]),
             wording_sha256=str(d["wording"]["sha256"]),
             **_stored_governance(d),
+            **consent_order.from_dict(d),  # issue 16
         )
     except KeyError as exc:
         message = f"Stored consent record is malformed (missing {exc})."

@@ -128,6 +128,28 @@ class IntimateDetails:
     secondary_agreed: bool = False  # teaching/publication expressly agreed for intimate photos
 
 
+class IdentityCheck(StrEnum):
+    """Issue 16: whether the patient was checked against the hospital's record at consent."""
+
+    CONFIRMED = "confirmed"  # looked up (worklist/FHIR); name and birth date confirmed
+    NOT_CHECKED = "not_checked"  # typed while no lookup could answer: flagged in every export
+
+
+@dataclass(frozen=True)
+class OrderContext:
+    """Issue 16: the order and encounter a lookup returned; kept only in the encrypted record."""
+
+    accession_number: str = ""
+    accession_issuer: str = ""  # Issuer of Accession Number: Local Namespace Entity ID
+    requested_procedure_id: str = ""
+    requested_procedure: str = ""
+    procedure_code: str = ""  # "value^scheme^meaning"
+    referring_physician: str = ""  # "Family, Given"
+    admission_id: str = ""
+    encounter_ref: str = ""  # "Encounter/<id>" on the FHIR server
+    study_uid: str = ""  # the order's Study Instance UID: record copies are filed into it
+
+
 @dataclass(frozen=True)
 class ConsentRecord:
     """One consent decision covering every photo of an import batch."""
@@ -163,6 +185,9 @@ class ConsentRecord:
     amends: str = ""  # the consent id this record replaces (amendment or withdrawal)
     amendment_reason: str = ""
     withdrawn: Withdrawal | None = None
+    # Issue 16 (docs/hospital.md): patient lookup and the order/encounter context
+    identity_check: IdentityCheck | None = None  # None: not recorded (records before issue 16)
+    order: OrderContext | None = None
 
     def allows(self, use: Use) -> bool:
         return use in self.uses

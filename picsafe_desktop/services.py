@@ -513,6 +513,48 @@ class Services:
         self._require_staff()
         return governance.disposal_report(self.vault)
 
+    # -- hospital connections (issue 16, docs/hospital.md) ---------------------------------
+    def lookup_configured(self) -> bool:
+        from picsafe_desktop.hospital import patients
+
+        return bool(patients.configured_sources(self.site))
+
+    def lookup_patient(self, mrn: str):
+        """Ask the worklist and the FHIR server who `mrn` is (hospital/patients.py); audited as
+        a query. Raises hospital.lookup.LookupError when no source is configured."""
+        from picsafe_desktop.hospital import patients
+
+        actor = self.require(Permission.CONSENT).actor
+        result = patients.lookup(self.site, mrn)
+        self.vault.audit("patient_query", actor=actor, subject="patient-lookup", details={
+            "mrn": result.mrn, "sources": result.asked, "found": len(result.matches)})  # fmt: skip
+        return result
+
+    def pacs_status(self, item_id: str) -> str:
+        """Whether the PACS has committed to keeping this photo (details pane)."""
+        from picsafe_desktop.export import committed
+
+        self.require(Permission.VIEW)
+        return committed.status(self.vault, item_id)
+
+    def commit_disposal_due(self) -> list[dict]:
+        from picsafe_desktop.export import committed
+
+        self._require_staff()
+        return committed.due(self.vault, self.site.retention.after_commit_days)
+
+    def dispose_committed(self, item_ids: Iterable[str]) -> int:
+        """Shred local copies `[retention] after_commit_days` after the PACS committed them (a
+        person's audited action; uncommitted photos are refused)."""
+        from picsafe_desktop.export import committed
+
+        return committed.dispose(
+            self.vault,
+            item_ids,
+            actor=self.require(Permission.DELETE).actor,
+            after_days=self.site.retention.after_commit_days,
+        )
+
     # -- browsing --------------------------------------------------------------------------
     def patients(self) -> list[PatientSummary]:
         """One entry per patient (by MRN) with consent and photo counts. Read from the vault's
@@ -609,6 +651,7 @@ class Services:
         from picsafe_desktop.export import targets
 
         pacs, fhir = targets.pacs_target(self.site), targets.fhir_target(self.site)
+        pacs = targets.stow_target(self.site) or pacs  # issue 16: `[pacs] transport = "stow"`
         return {
             "pdf": "a PDF file you choose",
             "package": "an encrypted file you choose",

@@ -11,7 +11,7 @@ RUNTIME=(libgl1 libegl1 libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-i
          libjpeg-turbo-progs)
 # libjpeg-turbo-progs: jpegtran turns EXIF-rotated photos upright for DICOM, losslessly.
 # Tests: virtual display, a real Secret Service keyring, and the independent checkers/peers.
-TEST=(xvfb xauth x11-utils dbus dbus-x11 gnome-keyring libimage-exiftool-perl age orthanc
+TEST=(xvfb xauth x11-utils dbus dbus-x11 gnome-keyring libimage-exiftool-perl age orthanc orthanc-dicomweb
       dicom3tools dcmtk qpdf poppler-utils slapd ldap-utils
       default-jre-headless libpdfbox2-java libactivation-java libjaxb-api-java
       rsyslog rsyslog-gnutls orthanc-postgresql postgresql eatmydata)

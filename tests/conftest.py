@@ -110,3 +110,18 @@ def orthanc(tmp_path_factory):
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def hospital_orthanc(tmp_path_factory):
+    """Orthanc as the hospital's RIS/PACS (issue 16): the ModalityWorklists plugin serving the
+    .wl files tests write into `server.worklists`, DICOMweb at /dicom-web/, and a modality
+    "PICSAFE" at `server.commit_port` for its storage commitment reports."""
+    from tests.hospital_tools import start_hospital_orthanc
+
+    server = start_hospital_orthanc(tmp_path_factory.mktemp("hospital-orthanc"))
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()

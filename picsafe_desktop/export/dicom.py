@@ -31,7 +31,7 @@ from pynetdicom import AE
 from pynetdicom.sop_class import Verification
 
 from picsafe_desktop import __version__
-from picsafe_desktop.export import anatomy, jpeg, upright
+from picsafe_desktop.export import anatomy, jpeg, order_context, upright
 from picsafe_desktop.export.consent_gate import gate
 from picsafe_desktop.export.types import DeliveryError, ExportBatch, ExportError, ExportPhoto
 
@@ -152,8 +152,10 @@ _DEID_METHODS = (
 
 def _uids(batch: ExportBatch, photo: ExportPhoto) -> tuple[UID, UID, UID]:
     """(study, series, instance). Record copies: derived from the vault's batch and item ids,
-    so every export of any subset gives the same UIDs. De-identified copies: seeded by the
-    copy's random id, so nothing about them can be computed from the record copy."""
+    so every export of any subset gives the same UIDs; the study is the order's when the
+    consent record holds one from the worklist (issue 16, IHE Encounter-Based Workflow).
+    De-identified copies: seeded by the copy's random id, so nothing about them can be
+    computed from the record copy."""
     if batch.deidentified:
         seed = "copy:" + batch.copy_id
         return (
@@ -161,8 +163,9 @@ def _uids(batch: ExportBatch, photo: ExportPhoto) -> tuple[UID, UID, UID]:
             stable_uid(seed, "series"),
             stable_uid(seed, "instance", photo.item_id),
         )
+    order = batch.consent.order  # issue 16: the ordered study, when a worklist named one
     return (
-        study_uid(batch.batch_id),
+        UID(order.study_uid) if order and order.study_uid else study_uid(batch.batch_id),
         series_uid(batch.batch_id),
         instance_uid(batch.batch_id, photo.item_id),
     )
@@ -306,6 +309,7 @@ def build_dataset(
     ds.PixelRepresentation = 0
     if info.icc_profile:  # ICC Profile Module: the colours the camera meant (e.g. Display P3)
         ds.ICCProfile = info.icc_profile
+    order_context.apply_dicom(ds, consent, deidentified=deid)  # issue 16
     ds.PixelData = encapsulate([pixels])
     ds["PixelData"].VR = "OB"
     ds["PixelData"].is_undefined_length = True  # encapsulated data must use undefined length

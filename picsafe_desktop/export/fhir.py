@@ -50,7 +50,7 @@ from fhir.resources.R4B.patient import Patient
 from pydantic import ValidationError
 
 from picsafe_desktop import APP_NAME, ORG_DOMAIN, __version__
-from picsafe_desktop.export import anatomy, jpeg, pdf
+from picsafe_desktop.export import anatomy, jpeg, order_context, pdf
 from picsafe_desktop.export.consent_gate import gate
 from picsafe_desktop.export.types import DeliveryError, ExportBatch, ExportError, ExportPhoto
 from picsafe_desktop.model import Use
@@ -364,6 +364,7 @@ def _media(
     site = body_site(photo, batch.consent.body_site)
     if site is not None:
         resource["bodySite"] = site
+    order_context.apply_media(resource, batch.consent, deidentified=batch.deidentified)  # 16
     return resource
 
 

@@ -6,6 +6,7 @@ attempt) is written to the vault's audit log: who, which photos, what kind, wher
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -33,6 +34,9 @@ class ExportOptions:
     passphrase: str | None = None  # package
     recipients: tuple[str, ...] = ()  # package
     pacs: dicom.PacsTarget | None = None
+    stow: Any = None  # stow.StowTarget: `[pacs] transport = "stow"` sends by DICOMweb (issue 16)
+    # issue 16: after a send to the PACS, `commit(pairs) -> CommitResult` (storage commitment)
+    commit: Callable[..., Any] | None = None
     fhir_target: fhir.FhirTarget | None = None
     mrn_system: str = ""
     id_system: str = ""  # base of PicSafe's FHIR identifier systems ([fhir] identifier_system)
@@ -218,6 +222,13 @@ def run_export(
             return ExportOutcome(
                 kind, str(folder), n, batch.report_id, f"study {datasets[0].StudyInstanceUID}"
             )
+        if options.stow is not None:  # issue 16: DICOMweb STOW-RS instead of C-STORE
+            from picsafe_desktop.export import stow
+
+            result = stow.send(batch, options.stow, progress=progress, **extra)
+            return ExportOutcome(
+                kind, result.destination, n, batch.report_id, f"study {result.study_uid}"
+            )
         if options.pacs is None:
             raise ExportError("no PACS is configured ([pacs] ae_title and host)")
         result = dicom.send(batch, options.pacs, progress=progress, **extra)
@@ -252,6 +263,12 @@ def export_from_vault(
     try:
         batch = load_batch(vault, consent_id, actor=actor, staff=staff, use=use, item_ids=item_ids)
         outcome = run_export(batch, kind, options, progress)
+        # issue 16: only the record copy sent to the PACS is committed, recorded per photo
+        if kind == "dicom" and options.out is None and options.commit and not batch.deidentified:
+            from picsafe_desktop.export import committed
+
+            said = committed.commit_and_record(vault, batch, options.commit, actor=actor)
+            outcome = dataclasses.replace(outcome, detail=f"{outcome.detail}; {said}")
     except ExportError as exc:
         vault.audit(
             "export_failed",

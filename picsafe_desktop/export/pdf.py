@@ -37,7 +37,7 @@ from reportlab.platypus import (
 )
 
 from picsafe_desktop import APP_NAME, __version__
-from picsafe_desktop.export import anatomy, jpeg
+from picsafe_desktop.export import anatomy, jpeg, order_context
 from picsafe_desktop.export.consent_gate import gate
 from picsafe_desktop.export.types import ExportBatch, ExportError, ExportPhoto
 
@@ -282,6 +282,7 @@ def _patient_section(batch: ExportBatch, st: dict) -> list:
             ("MRN", patient.mrn),
             ("Date of birth", _date(patient.birth_date, False)),
         ]
+    rows += order_context.pdf_rows(batch.consent, deidentified=batch.deidentified)  # issue 16
     return [_p("Patient", st["h2"]), _kv_table(rows, st)]
 
 
@@ -522,7 +523,10 @@ def patient_header(batch: ExportBatch) -> str:
     if batch.deidentified:
         return f"Pseudonym {patient.mrn} — identifiers removed"
     born = patient.birth_date.strftime("%d %b %Y") if patient.birth_date else "not recorded"
-    return f"{patient.name or 'Name not recorded'} · MRN {patient.mrn} · Born {born}"
+    line = f"{patient.name or 'Name not recorded'} · MRN {patient.mrn} · Born {born}"
+    if order_context.not_checked(batch.consent):  # issue 16: on every page, not only page 1
+        line += " · IDENTITY NOT CHECKED"
+    return line
 
 
 # -- PDF/A-2b ------------------------------------------------------------------------------------

@@ -27,6 +27,42 @@ def pacs_target(site) -> PacsTarget | None:
     )
 
 
+def stow_target(site):
+    """The PACS's DICOMweb STOW-RS service when `[pacs] transport = "stow"` (issue 16)."""
+    if _setting(site, "pacs", "transport", "dimse") != "stow":
+        return None
+    from picsafe_desktop.export.stow import StowTarget
+
+    url = _setting(site, "pacs", "stow_url", "")
+    if not url:
+        return None
+    return StowTarget(
+        url=url,
+        token=_setting(site, "pacs", "stow_token", ""),
+        username=_setting(site, "pacs", "stow_username", ""),
+        password=_setting(site, "pacs", "stow_password", ""),
+        ca_file=_setting(site, "pacs", "stow_ca_file", ""),
+    )
+
+
+def commit_function(site):
+    """`[pacs] storage_commitment = true`: the call that asks the PACS to commit what was sent
+    (commitment.request bound to the site's PACS, listening port and timeout), else None."""
+    target = pacs_target(site)
+    if target is None or not _setting(site, "pacs", "storage_commitment", False):
+        return None
+    import functools
+
+    from picsafe_desktop.export import commitment
+
+    return functools.partial(
+        commitment.request,
+        target,
+        port=int(_setting(site, "pacs", "commitment_port", 0)),
+        timeout=float(_setting(site, "pacs", "commitment_timeout_seconds", 60.0)),
+    )
+
+
 def fhir_target(site) -> FhirTarget | None:
     """The configured FHIR server, or None while `[fhir] base_url` is empty."""
     base = _setting(site, "fhir", "base_url", "")
@@ -47,6 +83,8 @@ def site_options(site, **choices):
 
     return ExportOptions(
         pacs=pacs_target(site),
+        stow=stow_target(site),
+        commit=commit_function(site),
         fhir_target=fhir_target(site),
         mrn_system=_setting(site, "fhir", "mrn_system", ""),
         id_system=_setting(site, "fhir", "identifier_system", ""),

@@ -52,6 +52,7 @@ from picsafe_desktop.consent import (
 )
 from picsafe_desktop.model import Capacity, ConsentRecord, Method, Staff, Use
 from picsafe_desktop.ui import consent_sections
+from picsafe_desktop.ui.patient_check import PatientCheck  # issue 16
 from picsafe_desktop.ui.signature_pad import SignaturePad
 
 _PAIRED = (
@@ -138,6 +139,7 @@ class ConsentDialog(QDialog):
         mrn: str = "",
         clock: Callable[[], dt.datetime] = _local_now,
         review_at_age: int = DEFAULT_REVIEW_AGE,
+        lookup: Callable[[str], Any] | None = None,  # issue 16: services.lookup_patient
     ) -> None:
         super().__init__(parent)
         # --- issue 15: wordings by language, the site's review age (ui/consent_sections.py)
@@ -168,6 +170,11 @@ class ConsentDialog(QDialog):
         self.stack = QStackedWidget(self)
         self.form_page = self._build_form_page(thumbnails)
         self.locked_page = self._build_locked_page()
+        # --- issue 16: the patient checked against the hospital record (ui/patient_check.py)
+        self.patient_check = PatientCheck(self.form_page, lookup, wristband_mrn=mrn)
+        self.patient_check.attach(self)
+        self.patient_check.changed.connect(self._revalidate)
+        # ---
         self.stack.addWidget(self.form_page)
         self.stack.addWidget(self.locked_page)
         outer = QVBoxLayout(self)
@@ -680,6 +687,7 @@ class ConsentDialog(QDialog):
             "indication": self.indication_edit.toPlainText(),
             "identifiable": self.identifiable_check.isChecked(),
         }
+        form = self.patient_check.merge_into(form)  # issue 16
         return self.sections.merge_into(form)  # issue 15 sections
 
     def _show_wording(self, language: str) -> None:
@@ -728,6 +736,7 @@ class ConsentDialog(QDialog):
 
     def _revalidate(self, *_args) -> list[FieldError]:
         errors = validate(self.fields(), now=self._now(), wording=self._wordings)
+        errors += self.patient_check.errors()  # issue 16
         self._show_errors(errors, show_all=False)
         return errors
 
@@ -764,6 +773,9 @@ class ConsentDialog(QDialog):
     # --- ways out ------------------------------------------------------------------------
 
     def _on_record(self) -> None:
+        if self.patient_check.errors():  # issue 16: what the hospital record contradicts blocks
+            self._show_errors(self.patient_check.errors(), show_all=True)
+            return
         try:
             record = record_from_fields(
                 self.fields(),

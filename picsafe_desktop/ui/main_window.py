@@ -681,6 +681,9 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
                 ("Indication", consent.indication or "—"),
             ]
             rows += self._governance_rows(meta, consent)  # issue 15 (photo_actions.py)
+        pacs = self.services.pacs_status(item.item_id)  # issue 16: storage commitment
+        if pacs:
+            rows.append(("PACS", pacs))
         from html import escape
 
         cells = "".join(
@@ -768,6 +771,8 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
             parent=intake,
             mrn=mrn or "",
             review_at_age=self.site.consent.review_at_age,
+            # issue 16: check the patient against the worklist / FHIR server when configured
+            lookup=self.services.lookup_patient if self.services.lookup_configured() else None,
         )
         imported_by = intake.batch.imported_by
         dialog.setWindowTitle(

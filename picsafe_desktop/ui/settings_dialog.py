@@ -34,7 +34,7 @@ from picsafe_desktop.ui import workers
 
 MASK = "••••"
 # Site config values never shown: the FHIR bearer token grants access to the medical record.
-SECRET_KEYS = frozenset({"fhir.token"})
+SECRET_KEYS = frozenset({"fhir.token", "pacs.stow_token", "pacs.stow_password"})  # + issue 16
 
 Echo = Callable[[], tuple[bool, str]]
 
