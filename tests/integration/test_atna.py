@@ -250,7 +250,13 @@ def test_the_windows_pass_announces_the_application_and_forwards(
     from picsafe_desktop.services import Services
 
     vault_dir = consented_vault(tmp_path, keyring_service)
-    site = config.from_dict({"vault": {"path": str(vault_dir)}, **_site(rsyslog).as_dict()})
+    site = config.from_dict(
+        {
+            **_site(rsyslog).as_dict(),
+            "vault": {"path": str(vault_dir)},
+            "staff": {"allow_unverified_names": True},  # the test is about the audit trail
+        }
+    )
     with Vault.open(vault_dir, keyring_service) as vault:
         services = Services(site, vault)
         assert services.outbox_in_use()
@@ -275,7 +281,13 @@ def test_reading_the_audit_log_is_reported_as_audit_log_used(tmp_path, keyring_s
     from picsafe_desktop.services import Services
 
     vault_dir = consented_vault(tmp_path, keyring_service)
-    site = config.from_dict({"vault": {"path": str(vault_dir)}, **_site(rsyslog).as_dict()})
+    site = config.from_dict(
+        {
+            **_site(rsyslog).as_dict(),
+            "vault": {"path": str(vault_dir)},
+            "staff": {"allow_unverified_names": True},  # the test is about the audit trail
+        }
+    )
     with Vault.open(vault_dir, keyring_service) as vault:
         services = Services(site, vault)
         services.sign_in(Staff(name="Ian Admin", role="it_admin"))

@@ -131,7 +131,11 @@ def test_an_older_vault_gets_the_new_index_when_opened_for_writing(filled):
 @pytest.fixture
 def services(tmp_path, keyring_service):
     site = config.from_dict(
-        {"vault": {"path": str(tmp_path / "vault")}, "logging": {"file": str(tmp_path / "l")}}
+        {
+            "vault": {"path": str(tmp_path / "vault")},
+            "logging": {"file": str(tmp_path / "l")},
+            "staff": {"allow_unverified_names": True},  # this test is about the patient list
+        }
     )
     vault, _ = Vault.create(site.vault.path, keyring_service, kdf=TEST_KDF, actor="tester")
     wording = consent.load_wording(None, None)
