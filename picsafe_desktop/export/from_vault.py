@@ -244,6 +244,26 @@ def _need_out(options: ExportOptions) -> Path:
     return Path(options.out)
 
 
+def send(
+    vault,
+    batch: ExportBatch,
+    kind: str,
+    options: ExportOptions,
+    *,
+    actor: str,
+    progress: Callable[[int, int], None] | None = None,
+) -> ExportOutcome:
+    """Run one export; a record copy sent to the PACS is then storage-committed and the
+    answer recorded per photo (issue 16). Shared by direct exports and the outbox."""
+    outcome = run_export(batch, kind, options, progress)
+    if kind == "dicom" and options.out is None and options.commit and not batch.deidentified:
+        from picsafe_desktop.export import committed
+
+        said = committed.commit_and_record(vault, batch, options.commit, actor=actor)
+        outcome = dataclasses.replace(outcome, detail=f"{outcome.detail}; {said}")
+    return outcome
+
+
 def export_from_vault(
     vault: Any,
     consent_id: str,
@@ -262,13 +282,7 @@ def export_from_vault(
     base = {"kind": kind, "use": Use(use).value, "consent_id": consent_id}
     try:
         batch = load_batch(vault, consent_id, actor=actor, staff=staff, use=use, item_ids=item_ids)
-        outcome = run_export(batch, kind, options, progress)
-        # issue 16: only the record copy sent to the PACS is committed, recorded per photo
-        if kind == "dicom" and options.out is None and options.commit and not batch.deidentified:
-            from picsafe_desktop.export import committed
-
-            said = committed.commit_and_record(vault, batch, options.commit, actor=actor)
-            outcome = dataclasses.replace(outcome, detail=f"{outcome.detail}; {said}")
+        outcome = send(vault, batch, kind, options, actor=actor, progress=progress)
     except ExportError as exc:
         vault.audit(
             "export_failed",

@@ -150,7 +150,7 @@ def _attempt(vault: Any, entry: Any, options: from_vault.ExportOptions) -> from_
         vault, p["consent_id"], actor=p["actor"], staff=staff, item_ids=p["item_ids"]
     )
     batch = dataclasses.replace(batch, report_id=p["report_id"])
-    outcome = from_vault.run_export(batch, p["export"], options)
+    outcome = from_vault.send(vault, batch, p["export"], options, actor=p["actor"])
     base = {"kind": p["export"], "use": Use.RECORD.value, "consent_id": p["consent_id"]}
     for photo in batch.photos:
         vault.audit(

@@ -27,6 +27,7 @@ def test_details_pane_says_in_the_pacs_only_after_commitment(
     site = config.from_dict({
         "vault": {"path": str(tmp_path / "vault")},
         "logging": {"file": str(tmp_path / "log" / "app.log")},
+        "staff": {"allow_unverified_names": True},  # the test is about the PACS status
         "pacs": {"ae_title": AET, "host": "127.0.0.1", "port": hospital_orthanc.dicom_port,
                  "calling_ae_title": CALLING_AET, "storage_commitment": True,
                  "commitment_port": hospital_orthanc.commit_port},
