@@ -13,9 +13,12 @@ in the object. Photos with orientation 1 are never touched: their bytes stay bit
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess  # nosec B404 - runs jpegtran with fixed arguments, no shell
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 from picsafe_desktop.export.types import ExportError
 
@@ -40,7 +43,11 @@ class Upright:
 
 
 def jpegtran() -> str:
-    path = shutil.which("jpegtran")
+    # A bundle built with jpegtran on its PATH carries it beside the app (installer spec).
+    name = "jpegtran.exe" if os.name == "nt" else "jpegtran"
+    bundled = Path(getattr(sys, "_MEIPASS", "")) / name
+    path = str(bundled) if getattr(sys, "frozen", False) and bundled.is_file() else None
+    path = path or shutil.which("jpegtran")
     if path is None:
         raise ExportError(
             "jpegtran (libjpeg-turbo) is not installed, so photos stored on their side cannot "
