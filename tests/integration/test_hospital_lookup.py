@@ -177,6 +177,7 @@ def test_services_lookup_is_audited_and_needs_a_role_that_records_consent(
     write_worklist(wl.worklists, "a")
     site = config.from_dict({
         "vault": {"path": str(tmp_path / "vault")},
+        "staff": {"allow_unverified_names": True},  # the test is about the audited lookup
         "worklist": {"ae_title": AET, "host": "127.0.0.1", "port": wl.dicom_port},
     })  # fmt: skip
     vault, _ = Vault.create(site.vault.path, keyring_service, kdf=TEST_KDF)
