@@ -72,6 +72,7 @@ _EVENTS: dict[str, tuple[tuple[str, str], str, tuple[str, ...] | None]] = {
     "consent_delete": (PATIENT_RECORD, "D", None),
     "device_delete": (PATIENT_RECORD, "D", None),
     "patient_lookup": (QUERY, "E", None),
+    "patient_query": (QUERY, "E", None),  # services.lookup_patient, `patient lookup`
     "worklist_query": (QUERY, "E", None),
     "patient_search": (QUERY, "E", None),
     "audit_read": (AUDIT_LOG_USED, "R", None),
