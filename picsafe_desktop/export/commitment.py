@@ -21,7 +21,7 @@ from pydicom.uid import UID, generate_uid
 from pynetdicom import AE, evt
 from pynetdicom.sop_class import StorageCommitmentPushModel
 
-from picsafe_desktop.export.dicom import PacsTarget, _associate, _tls_args
+from picsafe_desktop.export.dicom import PacsTarget, _associate, tls_args
 from picsafe_desktop.export.types import DeliveryError
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ class _Listener:
         ae.require_calling_aet = [target.ae_title]  # only the PACS may report
         # the PACS requests the association and acts as the SCP of the service
         ae.add_supported_context(StorageCommitmentPushModel, scu_role=True, scp_role=True)
-        tls = _tls_args(target)
+        tls = tls_args(target)
         server_ctx = None
         if tls is not None and target.tls_cert_file:
             import ssl

@@ -358,21 +358,23 @@ class SendResult:
     sent: tuple[str, ...]  # SOP Instance UIDs accepted by the PACS
 
 
-def _tls_args(target: PacsTarget) -> tuple[ssl.SSLContext, str] | None:
-    if not target.tls:
+def tls_args(peer, what: str = "the PACS", error: type[Exception] = ExportError):  # noqa: ANN001, ANN201
+    """pynetdicom's `tls_args` for any DICOM peer (PACS, worklist): None without TLS.
+    `what` and `error` say, in the caller's terms, that TLS could not be set up."""
+    if not peer.tls:
         return None
     try:
-        ctx = ssl.create_default_context(cafile=target.tls_ca_file or None)
-        if target.tls_cert_file:
-            ctx.load_cert_chain(target.tls_cert_file, target.tls_key_file or None)
+        ctx = ssl.create_default_context(cafile=peer.tls_ca_file or None)
+        if peer.tls_cert_file:
+            ctx.load_cert_chain(peer.tls_cert_file, peer.tls_key_file or None)
     except (OSError, ssl.SSLError) as exc:
-        raise ExportError(f"cannot set up TLS for the PACS: {exc}") from exc
-    return ctx, target.host
+        raise error(f"cannot set up TLS for {what}: {exc}") from exc
+    return ctx, peer.host
 
 
-def _ae(target: PacsTarget) -> AE:
-    ae = AE(ae_title=target.calling_ae_title)
-    ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = target.timeout
+def make_ae(peer) -> AE:  # noqa: ANN001 - a PacsTarget or a hospital DicomPeer
+    ae = AE(ae_title=peer.calling_ae_title)
+    ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = peer.timeout
     return ae
 
 
@@ -397,7 +399,7 @@ def _associate(ae: AE, target: PacsTarget):  # noqa: ANN202 - pynetdicom's Assoc
             target.host,
             target.port,
             ae_title=target.ae_title,
-            tls_args=_tls_args(target),
+            tls_args=tls_args(target),
         )
     except OSError as exc:
         raise DeliveryError(f"cannot reach the PACS at {target.describe()}: {exc}") from exc
@@ -416,7 +418,7 @@ def _associate(ae: AE, target: PacsTarget):  # noqa: ANN202 - pynetdicom's Assoc
 
 def echo(target: PacsTarget) -> None:
     """C-ECHO ("test connection"); raises ExportError with the reason when it fails."""
-    ae = _ae(target)
+    ae = make_ae(target)
     ae.add_requested_context(Verification)
     assoc = _associate(ae, target)
     try:
@@ -439,7 +441,7 @@ def send(
     datasets = build_datasets(
         batch, institution=institution, issuer_of_patient_id=issuer_of_patient_id
     )
-    ae = _ae(target)
+    ae = make_ae(target)
     ae.add_requested_context(VLPhotographicImageStorage, [JPEGBaseline8Bit])
     assoc = _associate(ae, target)
     sent: list[str] = []

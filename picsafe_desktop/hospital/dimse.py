@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from pynetdicom import AE
 
+from picsafe_desktop.export import dicom
+
 
 class DimseError(Exception):
     """The peer could not be reached or refused; the message names it and what to check."""
@@ -32,21 +34,11 @@ class DicomPeer:
 
 
 def tls_args(peer: DicomPeer) -> tuple[ssl.SSLContext, str] | None:
-    if not peer.tls:
-        return None
-    try:
-        ctx = ssl.create_default_context(cafile=peer.tls_ca_file or None)
-        if peer.tls_cert_file:
-            ctx.load_cert_chain(peer.tls_cert_file, peer.tls_key_file or None)
-    except (OSError, ssl.SSLError) as exc:
-        raise DimseError(f"cannot set up TLS for the {peer.role}: {exc}") from exc
-    return ctx, peer.host
+    return dicom.tls_args(peer, f"the {peer.role}", DimseError)
 
 
 def make_ae(peer: DicomPeer) -> AE:
-    ae = AE(ae_title=peer.calling_ae_title)
-    ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = peer.timeout
-    return ae
+    return dicom.make_ae(peer)
 
 
 def associate(ae: AE, peer: DicomPeer, **kwargs):  # noqa: ANN003, ANN201 - pynetdicom types
