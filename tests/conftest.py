@@ -59,6 +59,24 @@ def qapp():
 
 
 @pytest.fixture
+def deep_tree():
+    """Builds folder trees deeper than the recursion limit and removes them afterwards, so
+    pytest's recursive clean-up of old temp folders never meets one in a later run."""
+    from tests import deep_trees
+
+    built: list[Path] = []
+
+    def make(parent: Path, levels: int = deep_trees.DEPTH) -> Path:
+        top = deep_trees.build(parent, levels)
+        built.append(top)
+        return top
+
+    yield make
+    for top in built:
+        deep_trees.remove(top)
+
+
+@pytest.fixture
 def corpus() -> Path:
     if not CORPUS.is_dir():
         pytest.skip(f"photo corpus not found at {CORPUS} (it lives beside the repository)")

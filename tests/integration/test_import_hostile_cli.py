@@ -15,7 +15,6 @@ from picsafe_desktop import cli
 from picsafe_desktop.model import ItemState
 from picsafe_desktop.vault import Vault
 from tests.importer_support import make_vault, small_jpegs, unique_jpeg
-from tests.unit.test_import_hostile_trees import deep_tree
 
 pytestmark = [pytest.mark.keyring, pytest.mark.corpus]
 
@@ -63,7 +62,7 @@ def setup(tmp_path, keyring_service):
     return Setup(tmp_path, keyring_service)
 
 
-def test_deep_folder_is_refused_and_the_photo_beside_it_imported(setup, capsys):
+def test_deep_folder_is_refused_and_the_photo_beside_it_imported(setup, capsys, deep_tree):
     deep_tree(setup.photos)
     good = setup.photo("good.jpg", "deep")
     assert setup.run(setup.photos) == 1

@@ -3,10 +3,8 @@ a drop-folder watcher that keeps importing the good photo lying beside the bad t
 
 from __future__ import annotations
 
-import os
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
@@ -15,28 +13,9 @@ from picsafe_desktop.importer.dropfolder import DropFolderWatcher
 from picsafe_desktop.importer.files import scan_folder, scan_paths
 from tests.platform_marks import posix_only
 
-DEPTH = 1100
-
-
-def deep_tree(parent: Path, levels: int = DEPTH) -> Path:
-    """`levels` nested folders under `parent` (built with relative names: the absolute path
-    of the deepest one is far beyond what one system call accepts)."""
-    top = parent / "Smith QM123"
-    fd = os.open(parent, os.O_RDONLY)
-    try:
-        name = top.name
-        for _ in range(levels):
-            os.mkdir(name, dir_fd=fd)
-            new = os.open(name, os.O_RDONLY, dir_fd=fd)
-            os.close(fd)
-            fd, name = new, "d"
-    finally:
-        os.close(fd)
-    return top
-
 
 @posix_only("builds the tree with os.open of folders and dir_fd")
-def test_a_1100_level_tree_is_refused_by_name_and_the_photo_beside_it_is_found(tmp_path):
+def test_a_1100_level_tree_is_refused_by_name_and_the_photo_beside_it_is_found(tmp_path, deep_tree):
     top = deep_tree(tmp_path)
     (tmp_path / "good.jpg").write_bytes(b"photo")
     scan = scan_folder(tmp_path)
@@ -48,7 +27,7 @@ def test_a_1100_level_tree_is_refused_by_name_and_the_photo_beside_it_is_found(t
 
 
 @posix_only("builds the tree with os.open of folders and dir_fd")
-def test_named_deep_folder_on_the_command_line_is_refused_not_a_crash(tmp_path):
+def test_named_deep_folder_on_the_command_line_is_refused_not_a_crash(tmp_path, deep_tree):
     top = deep_tree(tmp_path)
     (top / "IMG_1.jpg").write_bytes(b"photo")
     scan = scan_paths([top])
@@ -72,7 +51,7 @@ def test_photos_at_the_depth_limit_are_still_found(tmp_path):
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
-def test_watcher_survives_a_deep_tree_and_imports_the_good_photo_dropped_after(tmp_path):
+def test_watcher_survives_a_deep_tree_and_imports_the_good_photo_dropped_after(tmp_path, deep_tree):
     """watchdog's own thread dies on the tree (its recursive os.walk overflows); the watcher
     notices the missed change, says so, and keeps importing by polling."""
     batches: list = []
@@ -134,3 +113,19 @@ def test_watcher_reports_a_failing_scan_and_keeps_running(tmp_path, monkeypatch)
     finally:
         watcher.stop()
     assert any("could not be searched (RecursionError" in r.reason for r in refusals)
+
+
+@posix_only("builds the tree with os.open of folders and dir_fd")
+def test_a_deep_tree_is_removed_without_recursing(tmp_path):
+    """pytest's recursive clean-up of an old temp folder holding such a tree killed a later
+    run at its very end (RecursionError); the fixture removes every tree it builds."""
+    import shutil
+
+    from tests import deep_trees
+
+    top = deep_trees.build(tmp_path)
+    (top / "IMG_1.jpg").write_bytes(b"photo")
+    with pytest.raises(RecursionError):
+        shutil.rmtree(top)
+    deep_trees.remove(top)
+    assert not top.exists() and list(tmp_path.iterdir()) == []
