@@ -136,6 +136,9 @@ class Services:
         self._patient_list_audited = False  # the patient list was shown in this sign-in
         # batch id -> {wristband photo id: (capture time, MRN)}: each batch is scanned once
         self._wristbands: dict[str, dict] = {}
+        # phone photo (device path + size + mtime) -> SHA-256 of its bytes, for this run:
+        # a phone check reads only photos it has not hashed before (issue 12)
+        self._phone_hashes: dict[str, str] = {}
 
     # -- opening ---------------------------------------------------------------------------
     @classmethod
@@ -900,16 +903,34 @@ class Services:
         return self.vault.find_original(hashlib.sha256(candidate.read()).hexdigest()) is not None
 
     def check_phone(self, source) -> PhoneCheck:
-        """How many photos the phone holds and how many of them are already in the vault."""
+        """How many photos the phone holds and how many of them are already in the vault.
+
+        Each photo is read and hashed once per run: a photo listed again with the same device
+        path, size and modification time is looked up by the hash remembered for it (a phone
+        holds thousands of photos; a check runs on every banner refresh). Deleting from the
+        phone never trusts this memory: `delete_from_phone` reads every photo back.
+        """
         self._require_staff()
         with self._phone_photos(source, delete=False) as candidates:
             stored = 0
             for cand in candidates:
                 try:
-                    stored += self._in_vault(cand)
+                    digest = self._phone_hash(cand)
                 except Exception:  # noqa: BLE001 - unreadable now: counts as not stored
                     log.info("a photo on the phone could not be read back")
+                    continue
+                stored += self.vault.find_original(digest) is not None
             return PhoneCheck(len(candidates), stored)
+
+    def _phone_hash(self, candidate) -> str:
+        import hashlib
+
+        key = phone_photo_key(candidate)
+        digest = self._phone_hashes.get(key)
+        if digest is None:
+            digest = hashlib.sha256(candidate.read()).hexdigest()
+            self._phone_hashes[key] = digest
+        return digest
 
     def delete_from_phone(self, source) -> tuple[int, int]:
         """Delete from the phone the photos that are safely in the vault, and only those
@@ -975,6 +996,16 @@ class Services:
                 on_event=progress,
                 cancel=cancel,
             )
+
+
+def phone_photo_key(candidate) -> str:
+    """Where a photo sits on its device and its listed size and modification time (the
+    candidate's journal locator without how it would be removed): the same key means the
+    same bytes for the phone check's memory."""
+    import json
+
+    where = {k: v for k, v in candidate.locator().items() if k not in ("removal", "links")}
+    return json.dumps(where, sort_keys=True)
 
 
 def _phone_module(gphoto):
