@@ -7,8 +7,9 @@ photos are decrypted on a worker through `services.view`, so each is audited as 
 
 from __future__ import annotations
 
+import shiboken6
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QIcon, QKeySequence, QPixmap, QShortcut
+from PySide6.QtGui import QIcon, QKeySequence, QPixmap, QShortcut, QTransform
 from PySide6.QtWidgets import (
     QDialog,
     QGraphicsPixmapItem,
@@ -88,32 +89,39 @@ class TimelineDialog(QDialog):
 
 
 class ComparisonView(QWidget):
-    """Two photos side by side; zoom (Ctrl+wheel, +/-) and pan apply to both at once."""
+    """Two photos side by side; zoom (Ctrl+wheel, +/-) and pan apply to both at once.
+
+    The two photos rarely have the same size or shape (a phone in portrait, then landscape),
+    so the views are kept in step proportionally: each shows the same *relative* zoom (a
+    multiple of its own fit-to-window scale) centred on the same *relative* point of its
+    photo (the same fraction of the width and height), whichever view is zoomed or dragged.
+    """
 
     def __init__(self, captions: tuple[str, str], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setAccessibleName("Photos side by side")
         self.views: list[PhotoView] = []
         self.items: list[QGraphicsPixmapItem] = []
+        self._zoom = 1.0  # relative to each photo's fit-to-window scale
+        self._syncing = False
         row = QHBoxLayout()
-        for caption in captions:
+        for index, caption in enumerate(captions):
             scene = QGraphicsScene(self)
             item = QGraphicsPixmapItem()
             item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
             scene.addItem(item)
             view = PhotoView(self)
             view.setScene(scene)
-            view.zoom_requested.connect(self.zoom_by)
+            view.zoom_requested.connect(lambda factor, i=index: self.zoom_by(factor, i))
+            view.resized.connect(lambda i=index: self._apply(i))
+            for bar in (view.horizontalScrollBar(), view.verticalScrollBar()):
+                bar.valueChanged.connect(lambda _v, i=index: self._follow(i))
             column = QVBoxLayout()
             column.addWidget(QLabel(caption, self))
             column.addWidget(view, 1)
             row.addLayout(column, 1)
             self.views.append(view)
             self.items.append(item)
-        left, right = self.views
-        for a, b in ((left, right), (right, left)):
-            a.horizontalScrollBar().valueChanged.connect(b.horizontalScrollBar().setValue)
-            a.verticalScrollBar().valueChanged.connect(b.verticalScrollBar().setValue)
         bar = QHBoxLayout()
         zoom_in, zoom_out = (lambda: self.zoom_by(ZOOM_STEP)), (lambda: self.zoom_by(1 / ZOOM_STEP))
         for text, slot in (("−", zoom_out), ("+", zoom_in), ("Fit", self.fit)):
@@ -143,14 +151,75 @@ class ComparisonView(QWidget):
     def scales(self) -> list[float]:
         return [v.transform().m11() for v in self.views]
 
-    def zoom_by(self, factor: float) -> None:
-        for view in self.views:
-            view.scale(factor, factor)
+    def relative_scales(self) -> list[float]:
+        """Each view's scale as a multiple of its own fit-to-window scale."""
+        return [v.transform().m11() / self._fit_scale(i) for i, v in enumerate(self.views)]
+
+    def relative_centre(self, index: int) -> tuple[float, float]:
+        """The point of the photo at the centre of its view, as fractions of its size."""
+        view, rect = self.views[index], self.items[index].boundingRect()
+        if rect.isEmpty():
+            return 0.5, 0.5
+        centre = view.mapToScene(view.viewport().rect().center())
+        return (
+            (centre.x() - rect.left()) / rect.width(),
+            (centre.y() - rect.top()) / rect.height(),
+        )
+
+    def zoom_by(self, factor: float, index: int = 0) -> None:
+        """Zoom both views by `factor`, keeping the point `index`'s view is centred on."""
+        self._zoom *= factor
+        self._apply(index)
 
     def fit(self) -> None:
-        for view, item in zip(self.views, self.items, strict=True):
-            if not item.pixmap().isNull():
-                view.fitInView(item, Qt.AspectRatioMode.KeepAspectRatio)
+        self._zoom = 1.0
+        self._apply(0)
+
+    # --- keeping the two in step -----------------------------------------------------------
+    def _fit_scale(self, index: int) -> float:
+        rect = self.items[index].boundingRect()
+        viewport = self.views[index].viewport().rect()
+        if rect.isEmpty() or viewport.isEmpty():
+            return 1.0
+        # The same 2-pixel margin QGraphicsView.fitInView leaves.
+        return min((viewport.width() - 4) / rect.width(), (viewport.height() - 4) / rect.height())
+
+    def _alive(self) -> bool:
+        # While the window is torn down its scenes go first and the views still scroll.
+        return not self._syncing and all(shiboken6.isValid(i) for i in self.items)
+
+    def _apply(self, index: int) -> None:
+        """Set both scales from the relative zoom, then centre both where `index` was."""
+        if not self._alive():
+            return
+        centre = self.relative_centre(index)
+        self._syncing = True
+        try:
+            for i, view in enumerate(self.views):
+                scale = self._fit_scale(i) * self._zoom
+                view.setTransform(QTransform.fromScale(scale, scale))
+            self._centre_on(centre, skip=None)
+        finally:
+            self._syncing = False
+
+    def _follow(self, index: int) -> None:
+        """One view was panned (dragged, scrolled, arrow keys): move the other to match."""
+        if not self._alive():
+            return
+        self._syncing = True
+        try:
+            self._centre_on(self.relative_centre(index), skip=index)
+        finally:
+            self._syncing = False
+
+    def _centre_on(self, centre: tuple[float, float], skip: int | None) -> None:
+        for i, (view, item) in enumerate(zip(self.views, self.items, strict=True)):
+            rect = item.boundingRect()
+            if i == skip or rect.isEmpty():
+                continue
+            view.centerOn(
+                rect.left() + centre[0] * rect.width(), rect.top() + centre[1] * rect.height()
+            )
 
     def closeEvent(self, event) -> None:  # noqa: N802
         for item in self.items:
