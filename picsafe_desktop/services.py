@@ -352,17 +352,23 @@ class Services:
         record: ConsentRecord,
         item_ids: Iterable[str] | None = None,
         body_site: dict | None = None,
+        sites: dict[str, dict] | None = None,
     ) -> str:
         """Consent for the batch's waiting photos, or for the subset one patient's are.
         `body_site` (see `body_sites`: coded from the body map, or free text) goes into
-        each photo's encrypted metadata, where the exports read it."""
+        each photo's encrypted metadata, where the exports read it; `sites` gives some
+        photos a site of their own (item id -> site: a wound and a lesion in one set)."""
         actor = self.require(Permission.CONSENT).actor
         logsetup.register_sensitive(record.patient.mrn, record.patient.name)
         ids = self._waiting_in(batch_id, item_ids)
+        sites = dict(sites or {})
+        if set(sites) - set(ids):
+            raise ValueError("a body site was given for a photo this consent does not cover")
         consent_id = consent_rules.store(self.vault, batch_id, record, actor=actor, item_ids=ids)
-        if body_site:
-            for item_id in ids:
-                meta = dict(self.vault.read_metadata(item_id), body_site=body_site)
+        for item_id in ids:
+            site = sites.get(item_id) or body_site
+            if site:
+                meta = dict(self.vault.read_metadata(item_id), body_site=site)
                 self.vault.update_metadata(item_id, meta, actor=actor)
         log.info("consent recorded for %d photos", len(ids))
         return consent_id
