@@ -66,6 +66,7 @@ class IntakeDialog(QDialog):
         self._sets = [list(s.item_ids) for s in batch.sets]
         self._mrns = [s.mrn or "" for s in batch.sets]
         self._names = [s.describe() for s in batch.sets]
+        self._sites: dict[str, dict] = {}  # item id -> its own body site (else the form's)
         self._busy = False
 
         self.header = QLabel(self)
@@ -100,6 +101,15 @@ class IntakeDialog(QDialog):
         self.consent_button.clicked.connect(self._ask_consent)
         self.destroy_button = QPushButton(self)
         self.destroy_button.clicked.connect(self._ask_destroy)
+        self.site_button = QPushButton(self)
+        self.site_button.setAccessibleName("Body site of the selected photos")
+        self.site_button.setToolTip(
+            "When a set holds photos of different body sites (a wound and a lesion), select "
+            "the photos of one site and pick it on the body map. Photos without a site of "
+            "their own take the one on the consent form."
+        )
+        self.site_button.setAutoDefault(False)
+        self.site_button.clicked.connect(self.pick_site)
         self.later_button = QPushButton("&Leave the rest waiting", self)
         self.later_button.setToolTip(
             "Close this for now: the photos stay encrypted and unusable, and come back at the "
@@ -123,6 +133,7 @@ class IntakeDialog(QDialog):
         buttons.addWidget(self.destroy_button)
         buttons.addWidget(self.later_button)
         buttons.addStretch(1)
+        buttons.addWidget(self.site_button)
         buttons.addWidget(self.consent_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.header)
@@ -144,6 +155,43 @@ class IntakeDialog(QDialog):
     def selected_ids(self) -> list[str]:
         rows = sorted(self.grid.row(i) for i in self.grid.selectedItems())
         return [self.grid.item(r).data(_ID) for r in rows]
+
+    def sites_for(self, item_ids: list[str]) -> dict[str, dict]:
+        """The body sites given to some of these photos here (item id -> site)."""
+        return {i: self._sites[i] for i in item_ids if i in self._sites}
+
+    def set_site(self, item_ids: list[str], site: dict | None) -> None:
+        """Give these photos their own body site (None: back to the form's)."""
+        for item_id in item_ids:
+            if site is None:
+                self._sites.pop(item_id, None)
+            else:
+                self._sites[item_id] = site
+        for row in range(self.grid.count()):
+            item = self.grid.item(row)
+            if item.data(_ID) in item_ids:
+                self._caption(item)
+        self._update_buttons()
+
+    def pick_site(self) -> None:
+        """The body map for the selected photos (the same picker as the consent form's)."""
+        from picsafe_desktop.ui.body_map import BodySiteDialog
+
+        ids = self.selected_ids()
+        if not ids or self._busy:
+            return
+        dialog = BodySiteDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self.set_site(ids, dialog.site))
+        self.body_map_dialog = dialog
+        dialog.open()
+
+    def _caption(self, item: QListWidgetItem) -> None:
+        number = item.data(_SET) + 1
+        site = self._sites.get(item.data(_ID))
+        item.setText(f"Set {number}" + (f"\n{site['text']}" if site else ""))
+        where = f", {site['text']}" if site else ""
+        item.setData(Qt.ItemDataRole.AccessibleTextRole, f"Photo in set {number}{where}")
 
     def set_count(self) -> int:
         return sum(1 for ids in self._sets if ids)
@@ -242,6 +290,8 @@ class IntakeDialog(QDialog):
             else "Not clinical / not this patient — &destroy…"
         )
         self.destroy_button.setEnabled(bool(n) and not self._busy)
+        self.site_button.setText(f"Body &site for {photos}…" if n else "Body &site…")
+        self.site_button.setEnabled(bool(n) and not self._busy)
 
     def _ask_consent(self) -> None:
         ids = self.selected_ids()

@@ -793,12 +793,11 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         dialog.deleteLater()
         n = len(item_ids)
         if dialog.result_record is not None:
+            # Photos given a body site of their own at intake keep it (issue 12).
+            sites = self.intake_dialog.sites_for(item_ids) if self.intake_dialog else {}
+            record, site = dialog.result_record, dialog.body_site()  # read on the GUI thread
             task = (
-                self.services.record_consent,
-                batch_id,
-                dialog.result_record,
-                item_ids,
-                dialog.body_site(),
+                lambda: self.services.record_consent(batch_id, record, item_ids, site, sites=sites),
             )
             message = f"Consent recorded for {n} photo(s)"
         elif dialog.refused:

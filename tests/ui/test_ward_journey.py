@@ -138,6 +138,26 @@ def test_one_phone_two_patients_and_a_personal_photo(
     assert len(intake.remaining()) == 6, "the two wristband photos were used and destroyed"
     assert len(intake.selected_ids()) == 3, "the first suggested set is preselected"
 
+    # Patient A has a wound and, in one photo, a lesion elsewhere: that photo gets its own
+    # body site on the map; the others take the form's.
+    lesion = intake.selected_ids()[-1]
+    tile = intake.grid.visualItemRect(intake.grid.item(2)).center()
+    you.click(intake.grid.viewport(), pos=tile)
+    assert intake.selected_ids() == [lesion]
+    you.click(intake.site_button)
+    qtbot.waitUntil(lambda: getattr(intake, "body_map_dialog", None) is not None)
+    picker = intake.body_map_dialog
+    qtbot.waitExposed(picker)
+    centre = picker.map.region_rect("front_forearm_left").center()
+    you.click(picker.map, pos=QPoint(int(centre.x()), int(centre.y())))
+    you.click(picker.buttons.button(QDialogButtonBox.StandardButton.Ok))
+    assert "left forearm" in intake.grid.item(2).text()
+    you.click(
+        intake.sets_list.viewport(),
+        pos=intake.sets_list.visualItemRect(intake.sets_list.item(0)).center(),
+    )
+    assert len(intake.selected_ids()) == 3
+
     # Patient A: the MRN comes from the wristband photographed with the set.
     form = open_form(qtbot, window, you)
     assert form.mrn_edit.text() == MRN_A
@@ -218,6 +238,11 @@ def test_one_phone_two_patients_and_a_personal_photo(
     assert sorted(len(v) for v in by_consent.values()) == [2, 3]
     records = {services.read_consent(c).patient.mrn: c for c in by_consent}
     assert set(records) == {MRN_A, MRN_B}
+    sites_a = {
+        i.item_id: services.metadata(i.item_id).get("body_site") for i in by_consent[records[MRN_A]]
+    }
+    assert sites_a.pop(lesion)["code"] == "14975008"  # forearm, its own site
+    assert set(map(str, sites_a.values())) == {"None"}, "the form named no site for the rest"
     for item in by_consent[records[MRN_B]]:
         assert services.metadata(item.item_id)["body_site"] == {
             "code": "30021000",
