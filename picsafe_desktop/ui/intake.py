@@ -112,8 +112,8 @@ class IntakeDialog(QDialog):
         self.site_button.clicked.connect(self.pick_site)
         self.later_button = QPushButton("&Leave the rest waiting", self)
         self.later_button.setToolTip(
-            "Close this for now: the photos stay encrypted and unusable, and come back at the "
-            "next sign-in."
+            'Close this for now: the photos stay encrypted and unusable. "Photos waiting" at '
+            "the bottom of the window opens them again; they also come back at the next sign-in."
         )
         self.later_button.clicked.connect(self.reject)
         self.status = QLabel(self)
@@ -320,3 +320,26 @@ class IntakeDialog(QDialog):
             self._ask_consent()
             return
         super().keyPressEvent(event)
+
+
+class WaitingEntry(QPushButton):
+    """ "N photos waiting for consent" in the main window's status bar, while the intake is
+    closed with photos left waiting: one click opens them again (issue 12). It names who
+    imported them; it shows no patient data, and is hidden while the window is locked."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("waitingEntry")
+        self.setAccessibleName("Open the photos waiting for consent")
+        self.photos = 0
+        self.hide()
+
+    def show_count(self, photos: int, imported_by: list[str]) -> None:
+        self.photos = photos
+        if not photos:
+            self.hide()
+            return
+        self.setText(f"{photos} photo{'' if photos == 1 else 's'} waiting for consent — open")
+        who = ", ".join(dict.fromkeys(p for p in imported_by if p))
+        self.setToolTip(f"Imported by {who}" if who else "")
+        self.show()

@@ -132,6 +132,11 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         self._build_actions()
         self.thumbnails.modelReset.connect(self._update_photo_actions)
         self.statusBar().showMessage("Ready")
+        from picsafe_desktop.ui.intake import WaitingEntry
+
+        self.waiting_entry = WaitingEntry(self)  # photos left waiting: reopen them (issue 12)
+        self.waiting_entry.clicked.connect(self.reopen_waiting)
+        self.statusBar().addPermanentWidget(self.waiting_entry)
 
         app = QApplication.instance()
         self.idle = IdleMonitor(app, site.security.idle_lock_minutes, self)
@@ -469,6 +474,7 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         if self.services is not None:
             self.services.sign_out(reason)
         self.banner.hide()
+        self.waiting_entry.hide()
         from picsafe_desktop.ui.viewer import clear_clipboard_if_ours
 
         clear_clipboard_if_ours()  # a copied photo must not outlive the session
@@ -718,6 +724,7 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
     def _open_intake(self, found) -> None:
         self._checking_batches = False
         if found is None and not self.locked and self.intake_dialog is None:
+            self.waiting_entry.show_count(0, [])
             self.report_pending_problems()  # nothing waits for consent: report now
         if found is None or self.locked or self.intake_dialog is not None:
             return
@@ -730,6 +737,7 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         dialog.finished.connect(lambda _r, d=dialog: self._intake_finished(d))
         self._lock_shortcut(dialog)
         self.intake_dialog = dialog
+        self.waiting_entry.hide()
         _bring_up(dialog)
 
     def _intake_finished(self, dialog) -> None:
@@ -741,12 +749,29 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         left = len(dialog.remaining())
         if left:
             self.statusBar().showMessage(
-                f"{left} photo(s) still wait for consent: they come back at the next sign-in.",
+                f"{left} photo(s) still wait for consent: open them from the bottom right, "
+                "or at the next sign-in.",
                 10000,
             )
+            self.count_waiting()
             self.report_pending_problems()
         elif not self.locked:
             self.check_waiting_batches()
+
+    def count_waiting(self) -> None:
+        """Show "N photos waiting for consent" (all batches) while the intake is closed."""
+
+        def counted(batches) -> None:
+            if not self.locked and self.intake_dialog is None:
+                photos = sum(len(b.item_ids) for b in batches)
+                self.waiting_entry.show_count(photos, [b.imported_by for b in batches])
+
+        workers.submit(self.services.waiting_batches, on_done=counted, on_error=lambda _e: None)
+
+    def reopen_waiting(self) -> None:
+        """The waiting entry clicked: the intake opens again on the oldest waiting batch."""
+        self.waiting_entry.hide()
+        self.check_waiting_batches()
 
     def _lock_shortcut(self, dialog) -> None:
         # The dialogs are modal, so the window's Lock shortcut must work inside them too.
