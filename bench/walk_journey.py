@@ -12,10 +12,13 @@ checked, and the clicks, key presses, typed characters and seconds are printed.
 
     scripts/with-test-services .venv/bin/python bench/walk_journey.py [--shots DIR]
 
-Needs the Debian packages openbox, xdotool and imagemagick (the TEST list in
-scripts/install-system-deps.sh). Finding widgets: windows by title (xdotool search), buttons
-by their keyboard mnemonics and the keyboard focus order, the signature pad by its look on
-the screenshot (the one large white box with a border in the consent window).
+    scripts/with-test-services .venv/bin/python bench/walk_journey.py --mouse
+
+Needs the Debian packages openbox, xdotool, imagemagick and python3-pyatspi (the TEST list in
+scripts/install-system-deps.sh). Finding widgets: windows by title (xdotool search); with
+--mouse, fields and buttons by their accessible names over AT-SPI, as a screen reader finds
+them (bench/atspi_where.py); without it, the keyboard only (focus order, Enter, Alt+letter),
+the signature pad by its look on the screenshot (the one tall white box in the form).
 """
 
 from __future__ import annotations
@@ -82,6 +85,30 @@ class Person:
         time.sleep(0.1)
         self.xdo("click", "1")
         time.sleep(0.2)
+
+    def find(self, role: str, name: str, timeout: float = 15.0) -> tuple[int, int, int, int]:
+        """A widget's screen rectangle by its accessible role and name (AT-SPI, as a screen
+        reader sees the window; bench/atspi_where.py)."""
+        end = time.monotonic() + timeout
+        while True:
+            done = subprocess.run(
+                ["/usr/bin/python3", str(REPO / "bench" / "atspi_where.py"), role, name],
+                env=self.env,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if done.returncode == 0:
+                x, y, w, h = (int(v) for v in done.stdout.split())
+                return x, y, w, h
+            if time.monotonic() > end:
+                self.shot("not-found")
+                raise SystemExit(f"no {role} named {name!r} on screen")
+            time.sleep(0.3)
+
+    def click_on(self, role: str, name: str) -> None:
+        x, y, w, h = self.find(role, name)
+        self.click(x + w // 2, y + h // 2)
 
     def drag(self, points: list[tuple[int, int]]) -> None:
         """One stroke with the left button held (a signature)."""
@@ -247,6 +274,15 @@ def start_display(work: Path) -> tuple[subprocess.Popen, subprocess.Popen, str]:
     return xvfb, wm, display
 
 
+def start_accessibility_bus(env: dict) -> None:
+    """The AT-SPI bus must run before the app starts, or Qt does not register on it."""
+    subprocess.run(
+        ["dbus-send", "--session", "--dest=org.a11y.Bus", "--print-reply", "/org/a11y/bus",
+         "org.a11y.Bus.GetAddress"],
+        env=env, capture_output=True, check=False,
+    )  # fmt: skip
+
+
 def check_vault(toml: Path) -> str:
     from picsafe_desktop import config
     from picsafe_desktop.model import ItemState
@@ -265,8 +301,10 @@ def check_vault(toml: Path) -> str:
     )
 
 
-def walk(person: Person, runtime: Path) -> float:
-    main = person.window("PicSafe")
+def walk(person: Person, runtime: Path, mouse: bool) -> float:
+    """The journey; `mouse`: clicked the way a mouse user does (fields, buttons, radio
+    buttons), else keyboard only (focus order, Enter, the buttons' Alt+letter)."""
+    person.window("PicSafe")
     person.shot("lock-screen")
     # Sign in: staff ID, PIN, Enter (the ID field has the focus).
     person.type(STAFF_ID)
@@ -275,48 +313,72 @@ def walk(person: Person, runtime: Path) -> float:
     person.key("Return")
     time.sleep(1.5)
     person.shot("signed-in")
-    del main
 
     print("phone plugged in", flush=True)
+    person.clicks = person.keys = person.typed = person.drags = 0  # sign-in is not counted
     started = time.monotonic()
     plug_in_phone(runtime)
     person.wait_for_colour((255, 244, 206))  # the banner
     person.shot("phone-banner")
-    person.key("alt+i")  # "Import photos from it"
-    intake = person.window("Photos to file")
+    if mouse:
+        person.click_on("push button", "^Import photos from the connected device$")
+    else:
+        person.key("alt+i")  # "Import photos from it"
+    person.window("Photos to file")
     person.shot("intake")
     for n, (mrn, name) in enumerate(PATIENTS, start=1):
         # The next patient's set is selected and the grid has the focus: Enter = consent.
-        person.key("Return")
+        if mouse:
+            person.click_on("push button", "^Record consent for")
+        else:
+            person.key("Return")
         form = person.window("^Consent")
         person.shot(f"consent-{n}-empty")
         person.type(mrn)  # the MRN field has the focus
-        person.key("Tab")
+        if mouse:
+            person.click_on("text", "^Patient name$")
+        else:
+            person.key("Tab")
         person.type(name)
-        person.key("alt+p", "alt+w")  # "The patient", "Written"
+        if mouse:
+            person.click_on("radio button", "^The patient$")
+        else:
+            person.key("alt+p")  # "The patient"
+        # No need to tick "Written": signing on the pad picks it.
         image = person.shot(f"consent-{n}-typed")
-        pad = signature_pad(image, person.geometry(form))
-        sign(person, pad)
+        pad = person.find("filler", "^Signature pad$") if mouse else None
+        sign(person, pad or signature_pad(image, person.geometry(form)))
         person.shot(f"consent-{n}-signed")
-        person.key("alt+r")  # Record consent
+        if mouse:
+            person.click_on("push button", "^Record consent$")
+        else:
+            person.key("alt+r")  # Record consent
         person.gone("^Consent")
         time.sleep(0.8)
         person.shot(f"after-consent-{n}")
     # The personal photo: the last set, selected; destroyed (after a confirmation).
-    person.key("alt+d")
+    if mouse:
+        person.click_on("push button", "destroy 1 photo")
+    else:
+        person.key("alt+d")
     person.window("Destroy photos")
     person.shot("destroy-confirm")
-    person.key("alt+y")
+    if mouse:
+        person.click_on("push button", "^Yes$")
+    else:
+        person.key("alt+y")
     person.gone("Photos to file")
     seconds = time.monotonic() - started
     person.shot("done")
-    del intake
     return seconds
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--shots", default="", help="folder for the screenshots")
+    parser.add_argument(
+        "--mouse", action="store_true", help="click fields and buttons instead of the keyboard"
+    )
     args = parser.parse_args()
     for tool in ("Xvfb", "openbox", "xdotool", "import"):
         if shutil.which(tool) is None:
@@ -337,7 +399,9 @@ def main() -> int:
             QT_QPA_PLATFORM="xcb",
             HOME=str(work),
             XDG_CONFIG_HOME=str(work / "config"),
+            QT_LINUX_ACCESSIBILITY_ALWAYS_ON="1",  # AT-SPI: the mouse walk finds widgets
         )
+        start_accessibility_bus(env)
         app = subprocess.Popen(
             [str(REPO / ".venv" / "bin" / "picsafe-desktop"), "--config", str(toml)],
             env=env,
@@ -345,13 +409,14 @@ def main() -> int:
             stderr=open(work / "app.stderr", "wb"),  # noqa: SIM115 - closed with the process
         )
         person = Person(display, shots)
-        seconds = walk(person, runtime)
+        seconds = walk(person, runtime, args.mouse)
         app.send_signal(signal.SIGTERM)
         app.wait(timeout=30)
         outcome = check_vault(toml)
         print(f"vault: {outcome}")
+        how = "mouse" if args.mouse else "keyboard"
         print(
-            f"WALK phone plugged in -> 2 consents recorded + personal photo destroyed: "
+            f"WALK ({how}) phone plugged in -> 2 consents recorded + personal photo destroyed: "
             f"{person.clicks} clicks, {person.keys} key presses (plus {person.typed} typed "
             f"characters: MRNs and names), {person.drags} signatures drawn, "
             f"0 wheel-scroll steps, {seconds:.1f} s"

@@ -14,8 +14,10 @@ RUNTIME=(libgl1 libegl1 libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-i
 TEST=(xvfb xauth x11-utils dbus dbus-x11 gnome-keyring libimage-exiftool-perl age orthanc orthanc-dicomweb
       dicom3tools dcmtk qpdf poppler-utils slapd ldap-utils
       default-jre-headless libpdfbox2-java libactivation-java libjaxb-api-java
-      rsyslog rsyslog-gnutls orthanc-postgresql postgresql eatmydata openbox xdotool imagemagick)
-# openbox, xdotool, imagemagick: the measured mouse-and-keyboard walk (bench/walk_journey.py).
+      rsyslog rsyslog-gnutls orthanc-postgresql postgresql eatmydata openbox xdotool imagemagick
+      python3-pyatspi)
+# openbox, xdotool, imagemagick, python3-pyatspi: the measured mouse-and-keyboard walk
+# (bench/walk_journey.py; AT-SPI finds widgets by accessible name).
 # rsyslog(-gnutls): the ATNA audit tests' syslog receiver over TLS; orthanc-postgresql and
 # postgresql: the 200-PC load test (bench/site_load.py, not CI).
 # PDFBox Preflight (libpdfbox2-java + the two APIs it needs on Java 11+) checks the PDF/A

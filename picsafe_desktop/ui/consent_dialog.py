@@ -273,8 +273,9 @@ class ConsentDialog(QDialog):
         self.more_tabs.addTab(photos_page, "Photos and staff")
         self.more_tabs.addTab(self.sections_scroll, "More: identifiable? child? interpreter?")
         self.more_tabs.setTabToolTip(
-            1, "Identifiability of each photo, children, interpreter and wording language, "
-            "intimate images and chaperone, when consent was given and by whom"
+            1,
+            "Identifiability of each photo, children, interpreter and wording language, "
+            "intimate images and chaperone, when consent was given and by whom",
         )
         column = QVBoxLayout()
         column.addWidget(self.more_tabs, 1)
@@ -707,9 +708,11 @@ class ConsentDialog(QDialog):
                 check.setChecked(False)
             check.setEnabled(not limited)
         self.publication_edit.setEnabled(self.publication_check.isChecked())
-        written = self._method() is Method.WRITTEN
-        self.signature_pad.setEnabled(written)
-        self.clear_signature_button.setEnabled(written)
+        # The pad takes a signature until "Verbal" is chosen: a patient handed the pen signs
+        # first, and signing picks "Written" (the 1366x768 walk: a disabled pad looked ready).
+        signable = self._method() is not Method.VERBAL
+        self.signature_pad.setEnabled(signable)
+        self.clear_signature_button.setEnabled(signable)
         indication_label = self.indication_edit.accessibleName()
         wanted = "Clinical indication" + (", required" if limited else "")
         if indication_label != wanted:
@@ -727,6 +730,8 @@ class ConsentDialog(QDialog):
         self._touch("indication")
 
     def _on_signature_changed(self) -> None:
+        if self._method() is None and not self.signature_pad.is_empty():
+            self.method_buttons[Method.WRITTEN].setChecked(True)  # signed on the pad: written
         self._touch("signature_png")
 
     def _on_choice_toggled(self, paths: tuple[str, ...]) -> None:

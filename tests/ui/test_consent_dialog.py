@@ -190,6 +190,17 @@ def test_verbal_consent_needs_a_witness_and_disables_the_pad(dialog, qtbot):
     assert dialog.record_button.isEnabled()
 
 
+def test_the_pad_takes_a_signature_first_and_signing_picks_written(dialog, qtbot):
+    """Issue 12, found by the measured walk (bench/walk_journey.py): the pad looked ready but
+    ignored the pen until "Written" was ticked - one more click per patient."""
+    qtbot.keyClicks(dialog.mrn_edit, "RX0012345")
+    tick(qtbot, dialog.capacity_buttons[Capacity.SELF])
+    assert dialog._method() is None and dialog.signature_pad.isEnabled()
+    sign(dialog.signature_pad)
+    assert dialog.method_buttons[Method.WRITTEN].isChecked()
+    assert dialog.record_button.isEnabled()
+
+
 def test_substitute_fields_follow_capacity(dialog, qtbot):
     assert not dialog.substitute_name_edit.isEnabled()
     tick(qtbot, dialog.capacity_buttons[Capacity.SUBSTITUTE])
