@@ -431,7 +431,12 @@ def main() -> int:
                     proc.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     proc.kill()
-        shutil.rmtree(work / "vault", ignore_errors=True)
+        # Keep only the screenshots (fictional patients): vault, config and logs go.
+        for child in work.iterdir():
+            if child != shots:
+                shutil.rmtree(child) if child.is_dir() else child.unlink()
+        if shots.parent != work:
+            work.rmdir()
 
 
 if __name__ == "__main__":
