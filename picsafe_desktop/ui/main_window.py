@@ -79,6 +79,13 @@ def _bring_up(dialog) -> None:
     dialog.activateWindow()
 
 
+def _site_words(meta: dict, consent_site: str) -> str:
+    from picsafe_desktop import timeline
+
+    words = timeline.site_text(meta, consent_site)
+    return "—" if words == timeline.UNRECORDED else words
+
+
 def _same_person(a, b) -> bool:
     """Same staff member: by staff ID when both have one, else by name."""
     if a.staff_id and b.staff_id:
@@ -683,7 +690,7 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
                     f"recorded {consent.obtained_at:%d %b %Y %H:%M} by {consent.obtained_by.name}",
                 ),
                 ("Uses allowed", uses),
-                ("Body site", consent.body_site or "—"),
+                ("Body site", _site_words(meta, consent.body_site)),  # the photo's own first
                 ("Indication", consent.indication or "—"),
             ]
             rows += self._governance_rows(meta, consent)  # issue 15 (photo_actions.py)

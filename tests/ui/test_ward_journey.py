@@ -278,6 +278,9 @@ def test_one_phone_two_patients_and_a_personal_photo(
     )
     window.patient_list.setCurrentRow(row)
     qtbot.waitUntil(lambda: window.thumbnails.rowCount() == 3, timeout=15000)
+    # The details pane names the photo's own body site (the lesion's), not the form's.
+    window.grid.setCurrentIndex(window.thumbnails.index(window.thumbnails.row_of(lesion)))
+    qtbot.waitUntil(lambda: "left forearm" in window.details.text(), timeout=15000)
     window.grid.setCurrentIndex(window.thumbnails.index(0))
     from picsafe_desktop.deid import Redaction
 
