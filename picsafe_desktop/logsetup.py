@@ -8,15 +8,17 @@ after the patient.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import logging.handlers
+import os
 import re
 import sys
 import threading
 import time
 from pathlib import Path
 
-from picsafe_desktop import winacl
+from picsafe_desktop import winacl, winfs
 
 REDACTED = "[redacted]"
 _sensitive: set[str] = set()
@@ -82,16 +84,113 @@ class PhiFilter(logging.Filter):
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
-class SharedRotatingFileHandler(logging.handlers.RotatingFileHandler):
-    """Rotation that survives a second PicSafe process writing the same log file.
+# CreateFileW arguments for a log file that another process may rename while it is open.
+_FILE_APPEND_DATA = 0x0004  # every write lands at the end, whoever else appends
+_FILE_READ_ATTRIBUTES = 0x0080  # for fstat (size and identity)
+_SYNCHRONIZE = 0x00100000
+_FILE_SHARE_ALL = 0x1 | 0x2 | 0x4  # read, write, delete (delete covers rename)
+_OPEN_ALWAYS = 4
+_FILE_ATTRIBUTE_NORMAL = 0x80
 
-    On Windows a file another process holds open cannot be renamed (a sharing violation), and on
-    any platform the other process may have rotated first. A failed rotation is not an error
-    worth a traceback on every line: keep writing to the current file and try again later.
+
+def _kernel32():
+    return ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]
+
+
+def open_shared_delete(path: str, flags: int, kernel32=None) -> int:
+    """`open()` opener for Windows: an append-only descriptor opened with FILE_SHARE_DELETE.
+
+    Python's own open() leaves FILE_SHARE_DELETE out, so while one PicSafe process has the log
+    open no other can rename it for rotation (sharing violation, winerror 32). With it, a rename
+    by another process succeeds and this handle follows the renamed file, as on POSIX.
+    """
+    import msvcrt  # Windows only
+
+    k32 = kernel32 or _kernel32()
+    k32.CreateFileW.restype = ctypes.c_void_p
+    k32.CreateFileW.argtypes = [
+        ctypes.c_wchar_p,
+        ctypes.c_uint32,
+        ctypes.c_uint32,
+        ctypes.c_void_p,
+        ctypes.c_uint32,
+        ctypes.c_uint32,
+        ctypes.c_void_p,
+    ]
+    handle = k32.CreateFileW(
+        path,
+        _FILE_APPEND_DATA | _FILE_READ_ATTRIBUTES | _SYNCHRONIZE,
+        _FILE_SHARE_ALL,
+        None,
+        _OPEN_ALWAYS,
+        _FILE_ATTRIBUTE_NORMAL,
+        None,
+    )
+    if handle is None or handle == ctypes.c_void_p(-1).value:
+        raise ctypes.WinError(ctypes.get_last_error())  # type: ignore[attr-defined]
+    return msvcrt.open_osfhandle(handle, os.O_APPEND | (flags & getattr(os, "O_NOINHERIT", 0)))
+
+
+class SharedRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """Size-based rotation that two PicSafe processes writing one log file survive, losing no line.
+
+    - The live file is moved aside *first* and the backups are shifted only once that worked.
+      The stock handler shifts `.1`->`.2`->`.3` first and renames the live file last; on Windows
+      that last rename fails while another process holds the file (winerror 32), and every retry
+      shifted the backups again, deleting the oldest each time: a few retries lost every older
+      line. A refused move here changes nothing; this process keeps appending to the live file
+      and tries again after `retry_seconds` (the file may pass its size limit meanwhile).
+    - A move aside that worked but a shift that failed leaves the moved file under its own
+      unique name (`<log>.<pid>-<n>.rotating`): kept, never overwritten.
+    - When another process rotated, the file this one holds is now a backup: before each record
+      the live name is checked and reopened, so no process writes into a file that a later
+      rotation deletes.
+    - On Windows the file is opened with FILE_SHARE_DELETE so that the other process's rename
+      works at all (`open_shared_delete`); if that open fails, the plain open is used.
     """
 
     retry_seconds = 60.0
-    _next_try = 0.0
+
+    def __init__(self, *args, **kwargs) -> None:
+        self._next_try = 0.0
+        self._asides = 0
+        super().__init__(*args, **kwargs)
+
+    def _open(self):
+        if winfs.is_windows():
+            try:
+                return self._builtin_open(
+                    self.baseFilename,
+                    self.mode,
+                    encoding=self.encoding,
+                    errors=self.errors,
+                    opener=open_shared_delete,
+                )
+            except (OSError, AttributeError, ValueError):
+                pass
+        return super()._open()
+
+    def _follow_live_file(self) -> None:
+        if self.stream is None:
+            return
+        try:
+            live = os.stat(self.baseFilename)
+            held = os.fstat(self.stream.fileno())
+        except FileNotFoundError:
+            live = held = None
+        except OSError:
+            return
+        if live is None or (live.st_ino, live.st_dev) != (held.st_ino, held.st_dev):
+            self.stream.close()
+            self.stream = self._open()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self._follow_live_file()
+        except Exception:  # noqa: BLE001 - logging must never raise into the app
+            self.handleError(record)
+            return
+        super().emit(record)
 
     def shouldRollover(self, record: logging.LogRecord) -> bool:  # noqa: N802
         if time.monotonic() < self._next_try:
@@ -99,12 +198,24 @@ class SharedRotatingFileHandler(logging.handlers.RotatingFileHandler):
         return bool(super().shouldRollover(record))
 
     def doRollover(self) -> None:  # noqa: N802
-        try:
+        if self.backupCount <= 0:
             super().doRollover()
+            return
+        if self.stream:
+            self.stream.close()
+            self.stream = None
+        self._asides += 1
+        aside = f"{self.baseFilename}.{os.getpid()}-{self._asides}.rotating"
+        try:
+            os.rename(self.baseFilename, aside)  # Windows: refused while another holds it
+            for i in range(self.backupCount - 1, 0, -1):
+                older = f"{self.baseFilename}.{i}"
+                if os.path.exists(older):
+                    os.replace(older, f"{self.baseFilename}.{i + 1}")  # drops the oldest
+            os.replace(aside, f"{self.baseFilename}.1")
         except OSError:
             self._next_try = time.monotonic() + self.retry_seconds
-            if self.stream is None:
-                self.stream = self._open()
+        self.stream = self._open()
 
 
 def configure(site, verbose: bool = False) -> Path | None:

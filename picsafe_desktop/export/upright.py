@@ -13,7 +13,6 @@ in the object. Photos with orientation 1 are never touched: their bytes stay bit
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess  # nosec B404 - runs jpegtran with fixed arguments, no shell
 import sys
@@ -42,24 +41,46 @@ class Upright:
     trimmed: bool  # a partial edge block was dropped (the size was not a multiple of the MCU)
 
 
+def _bundled(name: str) -> str | None:
+    """The copy inside a frozen bundle (PyInstaller's _MEIPASS, the spec puts it there)."""
+    base = getattr(sys, "_MEIPASS", None)
+    if not getattr(sys, "frozen", False) or not base:
+        return None
+    candidate = Path(base) / name
+    return str(candidate) if candidate.is_file() else None
+
+
 def jpegtran() -> str:
-    # A bundle built with jpegtran on its PATH carries it beside the app (installer spec).
-    name = "jpegtran.exe" if os.name == "nt" else "jpegtran"
-    bundled = Path(getattr(sys, "_MEIPASS", "")) / name
-    path = str(bundled) if getattr(sys, "frozen", False) and bundled.is_file() else None
-    path = path or shutil.which("jpegtran")
+    windows = sys.platform == "win32"
+    # The Windows bundle carries libjpeg-turbo's jpegtran.exe (installer spec); elsewhere the
+    # system's is used (the .deb depends on libjpeg-turbo-progs).
+    path = _bundled("jpegtran.exe" if windows else "jpegtran") or shutil.which("jpegtran")
     if path is None:
+        where = (
+            "reinstall PicSafe Desktop (its installer carries jpegtran.exe)"
+            if windows
+            else "ask IT to install it (Debian: libjpeg-turbo-progs)"
+        )
         raise ExportError(
             "jpegtran (libjpeg-turbo) is not installed, so photos stored on their side cannot "
-            "be turned upright for DICOM; ask IT to install it (Debian: libjpeg-turbo-progs)"
+            f"be turned upright for DICOM; {where}"
         )
     return path
+
+
+# A console tool started from the windowless GUI would flash a console window on Windows.
+_NO_WINDOW = getattr(subprocess, "CREATE_NO_WINDOW", 0)
 
 
 def _run(args: list[str], data: bytes) -> subprocess.CompletedProcess[bytes]:
     # nosec B603: the tool path comes from PATH lookup, the arguments are constants
     return subprocess.run(  # noqa: S603  # nosec B603
-        args, input=data, capture_output=True, timeout=_TIMEOUT, check=False
+        args,
+        input=data,
+        capture_output=True,
+        timeout=_TIMEOUT,
+        check=False,
+        creationflags=_NO_WINDOW,
     )
 
 

@@ -24,7 +24,7 @@ from enum import StrEnum
 from typing import Any
 
 from picsafe_desktop.importer.source import (
-    Candidate,
+    DevicePhoto,
     RemoveError,
     SourceError,
     is_partial_name,
@@ -284,7 +284,7 @@ class Device:
 
 
 @dataclass(eq=False)
-class DeviceCandidate(Candidate):
+class DeviceCandidate(DevicePhoto):
     device: Device
     folder: str
     name: str
@@ -293,25 +293,8 @@ class DeviceCandidate(Candidate):
     delete_after_import: bool = False
     kind: str = field(default="gphoto2", init=False)
 
-    @property
-    def display(self) -> str:  # type: ignore[override]
-        return f"{self.device.info.label}:{posixpath.join(self.folder, self.name)}"
-
-    @property
-    def removable(self) -> bool:
-        return self.delete_after_import
-
-    def read(self) -> bytes:
-        try:
-            data = self.device.download(self.folder, self.name)
-        except DeviceError as exc:
-            raise DeviceError(exc.state, f"{self.display}: {exc}") from exc
-        if len(data) != self.size:
-            raise SourceError(
-                f"{self.display}: the download was {len(data)} bytes, the device listed "
-                f"{self.size}; nothing was stored - reconnect the phone and try again"
-            )
-        return data
+    def download(self) -> bytes:
+        return self.device.download(self.folder, self.name)
 
     def remove(self, token: str) -> None:
         """Delete the photo on the device, in the same session that downloaded it.

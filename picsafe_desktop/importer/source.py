@@ -7,6 +7,7 @@ small interface so a drop-folder file and a photo on a phone go through the same
 
 from __future__ import annotations
 
+import posixpath
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import PurePath
@@ -97,3 +98,48 @@ class Candidate(ABC):
     @abstractmethod
     def locator(self) -> dict[str, Any]:
         """JSON-able description saved in the import journal to find this copy again."""
+
+
+class DevicePhoto(Candidate):
+    """A photo listed on a phone or camera: libgphoto2's `DeviceCandidate` (Linux) and WPD's
+    `WpdCandidate` (Windows) share this.
+
+    Shown as `<device label>:<folder>/<name>`; removed only when the user chose "delete after
+    import"; read whole and checked against the size the device listed, so a short download
+    (a phone unplugged or locked mid-transfer) is never stored. Subclasses are dataclasses with
+    `device` (whose `info.label` names it), `folder`, `name`, `size` and `delete_after_import`,
+    and say how to download the bytes.
+    """
+
+    device: Any
+    folder: str
+    name: str
+    delete_after_import: bool
+    #: what the messages call the device ("phone" for WPD, where every device is one)
+    device_word = "device"
+
+    @property
+    def display(self) -> str:  # type: ignore[override]
+        return f"{self.device.info.label}:{posixpath.join(self.folder, self.name)}"
+
+    @property
+    def removable(self) -> bool:
+        return self.delete_after_import
+
+    @abstractmethod
+    def download(self) -> bytes:
+        """The whole file from the device. Raises `SourceError` (the device's own kind)."""
+
+    def read(self) -> bytes:
+        try:
+            data = self.download()
+        except SourceError as exc:
+            # the same error (its kind, device state and stops_batch), named for the user
+            exc.args = (f"{self.display}: {exc}",)
+            raise
+        if len(data) != self.size:
+            raise SourceError(
+                f"{self.display}: the download was {len(data)} bytes, the {self.device_word} "
+                f"listed {self.size}; nothing was stored - reconnect the phone and try again"
+            )
+        return data

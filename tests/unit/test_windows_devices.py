@@ -270,3 +270,22 @@ def test_services_use_wpd_for_phones_on_windows(phone, monkeypatch):
     module = services._phone_module(gphoto)
     assert module is wpd
     assert [d.label for d in module.list_devices()] == ["Pixel 8"]
+
+
+def test_wpd_and_gphoto_photos_share_one_device_photo_base(phone):
+    from picsafe_desktop.importer.source import DevicePhoto
+
+    for cls in (wpd.WpdCandidate, gphoto.DeviceCandidate):
+        assert issubclass(cls, DevicePhoto)
+        for body in ("display", "removable", "read"):
+            assert body not in cls.__dict__, f"{cls.__name__}.{body}"  # one body, in source.py
+    [info] = wpd.list_devices()
+    with wpd.Device(info) as device:
+        first, _ = device.photos(delete_after_import=False)
+        assert not first.removable
+        phone.fail["read"] = wpd.WpdError(wpd.HRESULT_GEN_FAILURE)  # unplugged mid-transfer
+        with pytest.raises(DeviceError) as err:
+            first.read()
+        named = "Pixel 8:Internal shared storage/DCIM/Camera/PXL_1.jpg: "
+        assert str(err.value).startswith(named)
+        assert err.value.stops_batch
