@@ -187,25 +187,29 @@ def wrap_aad(kind: Kind, object_id: bytes) -> bytes:
 Field = bytes | str | int | None
 
 
+_NONE = b"\xff\xff\xff\xff"
+_LENGTHS = [n.to_bytes(4, "big") for n in range(256)]  # most fields are short: no call each
+
+
 def encode_fields(fields: Iterable[Field]) -> bytes:
     """Unambiguous encoding: each field as a 4-byte length then its bytes; None as length ~0."""
-    # One join instead of growing a bytearray, exact types first: listing 100,000 photos
-    # encodes 100,000 rows (the encoding itself is unchanged).
-    parts = []
+    # One join instead of growing a bytearray, exact types first and short lengths from a
+    # table: listing 100,000 photos encodes 220,000 rows (the encoding itself is unchanged).
+    parts: list[bytes] = []
     for value in fields:
         kind = type(value)
         if kind is str:
             value = value.encode("utf-8")
         elif value is None:
-            parts.append(b"\xff\xff\xff\xff")
+            parts.append(_NONE)
             continue
         elif kind is not bytes:
             if isinstance(value, int):
                 value = str(value)
             if isinstance(value, str):
                 value = value.encode("utf-8")
-        parts.append(len(value).to_bytes(4, "big"))
-        parts.append(value)
+        n = len(value)
+        parts += (_LENGTHS[n] if n < 256 else n.to_bytes(4, "big"), value)
     return b"".join(parts)
 
 
