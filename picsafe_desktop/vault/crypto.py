@@ -213,6 +213,26 @@ def encode_fields(fields: Iterable[Field]) -> bytes:
     return b"".join(parts)
 
 
+def encode_text_fields(prefix: bytes, fields: tuple) -> bytes:
+    """`prefix` (fields already encoded) + encode_fields(fields), for rows whose values are
+    str, int, bytes and None (anything else takes encode_fields): checking 100,000 rows."""
+    parts = [prefix]
+    for value in fields:
+        kind = type(value)
+        if kind is str:
+            value = value.encode("utf-8")
+        elif kind is int:
+            value = str(value).encode("ascii")
+        elif kind is not bytes:
+            if value is None:
+                parts.append(_NONE)
+                continue
+            return prefix + encode_fields(fields)
+        n = len(value)
+        parts += (_LENGTHS[n] if n < 256 else n.to_bytes(4, "big"), value)
+    return b"".join(parts)
+
+
 def mac(key: bytes, *fields: Field) -> bytes:
     h = _hmac.HMAC(key, hashes.SHA256())
     h.update(encode_fields(fields))
@@ -229,6 +249,12 @@ class MacKey:
     def mac(self, *fields: Field) -> bytes:
         h = self._base.copy()
         h.update(encode_fields(fields))
+        return h.finalize()
+
+    def mac_encoded(self, encoded: bytes) -> bytes:
+        """`mac(*fields)` given `encode_fields(fields)` already."""
+        h = self._base.copy()
+        h.update(encoded)
         return h.finalize()
 
 
