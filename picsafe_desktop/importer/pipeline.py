@@ -1,10 +1,11 @@
 """The one import pipeline every source feeds (ARCHITECTURE.md, "Life of a photo").
 
-For each photo: read it into memory, hash the original, look for a duplicate, scrub it, store
-it encrypted as AWAITING_CONSENT with a thumbnail, read it back and compare, then remove the
-source copy. Every step that changes anything is journaled first (see `journal.py`), so
-`Importer.resume()` at start-up finishes or rolls back whatever a crash interrupted: a photo is
-either verified in the vault or untouched at its source, never both lost and never stored twice.
+For each photo: read it (into memory, or in place if large: snapshot.py), hash the original,
+look for a duplicate, scrub it, store it encrypted as AWAITING_CONSENT with a thumbnail, read
+it back and compare, then remove the source copy. Every step that changes anything is
+journaled first (see `journal.py`), so `Importer.resume()` at start-up finishes or rolls back
+whatever a crash interrupted: a photo is either verified in the vault or untouched at its
+source, never both lost and never stored twice.
 
 Nothing here writes photo bytes to disk: the only copies are the source, memory, and the
 vault's ciphertext.
@@ -318,6 +319,7 @@ class _BatchRun:
         if isinstance(item, FileResult):
             return item
         if self.vault_fault:
+            cand.close()  # read ahead before the vault failed: release it (never stored)
             return FileResult(cand.display, Outcome.FAILED, message=self.vault_fault)
         self._stored, self._removed = None, False
         try:
