@@ -31,7 +31,12 @@ COMMAND_MODULES: list[str] = [
 
 # Commands whose whole work is in one light module: running them imports only that module, not
 # the vault and keyring stacks every other command needs (a quarter of a second at start-up).
-LIGHT_COMMANDS = {"scrub": "picsafe_desktop.deid.commands"}
+LIGHT_COMMANDS = {
+    "scrub": ["picsafe_desktop.deid.commands"],
+    # `vault list` of 100,000 photos: not Pillow and the exporters. staff.commands adds
+    # `vault init --admin` to the vault parser.
+    "vault": ["picsafe_desktop.vault.commands", "picsafe_desktop.staff.commands"],
+}
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -51,7 +56,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         "platform config folder; see docs/configuration.md)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
-    modules = [LIGHT_COMMANDS[command]] if command in LIGHT_COMMANDS else COMMAND_MODULES
+    modules = LIGHT_COMMANDS.get(command or "", COMMAND_MODULES)
     if modules:
         sub = parser.add_subparsers(title="commands", metavar="COMMAND")
         for name in modules:

@@ -15,11 +15,13 @@ from __future__ import annotations
 import re
 import struct
 from collections import Counter
+from typing import BinaryIO
 
 from picsafe_desktop.deid import icc, tiff
 from picsafe_desktop.deid.errors import CorruptImage, UnsupportedFormat
 from picsafe_desktop.deid.limits import check_pixels, load, open_image
 from picsafe_desktop.deid.result import ScrubResult
+from picsafe_desktop.deid.stream import BytesSource, Source, SourceFile, Splice
 from picsafe_desktop.model import PhotoFacts
 
 SOI, EOI, SOS = 0xD8, 0xD9, 0xDA
@@ -60,11 +62,17 @@ def _app_kind(marker: int, payload: bytes) -> str:
     return f"jpeg:APP{n} vendor"
 
 
+# A real JPEG has a few dozen segments (a progressive one a few more); a file made of
+# millions of tiny segments is hostile and would cost memory per piece.
+MAX_PIECES = 1 << 16
+_SCAN_CHUNK = 1 << 20
+
+
 class _Parsed:
     def __init__(self) -> None:
-        self.kept: list[bytes | memoryview] = []
+        self.kept: list[tuple[int, int]] = []  # (offset, length) ranges of the source, merged
         self.removed: Counter[str] = Counter()
-        self.exif: list[bytes] = []
+        self.exif: list[bytes] = []  # the first EXIF block only (the one that is read)
         self.icc_chunks: dict[int, bytes] = {}
         self.icc_total = 0
         self.jfif: bytes | None = None
@@ -73,23 +81,56 @@ class _Parsed:
         self.size: tuple[int, int] | None = None
         self.trailer = 0
 
+    def keep(self, offset: int, length: int) -> None:
+        if self.kept and sum(self.kept[-1]) == offset:
+            self.kept[-1] = (self.kept[-1][0], self.kept[-1][1] + length)
+            return
+        if len(self.kept) >= MAX_PIECES:
+            raise CorruptImage(f"the JPEG is split into more than {MAX_PIECES} pieces")
+        self.kept.append((offset, length))
 
-def _parse(data: bytes) -> _Parsed:
-    view = memoryview(data)
-    n = len(data)
+
+def _marker_at(src: Source, pos: int) -> int:
+    """Skip fill bytes (0xFF) from `pos`; return the offset of the marker byte after them."""
+    n = src.size
+    while True:
+        window = src.read_at(pos, 256)
+        if not window:
+            raise CorruptImage("the file ends before the end of the image (truncated)")
+        stripped = len(window) - len(window.lstrip(b"\xff"))
+        if stripped < len(window):
+            return pos + stripped
+        pos += len(window)
+        if pos >= n:
+            raise CorruptImage("the file ends before the end of the image (truncated)")
+
+
+def _scan_end(src: Source, pos: int) -> int:
+    """Offset of the first marker after entropy-coded data starting at `pos`, read in chunks
+    (consecutive chunks overlap by one byte, so a marker split between them is found)."""
+    while pos < src.size:
+        chunk = src.read_at(pos, _SCAN_CHUNK)
+        match = _MARKER_IN_SCAN.search(chunk)
+        if match is not None:
+            return pos + match.start()
+        if len(chunk) < 2:
+            break
+        pos += len(chunk) - 1
+    raise CorruptImage("the file ends before the end of the image (truncated)")
+
+
+def _parse(src: Source) -> _Parsed:
+    n = src.size
     out = _Parsed()
     pos = 2
     seen_scan = False
     while True:
         if pos >= n:
             raise CorruptImage("the file ends before the end of the image (truncated)")
-        if data[pos] != 0xFF:
+        if src.read_at(pos, 1) != b"\xff":
             raise CorruptImage(f"unexpected bytes between JPEG segments at offset {pos}")
-        while pos < n and data[pos] == 0xFF:  # fill bytes
-            pos += 1
-        if pos >= n:
-            raise CorruptImage("the file ends before the end of the image (truncated)")
-        marker = data[pos]
+        pos = _marker_at(src, pos)
+        marker = src.read_at(pos, 1)[0]
         pos += 1
         if marker == EOI:
             if not seen_scan:
@@ -100,16 +141,15 @@ def _parse(data: bytes) -> _Parsed:
         if 0xD0 <= marker <= 0xD7 or marker in (0x00, 0x01):
             out.removed["jpeg:stray marker"] += 1
             continue
-        if pos + 2 > n:
+        header = src.read_at(pos, 2)
+        if len(header) < 2:
             raise CorruptImage("the file ends inside a JPEG segment header (truncated)")
-        length = struct.unpack_from(">H", data, pos)[0]
+        length = struct.unpack(">H", header)[0]
         if length < 2 or pos + length > n:
             raise CorruptImage("the file ends inside a JPEG segment (truncated)")
-        payload = bytes(view[pos + 2 : pos + length])
-        segment = view[pos - 2 : pos + length]
-        pos += length
+        start, body, pos = pos - 2, pos + 2, pos + length
         if 0xE0 <= marker <= 0xEF:
-            _app(out, marker, payload)
+            _app(out, marker, src, body, length - 2)
         elif marker == 0xFE:
             out.removed["jpeg:COM comment"] += 1
         elif marker in _SOF_HIERARCHICAL:
@@ -117,23 +157,20 @@ def _parse(data: bytes) -> _Parsed:
         elif marker in _SOF_SUPPORTED:
             if out.size is not None:
                 raise CorruptImage("the JPEG has more than one frame header")
-            if len(payload) < 6:
+            if length - 2 < 6:
                 raise CorruptImage("the JPEG frame header is truncated")
-            height, width = struct.unpack_from(">HH", payload, 1)
+            height, width = struct.unpack_from(">HH", src.read_at(body, 5), 1)
             check_pixels(width, height)
             out.size = (width, height)
-            out.kept.append(segment)
+            out.keep(start, length + 2)
         elif marker in _TABLES:
-            out.kept.append(segment)
+            out.keep(start, length + 2)
         elif marker == SOS:
             if out.size is None:
                 raise CorruptImage("the JPEG scan starts before its frame header")
-            match = _MARKER_IN_SCAN.search(data, pos)
-            if match is None:
-                raise CorruptImage("the file ends before the end of the image (truncated)")
-            out.kept.append(segment)
-            out.kept.append(view[pos : match.start()])
-            pos = match.start()
+            end = _scan_end(src, pos)
+            out.keep(start, end - start)  # the scan header and its entropy-coded data
+            pos = end
             seen_scan = True
         else:
             out.removed[f"jpeg:unknown marker 0x{marker:02X}"] += 1
@@ -141,25 +178,32 @@ def _parse(data: bytes) -> _Parsed:
     return out
 
 
-def _app(out: _Parsed, marker: int, payload: bytes) -> None:
-    kind = _app_kind(marker, payload)
+def _app(out: _Parsed, marker: int, src: Source, body: int, size: int) -> None:
+    """Classify an APPn segment; read the whole payload only of the few that are used."""
+    prefix = src.read_at(body, min(size, 64))
+    kind = _app_kind(marker, prefix)
     out.removed[kind] += 1
-    if marker == 0xE0 and payload.startswith(b"JFIF\x00") and len(payload) >= 12:
+
+    def payload() -> bytes:
+        return src.read_at(body, size)
+
+    if marker == 0xE0 and prefix.startswith(b"JFIF\x00") and size >= 12:
         # Keep version/units/density only; any JFIF thumbnail is not copied.
-        out.jfif = payload[5:12]
-    elif marker == 0xE1 and payload.startswith(b"Exif\x00"):
-        out.exif.append(payload[6:])
-    elif marker == 0xE2 and payload.startswith(b"ICC_PROFILE\x00") and len(payload) > 14:
-        seq, total = payload[12], payload[13]
-        out.icc_chunks[seq] = payload[14:]
+        out.jfif = prefix[5:12]
+    elif marker == 0xE1 and prefix.startswith(b"Exif\x00"):
+        if not out.exif:
+            out.exif.append(payload()[6:])
+    elif marker == 0xE2 and prefix.startswith(b"ICC_PROFILE\x00") and size > 14:
+        seq, total = prefix[12], prefix[13]
+        out.icc_chunks[seq] = payload()[14:]
         out.icc_total = total
-    elif marker == 0xE2 and payload.startswith(b"MPF\x00"):
+    elif marker == 0xE2 and prefix.startswith(b"MPF\x00"):
         try:
-            out.mpf_images = tiff.read_u32_tag(payload[4:], _MPF_NUMBER_OF_IMAGES)
+            out.mpf_images = tiff.read_u32_tag(payload()[4:], _MPF_NUMBER_OF_IMAGES)
         except (tiff.TiffError, struct.error):
             out.mpf_images = None
-    elif marker == 0xEE and payload.startswith(b"Adobe") and len(payload) >= 12:
-        out.adobe_transform = payload[11]
+    elif marker == 0xEE and prefix.startswith(b"Adobe") and size >= 12:
+        out.adobe_transform = prefix[11]
 
 
 def _icc_profile(out: _Parsed) -> bytes | None:
@@ -182,7 +226,16 @@ def exif_app1(orientation: int) -> bytes:
 
 
 def scrub_jpeg(data: bytes) -> ScrubResult:
-    parsed = _parse(data)
+    """Scrub JPEG bytes in memory; the result's `data` is bytes."""
+    result = scrub_jpeg_source(BytesSource(data), in_memory=True)
+    return result
+
+
+def scrub_jpeg_source(src: Source, *, in_memory: bool = False) -> ScrubResult:
+    """Scrub a JPEG read through `src` piece by piece. The result's `data` is a `Splice`
+    (the new segments plus ranges of `src`, produced on demand) unless `in_memory`, when it is
+    bytes. Memory stays a few MB whatever the file's size: nothing is held whole."""
+    parsed = _parse(src)
     assert parsed.size is not None  # _parse guarantees a frame header before any scan
     removed: Counter[str] = Counter(parsed.removed)
     notes: list[str] = []
@@ -212,11 +265,17 @@ def scrub_jpeg(data: bytes) -> ScrubResult:
         notes.append(f"kept primary image of {parsed.mpf_images} (MPO)")
     if parsed.trailer:
         removed["jpeg:bytes after end of image"] += parsed.trailer
-        if parsed.mpf_images is None and b"\xff\xd8\xff" in data[len(data) - parsed.trailer :]:
+        if parsed.mpf_images is None and _contains(src, src.size - parsed.trailer, b"\xff\xd8\xff"):
             notes.append("removed an embedded image stored after the end of the main image")
 
-    clean = b"".join([*head, *parsed.kept, b"\xff\xd9"])
-    preview = _verify(clean, parsed.size)
+    splice = Splice(src)
+    for part in head:
+        splice.add_bytes(part)
+    for offset, length in parsed.kept:
+        splice.add_range(offset, length)
+    splice.add_bytes(b"\xff\xd9")
+    clean: bytes | Splice = splice.to_bytes() if in_memory else splice
+    preview = _verify(clean if in_memory else SourceFile(splice), parsed.size)
     width, height = parsed.size
     facts = PhotoFacts(
         width=width, height=height, orientation=orientation, capture_time=summary.capture_time
@@ -236,7 +295,20 @@ def scrub_jpeg(data: bytes) -> ScrubResult:
 PREVIEW_SIDE = 256
 
 
-def _verify(clean: bytes, size: tuple[int, int]):
+def _contains(src: Source, start: int, needle: bytes) -> bool:
+    """Whether `needle` occurs in `src` from `start` on, read in chunks that overlap."""
+    pos = start
+    while pos < src.size:
+        chunk = src.read_at(pos, _SCAN_CHUNK)
+        if needle in chunk:
+            return True
+        if len(chunk) < len(needle):
+            return False
+        pos += len(chunk) - len(needle) + 1
+    return False
+
+
+def _verify(clean: bytes | BinaryIO, size: tuple[int, int]):
     """Decode the output at a reduced scale (1/8 for phone photos): this runs every
     entropy-coded byte through libjpeg (catching broken streams) without allocating
     full-size pixels. The decode is returned so the thumbnail reuses it (one decode, not two).

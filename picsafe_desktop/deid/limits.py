@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import struct
 import zlib
+from typing import BinaryIO
 
 from PIL import Image, JpegImagePlugin, PngImagePlugin, WebPImagePlugin
 
@@ -20,6 +21,9 @@ from picsafe_desktop.deid.errors import CorruptImage, ImageTooLarge
 MAX_PIXELS = 1 << 28
 # Whole-file cap for the CLI and the scrubber (a 200 MP PNG can be several hundred MB).
 MAX_FILE_BYTES = 1 << 30
+# PNG, WebP and HEIC are rebuilt in memory (original and clean copy held at once), so the
+# import takes them up to this size; JPEG streams up to MAX_FILE_BYTES (docs/import.md).
+MAX_BUFFERED_BYTES = 100_000_000
 
 # What Pillow, libjpeg, zlib and libwebp raise on malformed input.
 DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, zlib.error,
@@ -47,10 +51,11 @@ def check_bytes(data: bytes) -> None:
         raise ImageTooLarge(f"the file is {len(data)} bytes, above the limit of {MAX_FILE_BYTES}")
 
 
-def open_image(data: bytes, fmt: str) -> Image.Image:
-    """Open JPEG/PNG/WebP bytes lazily with our pixel limit instead of Pillow's global one."""
+def open_image(data: bytes | BinaryIO, fmt: str) -> Image.Image:
+    """Open JPEG/PNG/WebP bytes (or a seekable binary file) lazily with our pixel limit
+    instead of Pillow's global one."""
     try:
-        im = _PLUGINS[fmt](io.BytesIO(data))
+        im = _PLUGINS[fmt](io.BytesIO(data) if isinstance(data, bytes | bytearray) else data)
     except Image.DecompressionBombError as exc:  # not expected on this path; never a crash
         raise ImageTooLarge(_reason(exc)) from None
     except DECODE_ERRORS as exc:

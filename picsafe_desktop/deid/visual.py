@@ -23,6 +23,7 @@ from picsafe_desktop.deid.errors import (
 from picsafe_desktop.deid.limits import load, open_image
 from picsafe_desktop.deid.result import Redaction, ScrubResult
 from picsafe_desktop.deid.scrub import scrub
+from picsafe_desktop.deid.stream import Splice
 
 THUMBNAIL_QUALITY = 85
 REDACTED_JPEG_QUALITY = 92
@@ -46,12 +47,17 @@ def _open_clean(
                                 "first)")  # fmt: skip
     im = open_image(bytes(clean), fmt)
     if draft_side and fmt == detect.JPEG:
-        im.draft("RGB", (draft_side, draft_side))
+        _drafted(im, draft_side)
     load(im)
     profile = im.info.get("icc_profile") or None
     upright = ImageOps.exif_transpose(im)
     upright.info = {}
     return upright, fmt, profile
+
+
+def _drafted(im: Image.Image, side: int) -> Image.Image:
+    im.draft("RGB", (side, side))
+    return im
 
 
 def _to_srgb(im: Image.Image, profile: bytes | None) -> Image.Image:
@@ -108,6 +114,13 @@ def make_thumbnail(clean: bytes | ScrubResult, max_side: int = 256) -> bytes:
             im = ImageOps.exif_transpose(preview)
             if im is preview:
                 im = preview.copy()  # thumbnail() works in place; keep the result's preview
+            im.info = {}
+            im.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+            return _save_jpeg(_to_srgb(im, profile), THUMBNAIL_QUALITY)
+        if isinstance(clean.data, Splice):  # streamed (JPEG): a reduced decode of the stream
+            im = load(_drafted(open_image(clean.open(), detect.JPEG), max_side * 2))
+            profile = im.info.get("icc_profile") or None
+            im = ImageOps.exif_transpose(im)
             im.info = {}
             im.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
             return _save_jpeg(_to_srgb(im, profile), THUMBNAIL_QUALITY)

@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from picsafe_desktop.deid.limits import MAX_FILE_BYTES
+from picsafe_desktop.deid.stream import BytesSource
+from picsafe_desktop.importer.snapshot import FileSnapshot
 from picsafe_desktop.importer.source import (
     Candidate,
     Refusal,
@@ -36,6 +38,8 @@ _O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # a FIFO swapped in after lstat must not block us
 _O_BINARY = getattr(os, "O_BINARY", 0)
 _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+# Photos up to this size are read into memory; larger ones are read in place (snapshot.py).
+STREAM_ABOVE = 32 << 20
 # A file written to this recently may still be in the middle of a copy.
 RECENT_SECONDS = 5.0
 
@@ -72,6 +76,7 @@ class FileCandidate(Candidate):
     #: overwriting through the protocol is meaningless) or "keep" (leave the source alone)
     removal: str = "wipe"
     kind: str = field(default="file", init=False)
+    _snapshot: FileSnapshot | None = field(default=None, init=False, repr=False)
 
     @property
     def display(self) -> str:  # type: ignore[override]
@@ -86,6 +91,49 @@ class FileCandidate(Candidate):
         return self.removal != "keep"
 
     def read(self) -> bytes:
+        fd, st = self._open_checked()
+        try:
+            chunks = []
+            left = st.st_size
+            while left > 0:
+                chunk = os.read(fd, min(left, 1 << 22))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                left -= len(chunk)
+            data = b"".join(chunks)
+            if len(data) != st.st_size or fingerprint(os.fstat(fd)) != self.stamp:
+                raise self._changed_while_read()
+            return data
+        except OSError as exc:
+            raise _read_error(self.path, exc) from exc
+        finally:
+            os.close(fd)
+
+    def open(self, stream_above: int | None = None) -> BytesSource | FileSnapshot:
+        """Small photos are read into memory; larger ones (above `stream_above`, default
+        STREAM_ABOVE) stay in the file as a verified snapshot, so memory does not grow with
+        the file. Either way the same checks run first, and the size before a byte is read."""
+        limit = STREAM_ABOVE if stream_above is None else stream_above
+        if self.stamp[2] <= limit:
+            return BytesSource(self.read())
+        fd, st = self._open_checked()
+        try:
+            snap = FileSnapshot.take(fd, self.path, st.st_size)
+        except OSError as exc:
+            raise _read_error(self.path, exc) from exc
+        try:
+            if fingerprint(os.fstat(fd)) != self.stamp:
+                raise self._changed_while_read()
+        except BaseException:
+            snap.close()
+            raise
+        self._snapshot = snap
+        return snap
+
+    def _open_checked(self) -> tuple[int, os.stat_result]:
+        """The file opened for reading (no links, no FIFOs), still the one that was found,
+        and not larger than any photo: checked on the descriptor before anything is read."""
         flags = os.O_RDONLY | _O_NOFOLLOW | _O_NONBLOCK | _O_BINARY | _O_CLOEXEC
         try:
             fd = os.open(self.path, flags)
@@ -108,25 +156,25 @@ class FileCandidate(Candidate):
                     f"{self.path}: changed while importing (still being copied?); it was left "
                     "in place and will be picked up again once complete"
                 )
-            chunks = []
-            left = st.st_size
-            while left > 0:
-                chunk = os.read(fd, min(left, 1 << 22))
-                if not chunk:
-                    break
-                chunks.append(chunk)
-                left -= len(chunk)
-            data = b"".join(chunks)
-            if len(data) != st.st_size or fingerprint(os.fstat(fd)) != self.stamp:
-                raise SourceError(
-                    f"{self.path}: changed while it was being read; it was left in place and "
-                    "will be picked up again once complete"
-                )
-            return data
         except OSError as exc:
-            raise _read_error(self.path, exc) from exc
-        finally:
             os.close(fd)
+            raise _read_error(self.path, exc) from exc
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd, st
+
+    def _changed_while_read(self) -> SourceError:
+        return SourceError(
+            f"{self.path}: changed while it was being read; it was left in place and "
+            "will be picked up again once complete"
+        )
+
+    def close(self) -> None:
+        """Release the snapshot of a large photo (before its source is wiped)."""
+        snap, self._snapshot = self._snapshot, None
+        if snap is not None:
+            snap.close()
 
     def still_arriving(self, cut_short: bool) -> bool:
         try:
@@ -137,6 +185,7 @@ class FileCandidate(Candidate):
         return fingerprint(st) != self.stamp or (cut_short and recent)
 
     def remove(self, token: str) -> None:
+        self.close()  # Windows cannot rename or wipe a file that is still open
         if self.stamp[1] == 0:  # no identity: never remove what cannot be proven the same file
             raise RemoveError(
                 f"{self.path}: imported and verified, but this drive gives files no stable "

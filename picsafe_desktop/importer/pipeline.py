@@ -1,10 +1,11 @@
 """The one import pipeline every source feeds (ARCHITECTURE.md, "Life of a photo").
 
-For each photo: read it into memory, hash the original, look for a duplicate, scrub it, store
-it encrypted as AWAITING_CONSENT with a thumbnail, read it back and compare, then remove the
-source copy. Every step that changes anything is journaled first (see `journal.py`), so
-`Importer.resume()` at start-up finishes or rolls back whatever a crash interrupted: a photo is
-either verified in the vault or untouched at its source, never both lost and never stored twice.
+For each photo: read it (into memory, or in place if large: snapshot.py), hash the original,
+look for a duplicate, scrub it, store it encrypted as AWAITING_CONSENT with a thumbnail, read
+it back and compare, then remove the source copy. Every step that changes anything is
+journaled first (see `journal.py`), so `Importer.resume()` at start-up finishes or rolls back
+whatever a crash interrupted: a photo is either verified in the vault or untouched at its
+source, never both lost and never stored twice.
 
 Nothing here writes photo bytes to disk: the only copies are the source, memory, and the
 vault's ciphertext.
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from picsafe_desktop import shutdown
-from picsafe_desktop.deid import DeidError, make_thumbnail, scrub
+from picsafe_desktop.deid import DeidError, make_thumbnail, scrub_source
 from picsafe_desktop.deid.limits import MAX_FILE_BYTES
 from picsafe_desktop.importer import faults
 from picsafe_desktop.importer.events import (
@@ -204,8 +205,8 @@ class _Prepared:
     clean: Future | None
 
 
-def _scrub(data: bytes) -> tuple[Any, bytes]:
-    clean = scrub(data)
+def _scrub(source: Any) -> tuple[Any, bytes]:
+    clean = scrub_source(source)  # a JPEG streams: `clean.data` reads `source` on demand
     # The thumbnail reuses the scrub's verification decode (JPEG: 1/8 scale): one decode.
     thumbnail = make_thumbnail(clean)
     return replace(clean, preview=None), thumbnail
@@ -302,10 +303,14 @@ class _BatchRun:
         """Read and hash now; scrub on the worker unless the original is already stored."""
         if cand.size > MAX_FILE_BYTES:  # as listed by the source: never read it at all
             raise SourceError(too_large(cand.display, cand.size))
-        data = cand.read()
-        original = sha256(data)
-        existing = self.vault.find_original(original)
-        clean = None if existing is not None else pool.submit(_scrub, data)
+        source = cand.open()  # a large file stays in place (importer/snapshot.py)
+        try:
+            original = source.sha256()
+            existing = self.vault.find_original(original)
+        except BaseException:
+            cand.close()
+            raise
+        clean = None if existing is not None else pool.submit(_scrub, source)
         return _Prepared(original, existing, clean)
 
     def finish(self, cand: Candidate, item: _Prepared | FileResult) -> FileResult:
@@ -314,6 +319,7 @@ class _BatchRun:
         if isinstance(item, FileResult):
             return item
         if self.vault_fault:
+            cand.close()  # read ahead before the vault failed: release it (never stored)
             return FileResult(cand.display, Outcome.FAILED, message=self.vault_fault)
         self._stored, self._removed = None, False
         try:
@@ -322,6 +328,7 @@ class _BatchRun:
             return self.vault_failed(cand, exc)
         finally:
             self._stored, self._removed = None, False
+            cand.close()
 
     def vault_failed(self, cand: Candidate, exc: BaseException) -> FileResult:
         """The vault refused a write: say what is safe where, and stop the batch.
@@ -355,6 +362,9 @@ class _BatchRun:
             return self.duplicate(cand, original, item.existing)
         try:
             clean, thumbnail = item.clean.result()
+            clean_sha = clean.sha256()
+        except SourceError as exc:  # a large file rewritten while it was read (snapshot.py)
+            return FileResult(cand.display, Outcome.FAILED, message=str(exc))
         except DeidError as exc:
             if cand.still_arriving(cut_short="truncated" in str(exc)):
                 return FileResult(
@@ -370,14 +380,13 @@ class _BatchRun:
                 message=f"{cand.display}: not imported, PicSafe cannot de-identify it ({exc}); "
                 "the file was left in place",
             )
-        clean_sha = sha256(clean.data)
         if self.batch_id is None:
             self.batch_id = self.vault.create_batch(self.source_label, actor=self.actor)
         entry = Entry(new_entry_id(), STORING, self.batch_id, cand.locator(), original, clean_sha)
         self.journal.write(entry)
         try:
             item_id = self.vault.put(
-                clean.data,
+                clean.open(),  # read in chunks as it is encrypted: never held whole
                 batch_id=self.batch_id,
                 media_type=clean.media_type,
                 thumbnail=thumbnail,
@@ -389,6 +398,9 @@ class _BatchRun:
         except DuplicateOriginal as exc:
             self.journal.clear(entry)
             return self.duplicate(cand, original, exc.item_id)
+        except SourceError as exc:  # nothing was stored (the blob is removed by the vault)
+            self.journal.clear(entry)
+            return FileResult(cand.display, Outcome.FAILED, message=str(exc))
         except VaultError as exc:
             if faults.classify(exc, getattr(self.vault, "path", None)) != faults.OTHER:
                 raise  # the vault stopped taking writes: the batch ends (see vault_failed)

@@ -11,7 +11,9 @@ import posixpath
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import PurePath
-from typing import Any
+from typing import Any, Protocol
+
+from picsafe_desktop.deid.stream import BytesSource
 
 # Formats de-identification handles (JPEG, HEIF family, PNG, WebP). Other files are left alone.
 PHOTO_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".heic", ".heif", ".hif", ".png", ".webp"})
@@ -27,6 +29,16 @@ def is_partial_name(name: str) -> bool:
 
 def is_photo_name(name: str) -> bool:
     return PurePath(name).suffix.lower() in PHOTO_SUFFIXES
+
+
+class PhotoSource(Protocol):
+    size: int
+
+    def read_at(self, offset: int, n: int) -> bytes: ...
+
+    def sha256(self) -> str: ...
+
+    def close(self) -> None: ...
 
 
 class SourceError(Exception):
@@ -75,6 +87,16 @@ class Candidate(ABC):
     @abstractmethod
     def read(self) -> bytes:
         """The whole original file, read into memory. Raises `SourceError`."""
+
+    def open(self) -> PhotoSource:
+        """The original for the pipeline: random access (`size`, `read_at`), its `sha256()`
+        and `close()`. By default read into memory; a file source keeps a large photo in
+        place instead (files.py). Raises `SourceError`."""
+        return BytesSource(self.read())
+
+    def close(self) -> None:
+        """Release what `open` holds; the pipeline calls it when the photo is done."""
+        return None  # nothing is held by a photo read into memory
 
     @property
     @abstractmethod

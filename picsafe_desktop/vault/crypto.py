@@ -187,25 +187,49 @@ def wrap_aad(kind: Kind, object_id: bytes) -> bytes:
 Field = bytes | str | int | None
 
 
+_NONE = b"\xff\xff\xff\xff"
+_LENGTHS = [n.to_bytes(4, "big") for n in range(256)]  # most fields are short: no call each
+
+
 def encode_fields(fields: Iterable[Field]) -> bytes:
     """Unambiguous encoding: each field as a 4-byte length then its bytes; None as length ~0."""
-    # One join instead of growing a bytearray, exact types first: listing 100,000 photos
-    # encodes 100,000 rows (the encoding itself is unchanged).
-    parts = []
+    # One join instead of growing a bytearray, exact types first and short lengths from a
+    # table: listing 100,000 photos encodes 220,000 rows (the encoding itself is unchanged).
+    parts: list[bytes] = []
     for value in fields:
         kind = type(value)
         if kind is str:
             value = value.encode("utf-8")
         elif value is None:
-            parts.append(b"\xff\xff\xff\xff")
+            parts.append(_NONE)
             continue
         elif kind is not bytes:
             if isinstance(value, int):
                 value = str(value)
             if isinstance(value, str):
                 value = value.encode("utf-8")
-        parts.append(len(value).to_bytes(4, "big"))
-        parts.append(value)
+        n = len(value)
+        parts += (_LENGTHS[n] if n < 256 else n.to_bytes(4, "big"), value)
+    return b"".join(parts)
+
+
+def encode_text_fields(prefix: bytes, fields: tuple) -> bytes:
+    """`prefix` (fields already encoded) + encode_fields(fields), for rows whose values are
+    str, int, bytes and None (anything else takes encode_fields): checking 100,000 rows."""
+    parts = [prefix]
+    for value in fields:
+        kind = type(value)
+        if kind is str:
+            value = value.encode("utf-8")
+        elif kind is int:
+            value = str(value).encode("ascii")
+        elif kind is not bytes:
+            if value is None:
+                parts.append(_NONE)
+                continue
+            return prefix + encode_fields(fields)
+        n = len(value)
+        parts += (_LENGTHS[n] if n < 256 else n.to_bytes(4, "big"), value)
     return b"".join(parts)
 
 
@@ -225,6 +249,12 @@ class MacKey:
     def mac(self, *fields: Field) -> bytes:
         h = self._base.copy()
         h.update(encode_fields(fields))
+        return h.finalize()
+
+    def mac_encoded(self, encoded: bytes) -> bytes:
+        """`mac(*fields)` given `encode_fields(fields)` already."""
+        h = self._base.copy()
+        h.update(encoded)
         return h.finalize()
 
 

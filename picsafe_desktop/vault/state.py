@@ -20,7 +20,7 @@ import sqlite3
 import struct
 from dataclasses import dataclass
 
-from picsafe_desktop.vault.crypto import MacKey, encode_fields, mac, same
+from picsafe_desktop.vault.crypto import MacKey, encode_fields, encode_text_fields, mac, same
 
 STATE_KEY = "state"
 _RECORD = struct.Struct(">Q32s")  # generation, state MAC
@@ -94,10 +94,25 @@ class Encoded(dict):
 
 def encoded(entries: dict[tuple[str, str], bytes]) -> Encoded:
     """Each entry as the bytes it adds to the set digest (kept by an open vault)."""
-    out = Encoded({k: encode_fields((*k, v)) for k, v in entries.items()})
+    out = Encoded({k: _encode_entry(k, v) for k, v in entries.items()})
     out.order = sorted(out)
     out.values = [out[k] for k in out.order]
     return out
+
+
+_KIND_FIELD = {kind: encode_fields((kind,)) for kind in KINDS}
+
+
+def _encode_entry(key: tuple[str, str], value: bytes) -> bytes:
+    """encode_fields((kind, object_id, entry)) with the kind's field precomputed."""
+    kind, object_id = key
+    prefix = _KIND_FIELD.get(kind)
+    if prefix is None or type(object_id) is not str or type(value) is not bytes:
+        return encode_fields((kind, object_id, value))
+    oid = object_id.encode("utf-8")
+    return b"".join(
+        (prefix, len(oid).to_bytes(4, "big"), oid, len(value).to_bytes(4, "big"), value)
+    )
 
 
 def encoded_copy(encoded_entries: dict[tuple[str, str], bytes]) -> Encoded:
@@ -124,17 +139,34 @@ def create(conn: sqlite3.Connection) -> None:
 
 
 def stored_entries(conn: sqlite3.Connection) -> dict[tuple[str, str], bytes]:
-    return {(k, i): e for k, i, e in conn.execute("SELECT kind, object_id, entry FROM state")}
+    """In (kind, object_id) order: the table's key (no sort), and the set digest's order."""
+    rows = conn.execute("SELECT kind, object_id, entry FROM state ORDER BY kind, object_id")
+    return {(k, i): e for k, i, e in rows}
 
 
 def row_entries(conn: sqlite3.Connection, key: bytes) -> dict[tuple[str, str], bytes]:
     """Entries computed from the rows as they are now."""
     out = {}
-    entry_mac = MacKey(key).mac  # the same value as entry(), without a key schedule per row
+    # The same value as entry(), without a key schedule per row or re-encoding the constants.
+    entry_mac = MacKey(key).mac_encoded
     for kind, sql in _ROWS.items():
-        for object_id, row_mac, extra in conn.execute(sql):
-            out[(kind, object_id)] = entry_mac("entry", kind, object_id, row_mac, extra)
+        prefix = encode_fields(("entry", kind))
+        for row in conn.execute(sql):
+            out[(kind, row[0])] = entry_mac(encode_text_fields(prefix, row))
     return out
+
+
+def _same_entries(a: dict[tuple[str, str], bytes], b: dict[tuple[str, str], bytes]) -> bool:
+    """Whether two sets of entries are equal: the same keys (ids, not secret) and, compared in
+    constant time as one digest each, the same 32-byte MACs."""
+    if a.keys() != b.keys():
+        return False
+    order = list(a)
+    if any(len(a[k]) != 32 for k in order):
+        return False  # a stored entry that is not a MAC: let the detailed comparison name it
+    left = hashlib.sha256(b"".join([a[k] for k in order])).digest()
+    right = hashlib.sha256(b"".join([b[k] for k in order])).digest()
+    return same(left, right)
 
 
 def read_record(conn: sqlite3.Connection) -> tuple[int, bytes] | None:
@@ -152,15 +184,42 @@ def write_record(conn: sqlite3.Connection, generation: int, digest_mac: bytes) -
 
 
 def record_ok(
-    conn: sqlite3.Connection, key: bytes, audit: tuple[int, bytes]
+    conn: sqlite3.Connection,
+    key: bytes,
+    audit: tuple[int, bytes],
+    stored: dict[tuple[str, str], bytes] | None = None,
 ) -> tuple[int, bool] | None:
-    """(generation, whether the record's MAC matches the stored entries and `audit` head)."""
+    """(generation, whether the record's MAC matches the stored entries and `audit` head).
+    `stored` is `stored_entries(conn)` when the caller has read them already."""
     record = read_record(conn)
     if record is None:
         return None
     generation, digest_mac = record
     head = Head(generation, *audit)
-    return generation, same(digest_mac, state_mac(key, head, set_digest(stored_entries(conn))))
+    stored = stored_entries(conn) if stored is None else stored
+    # stored_entries come in digest order (UTF-8 text sorts in SQLite as str sorts in Python):
+    # digest them as they are, without building and sorting an Encoded of 120,000 keys; only
+    # if that does not match are they sorted, to be sure, before the record is called wrong.
+    quick = hashlib.sha256(b"".join([_encode_entry(k, v) for k, v in stored.items()])).digest()
+    if same(digest_mac, state_mac(key, head, quick)):
+        return generation, True
+    return generation, same(digest_mac, state_mac(key, head, set_digest(stored)))
+
+
+def check_record(
+    conn: sqlite3.Connection,
+    key: bytes,
+    audit: tuple[int, bytes],
+    stored: dict[tuple[str, str], bytes] | None = None,
+) -> tuple[int, bool, Encoded] | None:
+    """record_ok, plus the stored entries `encoded()` (what an open vault keeps as its cache)."""
+    record = read_record(conn)
+    if record is None:
+        return None
+    generation, digest_mac = record
+    head = Head(generation, *audit)
+    cache = encoded(stored_entries(conn) if stored is None else stored)
+    return generation, same(digest_mac, state_mac(key, head, digest_of(cache))), cache
 
 
 def refresh(
@@ -208,10 +267,17 @@ def rebuild(
     return head
 
 
-def differences(conn: sqlite3.Connection, key: bytes, index_path: str) -> list[str]:
+def differences(
+    conn: sqlite3.Connection,
+    key: bytes,
+    index_path: str,
+    stored: dict[tuple[str, str], bytes] | None = None,
+) -> list[str]:
     """Name every batch, consent or item whose row disagrees with its authenticated entry."""
-    stored = stored_entries(conn)
+    stored = stored_entries(conn) if stored is None else stored
     actual = row_entries(conn, key)
+    if _same_entries(stored, actual):
+        return []  # the usual case, decided without a Python loop comparing 120,000 entries
     problems = []
     for kind, object_id in sorted(stored.keys() | actual.keys()):
         want, got = stored.get((kind, object_id)), actual.get((kind, object_id))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import struct
 import zlib
+from pathlib import Path
 
 from PIL import Image
 
@@ -53,3 +54,28 @@ def huge_gray_png(width: int, height: int) -> bytes:
     idats = [chunk(b"IDAT", stream[i : i + (1 << 20)]) for i in range(0, len(stream), 1 << 20)]
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + b"".join(idats) + chunk(b"IEND", b"")
+
+
+def big_noise_jpeg(path, megabytes: float, width: int = 8192) -> int:
+    """Write a valid baseline grayscale JPEG of about `megabytes` MB of noise to `path`, in
+    pieces (never held whole): 64 rows of noise are encoded once with a restart marker after
+    every MCU row, and that byte-aligned strip is repeated with the restart numbers cycling.
+    Returns the file's size."""
+    strip = Image.effect_noise((width, 64), 90)
+    buf = io.BytesIO()
+    strip.save(buf, "JPEG", quality=100, restart_marker_rows=1)
+    data = buf.getvalue()
+    sos = data.index(b"\xff\xda")
+    scan_start = sos + 2 + struct.unpack_from(">H", data, sos + 2)[0]
+    scan = data[scan_start:-2]  # rows 0-7 with RST0..RST6 between them
+    assert scan.count(b"\xff\xd7") == 0 and data.endswith(b"\xff\xd9")
+    strips = max(1, round(megabytes * 1e6 / (len(scan) + 2)))
+    header = bytearray(data[:scan_start])
+    sof = header.index(b"\xff\xc0")
+    header[sof + 5 : sof + 7] = struct.pack(">H", 64 * strips)
+    with open(path, "wb") as out:
+        out.write(header)
+        for i in range(strips):
+            out.write(scan)
+            out.write(b"\xff\xd7" if i < strips - 1 else b"\xff\xd9")
+    return Path(path).stat().st_size
