@@ -27,6 +27,9 @@ def create_qt_app(argv: list[str] | None = None):
             Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
         )
         existing = QApplication(argv if argv is not None else [sys.argv[0]])
+        from picsafe_desktop.ui.i18n import install_translators
+
+        install_translators(existing)  # the system locale's catalogue, if one was translated
     QGuiApplication.setDesktopFileName(APP_ID)
     from importlib.resources import files
 

@@ -209,31 +209,31 @@ class AuditView(QWidget):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.setAccessibleName("Audit log")
+        self.setAccessibleName(self.tr("Audit log"))
 
         self.banner = QLabel(self)
         self.banner.setWordWrap(True)
         self.banner.setMargin(8)
         self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.banner.setAccessibleName("Audit log check")
+        self.banner.setAccessibleName(self.tr("Audit log check"))
 
         self.filter_edit = QLineEdit(self)
-        self.filter_edit.setPlaceholderText("Filter by staff, event, subject or details")
-        self.filter_edit.setAccessibleName("Filter audit entries")
+        self.filter_edit.setPlaceholderText(self.tr("Filter by staff, event, subject or details"))
+        self.filter_edit.setAccessibleName(self.tr("Filter audit entries"))
         self.filter_edit.setClearButtonEnabled(True)
-        filter_label = QLabel("&Filter:", self)
+        filter_label = QLabel(self.tr("&Filter:"), self)
         filter_label.setBuddy(self.filter_edit)
         self.count_label = QLabel(self)
-        self.count_label.setAccessibleName("Entries shown")
+        self.count_label.setAccessibleName(self.tr("Entries shown"))
 
         self.event_combo = QComboBox(self)
-        self.event_combo.setAccessibleName("Show events of kind")
+        self.event_combo.setAccessibleName(self.tr("Show events of kind"))
         self.patient_combo = QComboBox(self)
-        self.patient_combo.setAccessibleName("Show entries about patient")
+        self.patient_combo.setAccessibleName(self.tr("Show entries about patient"))
         self.period_combo = QComboBox(self)
-        self.period_combo.setAccessibleName("Show entries from")
+        self.period_combo.setAccessibleName(self.tr("Show entries from"))
         for text, days in PERIODS.items():
-            self.period_combo.addItem("any time" if days is None else text, days)
+            self.period_combo.addItem(self.tr("any time") if days is None else text, days)
         for combo in (self.event_combo, self.patient_combo, self.period_combo):
             combo.currentIndexChanged.connect(lambda _i: self._criteria_changed())
         self._fill_combos([], [])
@@ -248,7 +248,7 @@ class AuditView(QWidget):
 
         self.table = QTableView(self)
         self.table.setModel(self.proxy)
-        self.table.setAccessibleName("Audit entries")
+        self.table.setAccessibleName(self.tr("Audit entries"))
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(0, Qt.SortOrder.DescendingOrder)  # newest first
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -368,5 +368,7 @@ class AuditView(QWidget):
     def _update_count(self) -> None:
         total, shown = self.model.rowCount(), self.proxy.rowCount()
         self.count_label.setText(
-            f"{total} entries" if shown == total else f"{shown} of {total} entries"
+            self.tr("%n entry(s)", "", total)
+            if shown == total
+            else self.tr("{shown} of %n entry(s)", "", total).format(shown=shown)
         )

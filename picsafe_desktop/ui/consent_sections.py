@@ -90,7 +90,7 @@ class Section(QGroupBox):
         self.errors = QLabel(self)
         self.errors.setStyleSheet(_ERROR_STYLE)
         self.errors.setWordWrap(True)
-        self.errors.setAccessibleName(f"Problems: {title}")
+        self.errors.setAccessibleName(self.tr("Problems: {title}").format(title=title))
         self.errors.hide()
         self.touched = False  # errors show once the user changed something here
         self.changed.connect(self._touch)
@@ -142,8 +142,10 @@ class IdentifiabilitySection(Section):
         super().__init__("Identifiability of each photo", parent)
         layout = QVBoxLayout(self)
         hint = QLabel(
-            "Answer for each photo whether it could identify the patient. Teaching and "
-            "publication exports wait until every photo is answered.",
+            self.tr(
+                "Answer for each photo whether it could identify the patient. Teaching and "
+                "publication exports wait until every photo is answered."
+            ),
             self,
         )
         hint.setWordWrap(True)
@@ -151,17 +153,17 @@ class IdentifiabilitySection(Section):
         form = QFormLayout()
         self.all_photos = _combo(self, "Identifiability of all photos", IDENTIFIABILITY_CHOICES)
         self.all_photos.setCurrentIndex(0)
-        form.addRow("All photos:", self.all_photos)
+        form.addRow(self.tr("All photos:"), self.all_photos)
         self.photos: list[QComboBox] = []
         for number in range(1, photo_count + 1):
             box = _combo(self, f"Identifiability of photo {number}", IDENTIFIABILITY_CHOICES)
             self.photos.append(box)
-            form.addRow(f"Photo {number}:", box)
+            form.addRow(self.tr("Photo {number}:").format(number=number), box)
         layout.addLayout(form)
         self.publication = QCheckBox(
-            "The patient agrees to publication of photos that identify them", self
+            self.tr("The patient agrees to publication of photos that identify them"), self
         )
-        self.publication.setAccessibleName("Identifiable publication agreed")
+        self.publication.setAccessibleName(self.tr("Identifiable publication agreed"))
         layout.addWidget(self.publication)
         layout.addWidget(self.errors)
         self.all_photos.activated.connect(self._apply_to_all)
@@ -195,8 +197,8 @@ class ChildSection(Section):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Children and young people", parent)
         layout = QVBoxLayout(self)
-        self.under_18 = QCheckBox("The patient is under 18 (date of birth required)", self)
-        self.under_18.setAccessibleName("Patient under 18")
+        self.under_18 = QCheckBox(self.tr("The patient is under 18 (date of birth required)"), self)
+        self.under_18.setAccessibleName(self.tr("Patient under 18"))
         layout.addWidget(self.under_18)
         form = QFormLayout()
         self.outcome = _combo(
@@ -206,11 +208,13 @@ class ChildSection(Section):
         )
         self.assessed_by = _line(self, "Competence assessed by")
         self.involvement = QPlainTextEdit(self)
-        self.involvement.setAccessibleName("Parental involvement")
+        self.involvement.setAccessibleName(self.tr("Parental involvement"))
         self.involvement.setTabChangesFocus(True)
         self.involvement.setFixedHeight(48)
-        self.parental = QCheckBox("The person consenting has parental responsibility", self)
-        self.parental.setAccessibleName("Parental responsibility confirmed")
+        self.parental = QCheckBox(
+            self.tr("The person consenting has parental responsibility"), self
+        )
+        self.parental.setAccessibleName(self.tr("Parental responsibility confirmed"))
         self.assent = _combo(
             self,
             "Child's own view",
@@ -221,13 +225,15 @@ class ChildSection(Section):
                 ("Not able to say (too young or unwell)", "not_able"),
             ),
         )
-        self.urgent = QCheckBox("Needed urgently for the child's care despite an objection", self)
-        self.urgent.setAccessibleName("Urgent despite objection")
-        form.addRow("Competence (under 16 consenting alone):", self.outcome)
-        form.addRow("Assessed by:", self.assessed_by)
-        form.addRow("Parents' involvement:", self.involvement)
+        self.urgent = QCheckBox(
+            self.tr("Needed urgently for the child's care despite an objection"), self
+        )
+        self.urgent.setAccessibleName(self.tr("Urgent despite objection"))
+        form.addRow(self.tr("Competence (under 16 consenting alone):"), self.outcome)
+        form.addRow(self.tr("Assessed by:"), self.assessed_by)
+        form.addRow(self.tr("Parents' involvement:"), self.involvement)
         form.addRow(self.parental)
-        form.addRow("Child's view:", self.assent)
+        form.addRow(self.tr("Child's view:"), self.assent)
         form.addRow(self.urgent)
         layout.addLayout(form)
         layout.addWidget(self.errors)
@@ -292,10 +298,10 @@ class InterpreterSection(Section):
         )
         self.name = _line(self, "Interpreter's name", "name, or ID number for a telephone service")
         self.spoken = _line(self, "Interpreted language", "e.g. Polish")
-        form.addRow("Wording language:", self.language)
-        form.addRow("Interpreter:", self.kind)
-        form.addRow("Interpreter's name:", self.name)
-        form.addRow("Language interpreted:", self.spoken)
+        form.addRow(self.tr("Wording language:"), self.language)
+        form.addRow(self.tr("Interpreter:"), self.kind)
+        form.addRow(self.tr("Interpreter's name:"), self.name)
+        form.addRow(self.tr("Language interpreted:"), self.spoken)
         form.addRow(self.errors)
         self.language.currentIndexChanged.connect(
             lambda _i: self.language_changed.emit(self.language.currentData() or "")
@@ -329,8 +335,8 @@ class IntimateSection(Section):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Intimate images", parent)
         form = QFormLayout(self)
-        self.flag = QCheckBox("Intimate: breasts, genitalia, perineum or anus", self)
-        self.flag.setAccessibleName("Intimate images")
+        self.flag = QCheckBox(self.tr("Intimate: breasts, genitalia, perineum or anus"), self)
+        self.flag.setAccessibleName(self.tr("Intimate images"))
         self.preference = _combo(
             self,
             "Patient's chaperone preference",
@@ -344,14 +350,18 @@ class IntimateSection(Section):
         self.chaperone = _line(self, "Chaperone's name")
         self.role = _line(self, "Chaperone's role", "e.g. staff nurse")
         self.secondary = QCheckBox(
-            "The patient expressly agrees to teaching or publication of these intimate photos",
+            self.tr(
+                "The patient expressly agrees to teaching or publication of these intimate photos"
+            ),
             self,
         )
-        self.secondary.setAccessibleName("Intimate photos for teaching or publication agreed")
+        self.secondary.setAccessibleName(
+            self.tr("Intimate photos for teaching or publication agreed")
+        )
         form.addRow(self.flag)
-        form.addRow("Chaperone preference:", self.preference)
-        form.addRow("Chaperone's name:", self.chaperone)
-        form.addRow("Chaperone's role:", self.role)
+        form.addRow(self.tr("Chaperone preference:"), self.preference)
+        form.addRow(self.tr("Chaperone's name:"), self.chaperone)
+        form.addRow(self.tr("Chaperone's role:"), self.role)
         form.addRow(self.secondary)
         form.addRow(self.errors)
         self.flag.toggled.connect(self._enable)
@@ -395,8 +405,8 @@ class WhenWhoSection(Section):
         form = QFormLayout(self)
         row = QHBoxLayout()
         self.consented_at = _line(self, "Time consent was obtained", "YYYY-MM-DD HH:MM")
-        self.now_button = QPushButton("&Now", self)
-        self.now_button.setAccessibleName("Consent obtained now")
+        self.now_button = QPushButton(self.tr("&Now"), self)
+        self.now_button.setAccessibleName(self.tr("Consent obtained now"))
         self.now_button.setAutoDefault(False)
         row.addWidget(self.consented_at, 1)
         row.addWidget(self.now_button)
@@ -411,9 +421,9 @@ class WhenWhoSection(Section):
                 ("The clinician (verbal consent or best interests)", "clinician"),
             ),
         )
-        form.addRow("Consent obtained at (bedside):", row)
-        form.addRow("Photographer:", self.photographer)
-        form.addRow("Signed by:", self.signed_by)
+        form.addRow(self.tr("Consent obtained at (bedside):"), row)
+        form.addRow(self.tr("Photographer:"), self.photographer)
+        form.addRow(self.tr("Signed by:"), self.signed_by)
         form.addRow(self.errors)
         self.now_button.clicked.connect(self._now)
         self._watch(self.consented_at, self.photographer, self.signed_by)

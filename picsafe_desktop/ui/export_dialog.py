@@ -75,15 +75,21 @@ class ExportDialog(QDialog):
         super().__init__(parent)
         self._run = run
         self.outcome = None
-        self.setWindowTitle("Export photos" + (f" — {patient}" if patient else ""))
+        self.setWindowTitle(
+            self.tr("Export photos — {patient}").format(patient=patient)
+            if patient
+            else self.tr("Export photos")
+        )
         self.setMinimumWidth(560)
         layout = QVBoxLayout(self)
 
         if patient:
-            self.patient_label = QLabel(f"<b>Patient:</b> {escape(patient)}", self)
+            self.patient_label = QLabel(
+                self.tr("<b>Patient:</b> {patient}").format(patient=escape(patient)), self
+            )
             layout.addWidget(self.patient_label)
         self.photo_list = QListWidget(self)
-        self.photo_list.setAccessibleName("Photos to export")
+        self.photo_list.setAccessibleName(self.tr("Photos to export"))
         self.photo_list.setViewMode(QListView.ViewMode.IconMode)
         self.photo_list.setIconSize(QSize(96, 96))
         self.photo_list.setGridSize(QSize(150, 140))
@@ -100,12 +106,12 @@ class ExportDialog(QDialog):
             ticked = checked is None or item_id in checked
             item.setCheckState(Qt.CheckState.Checked if ticked else Qt.CheckState.Unchecked)
         self.photo_list.itemChanged.connect(lambda _item: self._count_changed())
-        photos_label = QLabel("&Photos (untick any to leave out):", self)
+        photos_label = QLabel(self.tr("&Photos (untick any to leave out):"), self)
         photos_label.setBuddy(self.photo_list)
         layout.addWidget(photos_label)
         layout.addWidget(self.photo_list)
 
-        kinds = QGroupBox("Send to", self)
+        kinds = QGroupBox(self.tr("Send to"), self)
         kinds_layout = QVBoxLayout(kinds)
         self.kind_buttons: dict[str, QRadioButton] = {}
         self.kind_group = QButtonGroup(self)
@@ -124,11 +130,11 @@ class ExportDialog(QDialog):
 
         form = QFormLayout()
         self.use_combo = QComboBox(self)
-        self.use_combo.setAccessibleName("Use of the photos")
+        self.use_combo.setAccessibleName(self.tr("Use of the photos"))
         for use, text in USES.items():
             if use in allowed_uses:
                 self.use_combo.addItem(text, use)
-        form.addRow("&Use:", self.use_combo)
+        form.addRow(self.tr("&Use:"), self.use_combo)
         layout.addLayout(form)
 
         self.pages = QStackedWidget(self)
@@ -141,7 +147,7 @@ class ExportDialog(QDialog):
         layout.addWidget(self.pages)
 
         self.progress = QProgressBar(self)
-        self.progress.setAccessibleName("Export progress")
+        self.progress.setAccessibleName(self.tr("Export progress"))
         self.progress.hide()
         self.result_label = QLabel("", self)
         self.result_label.setObjectName("exportResult")
@@ -152,7 +158,7 @@ class ExportDialog(QDialog):
 
         self.buttons = QDialogButtonBox(self)
         self.export_button = self.buttons.addButton(
-            "&Export", QDialogButtonBox.ButtonRole.AcceptRole
+            self.tr("&Export"), QDialogButtonBox.ButtonRole.AcceptRole
         )
         self.close_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Close)
         self.export_button.clicked.connect(self.start)
@@ -186,31 +192,33 @@ class ExportDialog(QDialog):
 
     def _count_changed(self) -> None:
         n = len(self.checked_ids())
-        self.export_button.setText(f"&Export {n} photo{'' if n == 1 else 's'}")
+        self.export_button.setText(self.tr("&Export %n photo(s)", "", n))
 
     def _file_page(self):
         page = QWidget(self)
         form = QFormLayout(page)
         row = QHBoxLayout()
         file_edit = QLineEdit(page)
-        file_edit.setAccessibleName("File to write")
-        browse = QPushButton("&Browse…", page)
+        file_edit.setAccessibleName(self.tr("File to write"))
+        browse = QPushButton(self.tr("&Browse…"), page)
         browse.clicked.connect(self._browse)
         row.addWidget(file_edit, 1)
         row.addWidget(browse)
-        file_label = QLabel("&File:", page)
+        file_label = QLabel(self.tr("&File:"), page)
         file_label.setBuddy(file_edit)
         form.addRow(file_label, row)
         secret_edit = QLineEdit(page)
         secret_edit.setEchoMode(QLineEdit.EchoMode.Password)
-        secret_label = QLabel("&Password (optional):", page)
+        secret_label = QLabel(self.tr("&Password (optional):"), page)
         secret_label.setBuddy(secret_edit)
         form.addRow(secret_label, secret_edit)
         # A package can instead be locked to a colleague's public key: nothing to pass on.
         self.recipient_edit = QLineEdit(page)
-        self.recipient_edit.setAccessibleName("Recipient public key")
-        self.recipient_edit.setPlaceholderText("age1… or ssh-ed25519 … (instead of a passphrase)")
-        self.recipient_label = QLabel("Or &recipient key:", page)
+        self.recipient_edit.setAccessibleName(self.tr("Recipient public key"))
+        self.recipient_edit.setPlaceholderText(
+            self.tr("age1… or ssh-ed25519 … (instead of a passphrase)")
+        )
+        self.recipient_label = QLabel(self.tr("Or &recipient key:"), page)
         self.recipient_label.setBuddy(self.recipient_edit)
         form.addRow(self.recipient_label, self.recipient_edit)
         return page, file_edit, secret_edit, secret_label
@@ -224,8 +232,12 @@ class ExportDialog(QDialog):
         if kind in ("pdf", "package"):
             self.pages.setCurrentWidget(self.file_page)
             package = kind == "package"
-            self.secret_label.setText("&Passphrase:" if package else "&Password (optional):")
-            self.secret_edit.setAccessibleName("Package passphrase" if package else "PDF password")
+            self.secret_label.setText(
+                self.tr("&Passphrase:") if package else self.tr("&Password (optional):")
+            )
+            self.secret_edit.setAccessibleName(
+                self.tr("Package passphrase") if package else self.tr("PDF password")
+            )
             self.recipient_edit.setVisible(package)
             self.recipient_label.setVisible(package)
             suffix = ".age" if package else ".pdf"
@@ -234,7 +246,11 @@ class ExportDialog(QDialog):
                 self.file_edit.setText(str(Path(current).with_suffix(suffix)))
         elif kind:
             self.pages.setCurrentWidget(self.target_label)
-            self.target_label.setText(f"Destination: {self._destinations.get(kind, '')}")
+            self.target_label.setText(
+                self.tr("Destination: {destination}").format(
+                    destination=self._destinations.get(kind, "")
+                )
+            )
 
     def _browse(self) -> None:
         kind = self.kind() or "pdf"
@@ -281,12 +297,14 @@ class ExportDialog(QDialog):
     def start(self) -> None:
         problem = self.problem()
         if problem:
-            self.result_label.setText(f"<span style='color:#b00020'>{problem}</span>")
+            self.result_label.setText(
+                self.tr("<span style='color:#b00020'>{problem}</span>").format(problem=problem)
+            )
             return
         self.export_button.setEnabled(False)
         self.progress.setRange(0, 0)
         self.progress.show()
-        self.result_label.setText("Exporting…")
+        self.result_label.setText(self.tr("Exporting…"))
         workers.submit(
             self._run,
             self.kind(),
@@ -309,14 +327,27 @@ class ExportDialog(QDialog):
         self.export_button.setEnabled(True)
         detail = f" ({outcome.detail})" if outcome.detail else ""
         self.result_label.setText(
-            f"<b>Done.</b> {outcome.photos} photo(s) exported to {outcome.destination}{detail}. "
-            f"Report id {outcome.report_id}. The export is recorded in the audit log."
+            self.tr(
+                "<b>Done.</b> %n photo(s) exported to "
+                "{destination}{detail}. Report id {report_id}. The export is "
+                "recorded in the audit log.",
+                "",
+                outcome.photos,
+            ).format(
+                destination=outcome.destination,
+                detail=detail,
+                report_id=outcome.report_id,
+            )
         )
 
     def _failed(self, exc: Exception) -> None:
         self.progress.hide()
         self.export_button.setEnabled(True)
         if isinstance(exc, Queued):  # waiting in the outbox, not lost: the worker sends it
-            self.result_label.setText(f"<b>Queued.</b> {escape(str(exc))}")
+            self.result_label.setText(
+                self.tr("<b>Queued.</b> {message}").format(message=escape(str(exc)))
+            )
             return
-        self.result_label.setText(f"<span style='color:#b00020'><b>Not exported.</b> {exc}</span>")
+        self.result_label.setText(
+            self.tr("<span style='color:#b00020'><b>Not exported.</b> {exc}</span>").format(exc=exc)
+        )

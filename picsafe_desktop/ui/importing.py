@@ -31,10 +31,10 @@ class ImportProgress(QFrame):
         row = QHBoxLayout(self)
         self.label = QLabel(label, self)
         self.bar = QProgressBar(self)
-        self.bar.setAccessibleName("Import progress")
+        self.bar.setAccessibleName(self.tr("Import progress"))
         self.bar.setRange(0, 0)
-        self.cancel_button = QPushButton("Cancel", self)
-        self.cancel_button.setAccessibleName("Cancel import")
+        self.cancel_button = QPushButton(self.tr("Cancel"), self)
+        self.cancel_button.setAccessibleName(self.tr("Cancel import"))
         row.addWidget(self.label, 1)
         row.addWidget(self.bar, 2)
         row.addWidget(self.cancel_button)
@@ -98,7 +98,7 @@ class ImportMixin:
         cancel = threading.Event()
         row = ImportProgress(label, self)
         row.cancel_button.clicked.connect(cancel.set)
-        row.cancel_button.clicked.connect(lambda: row.label.setText("Cancelling…"))
+        row.cancel_button.clicked.connect(lambda: row.label.setText(self.tr("Cancelling…")))
         self.progress_area.addWidget(row)  # parented: Qt keeps the row alive
 
         def progress(event) -> None:
@@ -106,7 +106,9 @@ class ImportMixin:
             if total:
                 row.bar.setRange(0, total)
                 row.bar.setValue(done)
-                row.label.setText(f"Importing {done} of {total} photos…")
+                row.label.setText(
+                    self.tr("Importing {done} of %n photo(s)…", "", total).format(done=done)
+                )
 
         workers.submit_import(
             fn,
@@ -120,7 +122,7 @@ class ImportMixin:
     def choose_usb_device(self) -> None:
         if self.locked:
             return
-        self.statusBar().showMessage("Looking for cameras and phones on USB…")
+        self.statusBar().showMessage(self.tr("Looking for cameras and phones on USB…"))
         workers.submit(
             self.services.usb_devices,
             on_done=self._usb_devices_found,
@@ -145,7 +147,7 @@ class ImportMixin:
 
             labels = [f"{d.label} ({d.port})" for d in devices]
             choice, ok = QInputDialog.getItem(
-                self, APP_NAME, "Import photos from:", labels, 0, False
+                self, APP_NAME, self.tr("Import photos from:"), labels, 0, False
             )
             if not ok:
                 return
@@ -201,13 +203,13 @@ class ImportMixin:
         row = QHBoxLayout(banner)
         self.banner_label = QLabel("", banner)
         self.banner_label.setWordWrap(True)
-        self.banner_import = QPushButton("&Import photos from it", banner)
-        self.banner_import.setAccessibleName("Import photos from the connected device")
+        self.banner_import = QPushButton(self.tr("&Import photos from it"), banner)
+        self.banner_import.setAccessibleName(self.tr("Import photos from the connected device"))
         self.banner_import.clicked.connect(self._import_pending_volume)
         self.banner_delete = QPushButton("", banner)
-        self.banner_delete.setAccessibleName("Delete the imported photos from the phone")
+        self.banner_delete.setAccessibleName(self.tr("Delete the imported photos from the phone"))
         self.banner_delete.clicked.connect(self._delete_from_phone)
-        self.banner_dismiss = QPushButton("Not now", banner)
+        self.banner_dismiss = QPushButton(self.tr("Not now"), banner)
         self.banner_dismiss.clicked.connect(self._dismiss_volume)
         row.addWidget(self.banner_label, 1)
         row.addWidget(self.banner_import)
@@ -234,48 +236,68 @@ class ImportMixin:
         if cleanup is not None and not self._pending_volumes:
             _source, label, count = cleanup
             self.banner_label.setText(
-                f"<b>{count} photo(s) from {escape(label)} are safely in the vault</b> and "
-                "still on the phone."
+                self.tr(
+                    "<b>%n photo(s) from {device} are safely in the vault</b> "
+                    "and still on the phone.",
+                    "",
+                    count,
+                ).format(device=escape(label))
             )
             self.banner_import.hide()
-            self.banner_delete.setText(f"&Delete these {count} photos from the phone")
+            self.banner_delete.setText(
+                self.tr("&Delete these %n photo(s) from the phone", "", count)
+            )
             self.banner_delete.show()
-            self.banner_dismiss.setText("Keep them on the phone")
+            self.banner_dismiss.setText(self.tr("Keep them on the phone"))
             self.banner.show()
             return
         if not self._pending_volumes:
             self.banner.hide()
             return
         volume = self._pending_volumes[0]
-        what = "A phone" if volume.kind == "phone" else "A camera card or phone"
+        what = self.tr("A phone") if volume.kind == "phone" else self.tr("A camera card or phone")
         check = self._phone_checks.get(volume.dcim)
-        self.banner_dismiss.setText("Not now")
+        self.banner_dismiss.setText(self.tr("Not now"))
         self.banner_delete.hide()
         self.banner_import.show()
         after = (
-            "They are deleted from it once safely stored."
+            self.tr("They are deleted from it once safely stored.")
             if self.site_deletes_from_device()
-            else "They stay on it; once they are safely stored you can delete them from here."
+            else self.tr(
+                "They stay on it; once they are safely stored you can delete them from here."
+            )
         )
         if check is None:
             self.banner_label.setText(
-                f"<b>{what} with photos is connected</b> ({escape(volume.label)}). Import its "
-                f"photos into the vault? {after}"
+                self.tr(
+                    "<b>{what} with photos is connected</b> ({device}). Import its "
+                    "photos into the vault? {after}"
+                ).format(what=what, device=escape(volume.label), after=after)
             )
             self._check_phone(volume)
         elif check.total and check.in_vault == check.total:
             self.banner_label.setText(
-                f"<b>All {check.total} photos on {escape(volume.label)} are already in the "
-                "vault.</b> There is nothing new to import."
+                self.tr(
+                    "<b>All %n photo(s) on {device} are already in the vault.</b> "
+                    "There is nothing new to import.",
+                    "",
+                    check.total,
+                ).format(device=escape(volume.label))
             )
             self.banner_import.hide()
-            self.banner_delete.setText(f"&Delete these {check.total} photos from the phone")
+            self.banner_delete.setText(
+                self.tr("&Delete these %n photo(s) from the phone", "", check.total)
+            )
             self.banner_delete.show()
         else:
             new = check.total - check.in_vault
             self.banner_label.setText(
-                f"<b>{what} with {new} new photo(s) is connected</b> ({escape(volume.label)}). "
-                f"Import them into the vault? {after}"
+                self.tr(
+                    "<b>{what} with %n new photo(s) is connected</b> ({device}). "
+                    "Import them into the vault? {after}",
+                    "",
+                    new,
+                ).format(what=what, device=escape(volume.label), after=after)
             )
         self.banner.show()
 
@@ -385,7 +407,7 @@ class ImportMixin:
         if self.locked:
             self._waiting_problems.append((summary, lines))
             self.statusBar().showMessage(
-                "Some files could not be imported: sign in to see which and what to do."
+                self.tr("Some files could not be imported: sign in to see which and what to do.")
             )
             return
         box = self._problem_box
@@ -402,7 +424,7 @@ class ImportMixin:
                 QMessageBox.StandardButton.Ok,
                 self,
             )
-            box.setWindowTitle("Import finished with problems")
+            box.setWindowTitle(self.tr("Import finished with problems"))
             box.setObjectName("importProblems")
             box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             box.destroyed.connect(lambda *_: setattr(self, "_problem_box", None))
@@ -410,8 +432,10 @@ class ImportMixin:
         shown = self._problem_lines
         box.setText(summary)
         box.setInformativeText(
-            "Files that could not be imported are still where they were; nothing was "
-            "lost.\n\n" + "\n".join(shown[:8]) + ("\n…" if len(shown) > 8 else "")
+            self.tr(
+                "Files that could not be imported are still where they were; nothing was "
+                "lost.\n\n{files}"
+            ).format(files="\n".join(shown[:8]) + ("\n…" if len(shown) > 8 else ""))
         )
         box.setDetailedText("\n".join(shown))
         box.open()

@@ -53,20 +53,25 @@ class PatientCheck(QGroupBox):
         self._busy = False
         self._mrn = self._name = self._born = ""
         layout = QVBoxLayout(self)
-        self.status = QLabel("Type or scan the MRN, then look it up.", self)
+        self.status = QLabel(self.tr("Type or scan the MRN, then look it up."), self)
         self.status.setWordWrap(True)
-        self.lookup_button = QPushButton("&Look up in the hospital record", self)
+        self.lookup_button = QPushButton(self.tr("&Look up in the hospital record"), self)
         self.confirm_check = QCheckBox(
-            "I confirmed the patient's name and date of birth with them (or their wristband)",
+            self.tr(
+                "I confirmed the patient's name and date of birth with them (or their wristband)"
+            ),
             self,
         )
         self.offline_check = QCheckBox(
-            "Record without a check (offline): flagged NOT CHECKED against the record", self
+            self.tr("Record without a check (offline): flagged NOT CHECKED against the record"),
+            self,
         )
-        self.setAccessibleName("Check against the hospital record")
-        self.lookup_button.setAccessibleName("Look up the MRN in the hospital record")
-        self.confirm_check.setAccessibleName("Name and date of birth confirmed with the patient")
-        self.offline_check.setAccessibleName("Record without a check, flagged not checked")
+        self.setAccessibleName(self.tr("Check against the hospital record"))
+        self.lookup_button.setAccessibleName(self.tr("Look up the MRN in the hospital record"))
+        self.confirm_check.setAccessibleName(
+            self.tr("Name and date of birth confirmed with the patient")
+        )
+        self.offline_check.setAccessibleName(self.tr("Record without a check, flagged not checked"))
         for widget in (self.status, self.lookup_button, self.confirm_check, self.offline_check):
             layout.addWidget(widget)
         self.lookup_button.clicked.connect(self.start_lookup)
@@ -118,7 +123,7 @@ class PatientCheck(QGroupBox):
         if self._lookup is None or not mrn or self._busy or mrn == self._asked:
             return
         self._busy, self._asked, self._result, self._failed = True, mrn, None, ""
-        self.status.setText(f"Looking up MRN {mrn}…")
+        self.status.setText(self.tr("Looking up MRN {mrn}…").format(mrn=mrn))
         self._refresh()
         workers.submit(self._lookup, mrn, on_done=self._answered, on_error=self._unreachable)
 
@@ -205,32 +210,46 @@ class PatientCheck(QGroupBox):
         elif person is not None:
             extra = ""
             if person.accession_number:
-                extra = f"\nOrder {person.accession_number}: {person.requested_procedure}"
+                extra = "\n" + self.tr("Order {accession}: {procedure}").format(
+                    accession=person.accession_number, procedure=person.requested_procedure
+                )
             self.status.setText(
-                f"Hospital record ({person.source}): {person.name}, born "
-                f"{person.birth_date or 'not recorded'}{', ' + person.sex if person.sex else ''}"
-                f"{extra}"
+                self.tr("Hospital record ({source}): {name}, born {born}{sex}{extra}").format(
+                    source=person.source,
+                    name=person.name,
+                    born=person.birth_date or self.tr("not recorded"),
+                    sex=", " + person.sex if person.sex else "",
+                    extra=extra,
+                )
             )
             self.status.setStyleSheet(_OK)
         elif self._busy:
-            self.status.setText(f"Looking up MRN {self._asked}…")
+            self.status.setText(self.tr("Looking up MRN {asked}…").format(asked=self._asked))
             self.status.setStyleSheet("")
         elif self._result is not None and self._asked == self._mrn and not self._failed:
             self.status.setText(
-                f"No patient with MRN {self._mrn} in the hospital record: check the MRN. "
-                "Recording is possible only flagged NOT CHECKED."
+                self.tr(
+                    "No patient with MRN {mrn} in the hospital record: check the "
+                    "MRN. Recording is possible only flagged NOT CHECKED."
+                ).format(mrn=self._mrn)
             )
             self.status.setStyleSheet(_BAD)
         elif self._failed and self._asked == self._mrn:
             self.status.setText(
-                f"The hospital record could not be asked ({self._failed}). Recording is "
-                "possible only flagged NOT CHECKED."
+                self.tr(
+                    "The hospital record could not be asked ({failed}). "
+                    "Recording is possible only flagged NOT CHECKED."
+                ).format(failed=self._failed)
             )
             self.status.setStyleSheet(_BAD)
         else:
-            self.status.setText("Type or scan the MRN, then look it up.")
+            self.status.setText(self.tr("Type or scan the MRN, then look it up."))
             self.status.setStyleSheet("")
         if self.offline_check.isChecked():
-            self.status.setText(self.status.text() + "\nNOT CHECKED against the record.")
+            self.status.setText(
+                self.tr("{status}\nNOT CHECKED against the record.").format(
+                    status=self.status.text()
+                )
+            )
             self.status.setStyleSheet(_BAD)
         self.changed.emit()

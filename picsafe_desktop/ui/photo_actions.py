@@ -49,8 +49,8 @@ class PhotoActionsMixin:
             if intimate:
                 reason, ok = QInputDialog.getText(
                     self,
-                    "Intimate image",
-                    "Why are you viewing this intimate image? (recorded in the audit log)",
+                    self.tr("Intimate image"),
+                    self.tr("Why are you viewing this intimate image? (recorded in the audit log)"),
                 )
                 if not ok or not reason.strip():
                     return
@@ -127,7 +127,7 @@ class PhotoActionsMixin:
             ids,
             "deleted by user",
             on_done=lambda n: (
-                self.statusBar().showMessage(f"{n} photo(s) destroyed", 8000),
+                self.statusBar().showMessage(self.tr("%n photo(s) destroyed", "", n), 8000),
                 self.refresh(),
             ),
             on_error=self._error("Could not delete"),
@@ -141,7 +141,11 @@ class PhotoActionsMixin:
         view = AuditView(parent=self)
         view.setWindowFlag(Qt.WindowType.Window)
         view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        view.setWindowTitle("Audit log" + (f" — {patient.name or patient.mrn}" if patient else ""))
+        view.setWindowTitle(
+            self.tr("Audit log — {patient}").format(patient=patient.name or patient.mrn)
+            if patient
+            else self.tr("Audit log")
+        )
         view.fit_screen()
 
         def load():
@@ -215,7 +219,7 @@ class PhotoActionsMixin:
         view = ComparisonView(captions, parent=self)
         view.setWindowFlag(Qt.WindowType.Window)
         view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        view.setWindowTitle(f"Compare — {who}")
+        view.setWindowTitle(self.tr("Compare — {who}").format(who=who))
         self.comparison = view
         for index, item_id in enumerate(item_ids):
             workers.submit(
@@ -327,7 +331,10 @@ class PhotoActionsMixin:
                 replace,
                 on_done=lambda _id: (
                     self.statusBar().showMessage(
-                        "Redacted copy saved" + (" (original destroyed)" if replace else ""), 8000
+                        self.tr("Redacted copy saved (original destroyed)")
+                        if replace
+                        else self.tr("Redacted copy saved"),
+                        8000,
                     ),
                     self.refresh(),  # the patient's photo count changed
                     self.refresh_photos(),
@@ -363,14 +370,16 @@ class PhotoActionsMixin:
     def _add_governance_actions(self, photo_menu, patient_menu) -> None:
         from PySide6.QtGui import QAction
 
-        self.identifiability_action = QAction("Identifia&bility…", self)
+        self.identifiability_action = QAction(self.tr("Identifia&bility…"), self)
         self.identifiability_action.setStatusTip(
-            "A clinician's answer: does this photo identify the patient? (audited)"
+            self.tr("A clinician's answer: does this photo identify the patient? (audited)")
         )
         self.identifiability_action.triggered.connect(self.set_identifiability)
         photo_menu.addAction(self.identifiability_action)
-        self.patient_copy_action = QAction("Patient's &copy of the consent…", self)
-        self.patient_copy_action.setStatusTip("Save the patient's PDF copy of this consent")
+        self.patient_copy_action = QAction(self.tr("Patient's &copy of the consent…"), self)
+        self.patient_copy_action.setStatusTip(
+            self.tr("Save the patient's PDF copy of this consent")
+        )
         self.patient_copy_action.triggered.connect(self.save_patient_copy)
         patient_menu.addAction(self.patient_copy_action)
         for act in (self.identifiability_action, self.patient_copy_action):
@@ -405,12 +414,17 @@ class PhotoActionsMixin:
         item_id = index.data(ItemIdRole)
         choices = ["Not identifiable", "Identifiable"]
         answer, ok = QInputDialog.getItem(
-            self, "Identifiability", "Having looked at the photo, it is:", choices, 0, False
+            self,
+            self.tr("Identifiability"),
+            self.tr("Having looked at the photo, it is:"),
+            choices,
+            0,
+            False,
         )
         if not ok:
             return
         reason, ok = QInputDialog.getText(
-            self, "Identifiability", "Why? (recorded in the audit log)"
+            self, self.tr("Identifiability"), self.tr("Why? (recorded in the audit log)")
         )
         if not ok or not reason.strip():
             return
@@ -420,7 +434,9 @@ class PhotoActionsMixin:
             item_id,
             value,
             reason,
-            on_done=lambda _r: self.statusBar().showMessage(f"Photo marked {answer.lower()}", 8000),
+            on_done=lambda _r: self.statusBar().showMessage(
+                self.tr("Photo marked {answer}").format(answer=answer.lower()), 8000
+            ),
             on_error=self._error("Could not record the answer"),
         )
 
@@ -440,28 +456,32 @@ class PhotoActionsMixin:
             self.services.patient_copy,
             item.consent_id,
             path,
-            on_done=lambda out: self.statusBar().showMessage(f"Saved {out}", 8000),
+            on_done=lambda out: self.statusBar().showMessage(
+                self.tr("Saved {out}").format(out=out), 8000
+            ),
             on_error=self._error("Could not save the patient's copy"),
         )
 
     def _withdrawal_scope(self) -> str | None:
         box = QMessageBox(
             QMessageBox.Icon.Question,
-            "Withdraw consent",
-            "What does the patient withdraw?\n\n"
-            "Teaching and publication only: the photos stay for the clinical record.\n"
-            "Everything: every photo of this consent is destroyed; copies already in the "
-            "medical record follow the site's policy. Copies already exported are listed "
-            "afterwards so they can be followed up.",
+            self.tr("Withdraw consent"),
+            self.tr(
+                "What does the patient withdraw?\n\n"
+                "Teaching and publication only: the photos stay for the clinical record.\n"
+                "Everything: every photo of this consent is destroyed; copies already in the "
+                "medical record follow the site's policy. Copies already exported are listed "
+                "afterwards so they can be followed up."
+            ),
             QMessageBox.StandardButton.Cancel,
             self,
         )
         box.setObjectName("withdrawScopeBox")
         secondary = box.addButton(
-            "Teaching and &publication only", QMessageBox.ButtonRole.AcceptRole
+            self.tr("Teaching and &publication only"), QMessageBox.ButtonRole.AcceptRole
         )
         everything = box.addButton(
-            "&Everything (destroy photos)", QMessageBox.ButtonRole.DestructiveRole
+            self.tr("&Everything (destroy photos)"), QMessageBox.ButtonRole.DestructiveRole
         )
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         box.exec()
@@ -487,7 +507,7 @@ class PhotoActionsMixin:
             )
         box = QMessageBox(
             QMessageBox.Icon.Information,
-            "Consent withdrawn",
+            self.tr("Consent withdrawn"),
             text,
             QMessageBox.StandardButton.Ok,
             self,

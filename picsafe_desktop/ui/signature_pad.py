@@ -37,7 +37,7 @@ class SignaturePad(QWidget):
         self.setCursor(Qt.CursorShape.CrossCursor)
         # Drawing needs a pointer; keyboard users reach the Clear button instead.
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.setAccessibleName("Signature pad")
+        self.setAccessibleName(self.tr("Signature pad"))
         self.setAccessibleDescription("Sign here with a mouse, a pen or a finger.")
         self._canvas = QImage(PAD_SIZE, QImage.Format.Format_RGB32)
         self._canvas.fill(QColor("white"))
