@@ -27,9 +27,10 @@ def create_qt_app(argv: list[str] | None = None):
             Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
         )
         existing = QApplication(argv if argv is not None else [sys.argv[0]])
-        from picsafe_desktop.ui.i18n import install_translators
+    from picsafe_desktop.ui import i18n
 
-        install_translators(existing)  # the system locale's catalogue, if one was translated
+    if not i18n.installed():
+        i18n.install_translators(existing)  # the locale's catalogue (English's plural forms)
     QGuiApplication.setDesktopFileName(APP_ID)
     from importlib.resources import files
 

@@ -25,7 +25,7 @@ def fill(path: str) -> None:
             continue
         translation = message.find("translation")
         found = translation.findall("numerusform")
-        if all(not (f.text or "").strip() for f in found):
+        if any(not (f.text or "").strip() for f in found):
             for f in found:
                 translation.remove(f)
             for text in forms(message.findtext("source")):

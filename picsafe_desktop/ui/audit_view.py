@@ -287,7 +287,7 @@ class AuditView(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.table, 1)
 
-        self._show_banner("Checking the audit log…", WAIT_STYLE)
+        self._show_banner(self.tr("Checking the audit log…"), WAIT_STYLE)
         if rows is not None and report is not None:
             self.set_rows(rows, report)
         else:
@@ -306,7 +306,9 @@ class AuditView(QWidget):
         if report.ok:
             verified = getattr(report, "rows", None)
             count = verified if isinstance(verified, int) else len(rows)
-            self._show_banner(f"Audit log intact — {count} entries verified", OK_STYLE)
+            self._show_banner(
+                self.tr("Audit log intact — {count} entries verified").format(count=count), OK_STYLE
+            )
         else:
             problems = list(report.problems) or ["the check failed without naming a row"]
             shown = "; ".join(problems[:BANNER_PROBLEMS])
@@ -314,7 +316,7 @@ class AuditView(QWidget):
             if more > 0:
                 shown += f"; and {more} more (hover for the full list)"
             self._show_banner(
-                f"Audit log has been tampered with: {shown}",
+                self.tr("Audit log has been tampered with: {shown}").format(shown=shown),
                 BAD_STYLE,
                 tooltip="\n".join(problems),
             )

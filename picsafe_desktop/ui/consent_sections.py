@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -33,28 +33,32 @@ _ERROR_STYLE = "color: #b00020;"
 
 # Short names for the dialog's "still needed" line.
 FIELD_NAMES = {
-    "identifiability": "identifiability",
-    "identifiable_publication": "identifiable publication",
-    "patient.under_18": "under 18",
-    "child": "child details",
-    "child.competence": "competence assessment",
-    "child.competence.assessed_by": "assessed by",
-    "child.competence.competent": "competence outcome",
-    "child.competence.parental_involvement": "parental involvement",
-    "child.assent": "child's view",
-    "child.urgent": "urgent",
-    "substitute.parental_responsibility": "parental responsibility",
-    "interpreter.name": "interpreter's name",
-    "interpreter.language": "interpreted language",
-    "interpreter.kind": "kind of interpreter",
-    "language": "wording language",
-    "intimate.preference": "chaperone preference",
-    "intimate.chaperone.name": "chaperone's name",
-    "intimate.chaperone.role": "chaperone's role",
-    "intimate.secondary_agreed": "intimate secondary use",
-    "consented_at": "time consent was obtained",
-    "photographer": "photographer",
-    "signed_by": "signed by",
+    "identifiability": QT_TRANSLATE_NOOP("ConsentDialog", "identifiability"),
+    "identifiable_publication": QT_TRANSLATE_NOOP("ConsentDialog", "identifiable publication"),
+    "patient.under_18": QT_TRANSLATE_NOOP("ConsentDialog", "under 18"),
+    "child": QT_TRANSLATE_NOOP("ConsentDialog", "child details"),
+    "child.competence": QT_TRANSLATE_NOOP("ConsentDialog", "competence assessment"),
+    "child.competence.assessed_by": QT_TRANSLATE_NOOP("ConsentDialog", "assessed by"),
+    "child.competence.competent": QT_TRANSLATE_NOOP("ConsentDialog", "competence outcome"),
+    "child.competence.parental_involvement": QT_TRANSLATE_NOOP(
+        "ConsentDialog", "parental involvement"
+    ),
+    "child.assent": QT_TRANSLATE_NOOP("ConsentDialog", "child's view"),
+    "child.urgent": QT_TRANSLATE_NOOP("ConsentDialog", "urgent"),
+    "substitute.parental_responsibility": QT_TRANSLATE_NOOP(
+        "ConsentDialog", "parental responsibility"
+    ),
+    "interpreter.name": QT_TRANSLATE_NOOP("ConsentDialog", "interpreter's name"),
+    "interpreter.language": QT_TRANSLATE_NOOP("ConsentDialog", "interpreted language"),
+    "interpreter.kind": QT_TRANSLATE_NOOP("ConsentDialog", "kind of interpreter"),
+    "language": QT_TRANSLATE_NOOP("ConsentDialog", "wording language"),
+    "intimate.preference": QT_TRANSLATE_NOOP("ConsentDialog", "chaperone preference"),
+    "intimate.chaperone.name": QT_TRANSLATE_NOOP("ConsentDialog", "chaperone's name"),
+    "intimate.chaperone.role": QT_TRANSLATE_NOOP("ConsentDialog", "chaperone's role"),
+    "intimate.secondary_agreed": QT_TRANSLATE_NOOP("ConsentDialog", "intimate secondary use"),
+    "consented_at": QT_TRANSLATE_NOOP("ConsentDialog", "time consent was obtained"),
+    "photographer": QT_TRANSLATE_NOOP("ConsentDialog", "photographer"),
+    "signed_by": QT_TRANSLATE_NOOP("ConsentDialog", "signed by"),
 }
 
 
@@ -151,12 +155,18 @@ class IdentifiabilitySection(Section):
         hint.setWordWrap(True)
         layout.addWidget(hint)
         form = QFormLayout()
-        self.all_photos = _combo(self, "Identifiability of all photos", IDENTIFIABILITY_CHOICES)
+        self.all_photos = _combo(
+            self, self.tr("Identifiability of all photos"), IDENTIFIABILITY_CHOICES
+        )
         self.all_photos.setCurrentIndex(0)
         form.addRow(self.tr("All photos:"), self.all_photos)
         self.photos: list[QComboBox] = []
         for number in range(1, photo_count + 1):
-            box = _combo(self, f"Identifiability of photo {number}", IDENTIFIABILITY_CHOICES)
+            box = _combo(
+                self,
+                self.tr("Identifiability of photo {number}").format(number=number),
+                IDENTIFIABILITY_CHOICES,
+            )
             self.photos.append(box)
             form.addRow(self.tr("Photo {number}:").format(number=number), box)
         layout.addLayout(form)
@@ -203,10 +213,10 @@ class ChildSection(Section):
         form = QFormLayout()
         self.outcome = _combo(
             self,
-            "Competence assessment outcome",
+            self.tr("Competence assessment outcome"),
             (("Not assessed", None), ("Competent (Gillick)", True), ("Not competent", False)),
         )
-        self.assessed_by = _line(self, "Competence assessed by")
+        self.assessed_by = _line(self, self.tr("Competence assessed by"))
         self.involvement = QPlainTextEdit(self)
         self.involvement.setAccessibleName(self.tr("Parental involvement"))
         self.involvement.setTabChangesFocus(True)
@@ -217,7 +227,7 @@ class ChildSection(Section):
         self.parental.setAccessibleName(self.tr("Parental responsibility confirmed"))
         self.assent = _combo(
             self,
-            "Child's own view",
+            self.tr("Child's own view"),
             (
                 ("Not recorded", None),
                 ("Agrees (assents)", "assents"),
@@ -285,10 +295,12 @@ class InterpreterSection(Section):
     def __init__(self, languages: Iterable[str], parent: QWidget | None = None) -> None:
         super().__init__("Interpreter and language", parent)
         form = QFormLayout(self)
-        self.language = _combo(self, "Language of the consent wording", ((c, c) for c in languages))
+        self.language = _combo(
+            self, self.tr("Language of the consent wording"), ((c, c) for c in languages)
+        )
         self.kind = _combo(
             self,
-            "Interpreter",
+            self.tr("Interpreter"),
             (
                 ("No interpreter", None),
                 ("Professional, in person", "professional"),
@@ -296,8 +308,12 @@ class InterpreterSection(Section):
                 ("Family member or friend", "family"),
             ),
         )
-        self.name = _line(self, "Interpreter's name", "name, or ID number for a telephone service")
-        self.spoken = _line(self, "Interpreted language", "e.g. Polish")
+        self.name = _line(
+            self,
+            self.tr("Interpreter's name"),
+            self.tr("name, or ID number for a telephone service"),
+        )
+        self.spoken = _line(self, self.tr("Interpreted language"), self.tr("e.g. Polish"))
         form.addRow(self.tr("Wording language:"), self.language)
         form.addRow(self.tr("Interpreter:"), self.kind)
         form.addRow(self.tr("Interpreter's name:"), self.name)
@@ -339,7 +355,7 @@ class IntimateSection(Section):
         self.flag.setAccessibleName(self.tr("Intimate images"))
         self.preference = _combo(
             self,
-            "Patient's chaperone preference",
+            self.tr("Patient's chaperone preference"),
             (
                 ("Not recorded", None),
                 ("Wants a chaperone", "wanted"),
@@ -347,8 +363,8 @@ class IntimateSection(Section):
                 ("No preference", "no_preference"),
             ),
         )
-        self.chaperone = _line(self, "Chaperone's name")
-        self.role = _line(self, "Chaperone's role", "e.g. staff nurse")
+        self.chaperone = _line(self, self.tr("Chaperone's name"))
+        self.role = _line(self, self.tr("Chaperone's role"), self.tr("e.g. staff nurse"))
         self.secondary = QCheckBox(
             self.tr(
                 "The patient expressly agrees to teaching or publication of these intimate photos"
@@ -404,16 +420,18 @@ class WhenWhoSection(Section):
         self._clock = clock
         form = QFormLayout(self)
         row = QHBoxLayout()
-        self.consented_at = _line(self, "Time consent was obtained", "YYYY-MM-DD HH:MM")
+        self.consented_at = _line(
+            self, self.tr("Time consent was obtained"), self.tr("YYYY-MM-DD HH:MM")
+        )
         self.now_button = QPushButton(self.tr("&Now"), self)
         self.now_button.setAccessibleName(self.tr("Consent obtained now"))
         self.now_button.setAutoDefault(False)
         row.addWidget(self.consented_at, 1)
         row.addWidget(self.now_button)
-        self.photographer = _line(self, "Photographer", "who took the photos")
+        self.photographer = _line(self, self.tr("Photographer"), self.tr("who took the photos"))
         self.signed_by = _combo(
             self,
-            "Signed by",
+            self.tr("Signed by"),
             (
                 ("Follows from who consents", None),
                 ("The patient", "patient"),

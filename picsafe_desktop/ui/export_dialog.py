@@ -258,9 +258,9 @@ class ExportDialog(QDialog):
 
         path = save_file_name(
             self,
-            "Export to",
+            self.tr("Export to"),
             self.file_edit.text() or str(Path.home()),
-            "PDF (*.pdf)" if kind == "pdf" else "age package (*.age)",
+            self.tr("PDF (*.pdf)") if kind == "pdf" else self.tr("age package (*.age)"),
         )
         if path:
             self.file_edit.setText(path)

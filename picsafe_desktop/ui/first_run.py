@@ -100,10 +100,10 @@ class FirstStaffDialog(QDialog):
             return
         pin = self.pin_edit.text()
         if pin != self.pin_again_edit.text():
-            self._refused("The two PINs differ: type the same PIN twice.")
+            self._refused(self.tr("The two PINs differ: type the same PIN twice."))
             return
         if not self.roles():
-            self._refused("Tick at least one role.")
+            self._refused(self.tr("Tick at least one role."))
             return
         self.error_label.clear()
         self.enrol_button.setEnabled(False)

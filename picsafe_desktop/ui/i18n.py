@@ -24,6 +24,10 @@ def translations_dir():
     return files("picsafe_desktop") / "resources" / "translations"
 
 
+def installed() -> bool:
+    return bool(_installed)
+
+
 def install_translators(
     app: QCoreApplication, locale: QLocale | None = None, directory: str | None = None
 ) -> list[str]:

@@ -6,7 +6,7 @@ import logging
 from html import escape
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -55,7 +55,13 @@ def problem_line(result) -> str:
 
 
 class ImportMixin:
-    """MainWindow's import side; every source feeds the one pipeline through services."""
+    """MainWindow's import side; every source feeds the one pipeline through services.
+
+    Strings go through _tr, in this class's context (lupdate reads _tr as tr): self.tr would
+    look them up under MainWindow first, and a plural (%n) not found there stops the search."""
+
+    def _tr(self, text: str, disambiguation: str | None = None, n: int = -1) -> str:
+        return QCoreApplication.translate("ImportMixin", text, disambiguation, n)
 
     def choose_import(self) -> None:
         # Qt's own dialog: the native one would add the photos to the desktop's recent files.
@@ -63,9 +69,11 @@ class ImportMixin:
 
         files = open_file_names(
             self,
-            "Import photos",
+            self._tr("Import photos"),
             str(Path.home()),
-            "Photos (*.jpg *.jpeg *.heic *.heif *.hif *.png *.webp);;All files (*)",
+            self._tr(
+                "Photos (*.jpg *.jpeg *.heic *.heif *.hif *.png *.webp);;All files (*)",
+            ),
         )
         if files:
             self.start_import(files)
@@ -88,7 +96,11 @@ class ImportMixin:
 
     def start_import(self, paths: list[str]) -> None:
         if not self.locked:
-            self._run_import(f"Importing {len(paths)} item(s)…", self.services.import_paths, paths)
+            self._run_import(
+                self._tr("Importing {v0} item(s)…").format(v0=len(paths)),
+                self.services.import_paths,
+                paths,
+            )
 
     def _run_import(self, label: str, fn, source, phone=None) -> None:
         """Run one import on a worker with a progress row (bar + cancel) for it. `phone` is
@@ -98,7 +110,7 @@ class ImportMixin:
         cancel = threading.Event()
         row = ImportProgress(label, self)
         row.cancel_button.clicked.connect(cancel.set)
-        row.cancel_button.clicked.connect(lambda: row.label.setText(self.tr("Cancelling…")))
+        row.cancel_button.clicked.connect(lambda: row.label.setText(self._tr("Cancelling…")))
         self.progress_area.addWidget(row)  # parented: Qt keeps the row alive
 
         def progress(event) -> None:
@@ -107,7 +119,7 @@ class ImportMixin:
                 row.bar.setRange(0, total)
                 row.bar.setValue(done)
                 row.label.setText(
-                    self.tr("Importing {done} of %n photo(s)…", "", total).format(done=done)
+                    self._tr("Importing {done} of %n photo(s)…", "", total).format(done=done)
                 )
 
         workers.submit_import(
@@ -116,17 +128,20 @@ class ImportMixin:
             cancel,
             on_progress=progress,
             on_done=lambda report: (row.deleteLater(), self._import_finished(report, phone)),
-            on_error=lambda exc: (row.deleteLater(), self._error("Import failed")(exc)),
+            on_error=lambda exc: (
+                row.deleteLater(),
+                self._error(self._tr("Import failed"))(exc),
+            ),
         )
 
     def choose_usb_device(self) -> None:
         if self.locked:
             return
-        self.statusBar().showMessage(self.tr("Looking for cameras and phones on USB…"))
+        self.statusBar().showMessage(self._tr("Looking for cameras and phones on USB…"))
         workers.submit(
             self.services.usb_devices,
             on_done=self._usb_devices_found,
-            on_error=self._error("Could not look for USB devices"),
+            on_error=self._error(self._tr("Could not look for USB devices")),
         )
 
     def _usb_devices_found(self, found) -> None:
@@ -147,13 +162,21 @@ class ImportMixin:
 
             labels = [f"{d.label} ({d.port})" for d in devices]
             choice, ok = QInputDialog.getItem(
-                self, APP_NAME, self.tr("Import photos from:"), labels, 0, False
+                self,
+                APP_NAME,
+                self._tr("Import photos from:"),
+                labels,
+                0,
+                False,
             )
             if not ok:
                 return
             info = devices[labels.index(choice)]
         self._run_import(
-            f"Importing from {info.label}…", self.services.import_device, info, (info, info.label)
+            self._tr("Importing from {label}…").format(label=info.label),
+            self.services.import_device,
+            info,
+            (info, info.label),
         )
 
     def _import_finished(self, report, phone=None) -> None:
@@ -203,13 +226,13 @@ class ImportMixin:
         row = QHBoxLayout(banner)
         self.banner_label = QLabel("", banner)
         self.banner_label.setWordWrap(True)
-        self.banner_import = QPushButton(self.tr("&Import photos from it"), banner)
-        self.banner_import.setAccessibleName(self.tr("Import photos from the connected device"))
+        self.banner_import = QPushButton(self._tr("&Import photos from it"), banner)
+        self.banner_import.setAccessibleName(self._tr("Import photos from the connected device"))
         self.banner_import.clicked.connect(self._import_pending_volume)
         self.banner_delete = QPushButton("", banner)
-        self.banner_delete.setAccessibleName(self.tr("Delete the imported photos from the phone"))
+        self.banner_delete.setAccessibleName(self._tr("Delete the imported photos from the phone"))
         self.banner_delete.clicked.connect(self._delete_from_phone)
-        self.banner_dismiss = QPushButton(self.tr("Not now"), banner)
+        self.banner_dismiss = QPushButton(self._tr("Not now"), banner)
         self.banner_dismiss.clicked.connect(self._dismiss_volume)
         row.addWidget(self.banner_label, 1)
         row.addWidget(self.banner_import)
@@ -236,7 +259,7 @@ class ImportMixin:
         if cleanup is not None and not self._pending_volumes:
             _source, label, count = cleanup
             self.banner_label.setText(
-                self.tr(
+                self._tr(
                     "<b>%n photo(s) from {device} are safely in the vault</b> "
                     "and still on the phone.",
                     "",
@@ -245,39 +268,39 @@ class ImportMixin:
             )
             self.banner_import.hide()
             self.banner_delete.setText(
-                self.tr("&Delete these %n photo(s) from the phone", "", count)
+                self._tr("&Delete these %n photo(s) from the phone", "", count)
             )
             self.banner_delete.show()
-            self.banner_dismiss.setText(self.tr("Keep them on the phone"))
+            self.banner_dismiss.setText(self._tr("Keep them on the phone"))
             self.banner.show()
             return
         if not self._pending_volumes:
             self.banner.hide()
             return
         volume = self._pending_volumes[0]
-        what = self.tr("A phone") if volume.kind == "phone" else self.tr("A camera card or phone")
+        what = self._tr("A phone") if volume.kind == "phone" else self._tr("A camera card or phone")
         check = self._phone_checks.get(volume.dcim)
-        self.banner_dismiss.setText(self.tr("Not now"))
+        self.banner_dismiss.setText(self._tr("Not now"))
         self.banner_delete.hide()
         self.banner_import.show()
         after = (
-            self.tr("They are deleted from it once safely stored.")
+            self._tr("They are deleted from it once safely stored.")
             if self.site_deletes_from_device()
-            else self.tr(
-                "They stay on it; once they are safely stored you can delete them from here."
+            else self._tr(
+                "They stay on it; once they are safely stored you can delete them from here.",
             )
         )
         if check is None:
             self.banner_label.setText(
-                self.tr(
+                self._tr(
                     "<b>{what} with photos is connected</b> ({device}). Import its "
-                    "photos into the vault? {after}"
+                    "photos into the vault? {after}",
                 ).format(what=what, device=escape(volume.label), after=after)
             )
             self._check_phone(volume)
         elif check.total and check.in_vault == check.total:
             self.banner_label.setText(
-                self.tr(
+                self._tr(
                     "<b>All %n photo(s) on {device} are already in the vault.</b> "
                     "There is nothing new to import.",
                     "",
@@ -286,13 +309,13 @@ class ImportMixin:
             )
             self.banner_import.hide()
             self.banner_delete.setText(
-                self.tr("&Delete these %n photo(s) from the phone", "", check.total)
+                self._tr("&Delete these %n photo(s) from the phone", "", check.total)
             )
             self.banner_delete.show()
         else:
             new = check.total - check.in_vault
             self.banner_label.setText(
-                self.tr(
+                self._tr(
                     "<b>{what} with %n new photo(s) is connected</b> ({device}). "
                     "Import them into the vault? {after}",
                     "",
@@ -345,9 +368,14 @@ class ImportMixin:
         else:
             return
         if self.ask_before_deleting() and not self._confirm_destruction(
-            "Delete from the phone",
-            f"Remove from {label} the photos that are safely in the vault? Each one is read "
-            "back and matched first; anything not in the vault stays on the phone.",
+            self._tr("Delete from the phone"),
+            self._tr(
+                (
+                    "Remove from {label} the photos that are safely in the "
+                    "vault? Each one is read back and matched first; anything "
+                    "not in the vault stays on the phone."
+                ),
+            ).format(label=label),
         ):
             return
         self._phone_cleanup = None
@@ -366,7 +394,7 @@ class ImportMixin:
             self.services.delete_from_phone,
             source,
             on_done=done,
-            on_error=self._error("Could not delete the photos from the phone"),
+            on_error=self._error(self._tr("Could not delete the photos from the phone")),
         )
 
     def _import_pending_volume(self) -> None:
@@ -375,7 +403,7 @@ class ImportMixin:
         volume = self._pending_volumes.pop(0)
         self._show_volume_banner()
         self._run_import(
-            f"Importing from {volume.label}…",
+            self._tr("Importing from {label}…").format(label=volume.label),
             self.services.import_volume,
             volume,
             (volume, volume.label),
@@ -393,7 +421,10 @@ class ImportMixin:
         """Drop-folder entries that will not be imported (links, FIFOs, other files...)."""
         lines = [f"{r.display}: {r.reason}" for r in refusals]
         self.show_import_problems(
-            f"{len(lines)} item(s) in the drop folder {folder} were not imported.", lines
+            self._tr("{v0} item(s) in the drop folder {folder} were not imported.").format(
+                v0=len(lines), folder=folder
+            ),
+            lines,
         )
 
     def show_import_problems(self, summary: str, lines: list[str]) -> None:
@@ -407,7 +438,9 @@ class ImportMixin:
         if self.locked:
             self._waiting_problems.append((summary, lines))
             self.statusBar().showMessage(
-                self.tr("Some files could not be imported: sign in to see which and what to do.")
+                self._tr(
+                    "Some files could not be imported: sign in to see which and what to do.",
+                )
             )
             return
         box = self._problem_box
@@ -424,7 +457,7 @@ class ImportMixin:
                 QMessageBox.StandardButton.Ok,
                 self,
             )
-            box.setWindowTitle(self.tr("Import finished with problems"))
+            box.setWindowTitle(self._tr("Import finished with problems"))
             box.setObjectName("importProblems")
             box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             box.destroyed.connect(lambda *_: setattr(self, "_problem_box", None))
@@ -432,9 +465,9 @@ class ImportMixin:
         shown = self._problem_lines
         box.setText(summary)
         box.setInformativeText(
-            self.tr(
+            self._tr(
                 "Files that could not be imported are still where they were; nothing was "
-                "lost.\n\n{files}"
+                "lost.\n\n{files}",
             ).format(files="\n".join(shown[:8]) + ("\n…" if len(shown) > 8 else ""))
         )
         box.setDetailedText("\n".join(shown))
@@ -458,7 +491,9 @@ class ImportMixin:
             on_done=self._import_finished,
             # Runs while locked too: shown to whoever signs in, like the files' problems.
             on_error=lambda exc: self.show_import_problems(
-                f"Import from the drop folder {folder} failed; the photos were left there.",
+                self._tr(
+                    ("Import from the drop folder {folder} failed; the photos were left there."),
+                ).format(folder=folder),
                 [str(exc)],
             ),
         )

@@ -316,14 +316,14 @@ class LockScreen(QWidget):
                 self.staff_id_edit.text().strip(),
             )
             if not staff.name:
-                self.show_error("Enter your name to sign in.")
+                self.show_error(self.tr("Enter your name to sign in."))
                 self.name_edit.setFocus()
                 return
         else:
             staff = Staff("", "", self.staff_id_edit.text().strip())
             if not staff.staff_id:
                 what = "user name" if self.method == "directory" else "staff ID"
-                self.show_error(f"Enter your {what} to sign in.")
+                self.show_error(self.tr("Enter your {what} to sign in.").format(what=what))
                 self.staff_id_edit.setFocus()
                 return
         self.error_label.clear()

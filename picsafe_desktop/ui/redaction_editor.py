@@ -252,8 +252,10 @@ class RedactionDialog(QDialog):
         self.canvas = RedactionCanvas(self)
         self.canvas.setAccessibleName(self.tr("Photo to redact"))
         self.canvas.setAccessibleDescription(
-            "Drag on the photo to draw a box. Arrow keys move the selected box, "
-            "Shift with arrow keys resizes it, Delete removes it."
+            self.tr(
+                "Drag on the photo to draw a box. Arrow keys move the selected box, "
+                "Shift with arrow keys resizes it, Delete removes it."
+            )
         )
         self.canvas.set_pixmap(QPixmap.fromImage(decode(data)))
         self.canvas.box_drawn.connect(self._add_drawn)
@@ -271,7 +273,9 @@ class RedactionDialog(QDialog):
         self.box_list = QListWidget(self)
         self.box_list.setAccessibleName(self.tr("Areas to cover"))
         self.box_list.setAccessibleDescription(
-            "Ticked areas are covered. Suggested faces are not covered until you tick them."
+            self.tr(
+                "Ticked areas are covered. Suggested faces are not covered until you tick them."
+            )
         )
         self.box_list.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
         self.box_list.itemChanged.connect(self._list_item_changed)

@@ -205,7 +205,12 @@ class SettingsDialog(QDialog):
             return
         self.pacs_button.setEnabled(False)
         pacs = self.site.pacs
-        self._show_result(None, f"Testing the connection to {pacs.host}:{pacs.port}…")
+        self._show_result(
+            None,
+            self.tr("Testing the connection to {host}:{port}…").format(
+                host=pacs.host, port=pacs.port
+            ),
+        )
         workers.submit(self._echo, on_done=self._echo_done, on_error=self._echo_failed)
 
     def _echo_done(self, result: tuple[bool, str]) -> None:

@@ -38,7 +38,7 @@ class SignaturePad(QWidget):
         # Drawing needs a pointer; keyboard users reach the Clear button instead.
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.setAccessibleName(self.tr("Signature pad"))
-        self.setAccessibleDescription("Sign here with a mouse, a pen or a finger.")
+        self.setAccessibleDescription(self.tr("Sign here with a mouse, a pen or a finger."))
         self._canvas = QImage(PAD_SIZE, QImage.Format.Format_RGB32)
         self._canvas.fill(QColor("white"))
         self._last: QPointF | None = None
@@ -158,7 +158,7 @@ class SignaturePad(QWidget):
         painter.drawLine(24, baseline, self.width() - 24, baseline)
         if self._empty:
             painter.setPen(guide)
-            painter.drawText(24, baseline + 20, "Sign above the line")
+            painter.drawText(24, baseline + 20, self.tr("Sign above the line"))
         if not self.isEnabled():
             painter.fillRect(self.rect(), QColor(240, 240, 240, 170))
         painter.setPen(QPen(QColor("#616161"), 1))

@@ -111,9 +111,9 @@ class RecoveryCodeDialog(QDialog):
 
         path = save_file_name(
             self,
-            "Save recovery sheet (it unlocks every photo)",
+            self.tr("Save recovery sheet (it unlocks every photo)"),
             "",  # no folder chosen for the user: never the home folder by default
-            "PDF (*.pdf)",
+            self.tr("PDF (*.pdf)"),
         )
         if path:
             try:
