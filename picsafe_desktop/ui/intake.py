@@ -59,10 +59,14 @@ class IntakeDialog(QDialog):
         self.batch = batch
         self.setObjectName("intakeDialog")
         self.setModal(True)
-        self.setAccessibleName("Sort the photos by patient")
+        self.setAccessibleName(self.tr("Sort the photos by patient"))
         more = f" (batch 1 of {waiting_batches})" if waiting_batches > 1 else ""
         by = f", imported by {batch.imported_by}" if batch.imported_by else ""
-        self.setWindowTitle(f"Photos to file — {batch.label}{by}{more}")
+        self.setWindowTitle(
+            self.tr("Photos to file — {label}{by}{more}").format(
+                label=batch.label, by=by, more=more
+            )
+        )
         self._sets = [list(s.item_ids) for s in batch.sets]
         self._mrns = [s.mrn or "" for s in batch.sets]
         self._names = [s.describe() for s in batch.sets]
@@ -71,11 +75,11 @@ class IntakeDialog(QDialog):
         self.header = QLabel(self)
         self.header.setWordWrap(True)
         self.sets_list = QListWidget(self)
-        self.sets_list.setAccessibleName("Suggested sets, one per patient")
+        self.sets_list.setAccessibleName(self.tr("Suggested sets, one per patient"))
         self.sets_list.itemClicked.connect(lambda item: self.select_set(self.sets_list.row(item)))
         self.sets_list.currentRowChanged.connect(self._set_row_changed)
         self.grid = QListWidget(self)
-        self.grid.setAccessibleName("Photos waiting for consent")
+        self.grid.setAccessibleName(self.tr("Photos waiting for consent"))
         self.grid.setViewMode(QListView.ViewMode.IconMode)
         self.grid.setResizeMode(QListView.ResizeMode.Adjust)
         self.grid.setMovement(QListView.Movement.Static)
@@ -88,10 +92,13 @@ class IntakeDialog(QDialog):
         for number, ids in enumerate(self._sets, start=1):
             for item_id in ids:
                 pix = thumbnail_pixmap(batch.thumbnails.get(item_id, b""))
-                item = QListWidgetItem(QIcon(pix), f"Set {number}")
+                item = QListWidgetItem(QIcon(pix), self.tr("Set {number}").format(number=number))
                 item.setData(_ID, item_id)
                 item.setData(_SET, number - 1)
-                item.setData(Qt.ItemDataRole.AccessibleTextRole, f"Photo in set {number}")
+                item.setData(
+                    Qt.ItemDataRole.AccessibleTextRole,
+                    self.tr("Photo in set {number}").format(number=number),
+                )
                 self.grid.addItem(item)
 
         self.consent_button = QPushButton(self)
@@ -100,10 +107,12 @@ class IntakeDialog(QDialog):
         self.consent_button.clicked.connect(self._ask_consent)
         self.destroy_button = QPushButton(self)
         self.destroy_button.clicked.connect(self._ask_destroy)
-        self.later_button = QPushButton("&Leave the rest waiting", self)
+        self.later_button = QPushButton(self.tr("&Leave the rest waiting"), self)
         self.later_button.setToolTip(
-            "Close this for now: the photos stay encrypted and unusable, and come back at the "
-            "next sign-in."
+            self.tr(
+                "Close this for now: the photos stay encrypted and unusable, and come back at the "
+                "next sign-in."
+            )
         )
         self.later_button.clicked.connect(self.reject)
         self.status = QLabel(self)
@@ -112,7 +121,7 @@ class IntakeDialog(QDialog):
         left = QWidget(self)
         column = QVBoxLayout(left)
         column.setContentsMargins(0, 0, 0, 0)
-        column.addWidget(QLabel("<b>Suggested sets</b> (by time taken)", left))
+        column.addWidget(QLabel(self.tr("<b>Suggested sets</b> (by time taken)"), left))
         column.addWidget(self.sets_list, 1)
         splitter = QSplitter(self)
         splitter.addWidget(left)
@@ -220,10 +229,14 @@ class IntakeDialog(QDialog):
         left = len(self.remaining())
         sets = self.set_count()
         self.header.setText(
-            f"<b>{left} photo{'' if left == 1 else 's'} to file</b>, in {sets} suggested "
-            f"set{'' if sets == 1 else 's'} (a new set starts after a 10-minute gap). Select "
-            "one patient's photos — a set, or click, Shift+click, Ctrl+A — and record that "
-            "patient's consent; then carry on with the next patient."
+            self.tr(
+                "<b>%n photo(s) to file</b>, in {sets} (a new set starts after "
+                "a 10-minute gap). Select one patient's photos — a set, or "
+                "click, Shift+click, Ctrl+A — and record that patient's "
+                "consent; then carry on with the next patient.",
+                "",
+                left,
+            ).format(sets=self.tr("%n suggested set(s)", "", sets))
         )
 
     def _set_row_changed(self, row: int) -> None:
@@ -233,13 +246,14 @@ class IntakeDialog(QDialog):
 
     def _update_buttons(self) -> None:
         n = len(self.selected_ids())
-        photos = f"{n} photo{'' if n == 1 else 's'}"
-        self.consent_button.setText(f"&Record consent for {photos}…" if n else "&Record consent…")
+        self.consent_button.setText(
+            self.tr("&Record consent for %n photo(s)…", "", n) if n else self.tr("&Record consent…")
+        )
         self.consent_button.setEnabled(bool(n) and not self._busy)
         self.destroy_button.setText(
-            f"Not clinical / not this patient — &destroy {photos}…"
+            self.tr("Not clinical / not this patient — &destroy %n photo(s)…", "", n)
             if n
-            else "Not clinical / not this patient — &destroy…"
+            else self.tr("Not clinical / not this patient — &destroy…")
         )
         self.destroy_button.setEnabled(bool(n) and not self._busy)
 
