@@ -36,12 +36,12 @@ class TimelineDialog(QDialog):
 
     def __init__(self, patient: str, groups, thumbnails: dict, parent: QWidget | None = None):
         super().__init__(parent)
-        self.setWindowTitle(f"Timeline — {patient}")
-        self.setAccessibleName("Patient timeline")
+        self.setWindowTitle(self.tr("Timeline — {patient}").format(patient=patient))
+        self.setAccessibleName(self.tr("Patient timeline"))
         self.tree = QTreeWidget(self)
         self.tree.setHeaderLabels(["Body site and date", "Photo"])
         self.tree.setIconSize(QSize(96, 96))
-        self.tree.setAccessibleName("Photos by body site and date")
+        self.tree.setAccessibleName(self.tr("Photos by body site and date"))
         self.items: dict[str, QTreeWidgetItem] = {}
         for group in groups:
             top = QTreeWidgetItem(self.tree, [f"{group.site} ({len(group.photos)})"])
@@ -57,9 +57,9 @@ class TimelineDialog(QDialog):
         self.tree.expandAll()
         self.tree.resizeColumnToContents(0)
         self.tree.itemChanged.connect(lambda *_: self._update())
-        self.compare_button = QPushButton("&Compare side by side", self)
+        self.compare_button = QPushButton(self.tr("&Compare side by side"), self)
         self.compare_button.clicked.connect(self._compare)
-        self.hint = QLabel("Tick two photos of the same site to compare them.", self)
+        self.hint = QLabel(self.tr("Tick two photos of the same site to compare them."), self)
         close = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
         close.activated.connect(self.reject)
         buttons = QHBoxLayout()
@@ -92,7 +92,7 @@ class ComparisonView(QWidget):
 
     def __init__(self, captions: tuple[str, str], parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setAccessibleName("Photos side by side")
+        self.setAccessibleName(self.tr("Photos side by side"))
         self.views: list[PhotoView] = []
         self.items: list[QGraphicsPixmapItem] = []
         row = QHBoxLayout()
