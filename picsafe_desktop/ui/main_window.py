@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 from html import escape
 
-from PySide6.QtCore import QSettings, QSize, Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QSettings, QSize, Qt
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -40,7 +40,8 @@ from picsafe_desktop.ui.thumbnails import ItemIdRole, ThumbnailModel
 
 log = logging.getLogger(__name__)
 
-EMPTY_STATE_TEXT = (
+EMPTY_STATE_TEXT = QT_TRANSLATE_NOOP(
+    "MainWindow",
     "<h2>No photos yet</h2>"
     "<p>To bring clinical photos in:</p>"
     "<ul>"
@@ -50,7 +51,7 @@ EMPTY_STATE_TEXT = (
     "</ul>"
     "<p>Each photo is stripped of hidden data (location, phone serial, dates) and "
     "encrypted. You then sort the photos by patient and record each patient's consent. "
-    "Photos on a phone stay there until you choose to delete them from here.</p>"
+    "Photos on a phone stay there until you choose to delete them from here.</p>",
 )
 
 
@@ -131,7 +132,7 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         self.setCentralWidget(central)
         self._build_actions()
         self.thumbnails.modelReset.connect(self._update_photo_actions)
-        self.statusBar().showMessage("Ready")
+        self.statusBar().showMessage(self.tr("Ready"))
 
         app = QApplication.instance()
         self.idle = IdleMonitor(app, site.security.idle_lock_minutes, self)
@@ -160,7 +161,7 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         layout = QVBoxLayout(page)
         label = QLabel(EMPTY_STATE_TEXT, page)
         label.setObjectName("emptyStateLabel")
-        label.setAccessibleName("How to get photos in")
+        label.setAccessibleName(self.tr("How to get photos in"))
         label.setWordWrap(True)
         label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         label.setFixedWidth(560)
@@ -178,15 +179,15 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         left = QWidget(splitter)
         left_layout = QVBoxLayout(left)
         self.search_edit = QLineEdit(left)
-        self.search_edit.setPlaceholderText("Search by MRN or name")
-        self.search_edit.setAccessibleName("Search patients by MRN or name")
+        self.search_edit.setPlaceholderText(self.tr("Search by MRN or name"))
+        self.search_edit.setAccessibleName(self.tr("Search patients by MRN or name"))
         self.search_edit.setClearButtonEnabled(True)
         self.search_edit.textChanged.connect(self._filter_patients)
         self.patient_list = QListWidget(left)
         # Every row is two lines of text: 10,000 patients lay out without measuring each row.
         self.patient_list.setUniformItemSizes(True)
         self._patient_rows: list[list] = []  # [item, patient, hidden] per row, for the filter
-        self.patient_list.setAccessibleName("Patients")
+        self.patient_list.setAccessibleName(self.tr("Patients"))
         self.patient_list.currentItemChanged.connect(self._patient_selected)
         left_layout.addWidget(self.search_edit)
         left_layout.addWidget(self.patient_list, 1)
@@ -198,7 +199,7 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
             self._load_thumbnail, size=size, parent=self, caption=self._caption_for
         )
         self.grid = QListView(splitter)
-        self.grid.setAccessibleName("Photos")
+        self.grid.setAccessibleName(self.tr("Photos"))
         self.grid.setViewMode(QListView.ViewMode.IconMode)
         self.grid.setResizeMode(QListView.ResizeMode.Adjust)
         self.grid.setMovement(QListView.Movement.Static)
@@ -212,9 +213,9 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
 
         right = QWidget(splitter)
         right_layout = QVBoxLayout(right)
-        self.details = QLabel("Select a photo to see its details.", right)
+        self.details = QLabel(self.tr("Select a photo to see its details."), right)
         self.details.setObjectName("details")
-        self.details.setAccessibleName("Photo details")
+        self.details.setAccessibleName(self.tr("Photo details"))
         self.details.setWordWrap(True)
         self.details.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.details.setTextInteractionFlags(
@@ -229,7 +230,7 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         return splitter
 
     def _build_actions(self) -> None:
-        toolbar = QToolBar("Main", self)
+        toolbar = QToolBar(self.tr("Main"), self)
         toolbar.setObjectName("mainToolbar")
         toolbar.setMovable(False)
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
@@ -244,48 +245,61 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
             return act
 
         self.import_action = action(
-            "&Import photos…", self.choose_import, "Ctrl+I", "Import photos from files or folders"
+            self.tr("&Import photos…"),
+            self.choose_import,
+            "Ctrl+I",
+            self.tr("Import photos from files or folders"),
         )
         self.usb_action = action(
-            "Import from &USB camera or phone…",
+            self.tr("Import from &USB camera or phone…"),
             self.choose_usb_device,
-            tip="Phones and cameras connected by USB (PTP/MTP)",
+            tip=self.tr("Phones and cameras connected by USB (PTP/MTP)"),
         )
-        self.view_action = action("&Open photo", self.open_viewer, "Return")
+        self.view_action = action(self.tr("&Open photo"), self.open_viewer, self.tr("Return"))
         self.delete_action = action(
-            "&Delete photos…", self.delete_selected, QKeySequence.StandardKey.Delete
+            self.tr("&Delete photos…"), self.delete_selected, QKeySequence.StandardKey.Delete
         )
-        self.audit_action = action("&Audit log", lambda: self.show_audit(), "Ctrl+L")
+        self.audit_action = action(self.tr("&Audit log"), lambda: self.show_audit(), "Ctrl+L")
         self.export_action = action(
-            "&Export…", self.show_export, "Ctrl+E", "Send the patient's photos into the record"
+            self.tr("&Export…"),
+            self.show_export,
+            "Ctrl+E",
+            self.tr("Send the patient's photos into the record"),
         )
         self.redact_action = action(
-            "&Redact…", self.show_redaction, "Ctrl+R", "Black out or blur parts of the photo"
+            self.tr("&Redact…"),
+            self.show_redaction,
+            "Ctrl+R",
+            self.tr("Black out or blur parts of the photo"),
         )
-        self.withdraw_action = action("&Withdraw consent…", self.withdraw_consent)
-        self.patient_audit_action = action("Audit log for this &patient", self.show_patient_audit)
+        self.withdraw_action = action(self.tr("&Withdraw consent…"), self.withdraw_consent)
+        self.patient_audit_action = action(
+            self.tr("Audit log for this &patient"), self.show_patient_audit
+        )
         self.timeline_action = action(
-            "&Timeline and comparison…",
+            self.tr("&Timeline and comparison…"),
             self.show_timeline,
             "Ctrl+T",
-            "The patient's photos by body site and date; compare two side by side",
+            self.tr("The patient's photos by body site and date; compare two side by side"),
         )
         self.lock_action = action(
-            "&Lock",
+            self.tr("&Lock"),
             lambda: self.lock("button"),
             "Ctrl+Shift+L",
-            "Lock now: hide all patient data until someone signs in",
+            self.tr("Lock now: hide all patient data until someone signs in"),
         )
         self.switch_user_action = action(
-            "S&witch user",
+            self.tr("S&witch user"),
             self.switch_user,
             "Ctrl+Shift+U",
-            "Sign out and let someone else sign in (their actions go under their name)",
+            self.tr("Sign out and let someone else sign in (their actions go under their name)"),
         )
-        self.quit_action = action("&Quit", self.close, QKeySequence.StandardKey.Quit)
-        self.about_action = action(f"&About {APP_NAME}", self.show_about)
+        self.quit_action = action(self.tr("&Quit"), self.close, QKeySequence.StandardKey.Quit)
+        self.about_action = action(
+            self.tr("&About {APP_NAME}").format(APP_NAME=APP_NAME), self.show_about
+        )
         self.settings_action = action(
-            "&Settings…", self.show_settings, QKeySequence.StandardKey.Preferences
+            self.tr("&Settings…"), self.show_settings, QKeySequence.StandardKey.Preferences
         )
 
         for act in (
@@ -305,13 +319,13 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         # Who is signed in, always on screen while anyone is (issue 12, defect 5).
         self.user_label = QLabel("", toolbar)
         self.user_label.setObjectName("signedInLabel")
-        self.user_label.setAccessibleName("Signed in as")
+        self.user_label.setAccessibleName(self.tr("Signed in as"))
         toolbar.addWidget(self.user_label)
         toolbar.addAction(self.switch_user_action)
         toolbar.addAction(self.lock_action)
         self.toolbar = toolbar
 
-        file_menu = self.menuBar().addMenu("&File")
+        file_menu = self.menuBar().addMenu(self.tr("&File"))
         for act in (
             self.import_action,
             self.usb_action,
@@ -322,10 +336,10 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
             file_menu.addAction(act)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
-        photo_menu = self.menuBar().addMenu("&Photo")
+        photo_menu = self.menuBar().addMenu(self.tr("&Photo"))
         for act in (self.view_action, self.export_action, self.redact_action, self.delete_action):
             photo_menu.addAction(act)
-        patient_menu = self.menuBar().addMenu("P&atient")
+        patient_menu = self.menuBar().addMenu(self.tr("P&atient"))
         for act in (
             self.timeline_action,
             self.withdraw_action,
@@ -333,7 +347,7 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
             self.audit_action,
         ):
             patient_menu.addAction(act)
-        help_menu = self.menuBar().addMenu("&Help")
+        help_menu = self.menuBar().addMenu(self.tr("&Help"))
         help_menu.addAction(self.about_action)
         self._patient_actions = [
             self.timeline_action,
@@ -406,15 +420,19 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
             act.setEnabled(self._allowed(act))
         self._update_photo_actions()
         who = session.actor
-        self.user_label.setText(f"Signed in: <b>{escape(who)}</b> · {escape(session.role_label)}")
-        self.user_label.setToolTip(
-            "Signed in with "
-            + {"directory": "the hospital directory", "pin": "an enrolled PIN"}.get(
-                session.method, "a name that was not checked"
+        self.user_label.setText(
+            self.tr("Signed in: <b>{name}</b> · {role}").format(
+                name=escape(who), role=escape(session.role_label)
             )
         )
+        self.user_label.setToolTip(
+            {
+                "directory": self.tr("Signed in with the hospital directory"),
+                "pin": self.tr("Signed in with an enrolled PIN"),
+            }.get(session.method, self.tr("Signed in with a name that was not checked"))
+        )
         self.setWindowTitle(window_title(session.method, who))
-        self.statusBar().showMessage(f"Signed in as {session.staff.name}")
+        self.statusBar().showMessage(self.tr("Signed in as {name}").format(name=session.staff.name))
         self.idle.restart()
         self.refresh()
         self._show_volume_banner()
@@ -446,7 +464,9 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
                 self.services.discard_consent_draft,
                 intake.batch.batch_id,
                 owner.name,
-                on_error=self._error("Could not record that the consent draft was discarded"),
+                on_error=self._error(
+                    self.tr("Could not record that the consent draft was discarded")
+                ),
             )
         self.intake_dialog = None
         intake.deleteLater()
@@ -475,7 +495,7 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         from picsafe_desktop.ui.body_map import forget_recent
 
         forget_recent()  # the body map's recent sites belong to the session
-        self.statusBar().showMessage("Locked")
+        self.statusBar().showMessage(self.tr("Locked"))
         self.setWindowTitle(window_title(sign_in_method(self.site)))
         log.info("window locked (%s)", reason)
         self._show_locked(hint)
@@ -519,23 +539,24 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
             # Reception and IT sign in without seeing patients or photos.
             session = self.services.session
             self.empty_state_label.setText(
-                f"<h2>Signed in as {escape(session.staff.name)} "
-                f"({escape(session.role_label)})</h2>"
-                "<p>Your role does not show patients or photos. "
-                + (
-                    "You can import photos and record consent."
+                self.tr(
+                    "<h2>Signed in as {name} ({role})</h2>"
+                    "<p>Your role does not show patients or photos. {what}</p>"
+                ).format(
+                    name=escape(session.staff.name),
+                    role=escape(session.role_label),
+                    what=self.tr("You can import photos and record consent.")
                     if self.services.can(Permission.IMPORT)
-                    else "Vault checks and the audit log are in the menus."
+                    else self.tr("Vault checks and the audit log are in the menus."),
                 )
-                + "</p>"
             )
             self.stack.setCurrentWidget(self.empty_state)
             return
-        self.empty_state_label.setText(EMPTY_STATE_TEXT)
+        self.empty_state_label.setText(self.tr(EMPTY_STATE_TEXT))
         workers.submit(
             self.services.patients,
             on_done=self._show_patients,
-            on_error=self._error("Could not list patients"),
+            on_error=self._error(self.tr("Could not list patients")),
         )
 
     def _show_patients(self, patients) -> None:
@@ -584,7 +605,7 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
             self.services.photos,
             patient.consent_ids,
             on_done=self._show_photos,
-            on_error=self._error("Could not list photos"),
+            on_error=self._error(self.tr("Could not list photos")),
         )
 
     def _show_photos(self, items) -> None:
@@ -609,7 +630,7 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
             if row >= 0:
                 self.grid.setCurrentIndex(self.thumbnails.index(row))
             else:
-                self.statusBar().showMessage("The original photo was destroyed.", 8000)
+                self.statusBar().showMessage(self.tr("The original photo was destroyed."), 8000)
 
     def _caption_for(self, item_id: str):
         """Grid caption: when the photo was taken (clinically useful), if the camera said;
@@ -651,7 +672,7 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
             self._details_for,
             item,
             on_done=self.details.setText,
-            on_error=self._error("Could not read photo details"),
+            on_error=self._error(self.tr("Could not read photo details")),
         )
 
     def _details_for(self, item) -> str:
@@ -704,7 +725,7 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
             on_done=self._open_intake,
             on_error=lambda exc: (
                 setattr(self, "_checking_batches", False),
-                self._error("Could not check for photos waiting for consent")(exc),
+                self._error(self.tr("Could not check for photos waiting for consent"))(exc),
             ),
         )
 
@@ -741,7 +762,11 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         left = len(dialog.remaining())
         if left:
             self.statusBar().showMessage(
-                f"{left} photo(s) still wait for consent: they come back at the next sign-in.",
+                self.tr(
+                    "%n photo(s) still wait for consent: they come back at the next sign-in.",
+                    "",
+                    left,
+                ),
                 10000,
             )
             self.report_pending_problems()
@@ -776,8 +801,11 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         )
         imported_by = intake.batch.imported_by
         dialog.setWindowTitle(
-            f"Consent — {len(item_ids)} photo(s)"
-            + (f" imported by {imported_by}" if imported_by else "")
+            self.tr("Consent — %n photo(s) imported by {who}", "", len(item_ids)).format(
+                who=imported_by
+            )
+            if imported_by
+            else self.tr("Consent — %n photo(s)", "", len(item_ids))
         )
         batch_id = intake.batch.batch_id
         dialog.finished.connect(
@@ -800,17 +828,17 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
                 item_ids,
                 dialog.body_site(),
             )
-            message = f"Consent recorded for {n} photo(s)"
+            message = self.tr("Consent recorded for %n photo(s)", "", n)
         elif dialog.refused:
             task = (
                 lambda: self.services.refuse_consent(
                     batch_id, item_ids, mrn=dialog.refused_mrn, reason=dialog.refusal_reason
                 ),
             )
-            message = f"Consent refused: {n} photo(s) destroyed"
+            message = self.tr("Consent refused: %n photo(s) destroyed", "", n)
         else:
             return
-        self._settle(task, item_ids, message, "Could not save the consent decision")
+        self._settle(task, item_ids, message, self.tr("Could not save the consent decision"))
 
     def _destroy_not_clinical(self, item_ids: list) -> None:
         intake = self.intake_dialog
@@ -818,13 +846,22 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
             return
         n = len(item_ids)
         if self.ask_before_deleting() and not self._confirm_destruction(
-            "Destroy photos",
-            f"Destroy {n} photo(s) that are not clinical or not of this patient? They are "
-            "erased from the vault for good; no copy remains.",
+            self.tr("Destroy photos"),
+            self.tr(
+                "Destroy %n photo(s) that are not clinical or not of this patient? They are "
+                "erased from the vault for good; no copy remains.",
+                "",
+                n,
+            ),
         ):
             return
         task = (self.services.destroy_not_clinical, intake.batch.batch_id, item_ids)
-        self._settle(task, item_ids, f"{n} photo(s) destroyed", "Could not destroy the photos")
+        self._settle(
+            task,
+            item_ids,
+            self.tr("%n photo(s) destroyed", "", n),
+            self.tr("Could not destroy the photos"),
+        )
 
     def _settle(self, task, item_ids: list, message: str, failure: str) -> None:
         """Run a consent decision on a worker; then take its photos out of the intake."""
@@ -856,12 +893,14 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         )
 
     def show_about(self) -> None:
-        QMessageBox.about(self, f"About {APP_NAME}", self.about_text())
+        QMessageBox.about(
+            self, self.tr("About {APP_NAME}").format(APP_NAME=APP_NAME), self.about_text()
+        )
 
     # -- plumbing --------------------------------------------------------------------------
     def _error(self, what: str):
         def show(exc: Exception) -> None:
-            log.warning("%s: %s", what, type(exc).__name__)
+            log.warning(self.tr("%s: %s"), what, type(exc).__name__)
             box = QMessageBox(
                 QMessageBox.Icon.Warning,
                 APP_NAME,
