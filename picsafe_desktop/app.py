@@ -31,6 +31,9 @@ def create_qt_app(argv: list[str] | None = None):
 
     if not i18n.installed():
         i18n.install_translators(existing)  # the locale's catalogue (English's plural forms)
+        from picsafe_desktop.ui import look
+
+        look.apply_palette(existing)  # readable text colours; PICSAFE_HIGH_CONTRAST=dark|light
     QGuiApplication.setDesktopFileName(APP_ID)
     from importlib.resources import files
 

@@ -28,8 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from picsafe_desktop.consent import FieldError
-
-_ERROR_STYLE = "color: #b00020;"
+from picsafe_desktop.ui import look
 
 # Short names for the dialog's "still needed" line.
 FIELD_NAMES = {
@@ -92,7 +91,7 @@ class Section(QGroupBox):
         super().__init__(title, parent)
         self.setAccessibleName(title)
         self.errors = QLabel(self)
-        self.errors.setStyleSheet(_ERROR_STYLE)
+        self.errors.setStyleSheet(look.error_style())
         self.errors.setWordWrap(True)
         self.errors.setAccessibleName(self.tr("Problems: {title}").format(title=title))
         self.errors.hide()

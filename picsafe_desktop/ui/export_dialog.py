@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from picsafe_desktop.export.outbox import Queued
 from picsafe_desktop.export.package import MIN_PASSPHRASE
 from picsafe_desktop.model import Use
-from picsafe_desktop.ui import workers
+from picsafe_desktop.ui import look, workers
 
 KINDS = {
     "pdf": "PDF report (to file in the record)",
@@ -162,6 +162,7 @@ class ExportDialog(QDialog):
         )
         self.close_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Close)
         self.export_button.clicked.connect(self.start)
+        look.primary(self.export_button, "export")
         self.close_button.clicked.connect(self.reject)
         layout.addWidget(self.buttons)
         self.kind_group.buttonToggled.connect(lambda *_: self._kind_changed())
@@ -298,7 +299,9 @@ class ExportDialog(QDialog):
         problem = self.problem()
         if problem:
             self.result_label.setText(
-                self.tr("<span style='color:#b00020'>{problem}</span>").format(problem=problem)
+                self.tr("<span style='color:{colour}'>{problem}</span>").format(
+                    colour=look.error_colour(), problem=problem
+                )
             )
             return
         self.export_button.setEnabled(False)
@@ -349,5 +352,7 @@ class ExportDialog(QDialog):
             )
             return
         self.result_label.setText(
-            self.tr("<span style='color:#b00020'><b>Not exported.</b> {exc}</span>").format(exc=exc)
+            self.tr("<span style='color:{colour}'><b>Not exported.</b> {exc}</span>").format(
+                colour=look.error_colour(), exc=exc
+            )
         )

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 from picsafe_desktop import APP_NAME
 from picsafe_desktop.staff.enrol import FIRST_ROLES
 from picsafe_desktop.staff.roles import LABELS, ROLES
-from picsafe_desktop.ui import workers
+from picsafe_desktop.ui import look, workers
 
 
 class FirstStaffDialog(QDialog):
@@ -76,14 +76,14 @@ class FirstStaffDialog(QDialog):
         layout.addLayout(form)
         self.error_label = QLabel("", self)
         self.error_label.setObjectName("errorLabel")
-        self.error_label.setStyleSheet("color: #b00020")
+        self.error_label.setStyleSheet(look.error_style())
         self.error_label.setWordWrap(True)
         layout.addWidget(self.error_label)
         buttons = QDialogButtonBox(self)
         self.enrol_button = buttons.addButton(
             self.tr("&Enrol"), QDialogButtonBox.ButtonRole.AcceptRole
         )
-        self.enrol_button.setDefault(True)
+        look.primary(self.enrol_button, "check")
         self.later_button = buttons.addButton(
             self.tr("Later"), QDialogButtonBox.ButtonRole.RejectRole
         )

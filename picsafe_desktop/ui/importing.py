@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from picsafe_desktop import APP_NAME
-from picsafe_desktop.ui import workers
+from picsafe_desktop.ui import look, workers
 
 log = logging.getLogger(__name__)
 
@@ -222,16 +222,18 @@ class ImportMixin:
     def _build_banner(self, parent) -> QFrame:
         banner = QFrame(parent)
         banner.setObjectName("banner")
-        banner.setStyleSheet("#banner { background:#fff4ce; border-bottom:1px solid #e0c060; }")
+        banner.setStyleSheet(look.notice_style("#banner", "border-bottom:1px solid #e0c060;"))
         row = QHBoxLayout(banner)
         self.banner_label = QLabel("", banner)
         self.banner_label.setWordWrap(True)
         self.banner_import = QPushButton(self._tr("&Import photos from it"), banner)
         self.banner_import.setAccessibleName(self._tr("Import photos from the connected device"))
         self.banner_import.clicked.connect(self._import_pending_volume)
+        look.with_icon(self.banner_import, "import")
         self.banner_delete = QPushButton("", banner)
         self.banner_delete.setAccessibleName(self._tr("Delete the imported photos from the phone"))
         self.banner_delete.clicked.connect(self._delete_from_phone)
+        look.with_icon(self.banner_delete, "delete")
         self.banner_dismiss = QPushButton(self._tr("Not now"), banner)
         self.banner_dismiss.clicked.connect(self._dismiss_volume)
         row.addWidget(self.banner_label, 1)

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from picsafe_desktop.model import Staff
-from picsafe_desktop.ui import winlock
+from picsafe_desktop.ui import look, winlock
 
 log = logging.getLogger(__name__)
 
@@ -201,7 +201,7 @@ class LockScreen(QWidget):
         self.notice_label.setObjectName("setupNotice")
         self.notice_label.setWordWrap(True)
         self.notice_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.notice_label.setStyleSheet("color: #b00020; font-weight: bold")
+        self.notice_label.setStyleSheet(look.error_style(" font-weight: bold"))
         self.notice_label.hide()
         layout.addWidget(self.notice_label)
         form = QFormLayout()
@@ -249,11 +249,11 @@ class LockScreen(QWidget):
             layout.addWidget(note)
         self.error_label = QLabel("", card)
         self.error_label.setObjectName("errorLabel")
-        self.error_label.setStyleSheet("color: #b00020")
+        self.error_label.setStyleSheet(look.error_style())
         self.error_label.setWordWrap(True)
         layout.addWidget(self.error_label)
         self.sign_in_button = QPushButton(self.tr("&Sign in"), card)
-        self.sign_in_button.setDefault(True)
+        look.primary(self.sign_in_button, "sign-in")
         self.sign_in_button.setAccessibleName(self.tr("Sign in"))
         self.sign_in_button.clicked.connect(self._submit)
         for edit in (self.name_edit, self.staff_id_edit, self.role_edit, self.pin_edit):

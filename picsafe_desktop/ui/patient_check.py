@@ -20,10 +20,17 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QCheckBox, QGroupBox, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from picsafe_desktop.consent import FieldError
-from picsafe_desktop.ui import workers
+from picsafe_desktop.ui import look, workers
 
-_BAD = "color: #a00000; font-weight: bold;"
-_OK = "color: #006000;"
+
+def _bad() -> str:
+    return look.error_style(" font-weight: bold;")
+
+
+def _ok() -> str:
+    return look.ok_style()
+
+
 FIELD = "patient check"  # the name the dialog's "Still needed" line shows
 
 
@@ -206,7 +213,7 @@ class PatientCheck(QGroupBox):
         self.lookup_button.setEnabled(bool(self._mrn) and not self._busy)
         if contradiction:
             self.status.setText(contradiction)
-            self.status.setStyleSheet(_BAD)
+            self.status.setStyleSheet(_bad())
         elif person is not None:
             extra = ""
             if person.accession_number:
@@ -222,7 +229,7 @@ class PatientCheck(QGroupBox):
                     extra=extra,
                 )
             )
-            self.status.setStyleSheet(_OK)
+            self.status.setStyleSheet(_ok())
         elif self._busy:
             self.status.setText(self.tr("Looking up MRN {asked}…").format(asked=self._asked))
             self.status.setStyleSheet("")
@@ -233,7 +240,7 @@ class PatientCheck(QGroupBox):
                     "MRN. Recording is possible only flagged NOT CHECKED."
                 ).format(mrn=self._mrn)
             )
-            self.status.setStyleSheet(_BAD)
+            self.status.setStyleSheet(_bad())
         elif self._failed and self._asked == self._mrn:
             self.status.setText(
                 self.tr(
@@ -241,7 +248,7 @@ class PatientCheck(QGroupBox):
                     "Recording is possible only flagged NOT CHECKED."
                 ).format(failed=self._failed)
             )
-            self.status.setStyleSheet(_BAD)
+            self.status.setStyleSheet(_bad())
         else:
             self.status.setText(self.tr("Type or scan the MRN, then look it up."))
             self.status.setStyleSheet("")
@@ -251,5 +258,5 @@ class PatientCheck(QGroupBox):
                     status=self.status.text()
                 )
             )
-            self.status.setStyleSheet(_BAD)
+            self.status.setStyleSheet(_bad())
         self.changed.emit()

@@ -45,7 +45,7 @@ from PySide6.QtWidgets import (
 )
 
 from picsafe_desktop.deid import Redaction
-from picsafe_desktop.ui import workers
+from picsafe_desktop.ui import look, workers
 from picsafe_desktop.ui.imaging import decode
 
 MODES = (("black", "Black box"), ("blur", "Blur"))
@@ -316,7 +316,7 @@ class RedactionDialog(QDialog):
             self.tr("The unredacted original will be destroyed and cannot be recovered."), self
         )
         self.replace_warning.setWordWrap(True)
-        self.replace_warning.setStyleSheet("color: #b00020;")
+        self.replace_warning.setStyleSheet(look.error_style())
         self.replace_warning.setVisible(False)
         self.replace_radio.toggled.connect(self.replace_warning.setVisible)
 
@@ -325,6 +325,7 @@ class RedactionDialog(QDialog):
             self.tr("&Save redacted version"), QDialogButtonBox.ButtonRole.AcceptRole
         )
         self.save_button.setAccessibleName(self.tr("Save redacted version"))
+        look.primary(self.save_button, "save")
         cancel = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         cancel.setAccessibleName(self.tr("Cancel"))
         self.buttons.accepted.connect(self.accept)

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from picsafe_desktop.config import default_config_path
-from picsafe_desktop.ui import workers
+from picsafe_desktop.ui import look, workers
 
 MASK = "••••"
 # Site config values never shown: the FHIR bearer token grants access to the medical record.
@@ -227,4 +227,4 @@ class SettingsDialog(QDialog):
             return
         self.pacs_button.setEnabled(True)
         self.pacs_result.setText(f"{'Connected' if ok else 'Failed'}: {message}")
-        self.pacs_result.setStyleSheet("color: #1b5e20;" if ok else "color: #b00020;")
+        self.pacs_result.setStyleSheet(look.ok_style() if ok else look.error_style())

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from picsafe_desktop import APP_NAME
+from picsafe_desktop.ui import look
 from picsafe_desktop.vault.recovery_sheet import (
     _INSTRUCTIONS,
     recovery_sheet_pdf,
@@ -58,9 +59,11 @@ class RecoveryCodeDialog(QDialog):
         layout.addWidget(self.code_label)
         self.print_button = QPushButton(self.tr("&Print recovery sheet…"), self)
         self.print_button.clicked.connect(self.print_sheet)
+        look.with_icon(self.print_button, "print")
         layout.addWidget(self.print_button)
         self.save_button = QPushButton(self.tr("&Save recovery sheet as PDF…"), self)
         self.save_button.clicked.connect(self.save_sheet)
+        look.with_icon(self.save_button, "save")
         layout.addWidget(self.save_button)
         self.confirm = QCheckBox(self.tr("I have printed or written down the recovery code"), self)
         layout.addWidget(self.confirm)
@@ -68,6 +71,7 @@ class RecoveryCodeDialog(QDialog):
         self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
         self.ok_button.setText(self.tr("&Continue"))
         self.ok_button.setEnabled(False)
+        look.primary(self.ok_button, "check")
         self.confirm.toggled.connect(self.ok_button.setEnabled)
         buttons.accepted.connect(self.accept)
         layout.addWidget(buttons)
@@ -174,6 +178,7 @@ class RecoverDialog(QDialog):
         )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
+        look.primary(buttons.button(QDialogButtonBox.StandardButton.Ok), "check")
         layout.addWidget(buttons)
 
     def code(self) -> str:

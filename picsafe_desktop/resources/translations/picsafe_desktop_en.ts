@@ -767,7 +767,11 @@ Destroy the photos?</numerusform>
             <translation type="unfinished" />
         </message>
         <message>
-            <source>&lt;span style='color:#b00020'&gt;{problem}&lt;/span&gt;</source>
+            <source>&lt;span style='color:{colour}'&gt;{problem}&lt;/span&gt;</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>&lt;span style='color:{colour}'&gt;&lt;b&gt;Not exported.&lt;/b&gt; {exc}&lt;/span&gt;</source>
             <translation type="unfinished" />
         </message>
         <message>
@@ -783,10 +787,6 @@ Destroy the photos?</numerusform>
         </message>
         <message>
             <source>&lt;b&gt;Queued.&lt;/b&gt; {message}</source>
-            <translation type="unfinished" />
-        </message>
-        <message>
-            <source>&lt;span style='color:#b00020'&gt;&lt;b&gt;Not exported.&lt;/b&gt; {exc}&lt;/span&gt;</source>
             <translation type="unfinished" />
         </message>
     </context>
