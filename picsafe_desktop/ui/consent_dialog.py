@@ -61,7 +61,7 @@ from picsafe_desktop.consent import (
     validate,
 )
 from picsafe_desktop.model import Capacity, ConsentRecord, Method, Staff, Use
-from picsafe_desktop.ui import consent_sections
+from picsafe_desktop.ui import consent_sections, look
 from picsafe_desktop.ui.patient_check import PatientCheck  # issue 16
 from picsafe_desktop.ui.signature_pad import SignaturePad
 
@@ -87,7 +87,6 @@ RELATIONSHIPS = (
     "court-appointed deputy",
 )
 THUMB = QSize(72, 72)
-_ERROR_STYLE = "color: #b00020;"
 
 # Short names for the "still needed" line under the form.
 _FIELD_NAMES = {
@@ -325,7 +324,7 @@ class ConsentDialog(QDialog):
         )
         self.close_hint.setObjectName("closeHint")
         self.close_hint.setWordWrap(True)
-        self.close_hint.setStyleSheet("#closeHint { background:#fff4ce; padding:6px; }")
+        self.close_hint.setStyleSheet(look.notice_style("#closeHint", "padding:6px;"))
         self.close_hint.hide()
         layout.addWidget(self.close_hint)
 
@@ -351,6 +350,9 @@ class ConsentDialog(QDialog):
         buttons.addWidget(self.refusal_reason_edit)
         buttons.addStretch(1)
         buttons.addWidget(self.record_button)
+        # The main action stands out, yet Enter still never submits it (see above).
+        look.primary(self.record_button, "consent", default=False)
+        look.with_icon(self.refuse_button, "refuse")
         layout.addLayout(buttons)
         return page
 
@@ -371,7 +373,7 @@ class ConsentDialog(QDialog):
 
     def _error_label(self, parent: QWidget, path: str, target: QWidget) -> QLabel:
         label = QLabel(parent)
-        label.setStyleSheet(_ERROR_STYLE)
+        label.setStyleSheet(look.error_style())
         label.setWordWrap(True)
         label.setAccessibleName(
             self.tr("Problem: {field}").format(field=self.tr(_FIELD_NAMES.get(path, path)))
@@ -825,7 +827,7 @@ class ConsentDialog(QDialog):
             self.problems.setText(
                 self.tr("Still needed before recording: {fields}.").format(fields=", ".join(needed))
             )
-            self.problems.setStyleSheet(_ERROR_STYLE)
+            self.problems.setStyleSheet(look.error_style())
         else:
             self.problems.setText(self.tr("Ready to record consent."))
             self.problems.setStyleSheet("")
