@@ -27,6 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from picsafe_desktop.ui import look
+
 THUMB = QSize(200, 200)
 _ID = Qt.ItemDataRole.UserRole
 _SET = Qt.ItemDataRole.UserRole + 1
@@ -103,10 +105,12 @@ class IntakeDialog(QDialog):
 
         self.consent_button = QPushButton(self)
         self.consent_button.setObjectName("primary")
-        self.consent_button.setDefault(True)
+        look.primary(self.consent_button, "consent")
         self.consent_button.clicked.connect(self._ask_consent)
         self.destroy_button = QPushButton(self)
         self.destroy_button.clicked.connect(self._ask_destroy)
+        look.with_icon(self.destroy_button, "delete")
+        look.with_icon(self.destroy_button, "delete")
         self.later_button = QPushButton(self.tr("&Leave the rest waiting"), self)
         self.later_button.setToolTip(
             self.tr(
@@ -115,6 +119,8 @@ class IntakeDialog(QDialog):
             )
         )
         self.later_button.clicked.connect(self.reject)
+        look.with_icon(self.later_button, "later")
+        look.with_icon(self.later_button, "later")
         self.status = QLabel(self)
         self.status.setWordWrap(True)
 
