@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from picsafe_desktop import body_sites
+from picsafe_desktop.ui import look
 
 _RECENT: list[dict] = []  # this session's picks, most recent first (never written to disk)
 
@@ -141,6 +142,7 @@ class BodySiteDialog(QDialog):
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
         )
         self.buttons.accepted.connect(self.accept)
+        look.primary(self.buttons.button(QDialogButtonBox.StandardButton.Ok), "check")
         self.buttons.rejected.connect(self.reject)
         side = QVBoxLayout()
         side.addWidget(QLabel(self.tr("<b>Recent</b>"), self))
