@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from picsafe_desktop.ui import look
 from picsafe_desktop.ui.imaging import UndecodableImage, decode
 from picsafe_desktop.ui.intake import thumbnail_pixmap
 from picsafe_desktop.ui.viewer import ZOOM_STEP, PhotoView
@@ -58,6 +59,7 @@ class TimelineDialog(QDialog):
         self.tree.resizeColumnToContents(0)
         self.tree.itemChanged.connect(lambda *_: self._update())
         self.compare_button = QPushButton(self.tr("&Compare side by side"), self)
+        look.primary(self.compare_button, "compare")
         self.compare_button.clicked.connect(self._compare)
         self.hint = QLabel(self.tr("Tick two photos of the same site to compare them."), self)
         close = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
