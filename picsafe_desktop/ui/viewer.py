@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from picsafe_desktop.ui import look
 from picsafe_desktop.ui.imaging import UndecodableImage, decode
 
 ZOOM_STEP = 1.25
@@ -188,6 +189,16 @@ class PhotoViewer(QWidget):
         )
         self.previous_button.hide()
         self.next_button.hide()
+        for b, icon_name in (
+            (self.zoom_out_button, "zoom-out"),
+            (self.zoom_in_button, "zoom-in"),
+            (self.fit_button, "fit"),
+            (self.actual_button, "actual-size"),
+            (self.copy_button, "copy"),
+            (self.previous_button, "previous"),
+            (self.next_button, "next"),
+        ):
+            look.with_icon(b, icon_name)
         self.context_label = QLabel(self)
         self.context_label.setAccessibleName(self.tr("Patient and photo"))
         self.zoom_label = QLabel(self)
