@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 
 from picsafe_desktop import APP_NAME, __version__
 from picsafe_desktop.services import Permission, sign_in_method
-from picsafe_desktop.ui import workers
+from picsafe_desktop.ui import look, workers
 from picsafe_desktop.ui.importing import ImportMixin
 from picsafe_desktop.ui.lock import IdleMonitor, LockScreen, SessionLockWatcher, window_title
 from picsafe_desktop.ui.photo_actions import PhotoActionsMixin
@@ -229,11 +229,36 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         splitter.setStretchFactor(1, 1)
         return splitter
 
+    def _set_icons(self) -> None:
+        """Every action carries one of the app's own icons (resources/icons)."""
+        for name, icon_name in (
+            ("import_action", "import"),
+            ("usb_action", "phone"),
+            ("view_action", "view"),
+            ("delete_action", "delete"),
+            ("audit_action", "audit"),
+            ("export_action", "export"),
+            ("redact_action", "redact"),
+            ("withdraw_action", "withdraw"),
+            ("patient_audit_action", "audit"),
+            ("timeline_action", "timeline"),
+            ("lock_action", "lock"),
+            ("switch_user_action", "switch-user"),
+            ("quit_action", "quit"),
+            ("about_action", "about"),
+            ("settings_action", "settings"),
+            ("identifiability_action", "identifiable"),
+            ("patient_copy_action", "document"),
+        ):
+            act = getattr(self, name, None)
+            if act is not None:
+                act.setIcon(look.icon(icon_name))
+
     def _build_actions(self) -> None:
         toolbar = QToolBar(self.tr("Main"), self)
         toolbar.setObjectName("mainToolbar")
         toolbar.setMovable(False)
-        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.addToolBar(toolbar)
 
         def action(text, slot, shortcut=None, tip=""):
@@ -365,6 +390,7 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
             self.withdraw_action,
         ]
         self._add_governance_actions(photo_menu, patient_menu)  # issue 15 (photo_actions.py)
+        self._set_icons()
         # What each action needs from the signed-in role; the rest only needs someone.
         self._needs = {
             self.import_action: (Permission.IMPORT,),
