@@ -97,6 +97,9 @@ class ExportDialog(QDialog):
         self.photo_list.setResizeMode(QListView.ResizeMode.Adjust)
         self.photo_list.setWrapping(True)
         self.photo_list.setFixedHeight(160)
+        self.photo_list.setWordWrap(True)  # captions whole, on two lines, not cut with "…"
+        if look.at_most_screen(QSize(0, 600), self).height() < 600:  # 150 % of 768 pixels
+            self.photo_list.setFixedHeight(120)
         for item_id, caption, pixmap in photos:
             item = QListWidgetItem(caption, self.photo_list)
             if pixmap is not None:

@@ -101,6 +101,15 @@ def primary(button: QPushButton, icon_name: str | None = None, default: bool = T
     return button
 
 
+def at_most_screen(size, widget=None):
+    """`size` (a QSize) shrunk to the available screen: a minimum size larger than the screen
+    (1366x768 at 150 % is 911x512 points) pushes a window's edge and buttons off it."""
+    screen = (widget.screen() if widget is not None else None) or QGuiApplication.primaryScreen()
+    if screen is None:
+        return size
+    return size.boundedTo(screen.availableGeometry().size())
+
+
 def with_icon(button: QAbstractButton, icon_name: str) -> QAbstractButton:
     button.setIcon(icon(icon_name))
     return button

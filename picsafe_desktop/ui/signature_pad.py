@@ -44,6 +44,14 @@ class SignaturePad(QWidget):
         self._canvas.fill(QColor("white"))
         self._last: QPointF | None = None
         self._empty = True
+        self._scale = 1.0  # shown smaller on a small screen; the signature stays PAD_SIZE
+
+    def set_display_scale(self, scale: float) -> None:
+        """Show the pad at `scale` of its size (a 125 % screen of 1366x768 has no room for
+        480 points); strokes are mapped back, so the signature image keeps its size."""
+        self._scale = max(0.5, min(1.0, scale))
+        self.setFixedSize(PAD_SIZE * self._scale)
+        self.update()
 
     def is_empty(self) -> bool:
         return self._empty
@@ -68,12 +76,14 @@ class SignaturePad(QWidget):
     # --- drawing -------------------------------------------------------------------------
 
     def _begin(self, pos: QPointF, width: float = _WIDTH) -> None:
+        pos = pos / self._scale
         self._last = pos
         self._draw(pos, pos, width)
 
     def _extend(self, pos: QPointF, width: float = _WIDTH) -> None:
         if self._last is None:
             return
+        pos = pos / self._scale
         self._draw(self._last, pos, width)
         self._last = pos
 
@@ -96,7 +106,10 @@ class SignaturePad(QWidget):
         self._empty = False
         margin = width + 2
         dirty = QRectF(start, end).normalized().adjusted(-margin, -margin, margin, margin)
-        self.update(dirty.toAlignedRect())
+        s = self._scale
+        self.update(
+            QRectF(dirty.topLeft() * s, dirty.size() * s).toAlignedRect().adjusted(-1, -1, 1, 1)
+        )
 
     # --- input ---------------------------------------------------------------------------
 
@@ -151,7 +164,7 @@ class SignaturePad(QWidget):
 
     def paintEvent(self, event) -> None:  # noqa: N802
         painter = QPainter(self)
-        painter.drawImage(0, 0, self._canvas)
+        painter.drawImage(self.rect(), self._canvas)
         # Guide line and hint are drawn on screen only, never into the PNG.
         guide = QColor("#9e9e9e")
         painter.setPen(QPen(guide, 1, Qt.PenStyle.DashLine))

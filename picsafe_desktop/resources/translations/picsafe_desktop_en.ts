@@ -544,6 +544,14 @@
             <translation type="unfinished" />
         </message>
         <message>
+            <source>More…</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Wording</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
             <source>{now:%d %b %Y %H:%M} (set when you record consent)</source>
             <translation type="unfinished" />
         </message>
@@ -1538,10 +1546,10 @@ Destroy the photos?</numerusform>
             <translation type="unfinished" />
         </message>
         <message numerus="yes">
-            <source>%n photo(s) still wait for consent: they come back at the next sign-in.</source>
+            <source>%n photo(s) still waiting for consent: they come back at the next sign-in.</source>
             <translation>
-                <numerusform>%n photo still wait for consent: they come back at the next sign-in.</numerusform>
-                <numerusform>%n photos still wait for consent: they come back at the next sign-in.</numerusform>
+                <numerusform>%n photo still waiting for consent: they come back at the next sign-in.</numerusform>
+                <numerusform>%n photos still waiting for consent: they come back at the next sign-in.</numerusform>
             </translation>
         </message>
         <message numerus="yes">
