@@ -686,7 +686,30 @@ class ConsentDialog(QDialog):
             available = screen.availableGeometry()
             width = min(width, available.width())
             height = min(height, available.height() - 40)  # room for the title bar
+            self._compact(available.width(), available.height())
         self.resize(width, height)
+
+    def _compact(self, screen_width: int, screen_height: int) -> None:
+        """On a small screen - 1366x768 at 125 % scaling is 1093x614 points - the common path
+        still fits: smaller strip thumbnails, the header's words left to the window title and
+        the "still needed" line, the wording on a tab of its own beside the photos and staff
+        (the patient reads it there), and the signature pad shown at 80 % (its image keeps its
+        size)."""
+        if screen_width >= 1250 and screen_height >= 700:
+            return
+        small = QSize(36, 36)
+        self.thumbnails.setIconSize(small)
+        self.thumbnails.setFixedHeight(small.height() + 8)
+        self.more_tabs.setTabText(1, self.tr("More…"))  # its tooltip names what is there
+        self.header.hide()
+        self.thumbnails.setToolTip(self.header.text())
+        wording = self.wording_view.parentWidget()
+        if self.more_tabs.indexOf(wording) < 0:
+            self.more_tabs.addTab(wording, self.tr("Wording"))
+            self.more_tabs.setTabToolTip(self.more_tabs.indexOf(wording), wording.title())
+            wording.setTitle("")  # the tab names it; a long title would widen the column
+            self.wording_view.setMaximumHeight(16777215)
+        self.signature_pad.set_display_scale(0.8)
 
     # --- state ---------------------------------------------------------------------------
 
