@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 from html import escape
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QSettings, QSize, Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QEvent, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -110,7 +110,7 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         self.setObjectName("MainWindow")
         self.setAcceptDrops(True)
         self.resize(1200, 720)
-        self.setMinimumSize(800, 560)
+        self.setMinimumSize(look.at_most_screen(QSize(800, 560), self))
 
         self.stack = QStackedWidget(self)
         notice = services.sign_in_notice if services is not None else None
@@ -254,6 +254,50 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
             if act is not None:
                 act.setIcon(look.icon(icon_name))
 
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._fit_toolbar()
+
+    def _fit_toolbar(self) -> None:
+        """Every toolbar action stays on screen - Lock above all - at 125 % and 150 % of a
+        1366-pixel screen: when the labels do not fit, the less used actions show only their
+        icon (their name is the tooltip), then all but Lock."""
+        toolbar = getattr(self, "toolbar", None)
+        if toolbar is None:
+            return
+        key = (self.width(), self.user_label.text(), self.lock_action.isVisible())
+        if key == getattr(self, "_toolbar_fitted", None):
+            return  # restyling lays the toolbar out again: do it once per change
+        self._toolbar_fitted = key
+        style = Qt.ToolButtonStyle
+        steps = (
+            (),
+            (self.view_action, self.redact_action, self.delete_action, self.audit_action),
+            (self.import_action, self.export_action, self.switch_user_action),
+        )
+        shortened: list = []
+        for step in steps:
+            shortened += step
+            needed = 0
+            for act in toolbar.actions():
+                button = toolbar.widgetForAction(act)
+                if button is not None and hasattr(button, "setToolButtonStyle"):
+                    short = act in shortened
+                    button.setToolButtonStyle(
+                        style.ToolButtonIconOnly if short else style.ToolButtonTextBesideIcon
+                    )
+                if button is not None and act.isVisible():
+                    needed += button.sizeHint().width() + toolbar.layout().spacing()
+            margins = toolbar.contentsMargins()
+            if needed + margins.left() + margins.right() + 24 <= self.width():
+                return
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802
+        # The signed-in name changes the toolbar's width: fit it again once laid out.
+        if watched is getattr(self, "toolbar", None) and event.type() == QEvent.Type.LayoutRequest:
+            QTimer.singleShot(0, self._fit_toolbar)
+        return super().eventFilter(watched, event)
+
     def _build_actions(self) -> None:
         toolbar = QToolBar(self.tr("Main"), self)
         toolbar.setObjectName("mainToolbar")
@@ -349,6 +393,7 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         toolbar.addAction(self.switch_user_action)
         toolbar.addAction(self.lock_action)
         self.toolbar = toolbar
+        toolbar.installEventFilter(self)  # _fit_toolbar: every action stays on screen
 
         file_menu = self.menuBar().addMenu(self.tr("&File"))
         for act in (
@@ -789,7 +834,7 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         if left:
             self.statusBar().showMessage(
                 self.tr(
-                    "%n photo(s) still wait for consent: they come back at the next sign-in.",
+                    "%n photo(s) still waiting for consent: they come back at the next sign-in.",
                     "",
                     left,
                 ),
