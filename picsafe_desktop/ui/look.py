@@ -149,6 +149,7 @@ def high_contrast_palette(dark: bool = True) -> QPalette:
     palette.setColor(QPalette.ColorRole.Highlight, QColor(hl))
     palette.setColor(QPalette.ColorRole.HighlightedText, QColor(hl_text))
     palette.setColor(QPalette.ColorRole.Link, QColor(link))
+    palette.setColor(QPalette.ColorRole.Mid, QColor("#a0a0a0" if dark else "#6e6e6e"))
     disabled = QColor("#a0a0a0" if dark else "#6e6e6e")  # still 4.5:1 and more
     for role in (
         QPalette.ColorRole.WindowText,
@@ -189,5 +190,32 @@ def apply_palette(app) -> None:
     elif wanted == "light":
         palette = high_contrast_palette(dark=False)
     else:
-        palette = app.palette()
+        app.setPalette(readable_palette(app.palette()))
+        return
     app.setPalette(readable_palette(palette))
+    app.setStyleSheet(app.styleSheet() + HIGH_CONTRAST_STYLE)
+
+
+# Fusion draws field frames and tick boxes a shade darker than the window: on black, nothing.
+# In the built-in high-contrast scheme they get a text-coloured outline, and a ticked box or
+# chosen option is filled with the selection colour.
+HIGH_CONTRAST_STYLE = """
+QLineEdit, QTextEdit, QPlainTextEdit, QTextBrowser, QComboBox, QSpinBox, QDateEdit,
+QAbstractItemView, QPushButton, QToolButton:hover {
+    border: 1px solid palette(text);
+}
+QPushButton { padding: 3px 10px; }
+QPushButton:default, QPushButton:focus, QLineEdit:focus { border: 2px solid palette(highlight); }
+QPushButton[primary="true"] {
+    background: palette(highlight); color: palette(highlighted-text); font-weight: bold;
+}
+QPushButton[primary="true"]:disabled { background: palette(base); color: palette(mid); }
+QGroupBox { border: 1px solid palette(mid); margin-top: 1.2em; }
+QGroupBox::title { subcontrol-origin: margin; left: 6px; }
+QCheckBox::indicator, QRadioButton::indicator {
+    width: 13px; height: 13px; border: 2px solid palette(text); background: palette(base);
+}
+QRadioButton::indicator { border-radius: 8px; }
+QCheckBox::indicator:checked, QRadioButton::indicator:checked { background: palette(highlight); }
+QCheckBox::indicator:disabled, QRadioButton::indicator:disabled { border-color: palette(mid); }
+"""

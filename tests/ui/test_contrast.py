@@ -123,3 +123,23 @@ def test_the_sign_in_error_and_the_consent_close_hint_read_on_the_palette(qtbot,
     fg = re.search(r"(?<!-)color:\s*(#[0-9a-fA-F]{6})", hint).group(1)
     bg = re.search(r"background:\s*(#[0-9a-fA-F]{6})", hint).group(1)
     assert contrast(fg, bg) >= MIN_CONTRAST
+
+
+def test_the_built_in_high_contrast_scheme_outlines_fields_and_tick_boxes(qapp, monkeypatch):
+    """On black, Fusion's field frames and tick boxes (a shade darker than the window) vanish:
+    PICSAFE_HIGH_CONTRAST=dark gives them a text-coloured outline and keeps the primary
+    button in the selection colours."""
+    saved_palette, saved_style = QPalette(qapp.palette()), qapp.styleSheet()
+    monkeypatch.setenv("PICSAFE_HIGH_CONTRAST", "dark")
+    try:
+        look.apply_palette(qapp)
+        palette = qapp.palette()
+        assert palette.color(Role.Window).name() == "#000000"
+        assert palette.color(Role.WindowText).name() == "#ffffff"
+        style = qapp.styleSheet()
+        assert "QRadioButton::indicator" in style and "palette(text)" in style
+        assert 'QPushButton[primary="true"]' in style
+        assert contrast(palette.color(Role.Mid), palette.color(Role.Window)) >= 3  # outlines
+    finally:
+        qapp.setStyleSheet(saved_style)
+        qapp.setPalette(saved_palette)
