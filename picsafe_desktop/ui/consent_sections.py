@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -65,7 +65,7 @@ def _combo(parent: QWidget, name: str, items: Iterable[tuple[str, Any]]) -> QCom
     box = QComboBox(parent)
     box.setAccessibleName(name)
     for text, value in items:
-        box.addItem(text, value)
+        box.addItem(QCoreApplication.translate("ConsentSections", text), value)
     return box
 
 
@@ -130,9 +130,12 @@ class Section(QGroupBox):
 
 
 IDENTIFIABILITY_CHOICES = (
-    ("Not answered yet", "unknown"),
-    ("Identifiable (face, tattoo, distinctive feature)", "identifiable"),
-    ("Not identifiable", "not_identifiable"),
+    (QT_TRANSLATE_NOOP("ConsentSections", "Not answered yet"), "unknown"),
+    (
+        QT_TRANSLATE_NOOP("ConsentSections", "Identifiable (face, tattoo, distinctive feature)"),
+        "identifiable",
+    ),
+    (QT_TRANSLATE_NOOP("ConsentSections", "Not identifiable"), "not_identifiable"),
 )
 
 
@@ -142,7 +145,9 @@ class IdentifiabilitySection(Section):
     prefixes = ("identifiability", "identifiable_publication")
 
     def __init__(self, photo_count: int, parent: QWidget | None = None) -> None:
-        super().__init__("Identifiability of each photo", parent)
+        super().__init__(
+            QCoreApplication.translate("ConsentSections", "Identifiability of each photo"), parent
+        )
         layout = QVBoxLayout(self)
         hint = QLabel(
             self.tr(
@@ -204,7 +209,9 @@ class ChildSection(Section):
     prefixes = ("patient.under_18", "child", "substitute.parental_responsibility")
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("Children and young people", parent)
+        super().__init__(
+            QCoreApplication.translate("ConsentSections", "Children and young people"), parent
+        )
         layout = QVBoxLayout(self)
         self.under_18 = QCheckBox(self.tr("The patient is under 18 (date of birth required)"), self)
         self.under_18.setAccessibleName(self.tr("Patient under 18"))
@@ -213,7 +220,11 @@ class ChildSection(Section):
         self.outcome = _combo(
             self,
             self.tr("Competence assessment outcome"),
-            (("Not assessed", None), ("Competent (Gillick)", True), ("Not competent", False)),
+            (
+                (QT_TRANSLATE_NOOP("ConsentSections", "Not assessed"), None),
+                (QT_TRANSLATE_NOOP("ConsentSections", "Competent (Gillick)"), True),
+                (QT_TRANSLATE_NOOP("ConsentSections", "Not competent"), False),
+            ),
         )
         self.assessed_by = _line(self, self.tr("Competence assessed by"))
         self.involvement = QPlainTextEdit(self)
@@ -228,10 +239,13 @@ class ChildSection(Section):
             self,
             self.tr("Child's own view"),
             (
-                ("Not recorded", None),
-                ("Agrees (assents)", "assents"),
-                ("Objects", "objects"),
-                ("Not able to say (too young or unwell)", "not_able"),
+                (QT_TRANSLATE_NOOP("ConsentSections", "Not recorded"), None),
+                (QT_TRANSLATE_NOOP("ConsentSections", "Agrees (assents)"), "assents"),
+                (QT_TRANSLATE_NOOP("ConsentSections", "Objects"), "objects"),
+                (
+                    QT_TRANSLATE_NOOP("ConsentSections", "Not able to say (too young or unwell)"),
+                    "not_able",
+                ),
             ),
         )
         self.urgent = QCheckBox(
@@ -292,7 +306,9 @@ class InterpreterSection(Section):
     language_changed = Signal(str)
 
     def __init__(self, languages: Iterable[str], parent: QWidget | None = None) -> None:
-        super().__init__("Interpreter and language", parent)
+        super().__init__(
+            QCoreApplication.translate("ConsentSections", "Interpreter and language"), parent
+        )
         form = QFormLayout(self)
         self.language = _combo(
             self, self.tr("Language of the consent wording"), ((c, c) for c in languages)
@@ -301,10 +317,10 @@ class InterpreterSection(Section):
             self,
             self.tr("Interpreter"),
             (
-                ("No interpreter", None),
-                ("Professional, in person", "professional"),
-                ("Telephone or video service", "telephone"),
-                ("Family member or friend", "family"),
+                (QT_TRANSLATE_NOOP("ConsentSections", "No interpreter"), None),
+                (QT_TRANSLATE_NOOP("ConsentSections", "Professional, in person"), "professional"),
+                (QT_TRANSLATE_NOOP("ConsentSections", "Telephone or video service"), "telephone"),
+                (QT_TRANSLATE_NOOP("ConsentSections", "Family member or friend"), "family"),
             ),
         )
         self.name = _line(
@@ -348,7 +364,7 @@ class IntimateSection(Section):
     prefixes = ("intimate",)
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("Intimate images", parent)
+        super().__init__(QCoreApplication.translate("ConsentSections", "Intimate images"), parent)
         form = QFormLayout(self)
         self.flag = QCheckBox(self.tr("Intimate: breasts, genitalia, perineum or anus"), self)
         self.flag.setAccessibleName(self.tr("Intimate images"))
@@ -356,10 +372,10 @@ class IntimateSection(Section):
             self,
             self.tr("Patient's chaperone preference"),
             (
-                ("Not recorded", None),
-                ("Wants a chaperone", "wanted"),
-                ("Declined a chaperone", "declined"),
-                ("No preference", "no_preference"),
+                (QT_TRANSLATE_NOOP("ConsentSections", "Not recorded"), None),
+                (QT_TRANSLATE_NOOP("ConsentSections", "Wants a chaperone"), "wanted"),
+                (QT_TRANSLATE_NOOP("ConsentSections", "Declined a chaperone"), "declined"),
+                (QT_TRANSLATE_NOOP("ConsentSections", "No preference"), "no_preference"),
             ),
         )
         self.chaperone = _line(self, self.tr("Chaperone's name"))
@@ -415,7 +431,7 @@ class WhenWhoSection(Section):
     prefixes = ("consented_at", "photographer", "signed_by")
 
     def __init__(self, clock: Callable[[], dt.datetime], parent: QWidget | None = None) -> None:
-        super().__init__("When and by whom", parent)
+        super().__init__(QCoreApplication.translate("ConsentSections", "When and by whom"), parent)
         self._clock = clock
         form = QFormLayout(self)
         row = QHBoxLayout()
@@ -432,10 +448,15 @@ class WhenWhoSection(Section):
             self,
             self.tr("Signed by"),
             (
-                ("Follows from who consents", None),
-                ("The patient", "patient"),
-                ("The substitute", "substitute"),
-                ("The clinician (verbal consent or best interests)", "clinician"),
+                (QT_TRANSLATE_NOOP("ConsentSections", "Follows from who consents"), None),
+                (QT_TRANSLATE_NOOP("ConsentSections", "The patient"), "patient"),
+                (QT_TRANSLATE_NOOP("ConsentSections", "The substitute"), "substitute"),
+                (
+                    QT_TRANSLATE_NOOP(
+                        "ConsentSections", "The clinician (verbal consent or best interests)"
+                    ),
+                    "clinician",
+                ),
             ),
         )
         form.addRow(self.tr("Consent obtained at (bedside):"), row)

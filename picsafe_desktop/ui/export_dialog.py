@@ -6,7 +6,7 @@ import datetime as dt
 from html import escape
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QSize, Qt
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -35,15 +35,15 @@ from picsafe_desktop.model import Use
 from picsafe_desktop.ui import look, workers
 
 KINDS = {
-    "pdf": "PDF report (to file in the record)",
-    "fhir": "FHIR — send to the electronic health record",
-    "dicom": "DICOM — send to the PACS",
-    "package": "Encrypted package (age) for a colleague",
+    "pdf": QT_TRANSLATE_NOOP("ExportDialog", "PDF report (to file in the record)"),
+    "fhir": QT_TRANSLATE_NOOP("ExportDialog", "FHIR — send to the electronic health record"),
+    "dicom": QT_TRANSLATE_NOOP("ExportDialog", "DICOM — send to the PACS"),
+    "package": QT_TRANSLATE_NOOP("ExportDialog", "Encrypted package (age) for a colleague"),
 }
 USES = {
-    Use.RECORD: "Clinical record",
-    Use.TEACHING: "Teaching (identifiers removed)",
-    Use.PUBLICATION: "Publication (identifiers removed)",
+    Use.RECORD: QT_TRANSLATE_NOOP("ExportDialog", "Clinical record"),
+    Use.TEACHING: QT_TRANSLATE_NOOP("ExportDialog", "Teaching (identifiers removed)"),
+    Use.PUBLICATION: QT_TRANSLATE_NOOP("ExportDialog", "Publication (identifiers removed)"),
 }
 
 
@@ -119,6 +119,7 @@ class ExportDialog(QDialog):
         self.kind_buttons: dict[str, QRadioButton] = {}
         self.kind_group = QButtonGroup(self)
         for kind, text in KINDS.items():
+            text = self.tr(text)
             button = QRadioButton(text, kinds)
             button.setAccessibleName(text)
             reason = destinations.get(kind, "")
@@ -136,7 +137,7 @@ class ExportDialog(QDialog):
         self.use_combo.setAccessibleName(self.tr("Use of the photos"))
         for use, text in USES.items():
             if use in allowed_uses:
-                self.use_combo.addItem(text, use)
+                self.use_combo.addItem(self.tr(text), use)
         form.addRow(self.tr("&Use:"), self.use_combo)
         layout.addLayout(form)
 
@@ -286,16 +287,15 @@ class ExportDialog(QDialog):
     def problem(self) -> str:
         kind, opts = self.kind(), self.options()
         if kind is None:
-            return "Choose where to send the photos."
+            return self.tr("Choose where to send the photos.")
         if not self.checked_ids():
-            return "Tick at least one photo to export."
+            return self.tr("Tick at least one photo to export.")
         if kind in ("pdf", "package") and not opts["out"]:
-            return "Choose the file to write."
+            return self.tr("Choose the file to write.")
         if kind == "package" and "passphrase" in opts and len(opts["passphrase"]) < MIN_PASSPHRASE:
-            return (
-                f"Give a passphrase of at least {MIN_PASSPHRASE} characters, "
-                "or the recipient's public key."
-            )
+            return self.tr(
+                "Give a passphrase of at least {n} characters, or the recipient's public key."
+            ).format(n=MIN_PASSPHRASE)
         return ""
 
     def start(self) -> None:

@@ -55,7 +55,10 @@ class FirstStaffDialog(QDialog):
         self.title_edit.setPlaceholderText(self.tr("optional, e.g. Ward IT lead, Staff nurse"))
         self.pin_edit = QLineEdit(self)
         self.pin_again_edit = QLineEdit(self)
-        for edit, name in ((self.pin_edit, "PIN"), (self.pin_again_edit, "PIN again")):
+        for edit, name in (
+            (self.pin_edit, self.tr("PIN")),
+            (self.pin_again_edit, self.tr("PIN again")),
+        ):
             edit.setEchoMode(QLineEdit.EchoMode.Password)
             edit.setAccessibleName(name)
             edit.setPlaceholderText(self.tr("4-12 digits"))

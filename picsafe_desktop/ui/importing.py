@@ -148,7 +148,7 @@ class ImportMixin:
         devices, reason = found
         self.statusBar().clearMessage()
         if not devices:
-            text = reason or (
+            text = reason or self._tr(
                 "No camera or phone was found on USB.\n\nConnect it with its cable, unlock it "
                 'and, on the phone, allow access to photos ("Trust this computer" or '
                 '"File transfer / PTP"). If the desktop opened the phone in a file manager, '

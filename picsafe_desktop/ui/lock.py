@@ -322,8 +322,11 @@ class LockScreen(QWidget):
         else:
             staff = Staff("", "", self.staff_id_edit.text().strip())
             if not staff.staff_id:
-                what = "user name" if self.method == "directory" else "staff ID"
-                self.show_error(self.tr("Enter your {what} to sign in.").format(what=what))
+                self.show_error(
+                    self.tr("Enter your user name to sign in.")
+                    if self.method == "directory"
+                    else self.tr("Enter your staff ID to sign in.")
+                )
                 self.staff_id_edit.setFocus()
                 return
         self.error_label.clear()

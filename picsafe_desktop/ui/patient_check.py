@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QTimer, Signal
 from PySide6.QtWidgets import QCheckBox, QGroupBox, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from picsafe_desktop.consent import FieldError
@@ -51,7 +51,9 @@ class PatientCheck(QGroupBox):
         *,
         wristband_mrn: str = "",
     ) -> None:
-        super().__init__("Check against the hospital record", parent)
+        super().__init__(
+            QCoreApplication.translate("PatientCheck", "Check against the hospital record"), parent
+        )
         self._lookup = lookup
         self._wristband = wristband_mrn.strip()
         self._result: Any = None  # patients.LookupResult of `_asked`
@@ -164,23 +166,31 @@ class PatientCheck(QGroupBox):
 
     def _contradiction(self) -> str:
         if self._wristband and self._mrn and self._mrn != self._wristband:
-            return (f"The MRN differs from the wristband's ({self._wristband}): check the "
-                    "wristband; do not record for a different patient.")  # fmt: skip
+            return self.tr(
+                "The MRN differs from the wristband's ({wristband}): check the wristband; do "
+                "not record for a different patient."
+            ).format(wristband=self._wristband)
         result = self._result
         if result is None or self._asked != self._mrn:
             return ""
         if result.matches and not result.consistent:
-            return ("The hospital's systems name different people for this MRN: do not "
-                    "record; ask the ward clerk to check the patient's record.")  # fmt: skip
+            return self.tr(
+                "The hospital's systems name different people for this MRN: do not record; ask "
+                "the ward clerk to check the patient's record."
+            )
         person = result.person()
         if person is None:
             return ""
         if self._name and person.name and _norm(self._name) != _norm(person.name):
-            return (f"The hospital record names {person.name} for this MRN, not the name "
-                    "given: check the wristband and the patient.")  # fmt: skip
+            return self.tr(
+                "The hospital record names {name} for this MRN, not the name given: check the "
+                "wristband and the patient."
+            ).format(name=person.name)
         if self._born and person.birth_date and self._born != person.birth_date:
-            return (f"The hospital record gives another date of birth ({person.birth_date}) "
-                    "for this MRN: check the wristband and the patient.")  # fmt: skip
+            return self.tr(
+                "The hospital record gives another date of birth ({born}) for this MRN: check "
+                "the wristband and the patient."
+            ).format(born=person.birth_date)
         return ""
 
     def _problem(self) -> str:
@@ -191,15 +201,15 @@ class PatientCheck(QGroupBox):
             return contradiction
         if self._person() is not None:
             if not (self._name and self._born):
-                return "Two identifiers are needed: the patient's name and date of birth."
+                return self.tr("Two identifiers are needed: the patient's name and date of birth.")
             if not self.confirm_check.isChecked():
-                return "Confirm the patient's name and date of birth with the patient."
+                return self.tr("Confirm the patient's name and date of birth with the patient.")
             return ""
         if self.offline_check.isChecked():
             return ""
         if self._busy:
-            return "Wait for the hospital record, or tick 'Record without a check'."
-        return "Look the MRN up in the hospital record, or tick 'Record without a check'."
+            return self.tr("Wait for the hospital record, or tick 'Record without a check'.")
+        return self.tr("Look the MRN up in the hospital record, or tick 'Record without a check'.")
 
     def _refresh(self) -> None:
         person = self._person()

@@ -408,20 +408,51 @@ class PhotoActionsMixin:
         """Details-pane rows: this photo's identifiability and flags, the consent's state."""
         answer = (meta.get("identifiability") or "unknown").replace("_", " ")
         if meta.get("redacted_from"):
-            answer += " (redacted version)"
+            answer += QCoreApplication.translate("PhotoActionsMixin", " (redacted version)")
         elif meta.get("identifiability_confirmed_by"):
-            answer += f" (confirmed by {meta['identifiability_confirmed_by']})"
-        rows = [("Identifiability", answer)]
+            answer += QCoreApplication.translate(
+                "PhotoActionsMixin", " (confirmed by {who})"
+            ).format(who=meta["identifiability_confirmed_by"])
+        rows = [(QCoreApplication.translate("PhotoActionsMixin", "Identifiability"), answer)]
         if meta.get("intimate"):
-            rows.append(("Intimate", "yes: a reason is asked on every view"))
+            rows.append(
+                (
+                    QCoreApplication.translate("PhotoActionsMixin", "Intimate"),
+                    QCoreApplication.translate(
+                        "PhotoActionsMixin", "yes: a reason is asked on every view"
+                    ),
+                )
+            )
         if meta.get("taken_before_consent"):
-            rows.append(("Warning", "taken before the recorded bedside consent time"))
+            rows.append(
+                (
+                    QCoreApplication.translate("PhotoActionsMixin", "Warning"),
+                    QCoreApplication.translate(
+                        "PhotoActionsMixin", "taken before the recorded bedside consent time"
+                    ),
+                )
+            )
         if consent.consented_at is not None:
-            rows.append(("Consent obtained", f"{consent.consented_at:%d %b %Y %H:%M}"))
+            rows.append(
+                (
+                    QCoreApplication.translate("PhotoActionsMixin", "Consent obtained"),
+                    f"{consent.consented_at:%d %b %Y %H:%M}",
+                )
+            )
         if consent.withdrawn is not None:
-            rows.append(("Withdrawn", consent.withdrawn.value))
+            rows.append(
+                (
+                    QCoreApplication.translate("PhotoActionsMixin", "Withdrawn"),
+                    consent.withdrawn.value,
+                )
+            )
         if consent.review_on is not None:
-            rows.append(("Review consent on", f"{consent.review_on:%d %b %Y}"))
+            rows.append(
+                (
+                    QCoreApplication.translate("PhotoActionsMixin", "Review consent on"),
+                    f"{consent.review_on:%d %b %Y}",
+                )
+            )
         return rows
 
     def set_identifiability(self) -> None:
@@ -429,7 +460,7 @@ class PhotoActionsMixin:
         if self.locked or not index.isValid():
             return
         item_id = index.data(ItemIdRole)
-        choices = ["Not identifiable", "Identifiable"]
+        choices = [self._tr("Not identifiable"), self._tr("Identifiable")]
         answer, ok = QInputDialog.getItem(
             self,
             self._tr("Identifiability"),
@@ -518,9 +549,11 @@ class PhotoActionsMixin:
     def _withdrawn(self, exports: list, scope: str = "full") -> None:
         self.refresh()
         text = (
-            "Consent withdrawn; its photos were destroyed."
+            self._tr("Consent withdrawn; its photos were destroyed.")
             if scope == "full"
-            else "Teaching and publication withdrawn; the photos stay for the clinical record."
+            else self._tr(
+                "Teaching and publication withdrawn; the photos stay for the clinical record."
+            )
         )
         if exports:
             lines = [

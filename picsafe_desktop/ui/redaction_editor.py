@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -48,7 +48,10 @@ from picsafe_desktop.deid import Redaction
 from picsafe_desktop.ui import look, workers
 from picsafe_desktop.ui.imaging import decode
 
-MODES = (("black", "Black box"), ("blur", "Blur"))
+MODES = (
+    ("black", QT_TRANSLATE_NOOP("RedactionDialog", "Black box")),
+    ("blur", QT_TRANSLATE_NOOP("RedactionDialog", "Blur")),
+)
 MIN_SIZE = 4  # image pixels; a smaller drag is taken as a slip, not a box
 
 Suggest = Callable[[bytes], Sequence[Any]]
@@ -477,9 +480,9 @@ class RedactionDialog(QDialog):
     # -- list <-> canvas -------------------------------------------------------------------
     def _describe(self, number: int, box: BoxItem) -> str:
         r = box.image_rect()
-        kind = "Suggested face" if box.suggested else "Box"
-        mode = dict(MODES)[box.mode].lower()
-        state = "" if box.confirmed else " (not confirmed)"
+        kind = self.tr("Suggested face") if box.suggested else self.tr("Box")
+        mode = self.tr(dict(MODES)[box.mode]).lower()
+        state = "" if box.confirmed else self.tr(" (not confirmed)")
         return (
             f"{kind} {number}{state}\n{mode}, {round(r.width())} × {round(r.height())} px "
             f"at {round(r.left())}, {round(r.top())}"

@@ -158,12 +158,14 @@ class SettingsDialog(QDialog):
         layout = QVBoxLayout(page)
         source = getattr(self.site, "source", None)
         if source:
-            text = f"Read from {source}. Set by IT; it cannot be changed here."
-        else:
-            text = (
-                "No site configuration file was found, so the built-in defaults are in use. "
-                f"IT can provide one at {default_config_path()}."
+            text = self.tr("Read from {source}. Set by IT; it cannot be changed here.").format(
+                source=source
             )
+        else:
+            text = self.tr(
+                "No site configuration file was found, so the built-in defaults are in use. "
+                "IT can provide one at {path}."
+            ).format(path=default_config_path())
         self.source_label = QLabel(text, page)
         self.source_label.setWordWrap(True)
         self.source_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

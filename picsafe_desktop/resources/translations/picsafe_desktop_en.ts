@@ -4,6 +4,102 @@
     <context>
         <name>AuditView</name>
         <message>
+            <source>photo stored (encrypted)</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>photo opened</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>photo destroyed</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>photo released by consent</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>photo details changed</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>redacted copy made</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>photo exported</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>export failed</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>import started</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>consent recorded</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>consent record read</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>patient list shown</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>consent record destroyed</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>consent refused</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>consent withdrawn</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>unfinished consent form discarded</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>photos deleted from a phone</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>signed in</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>signed out or locked</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>vault created</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>vault recovered</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>today</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>7 days</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>30 days</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
             <source>Audit log</source>
             <translation type="unfinished" />
         </message>
@@ -56,7 +152,19 @@
             <translation type="unfinished" />
         </message>
         <message>
+            <source>the check failed without naming a row</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
             <source>Audit log has been tampered with: {shown}</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>all events</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>all patients</source>
             <translation type="unfinished" />
         </message>
         <message numerus="yes">
@@ -187,6 +295,22 @@
         <name>ComparisonView</name>
         <message>
             <source>Photos side by side</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Zoom out</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Zoom in</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Fit</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Fit both</source>
             <translation type="unfinished" />
         </message>
     </context>
@@ -388,6 +512,18 @@
             <translation type="unfinished" />
         </message>
         <message>
+            <source>The &amp;patient</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>A &amp;substitute (parent, guardian, representative)</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Lac&amp;ks capacity: best-interests decision (record only)</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
             <source>Substitute's name</source>
             <translation type="unfinished" />
         </message>
@@ -556,6 +692,10 @@
             <translation type="unfinished" />
         </message>
         <message>
+            <source>Clinical indication, required</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
             <source>Still needed before recording: {fields}.</source>
             <translation type="unfinished" />
         </message>
@@ -670,6 +810,113 @@ Destroy the photos?</numerusform>
         </message>
     </context>
     <context>
+        <name>ConsentSections</name>
+        <message>
+            <source>Not answered yet</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Identifiable (face, tattoo, distinctive feature)</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Not identifiable</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Identifiability of each photo</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Children and young people</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Not assessed</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Competent (Gillick)</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Not competent</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Not recorded</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Agrees (assents)</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Objects</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Not able to say (too young or unwell)</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Interpreter and language</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>No interpreter</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Professional, in person</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Telephone or video service</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Family member or friend</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Intimate images</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Wants a chaperone</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Declined a chaperone</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>No preference</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>When and by whom</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Follows from who consents</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>The patient</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>The substitute</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>The clinician (verbal consent or best interests)</source>
+            <translation type="unfinished" />
+        </message>
+    </context>
+    <context>
         <name>ExportDialog</name>
         <message>
             <source>Export photos — {patient}</source>
@@ -775,6 +1022,22 @@ Destroy the photos?</numerusform>
             <translation type="unfinished" />
         </message>
         <message>
+            <source>Choose where to send the photos.</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Tick at least one photo to export.</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Choose the file to write.</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Give a passphrase of at least {n} characters, or the recipient's public key.</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
             <source>&lt;span style='color:{colour}'&gt;{problem}&lt;/span&gt;</source>
             <translation type="unfinished" />
         </message>
@@ -784,6 +1047,34 @@ Destroy the photos?</numerusform>
         </message>
         <message>
             <source>Exporting…</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>PDF report (to file in the record)</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>FHIR — send to the electronic health record</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>DICOM — send to the PACS</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Encrypted package (age) for a colleague</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Clinical record</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Teaching (identifiers removed)</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Publication (identifiers removed)</source>
             <translation type="unfinished" />
         </message>
         <message numerus="yes">
@@ -822,6 +1113,14 @@ Destroy the photos?</numerusform>
         </message>
         <message>
             <source>optional, e.g. Ward IT lead, Staff nurse</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>PIN</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>PIN again</source>
             <translation type="unfinished" />
         </message>
         <message>
@@ -939,6 +1238,12 @@ Destroy the photos?</numerusform>
         </message>
         <message>
             <source>Could not look for USB devices</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>No camera or phone was found on USB.
+
+Connect it with its cable, unlock it and, on the phone, allow access to photos ("Trust this computer" or "File transfer / PTP"). If the desktop opened the phone in a file manager, close that window first: it holds the phone.</source>
             <translation type="unfinished" />
         </message>
         <message>
@@ -1327,7 +1632,11 @@ Destroy the photos?</numerusform>
             <translation type="unfinished" />
         </message>
         <message>
-            <source>Enter your {what} to sign in.</source>
+            <source>Enter your user name to sign in.</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Enter your staff ID to sign in.</source>
             <translation type="unfinished" />
         </message>
     </context>
@@ -1335,6 +1644,10 @@ Destroy the photos?</numerusform>
         <name>MainWindow</name>
         <message>
             <source>&lt;h2&gt;No photos yet&lt;/h2&gt;&lt;p&gt;To bring clinical photos in:&lt;/p&gt;&lt;ul&gt;&lt;li&gt;connect the phone with its USB cable and unlock it, or&lt;/li&gt;&lt;li&gt;drag photos from a folder onto this window, or&lt;/li&gt;&lt;li&gt;press &lt;b&gt;Import photos&lt;/b&gt; in the toolbar.&lt;/li&gt;&lt;/ul&gt;&lt;p&gt;Each photo is stripped of hidden data (location, phone serial, dates) and encrypted. You then sort the photos by patient and record each patient's consent. Photos on a phone stay there until you choose to delete them from here.&lt;/p&gt;</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>not recorded by the camera</source>
             <translation type="unfinished" />
         </message>
         <message>
@@ -1506,6 +1819,10 @@ Destroy the photos?</numerusform>
             <translation type="unfinished" />
         </message>
         <message>
+            <source>Signed out. The next person signs in here.</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
             <source>Could not record that the consent draft was discarded</source>
             <translation type="unfinished" />
         </message>
@@ -1538,7 +1855,70 @@ Destroy the photos?</numerusform>
             <translation type="unfinished" />
         </message>
         <message>
+            <source>Taken {moment:%d %b %Y %H:%M}</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Redacted copy · {caption}</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>REDACTED COPY</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
             <source>Could not read photo details</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Captured</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Size</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>{width} × {height} px</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Imported</source>
+            <translation type="unfinished" />
+        </message>
+        <message numerus="yes">
+            <source>%n area(s) hidden</source>
+            <translation>
+                <numerusform>%n area hidden</numerusform>
+                <numerusform>%n areas hidden</numerusform>
+            </translation>
+        </message>
+        <message>
+            <source>Redacted copy</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>&lt;p&gt;&lt;a href='item:{item}'&gt;Show the original photo&lt;/a&gt;&lt;/p&gt;</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Consent</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>recorded {when:%d %b %Y %H:%M} by {who}</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Uses allowed</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Body site</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Indication</source>
             <translation type="unfinished" />
         </message>
         <message>
@@ -1661,6 +2041,38 @@ Destroy the photos?</numerusform>
             <translation type="unfinished" />
         </message>
         <message>
+            <source>The MRN differs from the wristband's ({wristband}): check the wristband; do not record for a different patient.</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>The hospital's systems name different people for this MRN: do not record; ask the ward clerk to check the patient's record.</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>The hospital record names {name} for this MRN, not the name given: check the wristband and the patient.</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>The hospital record gives another date of birth ({born}) for this MRN: check the wristband and the patient.</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Two identifiers are needed: the patient's name and date of birth.</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Confirm the patient's name and date of birth with the patient.</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Wait for the hospital record, or tick 'Record without a check'.</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Look the MRN up in the hospital record, or tick 'Record without a check'.</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
             <source>Order {accession}: {procedure}</source>
             <translation type="unfinished" />
         </message>
@@ -1772,7 +2184,51 @@ NOT CHECKED against the record.</source>
             <translation type="unfinished" />
         </message>
         <message>
+            <source> (redacted version)</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source> (confirmed by {who})</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
             <source>Identifiability</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Intimate</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>yes: a reason is asked on every view</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Warning</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>taken before the recorded bedside consent time</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Consent obtained</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Withdrawn</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Review consent on</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Not identifiable</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Identifiable</source>
             <translation type="unfinished" />
         </message>
         <message>
@@ -1828,6 +2284,14 @@ Everything: every photo of this consent is destroyed; copies already in the medi
         </message>
         <message>
             <source>&amp;Everything (destroy photos)</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Consent withdrawn; its photos were destroyed.</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Teaching and publication withdrawn; the photos stay for the clinical record.</source>
             <translation type="unfinished" />
         </message>
         <message>
@@ -2015,6 +2479,14 @@ Choose another folder, or write the code down by hand.</source>
     <context>
         <name>RedactionDialog</name>
         <message>
+            <source>Black box</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Blur</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
             <source>Redact photo</source>
             <translation type="unfinished" />
         </message>
@@ -2145,6 +2617,18 @@ Choose another folder, or write the code down by hand.</source>
             <source>Face suggestions are not available: {exc}</source>
             <translation type="unfinished" />
         </message>
+        <message>
+            <source>Suggested face</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Box</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source> (not confirmed)</source>
+            <translation type="unfinished" />
+        </message>
     </context>
     <context>
         <name>Section</name>
@@ -2201,6 +2685,14 @@ Choose another folder, or write the code down by hand.</source>
         </message>
         <message>
             <source>These choices are stored for your user account on this computer. No patient information is kept with them.</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Read from {source}. Set by IT; it cannot be changed here.</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>No site configuration file was found, so the built-in defaults are in use. IT can provide one at {path}.</source>
             <translation type="unfinished" />
         </message>
         <message>
@@ -2262,7 +2754,23 @@ Choose another folder, or write the code down by hand.</source>
             <translation type="unfinished" />
         </message>
         <message>
+            <source>Body site and date</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Photo</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
             <source>Photos by body site and date</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>date not recorded</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>redacted copy</source>
             <translation type="unfinished" />
         </message>
         <message>
