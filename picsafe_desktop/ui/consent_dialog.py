@@ -436,9 +436,11 @@ class ConsentDialog(QDialog):
         self.capacity_group = QButtonGroup(group)
         self.capacity_buttons: dict[Capacity, QRadioButton] = {}
         texts = {
-            Capacity.SELF: "The &patient",
-            Capacity.SUBSTITUTE: "A &substitute (parent, guardian, representative)",
-            Capacity.LACKS_CAPACITY: "Lac&ks capacity: best-interests decision (record only)",
+            Capacity.SELF: self.tr("The &patient"),
+            Capacity.SUBSTITUTE: self.tr("A &substitute (parent, guardian, representative)"),
+            Capacity.LACKS_CAPACITY: self.tr(
+                "Lac&ks capacity: best-interests decision (record only)"
+            ),
         }
         for capacity, text in texts.items():
             button = QRadioButton(text, group)
@@ -798,7 +800,9 @@ class ConsentDialog(QDialog):
         self.signature_pad.setEnabled(written)
         self.clear_signature_button.setEnabled(written)
         indication_label = self.indication_edit.accessibleName()
-        wanted = "Clinical indication" + (", required" if limited else "")
+        wanted = (
+            self.tr("Clinical indication, required") if limited else self.tr("Clinical indication")
+        )
         if indication_label != wanted:
             self.indication_edit.setAccessibleName(wanted)
 
