@@ -11,7 +11,15 @@ import datetime as dt
 import logging
 from html import escape
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QEvent, QSettings, QSize, Qt, QTimer
+from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
+    QCoreApplication,
+    QEvent,
+    QSettings,
+    QSize,
+    Qt,
+    QTimer,
+)
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -67,7 +75,7 @@ def _when(iso: str | None) -> str:
     """A capture time as people read it, with the UTC offset when the camera recorded one."""
     moment = _taken(iso)
     if moment is None:
-        return iso or "not recorded by the camera"
+        return iso or QCoreApplication.translate("MainWindow", "not recorded by the camera")
     text = moment.strftime("%d %b %Y %H:%M")
     return f"{text} (UTC{moment:%z})" if moment.tzinfo else text
 
@@ -513,7 +521,7 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
 
     def switch_user(self) -> None:
         """One action: sign the current person out (locking the window) and ask for the next."""
-        self.lock("switch user", hint="Signed out. The next person signs in here.")
+        self.lock("switch user", hint=self.tr("Signed out. The next person signs in here."))
 
     def _resume_or_discard_draft(self, staff) -> None:
         """The intake and consent form hidden by a lock come back for the person who was
@@ -708,9 +716,10 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         a redacted copy is badged so it never passes for the original."""
         meta = self.services.metadata(item_id)
         moment = _taken(meta.get("capture_time"))
-        caption = f"Taken {moment:%d %b %Y %H:%M}" if moment else ""
+        caption = self.tr("Taken {moment:%d %b %Y %H:%M}").format(moment=moment) if moment else ""
         if meta.get("redacted_from"):
-            return ("Redacted copy · " + caption).rstrip(" ·"), "REDACTED COPY"
+            copy = self.tr("Redacted copy · {caption}").format(caption=caption).rstrip(" ·")
+            return copy, self.tr("REDACTED COPY")
         return caption
 
     def _consent(self, consent_id: str):
@@ -753,24 +762,30 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         if meta.get("orientation") in (5, 6, 7, 8):
             width, height = height, width  # as shown (upright), not as stored
         rows = [
-            ("Captured", _when(meta.get("capture_time"))),
-            ("Size", f"{width} × {height} px"),
-            ("Imported", item.created_at.strftime("%d %b %Y %H:%M")),
+            (self.tr("Captured"), _when(meta.get("capture_time"))),
+            (self.tr("Size"), self.tr("{width} × {height} px").format(width=width, height=height)),
+            (self.tr("Imported"), item.created_at.strftime("%d %b %Y %H:%M")),
         ]
         link = ""
         if meta.get("redacted_from"):
-            rows.insert(0, ("Redacted copy", f"{meta.get('redactions', '?')} area(s) hidden"))
-            link = f"<p><a href='item:{meta['redacted_from']}'>Show the original photo</a></p>"
+            n = meta.get("redactions")
+            hidden = self.tr("%n area(s) hidden", "", n) if isinstance(n, int) else "?"
+            rows.insert(0, (self.tr("Redacted copy"), hidden))
+            link = self.tr("<p><a href='item:{item}'>Show the original photo</a></p>").format(
+                item=meta["redacted_from"]
+            )
         if consent:
             uses = ", ".join(sorted(u.value for u in consent.uses))
             rows += [
                 (
-                    "Consent",
-                    f"recorded {consent.obtained_at:%d %b %Y %H:%M} by {consent.obtained_by.name}",
+                    self.tr("Consent"),
+                    self.tr("recorded {when:%d %b %Y %H:%M} by {who}").format(
+                        when=consent.obtained_at, who=consent.obtained_by.name
+                    ),
                 ),
-                ("Uses allowed", uses),
-                ("Body site", consent.body_site or "—"),
-                ("Indication", consent.indication or "—"),
+                (self.tr("Uses allowed"), uses),
+                (self.tr("Body site"), consent.body_site or "—"),
+                (self.tr("Indication"), consent.indication or "—"),
             ]
             rows += self._governance_rows(meta, consent)  # issue 15 (photo_actions.py)
         pacs = self.services.pacs_status(item.item_id)  # issue 16: storage commitment
