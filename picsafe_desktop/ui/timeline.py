@@ -40,7 +40,7 @@ class TimelineDialog(QDialog):
         self.setWindowTitle(self.tr("Timeline — {patient}").format(patient=patient))
         self.setAccessibleName(self.tr("Patient timeline"))
         self.tree = QTreeWidget(self)
-        self.tree.setHeaderLabels(["Body site and date", "Photo"])
+        self.tree.setHeaderLabels([self.tr("Body site and date"), self.tr("Photo")])
         self.tree.setIconSize(QSize(96, 96))
         self.tree.setAccessibleName(self.tr("Photos by body site and date"))
         self.items: dict[str, QTreeWidgetItem] = {}
@@ -48,8 +48,11 @@ class TimelineDialog(QDialog):
             top = QTreeWidgetItem(self.tree, [f"{group.site} ({len(group.photos)})"])
             top.setFlags(top.flags() & ~Qt.ItemFlag.ItemIsUserCheckable)
             for photo in group.photos:
-                when = f"{photo.taken:%d %b %Y %H:%M}" if photo.taken else "date not recorded"
-                row = QTreeWidgetItem(top, [when, "redacted copy" if photo.redacted else ""])
+                when = (
+                    f"{photo.taken:%d %b %Y %H:%M}" if photo.taken else self.tr("date not recorded")
+                )
+                copy = self.tr("redacted copy") if photo.redacted else ""
+                row = QTreeWidgetItem(top, [when, copy])
                 row.setIcon(0, QIcon(thumbnail_pixmap(thumbnails.get(photo.item_id, b""))))
                 row.setData(0, _ID, photo.item_id)
                 row.setFlags(row.flags() | Qt.ItemFlag.ItemIsUserCheckable)
@@ -118,9 +121,13 @@ class ComparisonView(QWidget):
             a.verticalScrollBar().valueChanged.connect(b.verticalScrollBar().setValue)
         bar = QHBoxLayout()
         zoom_in, zoom_out = (lambda: self.zoom_by(ZOOM_STEP)), (lambda: self.zoom_by(1 / ZOOM_STEP))
-        for text, slot in (("−", zoom_out), ("+", zoom_in), ("Fit", self.fit)):
+        for text, name, slot in (
+            ("−", self.tr("Zoom out"), zoom_out),
+            ("+", self.tr("Zoom in"), zoom_in),
+            (self.tr("Fit"), self.tr("Fit both"), self.fit),
+        ):
             button = QPushButton(text, self)
-            button.setAccessibleName({"−": "Zoom out", "+": "Zoom in"}.get(text, "Fit both"))
+            button.setAccessibleName(name)
             button.clicked.connect(slot)
             bar.addWidget(button)
         bar.addStretch(1)
