@@ -2,6 +2,38 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="en" sourcelanguage="en">
     <context>
+        <name>App</name>
+        <message>
+            <source>There is no photo vault on this computer yet.
+
+Create a new encrypted vault in
+{path}?</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>The photo vault cannot be opened.
+
+{why}</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>The photo vault was changed outside PicSafe, so it was opened read-only and nothing in it was changed or deleted. Call IT: they run `picsafe-desktop vault verify` and `picsafe-desktop vault repair`.
+
+{problems}</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>{n} files in the vault folder that its index does not explain were moved to its quarantine folder (nothing was deleted). Tell IT: `picsafe-desktop vault repair` says what they are.</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>After the last unexpected stop, some originals must be removed by hand:
+
+{notes}</source>
+            <translation type="unfinished" />
+        </message>
+    </context>
+    <context>
         <name>AuditView</name>
         <message>
             <source>photo stored (encrypted)</source>
