@@ -24,6 +24,7 @@ SCREEN = "1366x768x24"
 
 
 def _xvfb(tmp_path: Path):
+    """An X server of its own, exactly 1366x768 (the harness's display is larger)."""
     xvfb = shutil.which("Xvfb")
     if xvfb is None:
         pytest.fail("Xvfb is needed (scripts/install-system-deps.sh installs it)")
@@ -65,7 +66,9 @@ def probe(tmp_path: Path, keyring_service: str, factor: str, shots: Path | None 
 
 
 @pytest.mark.parametrize("factor", ["1.25", "1.5"])
-def test_every_screen_fits_1366x768_with_no_text_cut_off(tmp_path, keyring_service, factor):
+def test_every_screen_fits_1366x768_with_no_text_cut_off(
+    tmp_path, keyring_service, real_display, factor
+):
     found = probe(tmp_path, keyring_service, factor)
     assert set(found) == {
         "sign-in",
