@@ -702,6 +702,7 @@ class ConsentDialog(QDialog):
         small = QSize(36, 36)
         self.thumbnails.setIconSize(small)
         self.thumbnails.setFixedHeight(small.height() + 8)
+        self.thumbnails.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.more_tabs.setTabText(1, self.tr("More…"))  # its tooltip names what is there
         self.header.hide()
         self.thumbnails.setToolTip(self.header.text())
