@@ -109,8 +109,6 @@ class IntakeDialog(QDialog):
         self.consent_button.clicked.connect(self._ask_consent)
         self.destroy_button = QPushButton(self)
         self.destroy_button.clicked.connect(self._ask_destroy)
-        look.with_icon(self.destroy_button, "delete")
-        look.with_icon(self.destroy_button, "delete")
         self.later_button = QPushButton(self.tr("&Leave the rest waiting"), self)
         self.later_button.setToolTip(
             self.tr(
@@ -119,8 +117,6 @@ class IntakeDialog(QDialog):
             )
         )
         self.later_button.clicked.connect(self.reject)
-        look.with_icon(self.later_button, "later")
-        look.with_icon(self.later_button, "later")
         self.status = QLabel(self)
         self.status.setWordWrap(True)
 
@@ -144,6 +140,8 @@ class IntakeDialog(QDialog):
         layout.addWidget(splitter, 1)
         layout.addWidget(self.status)
         layout.addLayout(buttons)
+        for button, icon_name in ((self.destroy_button, "delete"), (self.later_button, "later")):
+            look.with_icon(button, icon_name)
         select_all = QShortcut(QKeySequence.StandardKey.SelectAll, self)
         select_all.activated.connect(self.grid.selectAll)
 
