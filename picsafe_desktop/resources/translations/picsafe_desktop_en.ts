@@ -32,6 +32,14 @@ Create a new encrypted vault in
 {notes}</source>
             <translation type="unfinished" />
         </message>
+        <message>
+            <source>PicSafe Desktop could not start</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>PicSafe Desktop stopped by an unexpected error. Details for IT (without patient data) are in the PicSafe log file (docs/deployment.md, Logs).</source>
+            <translation type="unfinished" />
+        </message>
     </context>
     <context>
         <name>AuditView</name>
