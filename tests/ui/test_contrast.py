@@ -69,7 +69,7 @@ def test_status_colours_read_on_the_window_and_in_fields(palette_of, name):
 
 
 def test_the_old_fixed_error_red_vanished_on_a_dark_high_contrast_palette():
-    """The defect: #b00020 was hard-coded for every error label; on black it is 2.6:1."""
+    """The defect: #b00020 was hard-coded for every error label; on black it is 2.9:1."""
     assert contrast("#b00020", "#000000") < MIN_CONTRAST
 
 
