@@ -31,3 +31,9 @@ installer-bundle:
 installer-test: installer
 	scripts/setup --test
 	PICSAFE_INSTALLER_TEST=1 scripts/with-test-services .venv/bin/python -m pytest tests/installer -q
+
+# `make translations`: refresh the .ts catalogues from the source and compile the translated
+# ones to .qm (docs/translating.md). tests/ui/test_translatable.py fails when this is due.
+.PHONY: translations
+translations:
+	scripts/update-translations

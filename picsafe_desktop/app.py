@@ -27,6 +27,13 @@ def create_qt_app(argv: list[str] | None = None):
             Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
         )
         existing = QApplication(argv if argv is not None else [sys.argv[0]])
+    from picsafe_desktop.ui import i18n
+
+    if not i18n.installed():
+        i18n.install_translators(existing)  # the locale's catalogue (English's plural forms)
+        from picsafe_desktop.ui import look
+
+        look.apply_palette(existing)  # readable text colours; PICSAFE_HIGH_CONTRAST=dark|light
     QGuiApplication.setDesktopFileName(APP_ID)
     from importlib.resources import files
 
@@ -39,6 +46,7 @@ def create_qt_app(argv: list[str] | None = None):
 
 def open_services(site, keyring_service: str | None = None):
     """Open the vault: create it on first run, recover a lost key; None if the user gives up."""
+    from PySide6.QtCore import QCoreApplication
     from PySide6.QtWidgets import QMessageBox
 
     from picsafe_desktop.services import KEYRING_SERVICE, Services, vault_exists
@@ -52,8 +60,11 @@ def open_services(site, keyring_service: str | None = None):
             answer = QMessageBox.question(
                 None,
                 APP_NAME,
-                f"There is no photo vault on this computer yet.\n\nCreate a new encrypted "
-                f"vault in\n{path}?",
+                QCoreApplication.translate(
+                    "App",
+                    "There is no photo vault on this computer yet.\n\nCreate a new encrypted "
+                    "vault in\n{path}?",
+                ).format(path=path),
             )
             if answer != QMessageBox.StandardButton.Yes:
                 return None
@@ -81,7 +92,13 @@ def open_services(site, keyring_service: str | None = None):
         log.error("cannot open the vault: %s (%s)", type(exc).__name__, faults.classify(exc, path))
         # A full or read-only drive is not damage: "restore it from backup" would lose photos.
         why = f"{path}: {faults.advice(exc, path)}." if faults.is_fault(exc, path) else str(exc)
-        QMessageBox.critical(None, APP_NAME, f"The photo vault cannot be opened.\n\n{why}")
+        QMessageBox.critical(
+            None,
+            APP_NAME,
+            QCoreApplication.translate("App", "The photo vault cannot be opened.\n\n{why}").format(
+                why=why
+            ),
+        )
         return None
 
 
@@ -89,6 +106,7 @@ def _trusted(services):
     """A vault whose index differs from its authenticated state opened read-only: the window
     cannot work with it (nothing could be audited); IT checks and repairs it first. Files the
     index did not explain were moved to quarantine/: say so, nothing was destroyed."""
+    from PySide6.QtCore import QCoreApplication
     from PySide6.QtWidgets import QMessageBox
 
     vault = services.vault
@@ -100,9 +118,12 @@ def _trusted(services):
         QMessageBox.critical(
             None,
             APP_NAME,
-            "The photo vault was changed outside PicSafe, so it was opened read-only and "
-            "nothing in it was changed or deleted. Call IT: they run `picsafe-desktop vault "
-            "verify` and `picsafe-desktop vault repair`.\n\n" + "\n".join(problems[:10]),
+            QCoreApplication.translate(
+                "App",
+                "The photo vault was changed outside PicSafe, so it was opened read-only and "
+                "nothing in it was changed or deleted. Call IT: they run `picsafe-desktop vault "
+                "verify` and `picsafe-desktop vault repair`.\n\n{problems}",
+            ).format(problems="\n".join(problems[:10])),
         )
         services.close()
         return None
@@ -110,15 +131,19 @@ def _trusted(services):
         QMessageBox.warning(
             None,
             APP_NAME,
-            f"{len(vault.quarantined)} file(s) in the vault folder that its index does not "
-            "explain were moved to its quarantine folder (nothing was deleted). Tell IT: "
-            "`picsafe-desktop vault repair` says what they are.",
+            QCoreApplication.translate(
+                "App",
+                "{n} files in the vault folder that its index does not explain were moved to "
+                "its quarantine folder (nothing was deleted). Tell IT: `picsafe-desktop vault "
+                "repair` says what they are.",
+            ).format(n=len(vault.quarantined)),
         )
     return services
 
 
 def run_gui(site) -> int:
     qt_app = create_qt_app()
+    from PySide6.QtCore import QCoreApplication
     from PySide6.QtWidgets import QMessageBox
 
     from picsafe_desktop.ui.main_window import MainWindow
@@ -135,8 +160,11 @@ def run_gui(site) -> int:
         QMessageBox.warning(
             window,
             APP_NAME,
-            "After the last unexpected stop, some originals "
-            "must be removed by hand:\n\n" + "\n".join(recovered.notes),
+            QCoreApplication.translate(
+                "App",
+                "After the last unexpected stop, some originals must be removed by hand:"
+                "\n\n{notes}",
+            ).format(notes="\n".join(recovered.notes)),
         )
     monitor.start()
     _handle_sigterm(qt_app, window)

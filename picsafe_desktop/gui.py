@@ -42,11 +42,27 @@ class _Keep:
 
 def show_error(text: str) -> None:
     """A modal error box (creates the Qt application if start-up failed before it existed)."""
+    from PySide6.QtCore import QCoreApplication
     from PySide6.QtWidgets import QApplication, QMessageBox
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])  # noqa: F841 - keep it alive
-    box = QMessageBox(QMessageBox.Icon.Critical, "PicSafe Desktop could not start", text.strip())
+    from picsafe_desktop.ui import i18n
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    if not i18n.installed():
+        i18n.install_translators(app)  # start-up failed before the app loaded its language
+    title = QCoreApplication.translate("App", "PicSafe Desktop could not start")
+    box = QMessageBox(QMessageBox.Icon.Critical, title, text.strip())
     box.exec()
+
+
+def _crash_words() -> str:
+    from PySide6.QtCore import QCoreApplication
+
+    return QCoreApplication.translate(
+        "App",
+        "PicSafe Desktop stopped by an unexpected error. Details for IT (without patient "
+        "data) are in the PicSafe log file (docs/deployment.md, Logs).",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,10 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         code = exc.code if isinstance(exc.code, int) else 2
     except Exception:  # noqa: BLE001 - shown as a dialog, logged without patient data
         logsetup.log_crash(*sys.exc_info(), where="start-up")
-        kept.write(
-            "PicSafe Desktop stopped by an unexpected error. Details for IT (without patient "
-            "data) are in the PicSafe log file (docs/deployment.md, Logs).\n"
-        )
+        kept.write(_crash_words() + "\n")
         code = 1
     finally:
         sys.stderr = real

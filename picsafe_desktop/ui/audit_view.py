@@ -7,7 +7,9 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
     QAbstractTableModel,
+    QCoreApplication,
     QModelIndex,
     QPersistentModelIndex,
     QSortFilterProxyModel,
@@ -64,33 +66,39 @@ WAIT_STYLE = "background: #eceff1; color: #37474f; border: 1px solid #90a4ae;"
 
 # What each event means, in words a clinician uses (the log keeps the short token).
 EVENT_NAMES = {
-    "put": "photo stored (encrypted)",
-    "view": "photo opened",
-    "delete": "photo destroyed",
-    "state": "photo released by consent",
-    "metadata": "photo details changed",
-    "redact": "redacted copy made",
-    "export": "photo exported",
-    "export_failed": "export failed",
-    "batch_create": "import started",
-    "consent": "consent recorded",
-    "consent_view": "consent record read",
-    "patient_list_view": "patient list shown",
-    "consent_delete": "consent record destroyed",
-    "consent_refused": "consent refused",
-    "consent_withdrawn": "consent withdrawn",
-    "consent_draft_discarded": "unfinished consent form discarded",
-    "device_delete": "photos deleted from a phone",
-    "sign_in": "signed in",
-    "sign_out": "signed out or locked",
-    "vault_create": "vault created",
-    "vault_recover": "vault recovered",
+    "put": QT_TRANSLATE_NOOP("AuditView", "photo stored (encrypted)"),
+    "view": QT_TRANSLATE_NOOP("AuditView", "photo opened"),
+    "delete": QT_TRANSLATE_NOOP("AuditView", "photo destroyed"),
+    "state": QT_TRANSLATE_NOOP("AuditView", "photo released by consent"),
+    "metadata": QT_TRANSLATE_NOOP("AuditView", "photo details changed"),
+    "redact": QT_TRANSLATE_NOOP("AuditView", "redacted copy made"),
+    "export": QT_TRANSLATE_NOOP("AuditView", "photo exported"),
+    "export_failed": QT_TRANSLATE_NOOP("AuditView", "export failed"),
+    "batch_create": QT_TRANSLATE_NOOP("AuditView", "import started"),
+    "consent": QT_TRANSLATE_NOOP("AuditView", "consent recorded"),
+    "consent_view": QT_TRANSLATE_NOOP("AuditView", "consent record read"),
+    "patient_list_view": QT_TRANSLATE_NOOP("AuditView", "patient list shown"),
+    "consent_delete": QT_TRANSLATE_NOOP("AuditView", "consent record destroyed"),
+    "consent_refused": QT_TRANSLATE_NOOP("AuditView", "consent refused"),
+    "consent_withdrawn": QT_TRANSLATE_NOOP("AuditView", "consent withdrawn"),
+    "consent_draft_discarded": QT_TRANSLATE_NOOP("AuditView", "unfinished consent form discarded"),
+    "device_delete": QT_TRANSLATE_NOOP("AuditView", "photos deleted from a phone"),
+    "sign_in": QT_TRANSLATE_NOOP("AuditView", "signed in"),
+    "sign_out": QT_TRANSLATE_NOOP("AuditView", "signed out or locked"),
+    "vault_create": QT_TRANSLATE_NOOP("AuditView", "vault created"),
+    "vault_recover": QT_TRANSLATE_NOOP("AuditView", "vault recovered"),
 }
-PERIODS = {"any": None, "today": 0, "7 days": 7, "30 days": 30}
+PERIODS = {
+    "any": None,
+    QT_TRANSLATE_NOOP("AuditView", "today"): 0,
+    QT_TRANSLATE_NOOP("AuditView", "7 days"): 7,
+    QT_TRANSLATE_NOOP("AuditView", "30 days"): 30,
+}
 
 
 def event_name(event: str) -> str:
-    return EVENT_NAMES.get(event, event.replace("_", " "))
+    name = EVENT_NAMES.get(event)
+    return QCoreApplication.translate("AuditView", name) if name else event.replace("_", " ")
 
 
 def format_time(at: datetime) -> str:
@@ -209,31 +217,31 @@ class AuditView(QWidget):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.setAccessibleName("Audit log")
+        self.setAccessibleName(self.tr("Audit log"))
 
         self.banner = QLabel(self)
         self.banner.setWordWrap(True)
         self.banner.setMargin(8)
         self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.banner.setAccessibleName("Audit log check")
+        self.banner.setAccessibleName(self.tr("Audit log check"))
 
         self.filter_edit = QLineEdit(self)
-        self.filter_edit.setPlaceholderText("Filter by staff, event, subject or details")
-        self.filter_edit.setAccessibleName("Filter audit entries")
+        self.filter_edit.setPlaceholderText(self.tr("Filter by staff, event, subject or details"))
+        self.filter_edit.setAccessibleName(self.tr("Filter audit entries"))
         self.filter_edit.setClearButtonEnabled(True)
-        filter_label = QLabel("&Filter:", self)
+        filter_label = QLabel(self.tr("&Filter:"), self)
         filter_label.setBuddy(self.filter_edit)
         self.count_label = QLabel(self)
-        self.count_label.setAccessibleName("Entries shown")
+        self.count_label.setAccessibleName(self.tr("Entries shown"))
 
         self.event_combo = QComboBox(self)
-        self.event_combo.setAccessibleName("Show events of kind")
+        self.event_combo.setAccessibleName(self.tr("Show events of kind"))
         self.patient_combo = QComboBox(self)
-        self.patient_combo.setAccessibleName("Show entries about patient")
+        self.patient_combo.setAccessibleName(self.tr("Show entries about patient"))
         self.period_combo = QComboBox(self)
-        self.period_combo.setAccessibleName("Show entries from")
+        self.period_combo.setAccessibleName(self.tr("Show entries from"))
         for text, days in PERIODS.items():
-            self.period_combo.addItem("any time" if days is None else text, days)
+            self.period_combo.addItem(self.tr("any time") if days is None else self.tr(text), days)
         for combo in (self.event_combo, self.patient_combo, self.period_combo):
             combo.currentIndexChanged.connect(lambda _i: self._criteria_changed())
         self._fill_combos([], [])
@@ -248,7 +256,7 @@ class AuditView(QWidget):
 
         self.table = QTableView(self)
         self.table.setModel(self.proxy)
-        self.table.setAccessibleName("Audit entries")
+        self.table.setAccessibleName(self.tr("Audit entries"))
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(0, Qt.SortOrder.DescendingOrder)  # newest first
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -287,7 +295,7 @@ class AuditView(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.table, 1)
 
-        self._show_banner("Checking the audit log…", WAIT_STYLE)
+        self._show_banner(self.tr("Checking the audit log…"), WAIT_STYLE)
         if rows is not None and report is not None:
             self.set_rows(rows, report)
         else:
@@ -306,15 +314,17 @@ class AuditView(QWidget):
         if report.ok:
             verified = getattr(report, "rows", None)
             count = verified if isinstance(verified, int) else len(rows)
-            self._show_banner(f"Audit log intact — {count} entries verified", OK_STYLE)
+            self._show_banner(
+                self.tr("Audit log intact — {count} entries verified").format(count=count), OK_STYLE
+            )
         else:
-            problems = list(report.problems) or ["the check failed without naming a row"]
+            problems = list(report.problems) or [self.tr("the check failed without naming a row")]
             shown = "; ".join(problems[:BANNER_PROBLEMS])
             more = len(problems) - BANNER_PROBLEMS
             if more > 0:
                 shown += f"; and {more} more (hover for the full list)"
             self._show_banner(
-                f"Audit log has been tampered with: {shown}",
+                self.tr("Audit log has been tampered with: {shown}").format(shown=shown),
                 BAD_STYLE,
                 tooltip="\n".join(problems),
             )
@@ -331,8 +341,8 @@ class AuditView(QWidget):
 
     def _fill_combos(self, events: Sequence[str], patients: Sequence[str]) -> None:
         for combo, values, everyone in (
-            (self.event_combo, events, "all events"),
-            (self.patient_combo, patients, "all patients"),
+            (self.event_combo, events, self.tr("all events")),
+            (self.patient_combo, patients, self.tr("all patients")),
         ):
             combo.blockSignals(True)
             combo.clear()
@@ -368,5 +378,7 @@ class AuditView(QWidget):
     def _update_count(self) -> None:
         total, shown = self.model.rowCount(), self.proxy.rowCount()
         self.count_label.setText(
-            f"{total} entries" if shown == total else f"{shown} of {total} entries"
+            self.tr("%n entry(s)", "", total)
+            if shown == total
+            else self.tr("{shown} of %n entry(s)", "", total).format(shown=shown)
         )

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from picsafe_desktop import body_sites
+from picsafe_desktop.ui import look
 
 _RECENT: list[dict] = []  # this session's picks, most recent first (never written to disk)
 
@@ -43,7 +44,7 @@ class BodyMap(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.renderer = QSvgRenderer(_svg_bytes(), self)
-        self.setAccessibleName("Body map, front and back")
+        self.setAccessibleName(self.tr("Body map, front and back"))
         self.setMinimumSize(QSize(520, 468))
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.selected = ""
@@ -105,24 +106,24 @@ class BodySiteDialog(QDialog):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Body site")
+        self.setWindowTitle(self.tr("Body site"))
         self.site: dict | None = None
         self.map = BodyMap(self)
         self.map.picked.connect(self._picked)
-        self.choice = QLabel("Click where the photos were taken.", self)
-        self.choice.setAccessibleName("Body site chosen")
+        self.choice = QLabel(self.tr("Click where the photos were taken."), self)
+        self.choice.setAccessibleName(self.tr("Body site chosen"))
         self.side_buttons: dict[str, QPushButton] = {}
         sides = QHBoxLayout()
         for side in body_sites.SIDES:
             button = QPushButton(side.capitalize(), self)
             button.setCheckable(True)
-            button.setAccessibleName(f"{side} side")
+            button.setAccessibleName(self.tr("{side} side").format(side=side))
             button.clicked.connect(lambda _c=False, s=side: self._side(s))
             self.side_buttons[side] = button
             sides.addWidget(button)
         sides.addStretch(1)
         self.recent = QListWidget(self)
-        self.recent.setAccessibleName("Recent body sites")
+        self.recent.setAccessibleName(self.tr("Recent body sites"))
         self.recent.setMaximumWidth(220)
         for site in _RECENT:
             item = QListWidgetItem(site["text"], self.recent)
@@ -132,16 +133,19 @@ class BodySiteDialog(QDialog):
         )
         self.recent.itemClicked.connect(lambda item: self._set(item.data(Qt.ItemDataRole.UserRole)))
         self.text_edit = QLineEdit(self)
-        self.text_edit.setAccessibleName("Body site in words")
-        self.text_edit.setPlaceholderText("not on the map? describe it, e.g. left medial canthus")
+        self.text_edit.setAccessibleName(self.tr("Body site in words"))
+        self.text_edit.setPlaceholderText(
+            self.tr("not on the map? describe it, e.g. left medial canthus")
+        )
         self.text_edit.textEdited.connect(lambda t: self._set(body_sites.from_text(t), keep=True))
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
         )
         self.buttons.accepted.connect(self.accept)
+        look.primary(self.buttons.button(QDialogButtonBox.StandardButton.Ok), "check")
         self.buttons.rejected.connect(self.reject)
         side = QVBoxLayout()
-        side.addWidget(QLabel("<b>Recent</b>", self))
+        side.addWidget(QLabel(self.tr("<b>Recent</b>"), self))
         side.addWidget(self.recent, 1)
         row = QHBoxLayout()
         row.addWidget(self.map, 1)
@@ -174,10 +178,15 @@ class BodySiteDialog(QDialog):
     def _update(self) -> None:
         site = self.site
         self.choice.setText(
-            f"<b>{site['text']}</b>"
-            + (f" — SNOMED CT {site['code']}" if site and site["code"] else "")
+            (
+                self.tr("<b>{site}</b> — SNOMED CT {code}").format(
+                    site=site["text"], code=site["code"]
+                )
+                if site["code"]
+                else self.tr("<b>{site}</b>").format(site=site["text"])
+            )
             if site
-            else "Click where the photos were taken."
+            else self.tr("Click where the photos were taken.")
         )
         paired = bool(self._region in body_sites.PAIRED and site and site.get("code"))
         for side, button in self.side_buttons.items():

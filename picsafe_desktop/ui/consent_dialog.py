@@ -13,7 +13,17 @@ import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from PySide6.QtCore import QBuffer, QByteArray, QEvent, QIODevice, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
+    QBuffer,
+    QByteArray,
+    QEvent,
+    QIODevice,
+    QSize,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QColor, QIcon, QImageReader, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -51,7 +61,7 @@ from picsafe_desktop.consent import (
     validate,
 )
 from picsafe_desktop.model import Capacity, ConsentRecord, Method, Staff, Use
-from picsafe_desktop.ui import consent_sections
+from picsafe_desktop.ui import consent_sections, look
 from picsafe_desktop.ui.patient_check import PatientCheck  # issue 16
 from picsafe_desktop.ui.signature_pad import SignaturePad
 
@@ -77,27 +87,26 @@ RELATIONSHIPS = (
     "court-appointed deputy",
 )
 THUMB = QSize(72, 72)
-_ERROR_STYLE = "color: #b00020;"
 
 # Short names for the "still needed" line under the form.
 _FIELD_NAMES = {
-    "patient.mrn": "MRN",
-    "patient.name": "patient name",
-    "patient.birth_date": "date of birth",
-    "capacity": "who consents",
-    "substitute.name": "substitute's name",
-    "substitute.relationship": "relationship",
-    "uses": "uses",
-    "publication": "journal or website",
-    "method": "how consent was given",
-    "signature_png": "signature",
-    "witness.name": "witness name",
-    "obtained_by.name": "staff name",
-    "obtained_by.role": "staff role",
-    "obtained_by.staff_id": "staff ID",
-    "body_site": "body site",
-    "indication": "clinical indication",
-    "identifiable": "identifiable",
+    "patient.mrn": QT_TRANSLATE_NOOP("ConsentDialog", "MRN"),
+    "patient.name": QT_TRANSLATE_NOOP("ConsentDialog", "patient name"),
+    "patient.birth_date": QT_TRANSLATE_NOOP("ConsentDialog", "date of birth"),
+    "capacity": QT_TRANSLATE_NOOP("ConsentDialog", "who consents"),
+    "substitute.name": QT_TRANSLATE_NOOP("ConsentDialog", "substitute's name"),
+    "substitute.relationship": QT_TRANSLATE_NOOP("ConsentDialog", "relationship"),
+    "uses": QT_TRANSLATE_NOOP("ConsentDialog", "uses"),
+    "publication": QT_TRANSLATE_NOOP("ConsentDialog", "journal or website"),
+    "method": QT_TRANSLATE_NOOP("ConsentDialog", "how consent was given"),
+    "signature_png": QT_TRANSLATE_NOOP("ConsentDialog", "signature"),
+    "witness.name": QT_TRANSLATE_NOOP("ConsentDialog", "witness name"),
+    "obtained_by.name": QT_TRANSLATE_NOOP("ConsentDialog", "staff name"),
+    "obtained_by.role": QT_TRANSLATE_NOOP("ConsentDialog", "staff role"),
+    "obtained_by.staff_id": QT_TRANSLATE_NOOP("ConsentDialog", "staff ID"),
+    "body_site": QT_TRANSLATE_NOOP("ConsentDialog", "body site"),
+    "indication": QT_TRANSLATE_NOOP("ConsentDialog", "clinical indication"),
+    "identifiable": QT_TRANSLATE_NOOP("ConsentDialog", "identifiable"),
     **consent_sections.FIELD_NAMES,  # issue 15 sections
 }
 
@@ -159,13 +168,13 @@ class ConsentDialog(QDialog):
         self._errors: dict[str, QLabel] = {}
         self._error_targets: dict[str, QWidget] = {}
 
-        self.setWindowTitle("Consent required")
+        self.setWindowTitle(self.tr("Consent required"))
         self.setModal(True)
         # No close button; a window manager that shows one anyway gets closeEvent ignored.
         self.setWindowFlags(
             Qt.WindowType.Dialog | Qt.WindowType.CustomizeWindowHint | Qt.WindowType.WindowTitleHint
         )
-        self.setAccessibleName("Consent required")
+        self.setAccessibleName(self.tr("Consent required"))
 
         self.stack = QStackedWidget(self)
         self.form_page = self._build_form_page(thumbnails)
@@ -206,17 +215,23 @@ class ConsentDialog(QDialog):
         layout.setContentsMargins(0, 0, 0, 0)
 
         count = len(thumbnails)
-        noun = "photo is" if count == 1 else "photos are"
         self.header = QLabel(
-            f"<b>{count} {noun} waiting for consent.</b> Complete the form and record "
-            "consent, or record that consent was refused (the photos are then destroyed).",
+            self.tr(
+                "<b>%n photo(s) waiting for consent.</b> Complete the "
+                "form and record consent, or record that consent was refused "
+                "(the photos are then destroyed).",
+                "",
+                count,
+            ),
             page,
         )
         self.header.setWordWrap(True)
         layout.addWidget(self.header)
 
         self.thumbnails = QListWidget(page)
-        self.thumbnails.setAccessibleName(f"Photos waiting for consent, {count}")
+        self.thumbnails.setAccessibleName(
+            self.tr("Photos waiting for consent, {count}").format(count=count)
+        )
         self.thumbnails.setViewMode(QListView.ViewMode.IconMode)
         self.thumbnails.setFlow(QListView.Flow.LeftToRight)
         self.thumbnails.setWrapping(False)
@@ -267,15 +282,21 @@ class ConsentDialog(QDialog):
         self.sections_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.sections_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         self.sections_scroll.setWidget(self.sections)
-        self.sections_scroll.setAccessibleName("Identifiability, children, interpreter, chaperone")
+        self.sections_scroll.setAccessibleName(
+            self.tr("Identifiability, children, interpreter, chaperone")
+        )
         self.more_tabs = QTabWidget(form)
-        self.more_tabs.setAccessibleName("Photos and further consent details")
-        self.more_tabs.addTab(photos_page, "Photos and staff")
-        self.more_tabs.addTab(self.sections_scroll, "More: identifiable? child? interpreter?")
+        self.more_tabs.setAccessibleName(self.tr("Photos and further consent details"))
+        self.more_tabs.addTab(photos_page, self.tr("Photos and staff"))
+        self.more_tabs.addTab(
+            self.sections_scroll, self.tr("More: identifiable? child? interpreter?")
+        )
         self.more_tabs.setTabToolTip(
             1,
-            "Identifiability of each photo, children, interpreter and wording language, "
-            "intimate images and chaperone, when consent was given and by whom",
+            self.tr(
+                "Identifiability of each photo, children, interpreter and wording language, "
+                "intimate images and chaperone, when consent was given and by whom"
+            ),
         )
         column = QVBoxLayout()
         column.addWidget(self.more_tabs, 1)
@@ -286,39 +307,41 @@ class ConsentDialog(QDialog):
         self.scroll = QScrollArea(page)
         self.scroll.setWidgetResizable(True)
         self.scroll.setWidget(form)
-        self.scroll.setAccessibleName("Consent form")
+        self.scroll.setAccessibleName(self.tr("Consent form"))
         self.scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         self.scroll.setMinimumHeight(200)
         layout.addWidget(self.scroll, 1)
 
         self.close_hint = QLabel(
-            "<b>This form stays open while photos wait for a decision.</b> Record consent, "
-            "or record that consent was refused (the photos are then destroyed). To stop for "
-            "now, press <b>Lock</b> (Ctrl+Shift+L): the form is kept for you until you sign "
-            "in again.",
+            self.tr(
+                "<b>This form stays open while photos wait for a decision.</b> Record consent, "
+                "or record that consent was refused (the photos are then destroyed). To stop for "
+                "now, press <b>Lock</b> (Ctrl+Shift+L): the form is kept for you until you sign "
+                "in again."
+            ),
             page,
         )
         self.close_hint.setObjectName("closeHint")
         self.close_hint.setWordWrap(True)
-        self.close_hint.setStyleSheet("#closeHint { background:#fff4ce; padding:6px; }")
+        self.close_hint.setStyleSheet(look.notice_style("#closeHint", "padding:6px;"))
         self.close_hint.hide()
         layout.addWidget(self.close_hint)
 
         self.problems = QLabel(page)
         self.problems.setWordWrap(True)
-        self.problems.setAccessibleName("What is still needed")
+        self.problems.setAccessibleName(self.tr("What is still needed"))
         layout.addWidget(self.problems)
 
         buttons = QHBoxLayout()
         self.refusal_reason_edit = QLineEdit(page)
-        self.refusal_reason_edit.setAccessibleName("Reason for refusal, optional")
-        self.refusal_reason_edit.setPlaceholderText("reason for refusal (optional)")
+        self.refusal_reason_edit.setAccessibleName(self.tr("Reason for refusal, optional"))
+        self.refusal_reason_edit.setPlaceholderText(self.tr("reason for refusal (optional)"))
         self.refusal_reason_edit.setMaximumWidth(260)
-        self.refuse_button = QPushButton("Consent refused — destro&y photos", page)
-        self.refuse_button.setAccessibleName("Consent refused, destroy photos")
-        self.record_button = QPushButton("&Record consent", page)
-        self.record_button.setAccessibleName("Record consent")
+        self.refuse_button = QPushButton(self.tr("Consent refused — destro&y photos"), page)
+        self.refuse_button.setAccessibleName(self.tr("Consent refused, destroy photos"))
+        self.record_button = QPushButton(self.tr("&Record consent"), page)
+        self.record_button.setAccessibleName(self.tr("Record consent"))
         for button in (self.refuse_button, self.record_button):
             # Enter must never submit by surprise (barcode scanners end with Enter).
             button.setAutoDefault(False)
@@ -327,13 +350,16 @@ class ConsentDialog(QDialog):
         buttons.addWidget(self.refusal_reason_edit)
         buttons.addStretch(1)
         buttons.addWidget(self.record_button)
+        # The main action stands out, yet Enter still never submits it (see above).
+        look.primary(self.record_button, "consent", default=False)
+        look.with_icon(self.refuse_button, "refuse")
         layout.addLayout(buttons)
         return page
 
     def _build_locked_page(self) -> QWidget:
         page = QWidget(self)
         layout = QVBoxLayout(page)
-        label = QLabel("Locked. Sign in again to continue with this consent.", page)
+        label = QLabel(self.tr("Locked. Sign in again to continue with this consent."), page)
         label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout.addWidget(label)
         return page
@@ -347,9 +373,11 @@ class ConsentDialog(QDialog):
 
     def _error_label(self, parent: QWidget, path: str, target: QWidget) -> QLabel:
         label = QLabel(parent)
-        label.setStyleSheet(_ERROR_STYLE)
+        label.setStyleSheet(look.error_style())
         label.setWordWrap(True)
-        label.setAccessibleName(f"Problem: {_FIELD_NAMES.get(path, path)}")
+        label.setAccessibleName(
+            self.tr("Problem: {field}").format(field=self.tr(_FIELD_NAMES.get(path, path)))
+        )
         label.hide()
         self._errors[path] = label
         self._error_targets[path] = target
@@ -371,11 +399,15 @@ class ConsentDialog(QDialog):
         form.addRow(label, box)
 
     def _wording_group(self, parent: QWidget) -> QGroupBox:
-        group = QGroupBox(f"Consent wording shown to the patient (version {self._wording.version})")
+        group = QGroupBox(
+            self.tr("Consent wording shown to the patient (version {version})").format(
+                version=self._wording.version
+            )
+        )
         layout = QVBoxLayout(group)
         self.wording_view = QTextBrowser(group)
         self.wording_view.setPlainText(self._wording.text)
-        self.wording_view.setAccessibleName("Consent wording")
+        self.wording_view.setAccessibleName(self.tr("Consent wording"))
         self.wording_view.setTabChangesFocus(True)
         self.wording_view.setMinimumHeight(80)
         self.wording_view.setMaximumHeight(120)
@@ -383,28 +415,32 @@ class ConsentDialog(QDialog):
         return group
 
     def _patient_group(self, parent: QWidget) -> QGroupBox:
-        group = QGroupBox("Patient", parent)
+        group = QGroupBox(self.tr("Patient"), parent)
         form = QFormLayout(group)
-        self.mrn_edit = self._line(group, "MRN", "patient.mrn", "type or scan the wristband")
-        self.name_edit = self._line(group, "Patient name", "patient.name")
-        self.birth_date_edit = self._line(
-            group, "Date of birth", "patient.birth_date", "YYYY-MM-DD"
+        self.mrn_edit = self._line(
+            group, self.tr("MRN"), "patient.mrn", self.tr("type or scan the wristband")
         )
-        self._row(form, "&MRN (required):", self.mrn_edit, "patient.mrn")
-        self._row(form, "&Name:", self.name_edit, "patient.name")
-        self._row(form, "Date of &birth:", self.birth_date_edit, "patient.birth_date")
+        self.name_edit = self._line(group, self.tr("Patient name"), "patient.name")
+        self.birth_date_edit = self._line(
+            group, self.tr("Date of birth"), "patient.birth_date", self.tr("YYYY-MM-DD")
+        )
+        self._row(form, self.tr("&MRN (required):"), self.mrn_edit, "patient.mrn")
+        self._row(form, self.tr("&Name:"), self.name_edit, "patient.name")
+        self._row(form, self.tr("Date of &birth:"), self.birth_date_edit, "patient.birth_date")
         return group
 
     def _capacity_group(self, parent: QWidget) -> QGroupBox:
-        group = QGroupBox("Who consents (required)", parent)
-        group.setAccessibleName("Who consents")
+        group = QGroupBox(self.tr("Who consents (required)"), parent)
+        group.setAccessibleName(self.tr("Who consents"))
         layout = QVBoxLayout(group)
         self.capacity_group = QButtonGroup(group)
         self.capacity_buttons: dict[Capacity, QRadioButton] = {}
         texts = {
-            Capacity.SELF: "The &patient",
-            Capacity.SUBSTITUTE: "A &substitute (parent, guardian, representative)",
-            Capacity.LACKS_CAPACITY: "Lac&ks capacity: best-interests decision (record only)",
+            Capacity.SELF: self.tr("The &patient"),
+            Capacity.SUBSTITUTE: self.tr("A &substitute (parent, guardian, representative)"),
+            Capacity.LACKS_CAPACITY: self.tr(
+                "Lac&ks capacity: best-interests decision (record only)"
+            ),
         }
         for capacity, text in texts.items():
             button = QRadioButton(text, group)
@@ -414,33 +450,51 @@ class ConsentDialog(QDialog):
             layout.addWidget(button)
         layout.addWidget(self._error_label(group, "capacity", group))
         form = QFormLayout()
-        self.substitute_name_edit = self._line(group, "Substitute's name", "substitute.name")
+        self.substitute_name_edit = self._line(
+            group, self.tr("Substitute's name"), "substitute.name"
+        )
         self.relationship_edit = self._line(
-            group, "Substitute's relationship to the patient", "substitute.relationship"
+            group,
+            self.tr("Substitute's relationship to the patient"),
+            "substitute.relationship",
         )
         relationship_completer = QCompleter(list(RELATIONSHIPS), self.relationship_edit)
         relationship_completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         relationship_completer.setFilterMode(Qt.MatchFlag.MatchContains)
         self.relationship_edit.setCompleter(relationship_completer)
-        self._row(form, "Substitut&e's name:", self.substitute_name_edit, "substitute.name")
-        self._row(form, "Relations&hip:", self.relationship_edit, "substitute.relationship")
+        self._row(
+            form,
+            self.tr("Substitut&e's name:"),
+            self.substitute_name_edit,
+            "substitute.name",
+        )
+        self._row(
+            form,
+            self.tr("Relations&hip:"),
+            self.relationship_edit,
+            "substitute.relationship",
+        )
         layout.addLayout(form)
         layout.addWidget(self._error_label(group, "substitute", group))
         return group
 
     def _uses_group(self, parent: QWidget) -> QGroupBox:
-        group = QGroupBox("Uses agreed to (tick each one)", parent)
-        group.setAccessibleName("Uses agreed to")
+        group = QGroupBox(self.tr("Uses agreed to (tick each one)"), parent)
+        group.setAccessibleName(self.tr("Uses agreed to"))
         layout = QVBoxLayout(group)
-        self.record_check = QCheckBox("Clinical record (always)", group)
+        self.record_check = QCheckBox(self.tr("Clinical record (always)"), group)
         self.record_check.setChecked(True)
         self.record_check.setEnabled(False)
-        self.record_check.setAccessibleName("Clinical record, always included")
-        self.teaching_check = QCheckBox("&Teaching: de-identified, within healthcare only", group)
-        self.teaching_check.setAccessibleName("Teaching, de-identified, within healthcare")
-        self.publication_check = QCheckBox("P&ublication in the journal or website named:", group)
-        self.publication_check.setAccessibleName("Publication")
-        self.publication_edit = self._line(group, "Journal or website", "publication")
+        self.record_check.setAccessibleName(self.tr("Clinical record, always included"))
+        self.teaching_check = QCheckBox(
+            self.tr("&Teaching: de-identified, within healthcare only"), group
+        )
+        self.teaching_check.setAccessibleName(self.tr("Teaching, de-identified, within healthcare"))
+        self.publication_check = QCheckBox(
+            self.tr("P&ublication in the journal or website named:"), group
+        )
+        self.publication_check.setAccessibleName(self.tr("Publication"))
+        self.publication_edit = self._line(group, self.tr("Journal or website"), "publication")
         for widget in (self.record_check, self.teaching_check, self.publication_check):
             layout.addWidget(widget)
         layout.addWidget(self.publication_edit)
@@ -449,8 +503,8 @@ class ConsentDialog(QDialog):
         return group
 
     def _method_group(self, parent: QWidget) -> QGroupBox:
-        group = QGroupBox("How consent was given (required)", parent)
-        group.setAccessibleName("How consent was given")
+        group = QGroupBox(self.tr("How consent was given (required)"), parent)
+        group.setAccessibleName(self.tr("How consent was given"))
         layout = QVBoxLayout(group)
         self.method_group = QButtonGroup(group)
         self.method_buttons: dict[Method, QRadioButton] = {}
@@ -467,15 +521,17 @@ class ConsentDialog(QDialog):
         layout.addWidget(self._error_label(group, "method", group))
 
         self.signature_pad = SignaturePad(group)
-        self.clear_signature_button = QPushButton("&Clear signature", group)
-        self.clear_signature_button.setAccessibleName("Clear signature")
+        self.clear_signature_button = QPushButton(self.tr("&Clear signature"), group)
+        self.clear_signature_button.setAccessibleName(self.tr("Clear signature"))
         self.clear_signature_button.setAutoDefault(False)
         pad_row = QVBoxLayout()
         pad_row.addWidget(self.signature_pad)
         pad_row.addWidget(self.clear_signature_button, 0, Qt.AlignmentFlag.AlignLeft)
         self.signature_label = QLabel(
-            "Signature of the patient, the substitute, or the clinician recording a "
-            "best-interests decision:",
+            self.tr(
+                "Signature of the patient, the substitute, or the clinician recording a "
+                "best-interests decision:"
+            ),
             group,
         )
         self.signature_label.setWordWrap(True)
@@ -484,29 +540,36 @@ class ConsentDialog(QDialog):
         layout.addWidget(self._error_label(group, "signature_png", self.signature_pad))
 
         form = QFormLayout()
-        self.witness_edit = self._line(group, "Witness name", "witness.name")
-        self._row(form, "W&itness (required if verbal):", self.witness_edit, "witness.name")
+        self.witness_edit = self._line(group, self.tr("Witness name"), "witness.name")
+        self._row(
+            form,
+            self.tr("W&itness (required if verbal):"),
+            self.witness_edit,
+            "witness.name",
+        )
         layout.addLayout(form)
         return group
 
     def _photo_group(self, parent: QWidget) -> QGroupBox:
-        group = QGroupBox("The photos", parent)
+        group = QGroupBox(self.tr("The photos"), parent)
         form = QFormLayout(group)
-        self.body_site_edit = self._line(group, "Body site", "body_site", "e.g. left forearm")
+        self.body_site_edit = self._line(
+            group, self.tr("Body site"), "body_site", self.tr("e.g. left forearm")
+        )
         completer = QCompleter(BODY_SITES, self.body_site_edit)
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
         self.body_site_edit.setCompleter(completer)
         self.indication_edit = QPlainTextEdit(group)
-        self.indication_edit.setAccessibleName("Clinical indication")
+        self.indication_edit.setAccessibleName(self.tr("Clinical indication"))
         self.indication_edit.setTabChangesFocus(True)
         self.indication_edit.setFixedHeight(56)
         self.identifiable_check = QCheckBox(
-            "Identi&fiable (face, tattoo or other distinctive feature)", group
+            self.tr("Identi&fiable (face, tattoo or other distinctive feature)"), group
         )
-        self.identifiable_check.setAccessibleName("Identifiable image")
-        self.body_map_button = QPushButton("Body &map…", group)
-        self.body_map_button.setAccessibleName("Pick the body site on a body map")
+        self.identifiable_check.setAccessibleName(self.tr("Identifiable image"))
+        self.body_map_button = QPushButton(self.tr("Body &map…"), group)
+        self.body_map_button.setAccessibleName(self.tr("Pick the body site on a body map"))
         self.body_map_button.setAutoDefault(False)
         self.body_map_button.clicked.connect(self.pick_body_site)
         site_row = QWidget(group)
@@ -514,24 +577,24 @@ class ConsentDialog(QDialog):
         site_layout.setContentsMargins(0, 0, 0, 0)
         site_layout.addWidget(self.body_site_edit, 1)
         site_layout.addWidget(self.body_map_button)
-        self._row(form, "B&ody site:", site_row, "body_site", self.body_site_edit)
-        self._row(form, "Clinical in&dication:", self.indication_edit, "indication")
+        self._row(form, self.tr("B&ody site:"), site_row, "body_site", self.body_site_edit)
+        self._row(form, self.tr("Clinical in&dication:"), self.indication_edit, "indication")
         form.addRow(self.identifiable_check)
         return group
 
     def _staff_group(self, parent: QWidget) -> QGroupBox:
-        group = QGroupBox("Consent obtained by", parent)
+        group = QGroupBox(self.tr("Consent obtained by"), parent)
         form = QFormLayout(group)
-        self.staff_name_edit = self._line(group, "Staff name", "obtained_by.name")
-        self.staff_role_edit = self._line(group, "Staff role", "obtained_by.role")
-        self.staff_id_edit = self._line(group, "Staff ID", "obtained_by.staff_id")
-        self._row(form, "Staff n&ame:", self.staff_name_edit, "obtained_by.name")
-        self._row(form, "Ro&le:", self.staff_role_edit, "obtained_by.role")
-        self._row(form, "Staff ID:", self.staff_id_edit, "obtained_by.staff_id")
+        self.staff_name_edit = self._line(group, self.tr("Staff name"), "obtained_by.name")
+        self.staff_role_edit = self._line(group, self.tr("Staff role"), "obtained_by.role")
+        self.staff_id_edit = self._line(group, self.tr("Staff ID"), "obtained_by.staff_id")
+        self._row(form, self.tr("Staff n&ame:"), self.staff_name_edit, "obtained_by.name")
+        self._row(form, self.tr("Ro&le:"), self.staff_role_edit, "obtained_by.role")
+        self._row(form, self.tr("Staff ID:"), self.staff_id_edit, "obtained_by.staff_id")
         self.time_label = QLabel(group)
         self.time_label.setWordWrap(True)
-        self.time_label.setAccessibleName("Date and time of consent")
-        form.addRow("Date and time:", self.time_label)
+        self.time_label.setAccessibleName(self.tr("Date and time of consent"))
+        form.addRow(self.tr("Date and time:"), self.time_label)
         return group
 
     def pick_body_site(self) -> None:
@@ -625,7 +688,31 @@ class ConsentDialog(QDialog):
             available = screen.availableGeometry()
             width = min(width, available.width())
             height = min(height, available.height() - 40)  # room for the title bar
+            self._compact(available.width(), available.height())
         self.resize(width, height)
+
+    def _compact(self, screen_width: int, screen_height: int) -> None:
+        """On a small screen - 1366x768 at 125 % scaling is 1093x614 points - the common path
+        still fits: smaller strip thumbnails, the header's words left to the window title and
+        the "still needed" line, the wording on a tab of its own beside the photos and staff
+        (the patient reads it there), and the signature pad shown at 80 % (its image keeps its
+        size)."""
+        if screen_width >= 1250 and screen_height >= 700:
+            return
+        small = QSize(36, 36)
+        self.thumbnails.setIconSize(small)
+        self.thumbnails.setFixedHeight(small.height() + 8)
+        self.thumbnails.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.more_tabs.setTabText(1, self.tr("More…"))  # its tooltip names what is there
+        self.header.hide()
+        self.thumbnails.setToolTip(self.header.text())
+        wording = self.wording_view.parentWidget()
+        if self.more_tabs.indexOf(wording) < 0:
+            self.more_tabs.addTab(wording, self.tr("Wording"))
+            self.more_tabs.setTabToolTip(self.more_tabs.indexOf(wording), wording.title())
+            wording.setTitle("")  # the tab names it; a long title would widen the column
+            self.wording_view.setMaximumHeight(16777215)
+        self.signature_pad.set_display_scale(0.8)
 
     # --- state ---------------------------------------------------------------------------
 
@@ -633,7 +720,9 @@ class ConsentDialog(QDialog):
         return self._clock()
 
     def _show_time(self) -> None:
-        self.time_label.setText(f"{self._now():%d %b %Y %H:%M} (set when you record consent)")
+        self.time_label.setText(
+            self.tr("{now:%d %b %Y %H:%M} (set when you record consent)").format(now=self._now())
+        )
 
     def _capacity(self) -> Capacity | None:
         for capacity, button in self.capacity_buttons.items():
@@ -714,7 +803,9 @@ class ConsentDialog(QDialog):
         self.signature_pad.setEnabled(signable)
         self.clear_signature_button.setEnabled(signable)
         indication_label = self.indication_edit.accessibleName()
-        wanted = "Clinical indication" + (", required" if limited else "")
+        wanted = (
+            self.tr("Clinical indication, required") if limited else self.tr("Clinical indication")
+        )
         if indication_label != wanted:
             self.indication_edit.setAccessibleName(wanted)
 
@@ -762,13 +853,15 @@ class ConsentDialog(QDialog):
         if errors:
             needed = []
             for error in errors:
-                name = _FIELD_NAMES.get(error.field, error.field or "record")
+                name = self.tr(_FIELD_NAMES.get(error.field, error.field or "record"))
                 if name not in needed:
                     needed.append(name)
-            self.problems.setText("Still needed before recording: " + ", ".join(needed) + ".")
-            self.problems.setStyleSheet(_ERROR_STYLE)
+            self.problems.setText(
+                self.tr("Still needed before recording: {fields}.").format(fields=", ".join(needed))
+            )
+            self.problems.setStyleSheet(look.error_style())
         else:
-            self.problems.setText("Ready to record consent.")
+            self.problems.setText(self.tr("Ready to record consent."))
             self.problems.setStyleSheet("")
 
     def errors_shown(self) -> dict[str, str]:
@@ -797,12 +890,15 @@ class ConsentDialog(QDialog):
 
     def _on_refuse(self) -> None:
         count = self._photo_count
-        noun = "photo" if count == 1 else "photos"
         answer = QMessageBox.question(
             self,
-            "Destroy photos?",
-            f"Consent was refused. The {count} {noun} will be destroyed permanently. "
-            "This cannot be undone.\n\nDestroy the photos?",
+            self.tr("Destroy photos?"),
+            self.tr(
+                "Consent was refused. The %n photo(s) will be destroyed "
+                "permanently. This cannot be undone.\n\nDestroy the photos?",
+                "",
+                count,
+            ),
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             QMessageBox.StandardButton.No,
         )

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -28,33 +28,36 @@ from PySide6.QtWidgets import (
 )
 
 from picsafe_desktop.consent import FieldError
-
-_ERROR_STYLE = "color: #b00020;"
+from picsafe_desktop.ui import look
 
 # Short names for the dialog's "still needed" line.
 FIELD_NAMES = {
-    "identifiability": "identifiability",
-    "identifiable_publication": "identifiable publication",
-    "patient.under_18": "under 18",
-    "child": "child details",
-    "child.competence": "competence assessment",
-    "child.competence.assessed_by": "assessed by",
-    "child.competence.competent": "competence outcome",
-    "child.competence.parental_involvement": "parental involvement",
-    "child.assent": "child's view",
-    "child.urgent": "urgent",
-    "substitute.parental_responsibility": "parental responsibility",
-    "interpreter.name": "interpreter's name",
-    "interpreter.language": "interpreted language",
-    "interpreter.kind": "kind of interpreter",
-    "language": "wording language",
-    "intimate.preference": "chaperone preference",
-    "intimate.chaperone.name": "chaperone's name",
-    "intimate.chaperone.role": "chaperone's role",
-    "intimate.secondary_agreed": "intimate secondary use",
-    "consented_at": "time consent was obtained",
-    "photographer": "photographer",
-    "signed_by": "signed by",
+    "identifiability": QT_TRANSLATE_NOOP("ConsentDialog", "identifiability"),
+    "identifiable_publication": QT_TRANSLATE_NOOP("ConsentDialog", "identifiable publication"),
+    "patient.under_18": QT_TRANSLATE_NOOP("ConsentDialog", "under 18"),
+    "child": QT_TRANSLATE_NOOP("ConsentDialog", "child details"),
+    "child.competence": QT_TRANSLATE_NOOP("ConsentDialog", "competence assessment"),
+    "child.competence.assessed_by": QT_TRANSLATE_NOOP("ConsentDialog", "assessed by"),
+    "child.competence.competent": QT_TRANSLATE_NOOP("ConsentDialog", "competence outcome"),
+    "child.competence.parental_involvement": QT_TRANSLATE_NOOP(
+        "ConsentDialog", "parental involvement"
+    ),
+    "child.assent": QT_TRANSLATE_NOOP("ConsentDialog", "child's view"),
+    "child.urgent": QT_TRANSLATE_NOOP("ConsentDialog", "urgent"),
+    "substitute.parental_responsibility": QT_TRANSLATE_NOOP(
+        "ConsentDialog", "parental responsibility"
+    ),
+    "interpreter.name": QT_TRANSLATE_NOOP("ConsentDialog", "interpreter's name"),
+    "interpreter.language": QT_TRANSLATE_NOOP("ConsentDialog", "interpreted language"),
+    "interpreter.kind": QT_TRANSLATE_NOOP("ConsentDialog", "kind of interpreter"),
+    "language": QT_TRANSLATE_NOOP("ConsentDialog", "wording language"),
+    "intimate.preference": QT_TRANSLATE_NOOP("ConsentDialog", "chaperone preference"),
+    "intimate.chaperone.name": QT_TRANSLATE_NOOP("ConsentDialog", "chaperone's name"),
+    "intimate.chaperone.role": QT_TRANSLATE_NOOP("ConsentDialog", "chaperone's role"),
+    "intimate.secondary_agreed": QT_TRANSLATE_NOOP("ConsentDialog", "intimate secondary use"),
+    "consented_at": QT_TRANSLATE_NOOP("ConsentDialog", "time consent was obtained"),
+    "photographer": QT_TRANSLATE_NOOP("ConsentDialog", "photographer"),
+    "signed_by": QT_TRANSLATE_NOOP("ConsentDialog", "signed by"),
 }
 
 
@@ -62,7 +65,7 @@ def _combo(parent: QWidget, name: str, items: Iterable[tuple[str, Any]]) -> QCom
     box = QComboBox(parent)
     box.setAccessibleName(name)
     for text, value in items:
-        box.addItem(text, value)
+        box.addItem(QCoreApplication.translate("ConsentSections", text), value)
     return box
 
 
@@ -88,9 +91,9 @@ class Section(QGroupBox):
         super().__init__(title, parent)
         self.setAccessibleName(title)
         self.errors = QLabel(self)
-        self.errors.setStyleSheet(_ERROR_STYLE)
+        self.errors.setStyleSheet(look.error_style())
         self.errors.setWordWrap(True)
-        self.errors.setAccessibleName(f"Problems: {title}")
+        self.errors.setAccessibleName(self.tr("Problems: {title}").format(title=title))
         self.errors.hide()
         self.touched = False  # errors show once the user changed something here
         self.changed.connect(self._touch)
@@ -127,9 +130,12 @@ class Section(QGroupBox):
 
 
 IDENTIFIABILITY_CHOICES = (
-    ("Not answered yet", "unknown"),
-    ("Identifiable (face, tattoo, distinctive feature)", "identifiable"),
-    ("Not identifiable", "not_identifiable"),
+    (QT_TRANSLATE_NOOP("ConsentSections", "Not answered yet"), "unknown"),
+    (
+        QT_TRANSLATE_NOOP("ConsentSections", "Identifiable (face, tattoo, distinctive feature)"),
+        "identifiable",
+    ),
+    (QT_TRANSLATE_NOOP("ConsentSections", "Not identifiable"), "not_identifiable"),
 )
 
 
@@ -139,29 +145,39 @@ class IdentifiabilitySection(Section):
     prefixes = ("identifiability", "identifiable_publication")
 
     def __init__(self, photo_count: int, parent: QWidget | None = None) -> None:
-        super().__init__("Identifiability of each photo", parent)
+        super().__init__(
+            QCoreApplication.translate("ConsentSections", "Identifiability of each photo"), parent
+        )
         layout = QVBoxLayout(self)
         hint = QLabel(
-            "Answer for each photo whether it could identify the patient. Teaching and "
-            "publication exports wait until every photo is answered.",
+            self.tr(
+                "Answer for each photo whether it could identify the patient. Teaching and "
+                "publication exports wait until every photo is answered."
+            ),
             self,
         )
         hint.setWordWrap(True)
         layout.addWidget(hint)
         form = QFormLayout()
-        self.all_photos = _combo(self, "Identifiability of all photos", IDENTIFIABILITY_CHOICES)
+        self.all_photos = _combo(
+            self, self.tr("Identifiability of all photos"), IDENTIFIABILITY_CHOICES
+        )
         self.all_photos.setCurrentIndex(0)
-        form.addRow("All photos:", self.all_photos)
+        form.addRow(self.tr("All photos:"), self.all_photos)
         self.photos: list[QComboBox] = []
         for number in range(1, photo_count + 1):
-            box = _combo(self, f"Identifiability of photo {number}", IDENTIFIABILITY_CHOICES)
+            box = _combo(
+                self,
+                self.tr("Identifiability of photo {number}").format(number=number),
+                IDENTIFIABILITY_CHOICES,
+            )
             self.photos.append(box)
-            form.addRow(f"Photo {number}:", box)
+            form.addRow(self.tr("Photo {number}:").format(number=number), box)
         layout.addLayout(form)
         self.publication = QCheckBox(
-            "The patient agrees to publication of photos that identify them", self
+            self.tr("The patient agrees to publication of photos that identify them"), self
         )
-        self.publication.setAccessibleName("Identifiable publication agreed")
+        self.publication.setAccessibleName(self.tr("Identifiable publication agreed"))
         layout.addWidget(self.publication)
         layout.addWidget(self.errors)
         self.all_photos.activated.connect(self._apply_to_all)
@@ -193,41 +209,54 @@ class ChildSection(Section):
     prefixes = ("patient.under_18", "child", "substitute.parental_responsibility")
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("Children and young people", parent)
+        super().__init__(
+            QCoreApplication.translate("ConsentSections", "Children and young people"), parent
+        )
         layout = QVBoxLayout(self)
-        self.under_18 = QCheckBox("The patient is under 18 (date of birth required)", self)
-        self.under_18.setAccessibleName("Patient under 18")
+        self.under_18 = QCheckBox(self.tr("The patient is under 18 (date of birth required)"), self)
+        self.under_18.setAccessibleName(self.tr("Patient under 18"))
         layout.addWidget(self.under_18)
         form = QFormLayout()
         self.outcome = _combo(
             self,
-            "Competence assessment outcome",
-            (("Not assessed", None), ("Competent (Gillick)", True), ("Not competent", False)),
-        )
-        self.assessed_by = _line(self, "Competence assessed by")
-        self.involvement = QPlainTextEdit(self)
-        self.involvement.setAccessibleName("Parental involvement")
-        self.involvement.setTabChangesFocus(True)
-        self.involvement.setFixedHeight(48)
-        self.parental = QCheckBox("The person consenting has parental responsibility", self)
-        self.parental.setAccessibleName("Parental responsibility confirmed")
-        self.assent = _combo(
-            self,
-            "Child's own view",
+            self.tr("Competence assessment outcome"),
             (
-                ("Not recorded", None),
-                ("Agrees (assents)", "assents"),
-                ("Objects", "objects"),
-                ("Not able to say (too young or unwell)", "not_able"),
+                (QT_TRANSLATE_NOOP("ConsentSections", "Not assessed"), None),
+                (QT_TRANSLATE_NOOP("ConsentSections", "Competent (Gillick)"), True),
+                (QT_TRANSLATE_NOOP("ConsentSections", "Not competent"), False),
             ),
         )
-        self.urgent = QCheckBox("Needed urgently for the child's care despite an objection", self)
-        self.urgent.setAccessibleName("Urgent despite objection")
-        form.addRow("Competence (under 16 consenting alone):", self.outcome)
-        form.addRow("Assessed by:", self.assessed_by)
-        form.addRow("Parents' involvement:", self.involvement)
+        self.assessed_by = _line(self, self.tr("Competence assessed by"))
+        self.involvement = QPlainTextEdit(self)
+        self.involvement.setAccessibleName(self.tr("Parental involvement"))
+        self.involvement.setTabChangesFocus(True)
+        self.involvement.setFixedHeight(48)
+        self.parental = QCheckBox(
+            self.tr("The person consenting has parental responsibility"), self
+        )
+        self.parental.setAccessibleName(self.tr("Parental responsibility confirmed"))
+        self.assent = _combo(
+            self,
+            self.tr("Child's own view"),
+            (
+                (QT_TRANSLATE_NOOP("ConsentSections", "Not recorded"), None),
+                (QT_TRANSLATE_NOOP("ConsentSections", "Agrees (assents)"), "assents"),
+                (QT_TRANSLATE_NOOP("ConsentSections", "Objects"), "objects"),
+                (
+                    QT_TRANSLATE_NOOP("ConsentSections", "Not able to say (too young or unwell)"),
+                    "not_able",
+                ),
+            ),
+        )
+        self.urgent = QCheckBox(
+            self.tr("Needed urgently for the child's care despite an objection"), self
+        )
+        self.urgent.setAccessibleName(self.tr("Urgent despite objection"))
+        form.addRow(self.tr("Competence (under 16 consenting alone):"), self.outcome)
+        form.addRow(self.tr("Assessed by:"), self.assessed_by)
+        form.addRow(self.tr("Parents' involvement:"), self.involvement)
         form.addRow(self.parental)
-        form.addRow("Child's view:", self.assent)
+        form.addRow(self.tr("Child's view:"), self.assent)
         form.addRow(self.urgent)
         layout.addLayout(form)
         layout.addWidget(self.errors)
@@ -277,25 +306,33 @@ class InterpreterSection(Section):
     language_changed = Signal(str)
 
     def __init__(self, languages: Iterable[str], parent: QWidget | None = None) -> None:
-        super().__init__("Interpreter and language", parent)
+        super().__init__(
+            QCoreApplication.translate("ConsentSections", "Interpreter and language"), parent
+        )
         form = QFormLayout(self)
-        self.language = _combo(self, "Language of the consent wording", ((c, c) for c in languages))
+        self.language = _combo(
+            self, self.tr("Language of the consent wording"), ((c, c) for c in languages)
+        )
         self.kind = _combo(
             self,
-            "Interpreter",
+            self.tr("Interpreter"),
             (
-                ("No interpreter", None),
-                ("Professional, in person", "professional"),
-                ("Telephone or video service", "telephone"),
-                ("Family member or friend", "family"),
+                (QT_TRANSLATE_NOOP("ConsentSections", "No interpreter"), None),
+                (QT_TRANSLATE_NOOP("ConsentSections", "Professional, in person"), "professional"),
+                (QT_TRANSLATE_NOOP("ConsentSections", "Telephone or video service"), "telephone"),
+                (QT_TRANSLATE_NOOP("ConsentSections", "Family member or friend"), "family"),
             ),
         )
-        self.name = _line(self, "Interpreter's name", "name, or ID number for a telephone service")
-        self.spoken = _line(self, "Interpreted language", "e.g. Polish")
-        form.addRow("Wording language:", self.language)
-        form.addRow("Interpreter:", self.kind)
-        form.addRow("Interpreter's name:", self.name)
-        form.addRow("Language interpreted:", self.spoken)
+        self.name = _line(
+            self,
+            self.tr("Interpreter's name"),
+            self.tr("name, or ID number for a telephone service"),
+        )
+        self.spoken = _line(self, self.tr("Interpreted language"), self.tr("e.g. Polish"))
+        form.addRow(self.tr("Wording language:"), self.language)
+        form.addRow(self.tr("Interpreter:"), self.kind)
+        form.addRow(self.tr("Interpreter's name:"), self.name)
+        form.addRow(self.tr("Language interpreted:"), self.spoken)
         form.addRow(self.errors)
         self.language.currentIndexChanged.connect(
             lambda _i: self.language_changed.emit(self.language.currentData() or "")
@@ -327,31 +364,35 @@ class IntimateSection(Section):
     prefixes = ("intimate",)
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("Intimate images", parent)
+        super().__init__(QCoreApplication.translate("ConsentSections", "Intimate images"), parent)
         form = QFormLayout(self)
-        self.flag = QCheckBox("Intimate: breasts, genitalia, perineum or anus", self)
-        self.flag.setAccessibleName("Intimate images")
+        self.flag = QCheckBox(self.tr("Intimate: breasts, genitalia, perineum or anus"), self)
+        self.flag.setAccessibleName(self.tr("Intimate images"))
         self.preference = _combo(
             self,
-            "Patient's chaperone preference",
+            self.tr("Patient's chaperone preference"),
             (
-                ("Not recorded", None),
-                ("Wants a chaperone", "wanted"),
-                ("Declined a chaperone", "declined"),
-                ("No preference", "no_preference"),
+                (QT_TRANSLATE_NOOP("ConsentSections", "Not recorded"), None),
+                (QT_TRANSLATE_NOOP("ConsentSections", "Wants a chaperone"), "wanted"),
+                (QT_TRANSLATE_NOOP("ConsentSections", "Declined a chaperone"), "declined"),
+                (QT_TRANSLATE_NOOP("ConsentSections", "No preference"), "no_preference"),
             ),
         )
-        self.chaperone = _line(self, "Chaperone's name")
-        self.role = _line(self, "Chaperone's role", "e.g. staff nurse")
+        self.chaperone = _line(self, self.tr("Chaperone's name"))
+        self.role = _line(self, self.tr("Chaperone's role"), self.tr("e.g. staff nurse"))
         self.secondary = QCheckBox(
-            "The patient expressly agrees to teaching or publication of these intimate photos",
+            self.tr(
+                "The patient expressly agrees to teaching or publication of these intimate photos"
+            ),
             self,
         )
-        self.secondary.setAccessibleName("Intimate photos for teaching or publication agreed")
+        self.secondary.setAccessibleName(
+            self.tr("Intimate photos for teaching or publication agreed")
+        )
         form.addRow(self.flag)
-        form.addRow("Chaperone preference:", self.preference)
-        form.addRow("Chaperone's name:", self.chaperone)
-        form.addRow("Chaperone's role:", self.role)
+        form.addRow(self.tr("Chaperone preference:"), self.preference)
+        form.addRow(self.tr("Chaperone's name:"), self.chaperone)
+        form.addRow(self.tr("Chaperone's role:"), self.role)
         form.addRow(self.secondary)
         form.addRow(self.errors)
         self.flag.toggled.connect(self._enable)
@@ -390,30 +431,37 @@ class WhenWhoSection(Section):
     prefixes = ("consented_at", "photographer", "signed_by")
 
     def __init__(self, clock: Callable[[], dt.datetime], parent: QWidget | None = None) -> None:
-        super().__init__("When and by whom", parent)
+        super().__init__(QCoreApplication.translate("ConsentSections", "When and by whom"), parent)
         self._clock = clock
         form = QFormLayout(self)
         row = QHBoxLayout()
-        self.consented_at = _line(self, "Time consent was obtained", "YYYY-MM-DD HH:MM")
-        self.now_button = QPushButton("&Now", self)
-        self.now_button.setAccessibleName("Consent obtained now")
+        self.consented_at = _line(
+            self, self.tr("Time consent was obtained"), self.tr("YYYY-MM-DD HH:MM")
+        )
+        self.now_button = QPushButton(self.tr("&Now"), self)
+        self.now_button.setAccessibleName(self.tr("Consent obtained now"))
         self.now_button.setAutoDefault(False)
         row.addWidget(self.consented_at, 1)
         row.addWidget(self.now_button)
-        self.photographer = _line(self, "Photographer", "who took the photos")
+        self.photographer = _line(self, self.tr("Photographer"), self.tr("who took the photos"))
         self.signed_by = _combo(
             self,
-            "Signed by",
+            self.tr("Signed by"),
             (
-                ("Follows from who consents", None),
-                ("The patient", "patient"),
-                ("The substitute", "substitute"),
-                ("The clinician (verbal consent or best interests)", "clinician"),
+                (QT_TRANSLATE_NOOP("ConsentSections", "Follows from who consents"), None),
+                (QT_TRANSLATE_NOOP("ConsentSections", "The patient"), "patient"),
+                (QT_TRANSLATE_NOOP("ConsentSections", "The substitute"), "substitute"),
+                (
+                    QT_TRANSLATE_NOOP(
+                        "ConsentSections", "The clinician (verbal consent or best interests)"
+                    ),
+                    "clinician",
+                ),
             ),
         )
-        form.addRow("Consent obtained at (bedside):", row)
-        form.addRow("Photographer:", self.photographer)
-        form.addRow("Signed by:", self.signed_by)
+        form.addRow(self.tr("Consent obtained at (bedside):"), row)
+        form.addRow(self.tr("Photographer:"), self.photographer)
+        form.addRow(self.tr("Signed by:"), self.signed_by)
         form.addRow(self.errors)
         self.now_button.clicked.connect(self._now)
         self._watch(self.consented_at, self.photographer, self.signed_by)

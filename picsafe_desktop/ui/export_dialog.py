@@ -6,7 +6,7 @@ import datetime as dt
 from html import escape
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QSize, Qt
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -32,18 +32,18 @@ from PySide6.QtWidgets import (
 from picsafe_desktop.export.outbox import Queued
 from picsafe_desktop.export.package import MIN_PASSPHRASE
 from picsafe_desktop.model import Use
-from picsafe_desktop.ui import workers
+from picsafe_desktop.ui import look, workers
 
 KINDS = {
-    "pdf": "PDF report (to file in the record)",
-    "fhir": "FHIR — send to the electronic health record",
-    "dicom": "DICOM — send to the PACS",
-    "package": "Encrypted package (age) for a colleague",
+    "pdf": QT_TRANSLATE_NOOP("ExportDialog", "PDF report (to file in the record)"),
+    "fhir": QT_TRANSLATE_NOOP("ExportDialog", "FHIR — send to the electronic health record"),
+    "dicom": QT_TRANSLATE_NOOP("ExportDialog", "DICOM — send to the PACS"),
+    "package": QT_TRANSLATE_NOOP("ExportDialog", "Encrypted package (age) for a colleague"),
 }
 USES = {
-    Use.RECORD: "Clinical record",
-    Use.TEACHING: "Teaching (identifiers removed)",
-    Use.PUBLICATION: "Publication (identifiers removed)",
+    Use.RECORD: QT_TRANSLATE_NOOP("ExportDialog", "Clinical record"),
+    Use.TEACHING: QT_TRANSLATE_NOOP("ExportDialog", "Teaching (identifiers removed)"),
+    Use.PUBLICATION: QT_TRANSLATE_NOOP("ExportDialog", "Publication (identifiers removed)"),
 }
 
 
@@ -75,15 +75,21 @@ class ExportDialog(QDialog):
         super().__init__(parent)
         self._run = run
         self.outcome = None
-        self.setWindowTitle("Export photos" + (f" — {patient}" if patient else ""))
+        self.setWindowTitle(
+            self.tr("Export photos — {patient}").format(patient=patient)
+            if patient
+            else self.tr("Export photos")
+        )
         self.setMinimumWidth(560)
         layout = QVBoxLayout(self)
 
         if patient:
-            self.patient_label = QLabel(f"<b>Patient:</b> {escape(patient)}", self)
+            self.patient_label = QLabel(
+                self.tr("<b>Patient:</b> {patient}").format(patient=escape(patient)), self
+            )
             layout.addWidget(self.patient_label)
         self.photo_list = QListWidget(self)
-        self.photo_list.setAccessibleName("Photos to export")
+        self.photo_list.setAccessibleName(self.tr("Photos to export"))
         self.photo_list.setViewMode(QListView.ViewMode.IconMode)
         self.photo_list.setIconSize(QSize(96, 96))
         self.photo_list.setGridSize(QSize(150, 140))
@@ -91,6 +97,9 @@ class ExportDialog(QDialog):
         self.photo_list.setResizeMode(QListView.ResizeMode.Adjust)
         self.photo_list.setWrapping(True)
         self.photo_list.setFixedHeight(160)
+        self.photo_list.setWordWrap(True)  # captions whole, on two lines, not cut with "…"
+        if look.at_most_screen(QSize(0, 600), self).height() < 600:  # 150 % of 768 pixels
+            self.photo_list.setFixedHeight(120)
         for item_id, caption, pixmap in photos:
             item = QListWidgetItem(caption, self.photo_list)
             if pixmap is not None:
@@ -100,16 +109,17 @@ class ExportDialog(QDialog):
             ticked = checked is None or item_id in checked
             item.setCheckState(Qt.CheckState.Checked if ticked else Qt.CheckState.Unchecked)
         self.photo_list.itemChanged.connect(lambda _item: self._count_changed())
-        photos_label = QLabel("&Photos (untick any to leave out):", self)
+        photos_label = QLabel(self.tr("&Photos (untick any to leave out):"), self)
         photos_label.setBuddy(self.photo_list)
         layout.addWidget(photos_label)
         layout.addWidget(self.photo_list)
 
-        kinds = QGroupBox("Send to", self)
+        kinds = QGroupBox(self.tr("Send to"), self)
         kinds_layout = QVBoxLayout(kinds)
         self.kind_buttons: dict[str, QRadioButton] = {}
         self.kind_group = QButtonGroup(self)
         for kind, text in KINDS.items():
+            text = self.tr(text)
             button = QRadioButton(text, kinds)
             button.setAccessibleName(text)
             reason = destinations.get(kind, "")
@@ -124,11 +134,11 @@ class ExportDialog(QDialog):
 
         form = QFormLayout()
         self.use_combo = QComboBox(self)
-        self.use_combo.setAccessibleName("Use of the photos")
+        self.use_combo.setAccessibleName(self.tr("Use of the photos"))
         for use, text in USES.items():
             if use in allowed_uses:
-                self.use_combo.addItem(text, use)
-        form.addRow("&Use:", self.use_combo)
+                self.use_combo.addItem(self.tr(text), use)
+        form.addRow(self.tr("&Use:"), self.use_combo)
         layout.addLayout(form)
 
         self.pages = QStackedWidget(self)
@@ -141,7 +151,7 @@ class ExportDialog(QDialog):
         layout.addWidget(self.pages)
 
         self.progress = QProgressBar(self)
-        self.progress.setAccessibleName("Export progress")
+        self.progress.setAccessibleName(self.tr("Export progress"))
         self.progress.hide()
         self.result_label = QLabel("", self)
         self.result_label.setObjectName("exportResult")
@@ -152,10 +162,11 @@ class ExportDialog(QDialog):
 
         self.buttons = QDialogButtonBox(self)
         self.export_button = self.buttons.addButton(
-            "&Export", QDialogButtonBox.ButtonRole.AcceptRole
+            self.tr("&Export"), QDialogButtonBox.ButtonRole.AcceptRole
         )
         self.close_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Close)
         self.export_button.clicked.connect(self.start)
+        look.primary(self.export_button, "export")
         self.close_button.clicked.connect(self.reject)
         layout.addWidget(self.buttons)
         self.kind_group.buttonToggled.connect(lambda *_: self._kind_changed())
@@ -186,31 +197,33 @@ class ExportDialog(QDialog):
 
     def _count_changed(self) -> None:
         n = len(self.checked_ids())
-        self.export_button.setText(f"&Export {n} photo{'' if n == 1 else 's'}")
+        self.export_button.setText(self.tr("&Export %n photo(s)", "", n))
 
     def _file_page(self):
         page = QWidget(self)
         form = QFormLayout(page)
         row = QHBoxLayout()
         file_edit = QLineEdit(page)
-        file_edit.setAccessibleName("File to write")
-        browse = QPushButton("&Browse…", page)
+        file_edit.setAccessibleName(self.tr("File to write"))
+        browse = QPushButton(self.tr("&Browse…"), page)
         browse.clicked.connect(self._browse)
         row.addWidget(file_edit, 1)
         row.addWidget(browse)
-        file_label = QLabel("&File:", page)
+        file_label = QLabel(self.tr("&File:"), page)
         file_label.setBuddy(file_edit)
         form.addRow(file_label, row)
         secret_edit = QLineEdit(page)
         secret_edit.setEchoMode(QLineEdit.EchoMode.Password)
-        secret_label = QLabel("&Password (optional):", page)
+        secret_label = QLabel(self.tr("&Password (optional):"), page)
         secret_label.setBuddy(secret_edit)
         form.addRow(secret_label, secret_edit)
         # A package can instead be locked to a colleague's public key: nothing to pass on.
         self.recipient_edit = QLineEdit(page)
-        self.recipient_edit.setAccessibleName("Recipient public key")
-        self.recipient_edit.setPlaceholderText("age1… or ssh-ed25519 … (instead of a passphrase)")
-        self.recipient_label = QLabel("Or &recipient key:", page)
+        self.recipient_edit.setAccessibleName(self.tr("Recipient public key"))
+        self.recipient_edit.setPlaceholderText(
+            self.tr("age1… or ssh-ed25519 … (instead of a passphrase)")
+        )
+        self.recipient_label = QLabel(self.tr("Or &recipient key:"), page)
         self.recipient_label.setBuddy(self.recipient_edit)
         form.addRow(self.recipient_label, self.recipient_edit)
         return page, file_edit, secret_edit, secret_label
@@ -224,8 +237,12 @@ class ExportDialog(QDialog):
         if kind in ("pdf", "package"):
             self.pages.setCurrentWidget(self.file_page)
             package = kind == "package"
-            self.secret_label.setText("&Passphrase:" if package else "&Password (optional):")
-            self.secret_edit.setAccessibleName("Package passphrase" if package else "PDF password")
+            self.secret_label.setText(
+                self.tr("&Passphrase:") if package else self.tr("&Password (optional):")
+            )
+            self.secret_edit.setAccessibleName(
+                self.tr("Package passphrase") if package else self.tr("PDF password")
+            )
             self.recipient_edit.setVisible(package)
             self.recipient_label.setVisible(package)
             suffix = ".age" if package else ".pdf"
@@ -234,7 +251,11 @@ class ExportDialog(QDialog):
                 self.file_edit.setText(str(Path(current).with_suffix(suffix)))
         elif kind:
             self.pages.setCurrentWidget(self.target_label)
-            self.target_label.setText(f"Destination: {self._destinations.get(kind, '')}")
+            self.target_label.setText(
+                self.tr("Destination: {destination}").format(
+                    destination=self._destinations.get(kind, "")
+                )
+            )
 
     def _browse(self) -> None:
         kind = self.kind() or "pdf"
@@ -242,9 +263,9 @@ class ExportDialog(QDialog):
 
         path = save_file_name(
             self,
-            "Export to",
+            self.tr("Export to"),
             self.file_edit.text() or str(Path.home()),
-            "PDF (*.pdf)" if kind == "pdf" else "age package (*.age)",
+            self.tr("PDF (*.pdf)") if kind == "pdf" else self.tr("age package (*.age)"),
         )
         if path:
             self.file_edit.setText(path)
@@ -266,27 +287,30 @@ class ExportDialog(QDialog):
     def problem(self) -> str:
         kind, opts = self.kind(), self.options()
         if kind is None:
-            return "Choose where to send the photos."
+            return self.tr("Choose where to send the photos.")
         if not self.checked_ids():
-            return "Tick at least one photo to export."
+            return self.tr("Tick at least one photo to export.")
         if kind in ("pdf", "package") and not opts["out"]:
-            return "Choose the file to write."
+            return self.tr("Choose the file to write.")
         if kind == "package" and "passphrase" in opts and len(opts["passphrase"]) < MIN_PASSPHRASE:
-            return (
-                f"Give a passphrase of at least {MIN_PASSPHRASE} characters, "
-                "or the recipient's public key."
-            )
+            return self.tr(
+                "Give a passphrase of at least {n} characters, or the recipient's public key."
+            ).format(n=MIN_PASSPHRASE)
         return ""
 
     def start(self) -> None:
         problem = self.problem()
         if problem:
-            self.result_label.setText(f"<span style='color:#b00020'>{problem}</span>")
+            self.result_label.setText(
+                self.tr("<span style='color:{colour}'>{problem}</span>").format(
+                    colour=look.error_colour(), problem=problem
+                )
+            )
             return
         self.export_button.setEnabled(False)
         self.progress.setRange(0, 0)
         self.progress.show()
-        self.result_label.setText("Exporting…")
+        self.result_label.setText(self.tr("Exporting…"))
         workers.submit(
             self._run,
             self.kind(),
@@ -309,14 +333,29 @@ class ExportDialog(QDialog):
         self.export_button.setEnabled(True)
         detail = f" ({outcome.detail})" if outcome.detail else ""
         self.result_label.setText(
-            f"<b>Done.</b> {outcome.photos} photo(s) exported to {outcome.destination}{detail}. "
-            f"Report id {outcome.report_id}. The export is recorded in the audit log."
+            self.tr(
+                "<b>Done.</b> %n photo(s) exported to "
+                "{destination}{detail}. Report id {report_id}. The export is "
+                "recorded in the audit log.",
+                "",
+                outcome.photos,
+            ).format(
+                destination=outcome.destination,
+                detail=detail,
+                report_id=outcome.report_id,
+            )
         )
 
     def _failed(self, exc: Exception) -> None:
         self.progress.hide()
         self.export_button.setEnabled(True)
         if isinstance(exc, Queued):  # waiting in the outbox, not lost: the worker sends it
-            self.result_label.setText(f"<b>Queued.</b> {escape(str(exc))}")
+            self.result_label.setText(
+                self.tr("<b>Queued.</b> {message}").format(message=escape(str(exc)))
+            )
             return
-        self.result_label.setText(f"<span style='color:#b00020'><b>Not exported.</b> {exc}</span>")
+        self.result_label.setText(
+            self.tr("<span style='color:{colour}'><b>Not exported.</b> {exc}</span>").format(
+                colour=look.error_colour(), exc=exc
+            )
+        )

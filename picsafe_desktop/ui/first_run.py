@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 from picsafe_desktop import APP_NAME
 from picsafe_desktop.staff.enrol import FIRST_ROLES
 from picsafe_desktop.staff.roles import LABELS, ROLES
-from picsafe_desktop.ui import workers
+from picsafe_desktop.ui import look, workers
 
 
 class FirstStaffDialog(QDialog):
@@ -29,36 +29,43 @@ class FirstStaffDialog(QDialog):
         super().__init__(parent)
         self.services = services
         self.enrolled = None  # the Enrolled entry once done
-        self.setWindowTitle(f"{APP_NAME} — who looks after this vault?")
+        self.setWindowTitle(
+            self.tr("{APP_NAME} — who looks after this vault?").format(APP_NAME=APP_NAME)
+        )
         layout = QVBoxLayout(self)
         intro = QLabel(
-            "<h3>Enrol yourself as the first staff member</h3>"
-            "<p>Everyone signs in to PicSafe with a staff ID and a PIN, so every action is "
-            "recorded under a checked name. You are enrolled now; you (as IT admin) enrol "
-            "others later with <code>picsafe-desktop staff add</code>.</p>"
-            "<p>If you choose <i>Later</i>, nobody can sign in until IT runs that command.</p>",
+            self.tr(
+                "<h3>Enrol yourself as the first staff member</h3>"
+                "<p>Everyone signs in to PicSafe with a staff ID and a PIN, so every action is "
+                "recorded under a checked name. You are enrolled now; you (as IT admin) enrol "
+                "others later with <code>picsafe-desktop staff add</code>.</p>"
+                "<p>If you choose <i>Later</i>, nobody can sign in until IT runs that command.</p>"
+            ),
             self,
         )
         intro.setWordWrap(True)
         layout.addWidget(intro)
         form = QFormLayout()
         self.staff_id_edit = QLineEdit(self)
-        self.staff_id_edit.setAccessibleName("Staff ID")
+        self.staff_id_edit.setAccessibleName(self.tr("Staff ID"))
         self.name_edit = QLineEdit(self)
-        self.name_edit.setAccessibleName("Full name")
+        self.name_edit.setAccessibleName(self.tr("Full name"))
         self.title_edit = QLineEdit(self)
-        self.title_edit.setAccessibleName("Job title")
-        self.title_edit.setPlaceholderText("optional, e.g. Ward IT lead, Staff nurse")
+        self.title_edit.setAccessibleName(self.tr("Job title"))
+        self.title_edit.setPlaceholderText(self.tr("optional, e.g. Ward IT lead, Staff nurse"))
         self.pin_edit = QLineEdit(self)
         self.pin_again_edit = QLineEdit(self)
-        for edit, name in ((self.pin_edit, "PIN"), (self.pin_again_edit, "PIN again")):
+        for edit, name in (
+            (self.pin_edit, self.tr("PIN")),
+            (self.pin_again_edit, self.tr("PIN again")),
+        ):
             edit.setEchoMode(QLineEdit.EchoMode.Password)
             edit.setAccessibleName(name)
-            edit.setPlaceholderText("4-12 digits")
+            edit.setPlaceholderText(self.tr("4-12 digits"))
             edit.returnPressed.connect(self.enrol)
-        form.addRow("Staff &ID:", self.staff_id_edit)
-        form.addRow("Full &name:", self.name_edit)
-        form.addRow("Job &title:", self.title_edit)
+        form.addRow(self.tr("Staff &ID:"), self.staff_id_edit)
+        form.addRow(self.tr("Full &name:"), self.name_edit)
+        form.addRow(self.tr("Job &title:"), self.title_edit)
         roles = QHBoxLayout()
         self.role_boxes: dict[str, QCheckBox] = {}
         for role in ROLES:
@@ -66,20 +73,24 @@ class FirstStaffDialog(QDialog):
             box.setChecked(role in FIRST_ROLES)
             self.role_boxes[role] = box
             roles.addWidget(box)
-        form.addRow("Roles:", roles)
-        form.addRow("&PIN:", self.pin_edit)
-        form.addRow("PIN &again:", self.pin_again_edit)
+        form.addRow(self.tr("Roles:"), roles)
+        form.addRow(self.tr("&PIN:"), self.pin_edit)
+        form.addRow(self.tr("PIN &again:"), self.pin_again_edit)
         layout.addLayout(form)
         self.error_label = QLabel("", self)
         self.error_label.setObjectName("errorLabel")
-        self.error_label.setStyleSheet("color: #b00020")
+        self.error_label.setStyleSheet(look.error_style())
         self.error_label.setWordWrap(True)
         layout.addWidget(self.error_label)
         buttons = QDialogButtonBox(self)
-        self.enrol_button = buttons.addButton("&Enrol", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.enrol_button.setDefault(True)
-        self.later_button = buttons.addButton("Later", QDialogButtonBox.ButtonRole.RejectRole)
-        self.later_button.setToolTip("Nobody can sign in until IT enrols staff")
+        self.enrol_button = buttons.addButton(
+            self.tr("&Enrol"), QDialogButtonBox.ButtonRole.AcceptRole
+        )
+        look.primary(self.enrol_button, "check")
+        self.later_button = buttons.addButton(
+            self.tr("Later"), QDialogButtonBox.ButtonRole.RejectRole
+        )
+        self.later_button.setToolTip(self.tr("Nobody can sign in until IT enrols staff"))
         self.enrol_button.clicked.connect(self.enrol)
         self.later_button.clicked.connect(self.reject)
         layout.addWidget(buttons)
@@ -92,10 +103,10 @@ class FirstStaffDialog(QDialog):
             return
         pin = self.pin_edit.text()
         if pin != self.pin_again_edit.text():
-            self._refused("The two PINs differ: type the same PIN twice.")
+            self._refused(self.tr("The two PINs differ: type the same PIN twice."))
             return
         if not self.roles():
-            self._refused("Tick at least one role.")
+            self._refused(self.tr("Tick at least one role."))
             return
         self.error_label.clear()
         self.enrol_button.setEnabled(False)

@@ -6,7 +6,7 @@ import logging
 from html import escape
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from picsafe_desktop import APP_NAME
-from picsafe_desktop.ui import workers
+from picsafe_desktop.ui import look, workers
 
 log = logging.getLogger(__name__)
 
@@ -31,10 +31,10 @@ class ImportProgress(QFrame):
         row = QHBoxLayout(self)
         self.label = QLabel(label, self)
         self.bar = QProgressBar(self)
-        self.bar.setAccessibleName("Import progress")
+        self.bar.setAccessibleName(self.tr("Import progress"))
         self.bar.setRange(0, 0)
-        self.cancel_button = QPushButton("Cancel", self)
-        self.cancel_button.setAccessibleName("Cancel import")
+        self.cancel_button = QPushButton(self.tr("Cancel"), self)
+        self.cancel_button.setAccessibleName(self.tr("Cancel import"))
         row.addWidget(self.label, 1)
         row.addWidget(self.bar, 2)
         row.addWidget(self.cancel_button)
@@ -55,7 +55,13 @@ def problem_line(result) -> str:
 
 
 class ImportMixin:
-    """MainWindow's import side; every source feeds the one pipeline through services."""
+    """MainWindow's import side; every source feeds the one pipeline through services.
+
+    Strings go through _tr, in this class's context (lupdate reads _tr as tr): self.tr would
+    look them up under MainWindow first, and a plural (%n) not found there stops the search."""
+
+    def _tr(self, text: str, disambiguation: str | None = None, n: int = -1) -> str:
+        return QCoreApplication.translate("ImportMixin", text, disambiguation, n)
 
     def choose_import(self) -> None:
         # Qt's own dialog: the native one would add the photos to the desktop's recent files.
@@ -63,9 +69,11 @@ class ImportMixin:
 
         files = open_file_names(
             self,
-            "Import photos",
+            self._tr("Import photos"),
             str(Path.home()),
-            "Photos (*.jpg *.jpeg *.heic *.heif *.hif *.png *.webp);;All files (*)",
+            self._tr(
+                "Photos (*.jpg *.jpeg *.heic *.heif *.hif *.png *.webp);;All files (*)",
+            ),
         )
         if files:
             self.start_import(files)
@@ -88,7 +96,11 @@ class ImportMixin:
 
     def start_import(self, paths: list[str]) -> None:
         if not self.locked:
-            self._run_import(f"Importing {len(paths)} item(s)…", self.services.import_paths, paths)
+            self._run_import(
+                self._tr("Importing {v0} item(s)…").format(v0=len(paths)),
+                self.services.import_paths,
+                paths,
+            )
 
     def _run_import(self, label: str, fn, source, phone=None) -> None:
         """Run one import on a worker with a progress row (bar + cancel) for it. `phone` is
@@ -98,7 +110,7 @@ class ImportMixin:
         cancel = threading.Event()
         row = ImportProgress(label, self)
         row.cancel_button.clicked.connect(cancel.set)
-        row.cancel_button.clicked.connect(lambda: row.label.setText("Cancelling…"))
+        row.cancel_button.clicked.connect(lambda: row.label.setText(self._tr("Cancelling…")))
         self.progress_area.addWidget(row)  # parented: Qt keeps the row alive
 
         def progress(event) -> None:
@@ -106,7 +118,9 @@ class ImportMixin:
             if total:
                 row.bar.setRange(0, total)
                 row.bar.setValue(done)
-                row.label.setText(f"Importing {done} of {total} photos…")
+                row.label.setText(
+                    self._tr("Importing {done} of %n photo(s)…", "", total).format(done=done)
+                )
 
         workers.submit_import(
             fn,
@@ -114,24 +128,27 @@ class ImportMixin:
             cancel,
             on_progress=progress,
             on_done=lambda report: (row.deleteLater(), self._import_finished(report, phone)),
-            on_error=lambda exc: (row.deleteLater(), self._error("Import failed")(exc)),
+            on_error=lambda exc: (
+                row.deleteLater(),
+                self._error(self._tr("Import failed"))(exc),
+            ),
         )
 
     def choose_usb_device(self) -> None:
         if self.locked:
             return
-        self.statusBar().showMessage("Looking for cameras and phones on USB…")
+        self.statusBar().showMessage(self._tr("Looking for cameras and phones on USB…"))
         workers.submit(
             self.services.usb_devices,
             on_done=self._usb_devices_found,
-            on_error=self._error("Could not look for USB devices"),
+            on_error=self._error(self._tr("Could not look for USB devices")),
         )
 
     def _usb_devices_found(self, found) -> None:
         devices, reason = found
         self.statusBar().clearMessage()
         if not devices:
-            text = reason or (
+            text = reason or self._tr(
                 "No camera or phone was found on USB.\n\nConnect it with its cable, unlock it "
                 'and, on the phone, allow access to photos ("Trust this computer" or '
                 '"File transfer / PTP"). If the desktop opened the phone in a file manager, '
@@ -145,13 +162,21 @@ class ImportMixin:
 
             labels = [f"{d.label} ({d.port})" for d in devices]
             choice, ok = QInputDialog.getItem(
-                self, APP_NAME, "Import photos from:", labels, 0, False
+                self,
+                APP_NAME,
+                self._tr("Import photos from:"),
+                labels,
+                0,
+                False,
             )
             if not ok:
                 return
             info = devices[labels.index(choice)]
         self._run_import(
-            f"Importing from {info.label}…", self.services.import_device, info, (info, info.label)
+            self._tr("Importing from {label}…").format(label=info.label),
+            self.services.import_device,
+            info,
+            (info, info.label),
         )
 
     def _import_finished(self, report, phone=None) -> None:
@@ -197,17 +222,19 @@ class ImportMixin:
     def _build_banner(self, parent) -> QFrame:
         banner = QFrame(parent)
         banner.setObjectName("banner")
-        banner.setStyleSheet("#banner { background:#fff4ce; border-bottom:1px solid #e0c060; }")
+        banner.setStyleSheet(look.notice_style("#banner", "border-bottom:1px solid #e0c060;"))
         row = QHBoxLayout(banner)
         self.banner_label = QLabel("", banner)
         self.banner_label.setWordWrap(True)
-        self.banner_import = QPushButton("&Import photos from it", banner)
-        self.banner_import.setAccessibleName("Import photos from the connected device")
+        self.banner_import = QPushButton(self._tr("&Import photos from it"), banner)
+        self.banner_import.setAccessibleName(self._tr("Import photos from the connected device"))
         self.banner_import.clicked.connect(self._import_pending_volume)
+        look.with_icon(self.banner_import, "import")
         self.banner_delete = QPushButton("", banner)
-        self.banner_delete.setAccessibleName("Delete the imported photos from the phone")
+        self.banner_delete.setAccessibleName(self._tr("Delete the imported photos from the phone"))
         self.banner_delete.clicked.connect(self._delete_from_phone)
-        self.banner_dismiss = QPushButton("Not now", banner)
+        look.with_icon(self.banner_delete, "delete")
+        self.banner_dismiss = QPushButton(self._tr("Not now"), banner)
         self.banner_dismiss.clicked.connect(self._dismiss_volume)
         row.addWidget(self.banner_label, 1)
         row.addWidget(self.banner_import)
@@ -234,48 +261,68 @@ class ImportMixin:
         if cleanup is not None and not self._pending_volumes:
             _source, label, count = cleanup
             self.banner_label.setText(
-                f"<b>{count} photo(s) from {escape(label)} are safely in the vault</b> and "
-                "still on the phone."
+                self._tr(
+                    "<b>%n photo(s) from {device} are safely in the vault</b> "
+                    "and still on the phone.",
+                    "",
+                    count,
+                ).format(device=escape(label))
             )
             self.banner_import.hide()
-            self.banner_delete.setText(f"&Delete these {count} photos from the phone")
+            self.banner_delete.setText(
+                self._tr("&Delete these %n photo(s) from the phone", "", count)
+            )
             self.banner_delete.show()
-            self.banner_dismiss.setText("Keep them on the phone")
+            self.banner_dismiss.setText(self._tr("Keep them on the phone"))
             self.banner.show()
             return
         if not self._pending_volumes:
             self.banner.hide()
             return
         volume = self._pending_volumes[0]
-        what = "A phone" if volume.kind == "phone" else "A camera card or phone"
+        what = self._tr("A phone") if volume.kind == "phone" else self._tr("A camera card or phone")
         check = self._phone_checks.get(volume.dcim)
-        self.banner_dismiss.setText("Not now")
+        self.banner_dismiss.setText(self._tr("Not now"))
         self.banner_delete.hide()
         self.banner_import.show()
         after = (
-            "They are deleted from it once safely stored."
+            self._tr("They are deleted from it once safely stored.")
             if self.site_deletes_from_device()
-            else "They stay on it; once they are safely stored you can delete them from here."
+            else self._tr(
+                "They stay on it; once they are safely stored you can delete them from here.",
+            )
         )
         if check is None:
             self.banner_label.setText(
-                f"<b>{what} with photos is connected</b> ({escape(volume.label)}). Import its "
-                f"photos into the vault? {after}"
+                self._tr(
+                    "<b>{what} with photos is connected</b> ({device}). Import its "
+                    "photos into the vault? {after}",
+                ).format(what=what, device=escape(volume.label), after=after)
             )
             self._check_phone(volume)
         elif check.total and check.in_vault == check.total:
             self.banner_label.setText(
-                f"<b>All {check.total} photos on {escape(volume.label)} are already in the "
-                "vault.</b> There is nothing new to import."
+                self._tr(
+                    "<b>All %n photo(s) on {device} are already in the vault.</b> "
+                    "There is nothing new to import.",
+                    "",
+                    check.total,
+                ).format(device=escape(volume.label))
             )
             self.banner_import.hide()
-            self.banner_delete.setText(f"&Delete these {check.total} photos from the phone")
+            self.banner_delete.setText(
+                self._tr("&Delete these %n photo(s) from the phone", "", check.total)
+            )
             self.banner_delete.show()
         else:
             new = check.total - check.in_vault
             self.banner_label.setText(
-                f"<b>{what} with {new} new photo(s) is connected</b> ({escape(volume.label)}). "
-                f"Import them into the vault? {after}"
+                self._tr(
+                    "<b>{what} with %n new photo(s) is connected</b> ({device}). "
+                    "Import them into the vault? {after}",
+                    "",
+                    new,
+                ).format(what=what, device=escape(volume.label), after=after)
             )
         self.banner.show()
 
@@ -323,9 +370,14 @@ class ImportMixin:
         else:
             return
         if self.ask_before_deleting() and not self._confirm_destruction(
-            "Delete from the phone",
-            f"Remove from {label} the photos that are safely in the vault? Each one is read "
-            "back and matched first; anything not in the vault stays on the phone.",
+            self._tr("Delete from the phone"),
+            self._tr(
+                (
+                    "Remove from {label} the photos that are safely in the "
+                    "vault? Each one is read back and matched first; anything "
+                    "not in the vault stays on the phone."
+                ),
+            ).format(label=label),
         ):
             return
         self._phone_cleanup = None
@@ -344,7 +396,7 @@ class ImportMixin:
             self.services.delete_from_phone,
             source,
             on_done=done,
-            on_error=self._error("Could not delete the photos from the phone"),
+            on_error=self._error(self._tr("Could not delete the photos from the phone")),
         )
 
     def _import_pending_volume(self) -> None:
@@ -353,7 +405,7 @@ class ImportMixin:
         volume = self._pending_volumes.pop(0)
         self._show_volume_banner()
         self._run_import(
-            f"Importing from {volume.label}…",
+            self._tr("Importing from {label}…").format(label=volume.label),
             self.services.import_volume,
             volume,
             (volume, volume.label),
@@ -371,7 +423,10 @@ class ImportMixin:
         """Drop-folder entries that will not be imported (links, FIFOs, other files...)."""
         lines = [f"{r.display}: {r.reason}" for r in refusals]
         self.show_import_problems(
-            f"{len(lines)} item(s) in the drop folder {folder} were not imported.", lines
+            self._tr("{v0} item(s) in the drop folder {folder} were not imported.").format(
+                v0=len(lines), folder=folder
+            ),
+            lines,
         )
 
     def show_import_problems(self, summary: str, lines: list[str]) -> None:
@@ -385,7 +440,9 @@ class ImportMixin:
         if self.locked:
             self._waiting_problems.append((summary, lines))
             self.statusBar().showMessage(
-                "Some files could not be imported: sign in to see which and what to do."
+                self._tr(
+                    "Some files could not be imported: sign in to see which and what to do.",
+                )
             )
             return
         box = self._problem_box
@@ -402,7 +459,7 @@ class ImportMixin:
                 QMessageBox.StandardButton.Ok,
                 self,
             )
-            box.setWindowTitle("Import finished with problems")
+            box.setWindowTitle(self._tr("Import finished with problems"))
             box.setObjectName("importProblems")
             box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             box.destroyed.connect(lambda *_: setattr(self, "_problem_box", None))
@@ -410,8 +467,10 @@ class ImportMixin:
         shown = self._problem_lines
         box.setText(summary)
         box.setInformativeText(
-            "Files that could not be imported are still where they were; nothing was "
-            "lost.\n\n" + "\n".join(shown[:8]) + ("\n…" if len(shown) > 8 else "")
+            self._tr(
+                "Files that could not be imported are still where they were; nothing was "
+                "lost.\n\n{files}",
+            ).format(files="\n".join(shown[:8]) + ("\n…" if len(shown) > 8 else ""))
         )
         box.setDetailedText("\n".join(shown))
         box.open()
@@ -434,7 +493,9 @@ class ImportMixin:
             on_done=self._import_finished,
             # Runs while locked too: shown to whoever signs in, like the files' problems.
             on_error=lambda exc: self.show_import_problems(
-                f"Import from the drop folder {folder} failed; the photos were left there.",
+                self._tr(
+                    ("Import from the drop folder {folder} failed; the photos were left there."),
+                ).format(folder=folder),
                 [str(exc)],
             ),
         )

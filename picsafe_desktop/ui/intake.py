@@ -27,6 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from picsafe_desktop.ui import look
+
 THUMB = QSize(200, 200)
 _ID = Qt.ItemDataRole.UserRole
 _SET = Qt.ItemDataRole.UserRole + 1
@@ -59,10 +61,14 @@ class IntakeDialog(QDialog):
         self.batch = batch
         self.setObjectName("intakeDialog")
         self.setModal(True)
-        self.setAccessibleName("Sort the photos by patient")
+        self.setAccessibleName(self.tr("Sort the photos by patient"))
         more = f" (batch 1 of {waiting_batches})" if waiting_batches > 1 else ""
         by = f", imported by {batch.imported_by}" if batch.imported_by else ""
-        self.setWindowTitle(f"Photos to file — {batch.label}{by}{more}")
+        self.setWindowTitle(
+            self.tr("Photos to file — {label}{by}{more}").format(
+                label=batch.label, by=by, more=more
+            )
+        )
         self._sets = [list(s.item_ids) for s in batch.sets]
         self._mrns = [s.mrn or "" for s in batch.sets]
         self._names = [s.describe() for s in batch.sets]
@@ -72,11 +78,11 @@ class IntakeDialog(QDialog):
         self.header = QLabel(self)
         self.header.setWordWrap(True)
         self.sets_list = QListWidget(self)
-        self.sets_list.setAccessibleName("Suggested sets, one per patient")
+        self.sets_list.setAccessibleName(self.tr("Suggested sets, one per patient"))
         self.sets_list.itemClicked.connect(lambda item: self.select_set(self.sets_list.row(item)))
         self.sets_list.currentRowChanged.connect(self._set_row_changed)
         self.grid = QListWidget(self)
-        self.grid.setAccessibleName("Photos waiting for consent")
+        self.grid.setAccessibleName(self.tr("Photos waiting for consent"))
         self.grid.setViewMode(QListView.ViewMode.IconMode)
         self.grid.setResizeMode(QListView.ResizeMode.Adjust)
         self.grid.setMovement(QListView.Movement.Static)
@@ -89,31 +95,39 @@ class IntakeDialog(QDialog):
         for number, ids in enumerate(self._sets, start=1):
             for item_id in ids:
                 pix = thumbnail_pixmap(batch.thumbnails.get(item_id, b""))
-                item = QListWidgetItem(QIcon(pix), f"Set {number}")
+                item = QListWidgetItem(QIcon(pix), self.tr("Set {number}").format(number=number))
                 item.setData(_ID, item_id)
                 item.setData(_SET, number - 1)
-                item.setData(Qt.ItemDataRole.AccessibleTextRole, f"Photo in set {number}")
+                item.setData(
+                    Qt.ItemDataRole.AccessibleTextRole,
+                    self.tr("Photo in set {number}").format(number=number),
+                )
                 self.grid.addItem(item)
 
         self.consent_button = QPushButton(self)
         self.consent_button.setObjectName("primary")
-        self.consent_button.setDefault(True)
+        look.primary(self.consent_button, "consent")
         self.consent_button.clicked.connect(self._ask_consent)
         self.destroy_button = QPushButton(self)
         self.destroy_button.clicked.connect(self._ask_destroy)
         self.site_button = QPushButton(self)
-        self.site_button.setAccessibleName("Body site of the selected photos")
+        self.site_button.setAccessibleName(self.tr("Body site of the selected photos"))
         self.site_button.setToolTip(
-            "When a set holds photos of different body sites (a wound and a lesion), select "
-            "the photos of one site and pick it on the body map. Photos without a site of "
-            "their own take the one on the consent form."
+            self.tr(
+                "When a set holds photos of different body sites (a wound and a lesion), select "
+                "the photos of one site and pick it on the body map. Photos without a site of "
+                "their own take the one on the consent form."
+            )
         )
         self.site_button.setAutoDefault(False)
         self.site_button.clicked.connect(self.pick_site)
-        self.later_button = QPushButton("&Leave the rest waiting", self)
+        self.later_button = QPushButton(self.tr("&Leave the rest waiting"), self)
         self.later_button.setToolTip(
-            'Close this for now: the photos stay encrypted and unusable. "Photos waiting" at '
-            "the bottom of the window opens them again; they also come back at the next sign-in."
+            self.tr(
+                'Close this for now: the photos stay encrypted and unusable. "Photos waiting" at '
+                "the bottom of the window opens them again; they also come back at the next "
+                "sign-in."
+            )
         )
         self.later_button.clicked.connect(self.reject)
         self.status = QLabel(self)
@@ -122,7 +136,7 @@ class IntakeDialog(QDialog):
         left = QWidget(self)
         column = QVBoxLayout(left)
         column.setContentsMargins(0, 0, 0, 0)
-        column.addWidget(QLabel("<b>Suggested sets</b> (by time taken)", left))
+        column.addWidget(QLabel(self.tr("<b>Suggested sets</b> (by time taken)"), left))
         column.addWidget(self.sets_list, 1)
         splitter = QSplitter(self)
         splitter.addWidget(left)
@@ -140,6 +154,8 @@ class IntakeDialog(QDialog):
         layout.addWidget(splitter, 1)
         layout.addWidget(self.status)
         layout.addLayout(buttons)
+        for button, icon_name in ((self.destroy_button, "delete"), (self.later_button, "later")):
+            look.with_icon(button, icon_name)
         select_all = QShortcut(QKeySequence.StandardKey.SelectAll, self)
         select_all.activated.connect(self.grid.selectAll)
 
@@ -189,9 +205,13 @@ class IntakeDialog(QDialog):
     def _caption(self, item: QListWidgetItem) -> None:
         number = item.data(_SET) + 1
         site = self._sites.get(item.data(_ID))
-        item.setText(f"Set {number}" + (f"\n{site['text']}" if site else ""))
-        where = f", {site['text']}" if site else ""
-        item.setData(Qt.ItemDataRole.AccessibleTextRole, f"Photo in set {number}{where}")
+        caption = self.tr("Set {number}").format(number=number)
+        label = self.tr("Photo in set {number}").format(number=number)
+        if site:
+            caption += "\n" + site["text"]
+            label += ", " + site["text"]
+        item.setText(caption)
+        item.setData(Qt.ItemDataRole.AccessibleTextRole, label)
 
     def set_count(self) -> int:
         return sum(1 for ids in self._sets if ids)
@@ -259,19 +279,24 @@ class IntakeDialog(QDialog):
         for number, ids in enumerate(self._sets, start=1):
             if not ids:
                 continue
-            text = f"Set {number}: {self._names[number - 1].split(' · ')[0]} · {len(ids)} photo"
-            text += "" if len(ids) == 1 else "s"
+            text = self.tr("Set {number}: {when} · %n photo(s)", "", len(ids)).format(
+                number=number, when=self._names[number - 1].split(" · ")[0]
+            )
             if self._mrns[number - 1]:
-                text += f"\nMRN {self._mrns[number - 1]} (wristband)"
+                text += "\n" + self.tr("MRN {mrn} (wristband)").format(mrn=self._mrns[number - 1])
             item = QListWidgetItem(text, self.sets_list)
             item.setData(_SET, number - 1)
         left = len(self.remaining())
         sets = self.set_count()
         self.header.setText(
-            f"<b>{left} photo{'' if left == 1 else 's'} to file</b>, in {sets} suggested "
-            f"set{'' if sets == 1 else 's'} (a new set starts after a 10-minute gap). Select "
-            "one patient's photos — a set, or click, Shift+click, Ctrl+A — and record that "
-            "patient's consent; then carry on with the next patient."
+            self.tr(
+                "<b>%n photo(s) to file</b>, in {sets} (a new set starts after "
+                "a 10-minute gap). Select one patient's photos — a set, or "
+                "click, Shift+click, Ctrl+A — and record that patient's "
+                "consent; then carry on with the next patient.",
+                "",
+                left,
+            ).format(sets=self.tr("%n suggested set(s)", "", sets))
         )
 
     def _set_row_changed(self, row: int) -> None:
@@ -281,16 +306,19 @@ class IntakeDialog(QDialog):
 
     def _update_buttons(self) -> None:
         n = len(self.selected_ids())
-        photos = f"{n} photo{'' if n == 1 else 's'}"
-        self.consent_button.setText(f"&Record consent for {photos}…" if n else "&Record consent…")
+        self.consent_button.setText(
+            self.tr("&Record consent for %n photo(s)…", "", n) if n else self.tr("&Record consent…")
+        )
         self.consent_button.setEnabled(bool(n) and not self._busy)
         self.destroy_button.setText(
-            f"Not clinical / not this patient — &destroy {photos}…"
+            self.tr("Not clinical / not this patient — &destroy %n photo(s)…", "", n)
             if n
-            else "Not clinical / not this patient — &destroy…"
+            else self.tr("Not clinical / not this patient — &destroy…")
         )
         self.destroy_button.setEnabled(bool(n) and not self._busy)
-        self.site_button.setText(f"Body &site for {photos}…" if n else "Body &site…")
+        self.site_button.setText(
+            self.tr("Body &site for %n photo(s)…", "", n) if n else self.tr("Body &site…")
+        )
         self.site_button.setEnabled(bool(n) and not self._busy)
 
     def _ask_consent(self) -> None:
@@ -330,7 +358,7 @@ class WaitingEntry(QPushButton):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("waitingEntry")
-        self.setAccessibleName("Open the photos waiting for consent")
+        self.setAccessibleName(self.tr("Open the photos waiting for consent"))
         self.photos = 0
         self.hide()
 
@@ -339,7 +367,7 @@ class WaitingEntry(QPushButton):
         if not photos:
             self.hide()
             return
-        self.setText(f"{photos} photo{'' if photos == 1 else 's'} waiting for consent — open")
+        self.setText(self.tr("%n photo(s) waiting for consent — open", "", photos))
         who = ", ".join(dict.fromkeys(p for p in imported_by if p))
-        self.setToolTip(f"Imported by {who}" if who else "")
+        self.setToolTip(self.tr("Imported by {who}").format(who=who) if who else "")
         self.show()

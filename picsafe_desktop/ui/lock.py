@@ -5,7 +5,17 @@ from __future__ import annotations
 import logging
 import sys
 
-from PySide6.QtCore import SLOT, QEvent, QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
+    SLOT,
+    QCoreApplication,
+    QEvent,
+    QObject,
+    Qt,
+    QTimer,
+    Signal,
+    Slot,
+)
 from PySide6.QtDBus import QDBusConnection
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -18,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from picsafe_desktop.model import Staff
-from picsafe_desktop.ui import winlock
+from picsafe_desktop.ui import look, winlock
 
 log = logging.getLogger(__name__)
 
@@ -123,11 +133,13 @@ class SessionLockWatcher(QObject):
 
 
 _INTRO = {
-    "directory": "Sign in with your hospital user name and password.",
-    "pin": "Sign in with your staff ID and PIN.",
-    "unverified": "Sign in to see and import clinical photos.",
+    "directory": QT_TRANSLATE_NOOP(
+        "LockScreen", "Sign in with your hospital user name and password."
+    ),
+    "pin": QT_TRANSLATE_NOOP("LockScreen", "Sign in with your staff ID and PIN."),
+    "unverified": QT_TRANSLATE_NOOP("LockScreen", "Sign in to see and import clinical photos."),
 }
-NOT_CHECKED = "names not checked"
+NOT_CHECKED = QT_TRANSLATE_NOOP("LockScreen", "names not checked")
 
 
 def window_title(method: str, who: str = "") -> str:
@@ -138,7 +150,8 @@ def window_title(method: str, who: str = "") -> str:
     parts = [APP_NAME] + ([who] if who else [])
     title = " — ".join(parts)
     if method == "unverified":
-        title += f" ({NOT_CHECKED})" if who else f" — {NOT_CHECKED}"
+        note = QCoreApplication.translate("LockScreen", NOT_CHECKED)
+        title += f" ({note})" if who else f" — {note}"
     return title
 
 
@@ -168,9 +181,14 @@ class LockScreen(QWidget):
         self._card = card
         layout = QVBoxLayout(card)
         # Heading and intro apart: one rich-text label with both was cut off mid-sentence.
-        title = QLabel("<h2>PicSafe Desktop is locked</h2>", card)
+        title = QLabel(self.tr("<h2>PicSafe Desktop is locked</h2>"), card)
         layout.addWidget(title)
-        intro = QLabel(f"{_INTRO[method]} Every action is recorded under your name.", card)
+        intro = QLabel(
+            self.tr("{intro} Every action is recorded under your name.").format(
+                intro=self.tr(_INTRO[method])
+            ),
+            card,
+        )
         intro.setWordWrap(True)
         layout.addWidget(intro)
         self.hint_label = QLabel("", card)
@@ -183,38 +201,47 @@ class LockScreen(QWidget):
         self.notice_label.setObjectName("setupNotice")
         self.notice_label.setWordWrap(True)
         self.notice_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.notice_label.setStyleSheet("color: #b00020; font-weight: bold")
+        self.notice_label.setStyleSheet(look.error_style(" font-weight: bold"))
         self.notice_label.hide()
         layout.addWidget(self.notice_label)
         form = QFormLayout()
         self.name_edit = QLineEdit(card)
-        self.name_edit.setAccessibleName("Your name")
+        self.name_edit.setAccessibleName(self.tr("Your name"))
         self.staff_id_edit = QLineEdit(card)
-        self.staff_id_edit.setAccessibleName("User name" if method == "directory" else "Staff ID")
+        self.staff_id_edit.setAccessibleName(
+            self.tr("User name") if method == "directory" else self.tr("Staff ID")
+        )
         self.role_edit = QLineEdit(card)
-        self.role_edit.setAccessibleName("Role")
-        self.role_edit.setPlaceholderText("e.g. Staff nurse, Registrar")
+        self.role_edit.setAccessibleName(self.tr("Role"))
+        self.role_edit.setPlaceholderText(self.tr("e.g. Staff nurse, Registrar"))
         self.pin_edit = QLineEdit(card)
         self.pin_edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.pin_edit.setAccessibleName("Password" if method == "directory" else "PIN")
+        self.pin_edit.setAccessibleName(
+            self.tr("Password") if method == "directory" else self.tr("PIN")
+        )
         if method == "unverified":
-            form.addRow("&Name:", self.name_edit)
-            form.addRow("Staff &ID:", self.staff_id_edit)
-            form.addRow("&Role:", self.role_edit)
+            form.addRow(self.tr("&Name:"), self.name_edit)
+            form.addRow(self.tr("Staff &ID:"), self.staff_id_edit)
+            form.addRow(self.tr("&Role:"), self.role_edit)
             self.pin_edit.hide()
         else:
             form.addRow(
-                "&User name:" if method == "directory" else "Staff &ID:", self.staff_id_edit
+                self.tr("&User name:") if method == "directory" else self.tr("Staff &ID:"),
+                self.staff_id_edit,
             )
-            form.addRow("&Password:" if method == "directory" else "&PIN:", self.pin_edit)
+            form.addRow(
+                self.tr("&Password:") if method == "directory" else self.tr("&PIN:"), self.pin_edit
+            )
             self.name_edit.hide()
             self.role_edit.hide()
         layout.addLayout(form)
         if method == "unverified":
             note = QLabel(
-                "<b>Names not checked</b> on this PC: anyone can type any name, so the audit "
-                "log cannot say who acted. For a single-user evaluation PC only; on a ward, "
-                "IT enrols staff PINs or connects the hospital directory (security guide).",
+                self.tr(
+                    "<b>Names not checked</b> on this PC: anyone can type any name, so the audit "
+                    "log cannot say who acted. For a single-user evaluation PC only; on a ward, "
+                    "IT enrols staff PINs or connects the hospital directory (security guide)."
+                ),
                 card,
             )
             note.setObjectName("unverifiedNote")
@@ -222,12 +249,12 @@ class LockScreen(QWidget):
             layout.addWidget(note)
         self.error_label = QLabel("", card)
         self.error_label.setObjectName("errorLabel")
-        self.error_label.setStyleSheet("color: #b00020")
+        self.error_label.setStyleSheet(look.error_style())
         self.error_label.setWordWrap(True)
         layout.addWidget(self.error_label)
-        self.sign_in_button = QPushButton("&Sign in", card)
-        self.sign_in_button.setDefault(True)
-        self.sign_in_button.setAccessibleName("Sign in")
+        self.sign_in_button = QPushButton(self.tr("&Sign in"), card)
+        look.primary(self.sign_in_button, "sign-in")
+        self.sign_in_button.setAccessibleName(self.tr("Sign in"))
         self.sign_in_button.clicked.connect(self._submit)
         for edit in (self.name_edit, self.staff_id_edit, self.role_edit, self.pin_edit):
             edit.returnPressed.connect(self._submit)
@@ -254,7 +281,7 @@ class LockScreen(QWidget):
             try:
                 notice = self._notice()
             except Exception as exc:  # noqa: BLE001 - sign-in itself still checks; never fatal
-                log.warning("could not check who may sign in (%s)", type(exc).__name__)
+                log.warning(self.tr("could not check who may sign in (%s)"), type(exc).__name__)
         # The form stays: every attempt is still checked (and refused) and audited.
         self.notice_label.setText(notice)
         self.notice_label.setVisible(bool(notice))
@@ -270,7 +297,7 @@ class LockScreen(QWidget):
     def set_busy(self, busy: bool) -> None:
         """While the PIN or password is being checked (on a worker), no second submit."""
         self.sign_in_button.setEnabled(not busy)
-        self.sign_in_button.setText("Checking…" if busy else "&Sign in")
+        self.sign_in_button.setText(self.tr("Checking…") if busy else self.tr("&Sign in"))
 
     def show_error(self, message: str) -> None:
         """A refusal, in the words of the check (a back-off says how long to wait)."""
@@ -289,14 +316,17 @@ class LockScreen(QWidget):
                 self.staff_id_edit.text().strip(),
             )
             if not staff.name:
-                self.show_error("Enter your name to sign in.")
+                self.show_error(self.tr("Enter your name to sign in."))
                 self.name_edit.setFocus()
                 return
         else:
             staff = Staff("", "", self.staff_id_edit.text().strip())
             if not staff.staff_id:
-                what = "user name" if self.method == "directory" else "staff ID"
-                self.show_error(f"Enter your {what} to sign in.")
+                self.show_error(
+                    self.tr("Enter your user name to sign in.")
+                    if self.method == "directory"
+                    else self.tr("Enter your staff ID to sign in.")
+                )
                 self.staff_id_edit.setFocus()
                 return
         self.error_label.clear()

@@ -11,7 +11,15 @@ import datetime as dt
 import logging
 from html import escape
 
-from PySide6.QtCore import QSettings, QSize, Qt
+from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
+    QCoreApplication,
+    QEvent,
+    QSettings,
+    QSize,
+    Qt,
+    QTimer,
+)
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -32,7 +40,7 @@ from PySide6.QtWidgets import (
 
 from picsafe_desktop import APP_NAME, __version__
 from picsafe_desktop.services import Permission, sign_in_method
-from picsafe_desktop.ui import workers
+from picsafe_desktop.ui import look, workers
 from picsafe_desktop.ui.importing import ImportMixin
 from picsafe_desktop.ui.lock import IdleMonitor, LockScreen, SessionLockWatcher, window_title
 from picsafe_desktop.ui.photo_actions import PhotoActionsMixin
@@ -40,7 +48,8 @@ from picsafe_desktop.ui.thumbnails import ItemIdRole, ThumbnailModel
 
 log = logging.getLogger(__name__)
 
-EMPTY_STATE_TEXT = (
+EMPTY_STATE_TEXT = QT_TRANSLATE_NOOP(
+    "MainWindow",
     "<h2>No photos yet</h2>"
     "<p>To bring clinical photos in:</p>"
     "<ul>"
@@ -50,7 +59,7 @@ EMPTY_STATE_TEXT = (
     "</ul>"
     "<p>Each photo is stripped of hidden data (location, phone serial, dates) and "
     "encrypted. You then sort the photos by patient and record each patient's consent. "
-    "Photos on a phone stay there until you choose to delete them from here.</p>"
+    "Photos on a phone stay there until you choose to delete them from here.</p>",
 )
 
 
@@ -66,7 +75,7 @@ def _when(iso: str | None) -> str:
     """A capture time as people read it, with the UTC offset when the camera recorded one."""
     moment = _taken(iso)
     if moment is None:
-        return iso or "not recorded by the camera"
+        return iso or QCoreApplication.translate("MainWindow", "not recorded by the camera")
     text = moment.strftime("%d %b %Y %H:%M")
     return f"{text} (UTC{moment:%z})" if moment.tzinfo else text
 
@@ -116,7 +125,7 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         self.setObjectName("MainWindow")
         self.setAcceptDrops(True)
         self.resize(1200, 720)
-        self.setMinimumSize(800, 560)
+        self.setMinimumSize(look.at_most_screen(QSize(800, 560), self))
 
         self.stack = QStackedWidget(self)
         notice = services.sign_in_notice if services is not None else None
@@ -138,7 +147,7 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         self.setCentralWidget(central)
         self._build_actions()
         self.thumbnails.modelReset.connect(self._update_photo_actions)
-        self.statusBar().showMessage("Ready")
+        self.statusBar().showMessage(self.tr("Ready"))
         from picsafe_desktop.ui.intake import WaitingEntry
 
         self.waiting_entry = WaitingEntry(self)  # photos left waiting: reopen them (issue 12)
@@ -172,7 +181,7 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         layout = QVBoxLayout(page)
         label = QLabel(EMPTY_STATE_TEXT, page)
         label.setObjectName("emptyStateLabel")
-        label.setAccessibleName("How to get photos in")
+        label.setAccessibleName(self.tr("How to get photos in"))
         label.setWordWrap(True)
         label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         label.setFixedWidth(560)
@@ -190,15 +199,15 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         left = QWidget(splitter)
         left_layout = QVBoxLayout(left)
         self.search_edit = QLineEdit(left)
-        self.search_edit.setPlaceholderText("Search by MRN or name")
-        self.search_edit.setAccessibleName("Search patients by MRN or name")
+        self.search_edit.setPlaceholderText(self.tr("Search by MRN or name"))
+        self.search_edit.setAccessibleName(self.tr("Search patients by MRN or name"))
         self.search_edit.setClearButtonEnabled(True)
         self.search_edit.textChanged.connect(self._filter_patients)
         self.patient_list = QListWidget(left)
         # Every row is two lines of text: 10,000 patients lay out without measuring each row.
         self.patient_list.setUniformItemSizes(True)
         self._patient_rows: list[list] = []  # [item, patient, hidden] per row, for the filter
-        self.patient_list.setAccessibleName("Patients")
+        self.patient_list.setAccessibleName(self.tr("Patients"))
         self.patient_list.currentItemChanged.connect(self._patient_selected)
         left_layout.addWidget(self.search_edit)
         left_layout.addWidget(self.patient_list, 1)
@@ -210,7 +219,7 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
             self._load_thumbnail, size=size, parent=self, caption=self._caption_for
         )
         self.grid = QListView(splitter)
-        self.grid.setAccessibleName("Photos")
+        self.grid.setAccessibleName(self.tr("Photos"))
         self.grid.setViewMode(QListView.ViewMode.IconMode)
         self.grid.setResizeMode(QListView.ResizeMode.Adjust)
         self.grid.setMovement(QListView.Movement.Static)
@@ -224,9 +233,9 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
 
         right = QWidget(splitter)
         right_layout = QVBoxLayout(right)
-        self.details = QLabel("Select a photo to see its details.", right)
+        self.details = QLabel(self.tr("Select a photo to see its details."), right)
         self.details.setObjectName("details")
-        self.details.setAccessibleName("Photo details")
+        self.details.setAccessibleName(self.tr("Photo details"))
         self.details.setWordWrap(True)
         self.details.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.details.setTextInteractionFlags(
@@ -240,11 +249,80 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         splitter.setStretchFactor(1, 1)
         return splitter
 
+    def _set_icons(self) -> None:
+        """Every action carries one of the app's own icons (resources/icons)."""
+        for name, icon_name in (
+            ("import_action", "import"),
+            ("usb_action", "phone"),
+            ("view_action", "view"),
+            ("delete_action", "delete"),
+            ("audit_action", "audit"),
+            ("export_action", "export"),
+            ("redact_action", "redact"),
+            ("withdraw_action", "withdraw"),
+            ("patient_audit_action", "audit"),
+            ("timeline_action", "timeline"),
+            ("lock_action", "lock"),
+            ("switch_user_action", "switch-user"),
+            ("quit_action", "quit"),
+            ("about_action", "about"),
+            ("settings_action", "settings"),
+            ("identifiability_action", "identifiable"),
+            ("patient_copy_action", "document"),
+        ):
+            act = getattr(self, name, None)
+            if act is not None:
+                act.setIcon(look.icon(icon_name))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._fit_toolbar()
+
+    def _fit_toolbar(self) -> None:
+        """Every toolbar action stays on screen - Lock above all - at 125 % and 150 % of a
+        1366-pixel screen: when the labels do not fit, the less used actions show only their
+        icon (their name is the tooltip), then all but Lock."""
+        toolbar = getattr(self, "toolbar", None)
+        if toolbar is None:
+            return
+        key = (self.width(), self.user_label.text(), self.lock_action.isVisible())
+        if key == getattr(self, "_toolbar_fitted", None):
+            return  # restyling lays the toolbar out again: do it once per change
+        self._toolbar_fitted = key
+        style = Qt.ToolButtonStyle
+        steps = (
+            (),
+            (self.view_action, self.redact_action, self.delete_action, self.audit_action),
+            (self.import_action, self.export_action, self.switch_user_action),
+        )
+        shortened: list = []
+        for step in steps:
+            shortened += step
+            needed = 0
+            for act in toolbar.actions():
+                button = toolbar.widgetForAction(act)
+                if button is not None and hasattr(button, "setToolButtonStyle"):
+                    short = act in shortened
+                    button.setToolButtonStyle(
+                        style.ToolButtonIconOnly if short else style.ToolButtonTextBesideIcon
+                    )
+                if button is not None and act.isVisible():
+                    needed += button.sizeHint().width() + toolbar.layout().spacing()
+            margins = toolbar.contentsMargins()
+            if needed + margins.left() + margins.right() + 24 <= self.width():
+                return
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802
+        # The signed-in name changes the toolbar's width: fit it again once laid out.
+        if watched is getattr(self, "toolbar", None) and event.type() == QEvent.Type.LayoutRequest:
+            QTimer.singleShot(0, self._fit_toolbar)
+        return super().eventFilter(watched, event)
+
     def _build_actions(self) -> None:
-        toolbar = QToolBar("Main", self)
+        toolbar = QToolBar(self.tr("Main"), self)
         toolbar.setObjectName("mainToolbar")
         toolbar.setMovable(False)
-        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.addToolBar(toolbar)
 
         def action(text, slot, shortcut=None, tip=""):
@@ -256,48 +334,61 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
             return act
 
         self.import_action = action(
-            "&Import photos…", self.choose_import, "Ctrl+I", "Import photos from files or folders"
+            self.tr("&Import photos…"),
+            self.choose_import,
+            "Ctrl+I",
+            self.tr("Import photos from files or folders"),
         )
         self.usb_action = action(
-            "Import from &USB camera or phone…",
+            self.tr("Import from &USB camera or phone…"),
             self.choose_usb_device,
-            tip="Phones and cameras connected by USB (PTP/MTP)",
+            tip=self.tr("Phones and cameras connected by USB (PTP/MTP)"),
         )
-        self.view_action = action("&Open photo", self.open_viewer, "Return")
+        self.view_action = action(self.tr("&Open photo"), self.open_viewer, self.tr("Return"))
         self.delete_action = action(
-            "&Delete photos…", self.delete_selected, QKeySequence.StandardKey.Delete
+            self.tr("&Delete photos…"), self.delete_selected, QKeySequence.StandardKey.Delete
         )
-        self.audit_action = action("&Audit log", lambda: self.show_audit(), "Ctrl+L")
+        self.audit_action = action(self.tr("&Audit log"), lambda: self.show_audit(), "Ctrl+L")
         self.export_action = action(
-            "&Export…", self.show_export, "Ctrl+E", "Send the patient's photos into the record"
+            self.tr("&Export…"),
+            self.show_export,
+            "Ctrl+E",
+            self.tr("Send the patient's photos into the record"),
         )
         self.redact_action = action(
-            "&Redact…", self.show_redaction, "Ctrl+R", "Black out or blur parts of the photo"
+            self.tr("&Redact…"),
+            self.show_redaction,
+            "Ctrl+R",
+            self.tr("Black out or blur parts of the photo"),
         )
-        self.withdraw_action = action("&Withdraw consent…", self.withdraw_consent)
-        self.patient_audit_action = action("Audit log for this &patient", self.show_patient_audit)
+        self.withdraw_action = action(self.tr("&Withdraw consent…"), self.withdraw_consent)
+        self.patient_audit_action = action(
+            self.tr("Audit log for this &patient"), self.show_patient_audit
+        )
         self.timeline_action = action(
-            "&Timeline and comparison…",
+            self.tr("&Timeline and comparison…"),
             self.show_timeline,
             "Ctrl+T",
-            "The patient's photos by body site and date; compare two side by side",
+            self.tr("The patient's photos by body site and date; compare two side by side"),
         )
         self.lock_action = action(
-            "&Lock",
+            self.tr("&Lock"),
             lambda: self.lock("button"),
             "Ctrl+Shift+L",
-            "Lock now: hide all patient data until someone signs in",
+            self.tr("Lock now: hide all patient data until someone signs in"),
         )
         self.switch_user_action = action(
-            "S&witch user",
+            self.tr("S&witch user"),
             self.switch_user,
             "Ctrl+Shift+U",
-            "Sign out and let someone else sign in (their actions go under their name)",
+            self.tr("Sign out and let someone else sign in (their actions go under their name)"),
         )
-        self.quit_action = action("&Quit", self.close, QKeySequence.StandardKey.Quit)
-        self.about_action = action(f"&About {APP_NAME}", self.show_about)
+        self.quit_action = action(self.tr("&Quit"), self.close, QKeySequence.StandardKey.Quit)
+        self.about_action = action(
+            self.tr("&About {APP_NAME}").format(APP_NAME=APP_NAME), self.show_about
+        )
         self.settings_action = action(
-            "&Settings…", self.show_settings, QKeySequence.StandardKey.Preferences
+            self.tr("&Settings…"), self.show_settings, QKeySequence.StandardKey.Preferences
         )
 
         for act in (
@@ -317,13 +408,14 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         # Who is signed in, always on screen while anyone is (issue 12, defect 5).
         self.user_label = QLabel("", toolbar)
         self.user_label.setObjectName("signedInLabel")
-        self.user_label.setAccessibleName("Signed in as")
+        self.user_label.setAccessibleName(self.tr("Signed in as"))
         toolbar.addWidget(self.user_label)
         toolbar.addAction(self.switch_user_action)
         toolbar.addAction(self.lock_action)
         self.toolbar = toolbar
+        toolbar.installEventFilter(self)  # _fit_toolbar: every action stays on screen
 
-        file_menu = self.menuBar().addMenu("&File")
+        file_menu = self.menuBar().addMenu(self.tr("&File"))
         for act in (
             self.import_action,
             self.usb_action,
@@ -334,10 +426,10 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
             file_menu.addAction(act)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
-        photo_menu = self.menuBar().addMenu("&Photo")
+        photo_menu = self.menuBar().addMenu(self.tr("&Photo"))
         for act in (self.view_action, self.export_action, self.redact_action, self.delete_action):
             photo_menu.addAction(act)
-        patient_menu = self.menuBar().addMenu("P&atient")
+        patient_menu = self.menuBar().addMenu(self.tr("P&atient"))
         for act in (
             self.timeline_action,
             self.withdraw_action,
@@ -345,7 +437,7 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
             self.audit_action,
         ):
             patient_menu.addAction(act)
-        help_menu = self.menuBar().addMenu("&Help")
+        help_menu = self.menuBar().addMenu(self.tr("&Help"))
         help_menu.addAction(self.about_action)
         self._patient_actions = [
             self.timeline_action,
@@ -363,6 +455,7 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
             self.withdraw_action,
         ]
         self._add_governance_actions(photo_menu, patient_menu)  # issue 15 (photo_actions.py)
+        self._set_icons()
         # What each action needs from the signed-in role; the rest only needs someone.
         self._needs = {
             self.import_action: (Permission.IMPORT,),
@@ -418,15 +511,19 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
             act.setEnabled(self._allowed(act))
         self._update_photo_actions()
         who = session.actor
-        self.user_label.setText(f"Signed in: <b>{escape(who)}</b> · {escape(session.role_label)}")
-        self.user_label.setToolTip(
-            "Signed in with "
-            + {"directory": "the hospital directory", "pin": "an enrolled PIN"}.get(
-                session.method, "a name that was not checked"
+        self.user_label.setText(
+            self.tr("Signed in: <b>{name}</b> · {role}").format(
+                name=escape(who), role=escape(session.role_label)
             )
         )
+        self.user_label.setToolTip(
+            {
+                "directory": self.tr("Signed in with the hospital directory"),
+                "pin": self.tr("Signed in with an enrolled PIN"),
+            }.get(session.method, self.tr("Signed in with a name that was not checked"))
+        )
         self.setWindowTitle(window_title(session.method, who))
-        self.statusBar().showMessage(f"Signed in as {session.staff.name}")
+        self.statusBar().showMessage(self.tr("Signed in as {name}").format(name=session.staff.name))
         self.idle.restart()
         self.refresh()
         self._show_volume_banner()
@@ -436,7 +533,7 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
 
     def switch_user(self) -> None:
         """One action: sign the current person out (locking the window) and ask for the next."""
-        self.lock("switch user", hint="Signed out. The next person signs in here.")
+        self.lock("switch user", hint=self.tr("Signed out. The next person signs in here."))
 
     def _resume_or_discard_draft(self, staff) -> None:
         """The intake and consent form hidden by a lock come back for the person who was
@@ -458,7 +555,9 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
                 self.services.discard_consent_draft,
                 intake.batch.batch_id,
                 owner.name,
-                on_error=self._error("Could not record that the consent draft was discarded"),
+                on_error=self._error(
+                    self.tr("Could not record that the consent draft was discarded")
+                ),
             )
         self.intake_dialog = None
         intake.deleteLater()
@@ -488,7 +587,7 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         from picsafe_desktop.ui.body_map import forget_recent
 
         forget_recent()  # the body map's recent sites belong to the session
-        self.statusBar().showMessage("Locked")
+        self.statusBar().showMessage(self.tr("Locked"))
         self.setWindowTitle(window_title(sign_in_method(self.site)))
         log.info("window locked (%s)", reason)
         self._show_locked(hint)
@@ -532,23 +631,24 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
             # Reception and IT sign in without seeing patients or photos.
             session = self.services.session
             self.empty_state_label.setText(
-                f"<h2>Signed in as {escape(session.staff.name)} "
-                f"({escape(session.role_label)})</h2>"
-                "<p>Your role does not show patients or photos. "
-                + (
-                    "You can import photos and record consent."
+                self.tr(
+                    "<h2>Signed in as {name} ({role})</h2>"
+                    "<p>Your role does not show patients or photos. {what}</p>"
+                ).format(
+                    name=escape(session.staff.name),
+                    role=escape(session.role_label),
+                    what=self.tr("You can import photos and record consent.")
                     if self.services.can(Permission.IMPORT)
-                    else "Vault checks and the audit log are in the menus."
+                    else self.tr("Vault checks and the audit log are in the menus."),
                 )
-                + "</p>"
             )
             self.stack.setCurrentWidget(self.empty_state)
             return
-        self.empty_state_label.setText(EMPTY_STATE_TEXT)
+        self.empty_state_label.setText(self.tr(EMPTY_STATE_TEXT))
         workers.submit(
             self.services.patients,
             on_done=self._show_patients,
-            on_error=self._error("Could not list patients"),
+            on_error=self._error(self.tr("Could not list patients")),
         )
 
     def _show_patients(self, patients) -> None:
@@ -597,7 +697,7 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
             self.services.photos,
             patient.consent_ids,
             on_done=self._show_photos,
-            on_error=self._error("Could not list photos"),
+            on_error=self._error(self.tr("Could not list photos")),
         )
 
     def _show_photos(self, items) -> None:
@@ -622,16 +722,17 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
             if row >= 0:
                 self.grid.setCurrentIndex(self.thumbnails.index(row))
             else:
-                self.statusBar().showMessage("The original photo was destroyed.", 8000)
+                self.statusBar().showMessage(self.tr("The original photo was destroyed."), 8000)
 
     def _caption_for(self, item_id: str):
         """Grid caption: when the photo was taken (clinically useful), if the camera said;
         a redacted copy is badged so it never passes for the original."""
         meta = self.services.metadata(item_id)
         moment = _taken(meta.get("capture_time"))
-        caption = f"Taken {moment:%d %b %Y %H:%M}" if moment else ""
+        caption = self.tr("Taken {moment:%d %b %Y %H:%M}").format(moment=moment) if moment else ""
         if meta.get("redacted_from"):
-            return ("Redacted copy · " + caption).rstrip(" ·"), "REDACTED COPY"
+            copy = self.tr("Redacted copy · {caption}").format(caption=caption).rstrip(" ·")
+            return copy, self.tr("REDACTED COPY")
         return caption
 
     def _consent(self, consent_id: str):
@@ -664,7 +765,7 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
             self._details_for,
             item,
             on_done=self.details.setText,
-            on_error=self._error("Could not read photo details"),
+            on_error=self._error(self.tr("Could not read photo details")),
         )
 
     def _details_for(self, item) -> str:
@@ -674,24 +775,30 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         if meta.get("orientation") in (5, 6, 7, 8):
             width, height = height, width  # as shown (upright), not as stored
         rows = [
-            ("Captured", _when(meta.get("capture_time"))),
-            ("Size", f"{width} × {height} px"),
-            ("Imported", item.created_at.strftime("%d %b %Y %H:%M")),
+            (self.tr("Captured"), _when(meta.get("capture_time"))),
+            (self.tr("Size"), self.tr("{width} × {height} px").format(width=width, height=height)),
+            (self.tr("Imported"), item.created_at.strftime("%d %b %Y %H:%M")),
         ]
         link = ""
         if meta.get("redacted_from"):
-            rows.insert(0, ("Redacted copy", f"{meta.get('redactions', '?')} area(s) hidden"))
-            link = f"<p><a href='item:{meta['redacted_from']}'>Show the original photo</a></p>"
+            n = meta.get("redactions")
+            hidden = self.tr("%n area(s) hidden", "", n) if isinstance(n, int) else "?"
+            rows.insert(0, (self.tr("Redacted copy"), hidden))
+            link = self.tr("<p><a href='item:{item}'>Show the original photo</a></p>").format(
+                item=meta["redacted_from"]
+            )
         if consent:
             uses = ", ".join(sorted(u.value for u in consent.uses))
             rows += [
                 (
-                    "Consent",
-                    f"recorded {consent.obtained_at:%d %b %Y %H:%M} by {consent.obtained_by.name}",
+                    self.tr("Consent"),
+                    self.tr("recorded {when:%d %b %Y %H:%M} by {who}").format(
+                        when=consent.obtained_at, who=consent.obtained_by.name
+                    ),
                 ),
-                ("Uses allowed", uses),
-                ("Body site", _site_words(meta, consent.body_site)),  # the photo's own first
-                ("Indication", consent.indication or "—"),
+                (self.tr("Uses allowed"), uses),
+                (self.tr("Body site"), _site_words(meta, consent.body_site)),  # photo's own first
+                (self.tr("Indication"), consent.indication or "—"),
             ]
             rows += self._governance_rows(meta, consent)  # issue 15 (photo_actions.py)
         pacs = self.services.pacs_status(item.item_id)  # issue 16: storage commitment
@@ -717,7 +824,7 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
             on_done=self._open_intake,
             on_error=lambda exc: (
                 setattr(self, "_checking_batches", False),
-                self._error("Could not check for photos waiting for consent")(exc),
+                self._error(self.tr("Could not check for photos waiting for consent"))(exc),
             ),
         )
 
@@ -756,8 +863,12 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         left = len(dialog.remaining())
         if left:
             self.statusBar().showMessage(
-                f"{left} photo(s) still wait for consent: open them from the bottom right, "
-                "or at the next sign-in.",
+                self.tr(
+                    "%n photo(s) still wait for consent: open them from the bottom right, "
+                    "or at the next sign-in.",
+                    "",
+                    left,
+                ),
                 10000,
             )
             self.count_waiting()
@@ -808,8 +919,11 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         )
         imported_by = intake.batch.imported_by
         dialog.setWindowTitle(
-            f"Consent — {len(item_ids)} photo(s)"
-            + (f" imported by {imported_by}" if imported_by else "")
+            self.tr("Consent — %n photo(s) imported by {who}", "", len(item_ids)).format(
+                who=imported_by
+            )
+            if imported_by
+            else self.tr("Consent — %n photo(s)", "", len(item_ids))
         )
         batch_id = intake.batch.batch_id
         dialog.finished.connect(
@@ -831,17 +945,17 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
             task = (
                 lambda: self.services.record_consent(batch_id, record, item_ids, site, sites=sites),
             )
-            message = f"Consent recorded for {n} photo(s)"
+            message = self.tr("Consent recorded for %n photo(s)", "", n)
         elif dialog.refused:
             task = (
                 lambda: self.services.refuse_consent(
                     batch_id, item_ids, mrn=dialog.refused_mrn, reason=dialog.refusal_reason
                 ),
             )
-            message = f"Consent refused: {n} photo(s) destroyed"
+            message = self.tr("Consent refused: %n photo(s) destroyed", "", n)
         else:
             return
-        self._settle(task, item_ids, message, "Could not save the consent decision")
+        self._settle(task, item_ids, message, self.tr("Could not save the consent decision"))
 
     def _destroy_not_clinical(self, item_ids: list) -> None:
         intake = self.intake_dialog
@@ -849,13 +963,22 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
             return
         n = len(item_ids)
         if self.ask_before_deleting() and not self._confirm_destruction(
-            "Destroy photos",
-            f"Destroy {n} photo(s) that are not clinical or not of this patient? They are "
-            "erased from the vault for good; no copy remains.",
+            self.tr("Destroy photos"),
+            self.tr(
+                "Destroy %n photo(s) that are not clinical or not of this patient? They are "
+                "erased from the vault for good; no copy remains.",
+                "",
+                n,
+            ),
         ):
             return
         task = (self.services.destroy_not_clinical, intake.batch.batch_id, item_ids)
-        self._settle(task, item_ids, f"{n} photo(s) destroyed", "Could not destroy the photos")
+        self._settle(
+            task,
+            item_ids,
+            self.tr("%n photo(s) destroyed", "", n),
+            self.tr("Could not destroy the photos"),
+        )
 
     def _settle(self, task, item_ids: list, message: str, failure: str) -> None:
         """Run a consent decision on a worker; then take its photos out of the intake."""
@@ -887,12 +1010,14 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         )
 
     def show_about(self) -> None:
-        QMessageBox.about(self, f"About {APP_NAME}", self.about_text())
+        QMessageBox.about(
+            self, self.tr("About {APP_NAME}").format(APP_NAME=APP_NAME), self.about_text()
+        )
 
     # -- plumbing --------------------------------------------------------------------------
     def _error(self, what: str):
         def show(exc: Exception) -> None:
-            log.warning("%s: %s", what, type(exc).__name__)
+            log.warning(self.tr("%s: %s"), what, type(exc).__name__)
             box = QMessageBox(
                 QMessageBox.Icon.Warning,
                 APP_NAME,

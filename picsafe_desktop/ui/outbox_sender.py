@@ -54,7 +54,7 @@ class OutboxSender(QObject):
     def _failed(self, exc: Exception) -> None:
         self._busy = False
         # A closed or read-only vault, a full disk: the next pass tries again.
-        log.warning("outbox pass failed (%s)", type(exc).__name__)
+        log.warning(self.tr("outbox pass failed (%s)"), type(exc).__name__)
 
     def stop(self) -> None:
         self.timer.stop()

@@ -16,14 +16,21 @@ import unicodedata
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QTimer, Signal
 from PySide6.QtWidgets import QCheckBox, QGroupBox, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from picsafe_desktop.consent import FieldError
-from picsafe_desktop.ui import workers
+from picsafe_desktop.ui import look, workers
 
-_BAD = "color: #a00000; font-weight: bold;"
-_OK = "color: #006000;"
+
+def _bad() -> str:
+    return look.error_style(" font-weight: bold;")
+
+
+def _ok() -> str:
+    return look.ok_style()
+
+
 FIELD = "patient check"  # the name the dialog's "Still needed" line shows
 
 
@@ -44,7 +51,9 @@ class PatientCheck(QGroupBox):
         *,
         wristband_mrn: str = "",
     ) -> None:
-        super().__init__("Check against the hospital record", parent)
+        super().__init__(
+            QCoreApplication.translate("PatientCheck", "Check against the hospital record"), parent
+        )
         self._lookup = lookup
         self._wristband = wristband_mrn.strip()
         self._result: Any = None  # patients.LookupResult of `_asked`
@@ -53,20 +62,25 @@ class PatientCheck(QGroupBox):
         self._busy = False
         self._mrn = self._name = self._born = ""
         layout = QVBoxLayout(self)
-        self.status = QLabel("Type or scan the MRN, then look it up.", self)
+        self.status = QLabel(self.tr("Type or scan the MRN, then look it up."), self)
         self.status.setWordWrap(True)
-        self.lookup_button = QPushButton("&Look up in the hospital record", self)
+        self.lookup_button = QPushButton(self.tr("&Look up in the hospital record"), self)
         self.confirm_check = QCheckBox(
-            "I confirmed the patient's name and date of birth with them (or their wristband)",
+            self.tr(
+                "I confirmed the patient's name and date of birth with them (or their wristband)"
+            ),
             self,
         )
         self.offline_check = QCheckBox(
-            "Record without a check (offline): flagged NOT CHECKED against the record", self
+            self.tr("Record without a check (offline): flagged NOT CHECKED against the record"),
+            self,
         )
-        self.setAccessibleName("Check against the hospital record")
-        self.lookup_button.setAccessibleName("Look up the MRN in the hospital record")
-        self.confirm_check.setAccessibleName("Name and date of birth confirmed with the patient")
-        self.offline_check.setAccessibleName("Record without a check, flagged not checked")
+        self.setAccessibleName(self.tr("Check against the hospital record"))
+        self.lookup_button.setAccessibleName(self.tr("Look up the MRN in the hospital record"))
+        self.confirm_check.setAccessibleName(
+            self.tr("Name and date of birth confirmed with the patient")
+        )
+        self.offline_check.setAccessibleName(self.tr("Record without a check, flagged not checked"))
         for widget in (self.status, self.lookup_button, self.confirm_check, self.offline_check):
             layout.addWidget(widget)
         self.lookup_button.clicked.connect(self.start_lookup)
@@ -118,7 +132,7 @@ class PatientCheck(QGroupBox):
         if self._lookup is None or not mrn or self._busy or mrn == self._asked:
             return
         self._busy, self._asked, self._result, self._failed = True, mrn, None, ""
-        self.status.setText(f"Looking up MRN {mrn}…")
+        self.status.setText(self.tr("Looking up MRN {mrn}…").format(mrn=mrn))
         self._refresh()
         workers.submit(self._lookup, mrn, on_done=self._answered, on_error=self._unreachable)
 
@@ -152,23 +166,31 @@ class PatientCheck(QGroupBox):
 
     def _contradiction(self) -> str:
         if self._wristband and self._mrn and self._mrn != self._wristband:
-            return (f"The MRN differs from the wristband's ({self._wristband}): check the "
-                    "wristband; do not record for a different patient.")  # fmt: skip
+            return self.tr(
+                "The MRN differs from the wristband's ({wristband}): check the wristband; do "
+                "not record for a different patient."
+            ).format(wristband=self._wristband)
         result = self._result
         if result is None or self._asked != self._mrn:
             return ""
         if result.matches and not result.consistent:
-            return ("The hospital's systems name different people for this MRN: do not "
-                    "record; ask the ward clerk to check the patient's record.")  # fmt: skip
+            return self.tr(
+                "The hospital's systems name different people for this MRN: do not record; ask "
+                "the ward clerk to check the patient's record."
+            )
         person = result.person()
         if person is None:
             return ""
         if self._name and person.name and _norm(self._name) != _norm(person.name):
-            return (f"The hospital record names {person.name} for this MRN, not the name "
-                    "given: check the wristband and the patient.")  # fmt: skip
+            return self.tr(
+                "The hospital record names {name} for this MRN, not the name given: check the "
+                "wristband and the patient."
+            ).format(name=person.name)
         if self._born and person.birth_date and self._born != person.birth_date:
-            return (f"The hospital record gives another date of birth ({person.birth_date}) "
-                    "for this MRN: check the wristband and the patient.")  # fmt: skip
+            return self.tr(
+                "The hospital record gives another date of birth ({born}) for this MRN: check "
+                "the wristband and the patient."
+            ).format(born=person.birth_date)
         return ""
 
     def _problem(self) -> str:
@@ -179,15 +201,15 @@ class PatientCheck(QGroupBox):
             return contradiction
         if self._person() is not None:
             if not (self._name and self._born):
-                return "Two identifiers are needed: the patient's name and date of birth."
+                return self.tr("Two identifiers are needed: the patient's name and date of birth.")
             if not self.confirm_check.isChecked():
-                return "Confirm the patient's name and date of birth with the patient."
+                return self.tr("Confirm the patient's name and date of birth with the patient.")
             return ""
         if self.offline_check.isChecked():
             return ""
         if self._busy:
-            return "Wait for the hospital record, or tick 'Record without a check'."
-        return "Look the MRN up in the hospital record, or tick 'Record without a check'."
+            return self.tr("Wait for the hospital record, or tick 'Record without a check'.")
+        return self.tr("Look the MRN up in the hospital record, or tick 'Record without a check'.")
 
     def _refresh(self) -> None:
         person = self._person()
@@ -201,36 +223,50 @@ class PatientCheck(QGroupBox):
         self.lookup_button.setEnabled(bool(self._mrn) and not self._busy)
         if contradiction:
             self.status.setText(contradiction)
-            self.status.setStyleSheet(_BAD)
+            self.status.setStyleSheet(_bad())
         elif person is not None:
             extra = ""
             if person.accession_number:
-                extra = f"\nOrder {person.accession_number}: {person.requested_procedure}"
+                extra = "\n" + self.tr("Order {accession}: {procedure}").format(
+                    accession=person.accession_number, procedure=person.requested_procedure
+                )
             self.status.setText(
-                f"Hospital record ({person.source}): {person.name}, born "
-                f"{person.birth_date or 'not recorded'}{', ' + person.sex if person.sex else ''}"
-                f"{extra}"
+                self.tr("Hospital record ({source}): {name}, born {born}{sex}{extra}").format(
+                    source=person.source,
+                    name=person.name,
+                    born=person.birth_date or self.tr("not recorded"),
+                    sex=", " + person.sex if person.sex else "",
+                    extra=extra,
+                )
             )
-            self.status.setStyleSheet(_OK)
+            self.status.setStyleSheet(_ok())
         elif self._busy:
-            self.status.setText(f"Looking up MRN {self._asked}…")
+            self.status.setText(self.tr("Looking up MRN {asked}…").format(asked=self._asked))
             self.status.setStyleSheet("")
         elif self._result is not None and self._asked == self._mrn and not self._failed:
             self.status.setText(
-                f"No patient with MRN {self._mrn} in the hospital record: check the MRN. "
-                "Recording is possible only flagged NOT CHECKED."
+                self.tr(
+                    "No patient with MRN {mrn} in the hospital record: check the "
+                    "MRN. Recording is possible only flagged NOT CHECKED."
+                ).format(mrn=self._mrn)
             )
-            self.status.setStyleSheet(_BAD)
+            self.status.setStyleSheet(_bad())
         elif self._failed and self._asked == self._mrn:
             self.status.setText(
-                f"The hospital record could not be asked ({self._failed}). Recording is "
-                "possible only flagged NOT CHECKED."
+                self.tr(
+                    "The hospital record could not be asked ({failed}). "
+                    "Recording is possible only flagged NOT CHECKED."
+                ).format(failed=self._failed)
             )
-            self.status.setStyleSheet(_BAD)
+            self.status.setStyleSheet(_bad())
         else:
-            self.status.setText("Type or scan the MRN, then look it up.")
+            self.status.setText(self.tr("Type or scan the MRN, then look it up."))
             self.status.setStyleSheet("")
         if self.offline_check.isChecked():
-            self.status.setText(self.status.text() + "\nNOT CHECKED against the record.")
-            self.status.setStyleSheet(_BAD)
+            self.status.setText(
+                self.tr("{status}\nNOT CHECKED against the record.").format(
+                    status=self.status.text()
+                )
+            )
+            self.status.setStyleSheet(_bad())
         self.changed.emit()

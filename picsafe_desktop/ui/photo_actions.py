@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import QInputDialog, QMessageBox
 
 from picsafe_desktop.ui import workers
@@ -28,7 +28,13 @@ def _set_side(view, index: int, data: bytes) -> None:
 
 
 class PhotoActionsMixin:
-    """MainWindow's photo actions; each runs its vault work on a worker and is audited there."""
+    """MainWindow's photo actions; each runs its vault work on a worker and is audited there.
+
+    Strings go through _tr, in this class's context (lupdate reads _tr as tr): self.tr would
+    look them up under MainWindow first, and a plural (%n) not found there stops the search."""
+
+    def _tr(self, text: str, disambiguation: str | None = None, n: int = -1) -> str:
+        return QCoreApplication.translate("PhotoActionsMixin", text, disambiguation, n)
 
     def _confirm_destruction(self, title: str, text: str) -> bool:
         """Ask before anything is crypto-shredded; Cancel is the default."""
@@ -49,8 +55,10 @@ class PhotoActionsMixin:
             if intimate:
                 reason, ok = QInputDialog.getText(
                     self,
-                    "Intimate image",
-                    "Why are you viewing this intimate image? (recorded in the audit log)",
+                    self._tr("Intimate image"),
+                    self._tr(
+                        "Why are you viewing this intimate image? (recorded in the audit log)",
+                    ),
                 )
                 if not ok or not reason.strip():
                     return
@@ -60,7 +68,7 @@ class PhotoActionsMixin:
             self.services.is_intimate,
             item_id,
             on_done=checked,
-            on_error=self._error("Could not open the photo"),
+            on_error=self._error(self._tr("Could not open the photo")),
         )
 
     def open_viewer(self) -> None:
@@ -100,7 +108,7 @@ class PhotoActionsMixin:
                 item_id,
                 reason,
                 on_done=lambda data: _show_if_current(viewer, row, data),
-                on_error=self._error("Could not open the photo"),
+                on_error=self._error(self._tr("Could not open the photo")),
             ),
         )
 
@@ -117,9 +125,13 @@ class PhotoActionsMixin:
         if self.locked or not ids:
             return
         if self.ask_before_deleting() and not self._confirm_destruction(
-            "Delete photos",
-            f"Permanently destroy {len(ids)} photo(s)? They cannot be recovered, not even "
-            "from a backup of the vault.",
+            self._tr("Delete photos"),
+            self._tr(
+                (
+                    "Permanently destroy {v0} photo(s)? They cannot be "
+                    "recovered, not even from a backup of the vault."
+                ),
+            ).format(v0=len(ids)),
         ):
             return
         workers.submit(
@@ -127,10 +139,13 @@ class PhotoActionsMixin:
             ids,
             "deleted by user",
             on_done=lambda n: (
-                self.statusBar().showMessage(f"{n} photo(s) destroyed", 8000),
+                self.statusBar().showMessage(
+                    self._tr("%n photo(s) destroyed", "", n),
+                    8000,
+                ),
                 self.refresh(),
             ),
-            on_error=self._error("Could not delete"),
+            on_error=self._error(self._tr("Could not delete")),
         )
 
     def show_audit(self, patient=None) -> None:
@@ -141,7 +156,11 @@ class PhotoActionsMixin:
         view = AuditView(parent=self)
         view.setWindowFlag(Qt.WindowType.Window)
         view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        view.setWindowTitle("Audit log" + (f" — {patient.name or patient.mrn}" if patient else ""))
+        view.setWindowTitle(
+            self._tr("Audit log — {patient}").format(patient=patient.name or patient.mrn)
+            if patient
+            else self._tr("Audit log")
+        )
         view.fit_screen()
 
         def load():
@@ -154,7 +173,7 @@ class PhotoActionsMixin:
         workers.submit(
             load,
             on_done=lambda r: view.set_rows(*r),
-            on_error=self._error("Could not read the audit log"),
+            on_error=self._error(self._tr("Could not read the audit log")),
         )
         view.show()
 
@@ -190,7 +209,7 @@ class PhotoActionsMixin:
         workers.submit(
             load,
             on_done=lambda found: self._open_timeline(who, *found),
-            on_error=self._error("Could not open the timeline"),
+            on_error=self._error(self._tr("Could not open the timeline")),
         )
 
     def _open_timeline(self, who: str, groups, thumbs) -> None:
@@ -215,14 +234,14 @@ class PhotoActionsMixin:
         view = ComparisonView(captions, parent=self)
         view.setWindowFlag(Qt.WindowType.Window)
         view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        view.setWindowTitle(f"Compare — {who}")
+        view.setWindowTitle(self._tr("Compare — {who}").format(who=who))
         self.comparison = view
         for index, item_id in enumerate(item_ids):
             workers.submit(
                 self.services.view,
                 item_id,
                 on_done=lambda data, n=index: _set_side(view, n, data),
-                on_error=self._error("Could not open the photo"),
+                on_error=self._error(self._tr("Could not open the photo")),
             )
         view.show()
 
@@ -301,7 +320,7 @@ class PhotoActionsMixin:
                 item_id,
                 reason,
                 on_done=lambda data: self._open_redaction(item_id, data),
-                on_error=self._error("Could not open the photo"),
+                on_error=self._error(self._tr("Could not open the photo")),
             ),
         )
 
@@ -327,12 +346,15 @@ class PhotoActionsMixin:
                 replace,
                 on_done=lambda _id: (
                     self.statusBar().showMessage(
-                        "Redacted copy saved" + (" (original destroyed)" if replace else ""), 8000
+                        self._tr("Redacted copy saved (original destroyed)")
+                        if replace
+                        else self._tr("Redacted copy saved"),
+                        8000,
                     ),
                     self.refresh(),  # the patient's photo count changed
                     self.refresh_photos(),
                 ),
-                on_error=self._error("Could not redact the photo"),
+                on_error=self._error(self._tr("Could not redact the photo")),
             )
 
         dialog.accepted.connect(accepted)
@@ -356,21 +378,25 @@ class PhotoActionsMixin:
             scope,
             "withdrawn by the patient",
             on_done=lambda exports: self._withdrawn(exports, scope),
-            on_error=self._error("Could not withdraw"),
+            on_error=self._error(self._tr("Could not withdraw")),
         )
 
     # -- consent governance (issue 15): identifiability answer, patient's copy --------------
     def _add_governance_actions(self, photo_menu, patient_menu) -> None:
         from PySide6.QtGui import QAction
 
-        self.identifiability_action = QAction("Identifia&bility…", self)
+        self.identifiability_action = QAction(self._tr("Identifia&bility…"), self)
         self.identifiability_action.setStatusTip(
-            "A clinician's answer: does this photo identify the patient? (audited)"
+            self._tr(
+                "A clinician's answer: does this photo identify the patient? (audited)",
+            )
         )
         self.identifiability_action.triggered.connect(self.set_identifiability)
         photo_menu.addAction(self.identifiability_action)
-        self.patient_copy_action = QAction("Patient's &copy of the consent…", self)
-        self.patient_copy_action.setStatusTip("Save the patient's PDF copy of this consent")
+        self.patient_copy_action = QAction(self._tr("Patient's &copy of the consent…"), self)
+        self.patient_copy_action.setStatusTip(
+            self._tr("Save the patient's PDF copy of this consent")
+        )
         self.patient_copy_action.triggered.connect(self.save_patient_copy)
         patient_menu.addAction(self.patient_copy_action)
         for act in (self.identifiability_action, self.patient_copy_action):
@@ -382,20 +408,51 @@ class PhotoActionsMixin:
         """Details-pane rows: this photo's identifiability and flags, the consent's state."""
         answer = (meta.get("identifiability") or "unknown").replace("_", " ")
         if meta.get("redacted_from"):
-            answer += " (redacted version)"
+            answer += QCoreApplication.translate("PhotoActionsMixin", " (redacted version)")
         elif meta.get("identifiability_confirmed_by"):
-            answer += f" (confirmed by {meta['identifiability_confirmed_by']})"
-        rows = [("Identifiability", answer)]
+            answer += QCoreApplication.translate(
+                "PhotoActionsMixin", " (confirmed by {who})"
+            ).format(who=meta["identifiability_confirmed_by"])
+        rows = [(QCoreApplication.translate("PhotoActionsMixin", "Identifiability"), answer)]
         if meta.get("intimate"):
-            rows.append(("Intimate", "yes: a reason is asked on every view"))
+            rows.append(
+                (
+                    QCoreApplication.translate("PhotoActionsMixin", "Intimate"),
+                    QCoreApplication.translate(
+                        "PhotoActionsMixin", "yes: a reason is asked on every view"
+                    ),
+                )
+            )
         if meta.get("taken_before_consent"):
-            rows.append(("Warning", "taken before the recorded bedside consent time"))
+            rows.append(
+                (
+                    QCoreApplication.translate("PhotoActionsMixin", "Warning"),
+                    QCoreApplication.translate(
+                        "PhotoActionsMixin", "taken before the recorded bedside consent time"
+                    ),
+                )
+            )
         if consent.consented_at is not None:
-            rows.append(("Consent obtained", f"{consent.consented_at:%d %b %Y %H:%M}"))
+            rows.append(
+                (
+                    QCoreApplication.translate("PhotoActionsMixin", "Consent obtained"),
+                    f"{consent.consented_at:%d %b %Y %H:%M}",
+                )
+            )
         if consent.withdrawn is not None:
-            rows.append(("Withdrawn", consent.withdrawn.value))
+            rows.append(
+                (
+                    QCoreApplication.translate("PhotoActionsMixin", "Withdrawn"),
+                    consent.withdrawn.value,
+                )
+            )
         if consent.review_on is not None:
-            rows.append(("Review consent on", f"{consent.review_on:%d %b %Y}"))
+            rows.append(
+                (
+                    QCoreApplication.translate("PhotoActionsMixin", "Review consent on"),
+                    f"{consent.review_on:%d %b %Y}",
+                )
+            )
         return rows
 
     def set_identifiability(self) -> None:
@@ -403,14 +460,21 @@ class PhotoActionsMixin:
         if self.locked or not index.isValid():
             return
         item_id = index.data(ItemIdRole)
-        choices = ["Not identifiable", "Identifiable"]
+        choices = [self._tr("Not identifiable"), self._tr("Identifiable")]
         answer, ok = QInputDialog.getItem(
-            self, "Identifiability", "Having looked at the photo, it is:", choices, 0, False
+            self,
+            self._tr("Identifiability"),
+            self._tr("Having looked at the photo, it is:"),
+            choices,
+            0,
+            False,
         )
         if not ok:
             return
         reason, ok = QInputDialog.getText(
-            self, "Identifiability", "Why? (recorded in the audit log)"
+            self,
+            self._tr("Identifiability"),
+            self._tr("Why? (recorded in the audit log)"),
         )
         if not ok or not reason.strip():
             return
@@ -420,8 +484,11 @@ class PhotoActionsMixin:
             item_id,
             value,
             reason,
-            on_done=lambda _r: self.statusBar().showMessage(f"Photo marked {answer.lower()}", 8000),
-            on_error=self._error("Could not record the answer"),
+            on_done=lambda _r: self.statusBar().showMessage(
+                self._tr("Photo marked {answer}").format(answer=answer.lower()),
+                8000,
+            ),
+            on_error=self._error(self._tr("Could not record the answer")),
         )
 
     def save_patient_copy(self) -> None:
@@ -432,7 +499,10 @@ class PhotoActionsMixin:
             return
         item = self.thumbnails.item(index.row())
         path = save_file_name(  # keeps no folder history (patient-named folders)
-            self, "Patient's copy of the consent", "consent-copy.pdf", "PDF (*.pdf)"
+            self,
+            self._tr("Patient's copy of the consent"),
+            self._tr("consent-copy.pdf"),
+            self._tr("PDF (*.pdf)"),
         )
         if not path:
             return
@@ -440,28 +510,34 @@ class PhotoActionsMixin:
             self.services.patient_copy,
             item.consent_id,
             path,
-            on_done=lambda out: self.statusBar().showMessage(f"Saved {out}", 8000),
-            on_error=self._error("Could not save the patient's copy"),
+            on_done=lambda out: self.statusBar().showMessage(
+                self._tr("Saved {out}").format(out=out), 8000
+            ),
+            on_error=self._error(self._tr("Could not save the patient's copy")),
         )
 
     def _withdrawal_scope(self) -> str | None:
         box = QMessageBox(
             QMessageBox.Icon.Question,
-            "Withdraw consent",
-            "What does the patient withdraw?\n\n"
-            "Teaching and publication only: the photos stay for the clinical record.\n"
-            "Everything: every photo of this consent is destroyed; copies already in the "
-            "medical record follow the site's policy. Copies already exported are listed "
-            "afterwards so they can be followed up.",
+            self._tr("Withdraw consent"),
+            self._tr(
+                "What does the patient withdraw?\n\n"
+                "Teaching and publication only: the photos stay for the clinical record.\n"
+                "Everything: every photo of this consent is destroyed; copies already in the "
+                "medical record follow the site's policy. Copies already exported are listed "
+                "afterwards so they can be followed up.",
+            ),
             QMessageBox.StandardButton.Cancel,
             self,
         )
         box.setObjectName("withdrawScopeBox")
         secondary = box.addButton(
-            "Teaching and &publication only", QMessageBox.ButtonRole.AcceptRole
+            self._tr("Teaching and &publication only"),
+            QMessageBox.ButtonRole.AcceptRole,
         )
         everything = box.addButton(
-            "&Everything (destroy photos)", QMessageBox.ButtonRole.DestructiveRole
+            self._tr("&Everything (destroy photos)"),
+            QMessageBox.ButtonRole.DestructiveRole,
         )
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         box.exec()
@@ -473,9 +549,11 @@ class PhotoActionsMixin:
     def _withdrawn(self, exports: list, scope: str = "full") -> None:
         self.refresh()
         text = (
-            "Consent withdrawn; its photos were destroyed."
+            self._tr("Consent withdrawn; its photos were destroyed.")
             if scope == "full"
-            else "Teaching and publication withdrawn; the photos stay for the clinical record."
+            else self._tr(
+                "Teaching and publication withdrawn; the photos stay for the clinical record."
+            )
         )
         if exports:
             lines = [
@@ -487,7 +565,7 @@ class PhotoActionsMixin:
             )
         box = QMessageBox(
             QMessageBox.Icon.Information,
-            "Consent withdrawn",
+            self._tr("Consent withdrawn"),
             text,
             QMessageBox.StandardButton.Ok,
             self,

@@ -11,7 +11,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -45,10 +45,13 @@ from PySide6.QtWidgets import (
 )
 
 from picsafe_desktop.deid import Redaction
-from picsafe_desktop.ui import workers
+from picsafe_desktop.ui import look, workers
 from picsafe_desktop.ui.imaging import decode
 
-MODES = (("black", "Black box"), ("blur", "Blur"))
+MODES = (
+    ("black", QT_TRANSLATE_NOOP("RedactionDialog", "Black box")),
+    ("blur", QT_TRANSLATE_NOOP("RedactionDialog", "Blur")),
+)
 MIN_SIZE = 4  # image pixels; a smaller drag is taken as a slip, not a box
 
 Suggest = Callable[[bytes], Sequence[Any]]
@@ -242,18 +245,20 @@ class RedactionDialog(QDialog):
         self, data: bytes, suggest: Suggest | None = None, parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Redact photo")
-        self.setAccessibleName("Redact photo")
+        self.setWindowTitle(self.tr("Redact photo"))
+        self.setAccessibleName(self.tr("Redact photo"))
         self._data: bytes | None = data
         self._suggest = suggest
         self._boxes: list[BoxItem] = []
         self._syncing = False
 
         self.canvas = RedactionCanvas(self)
-        self.canvas.setAccessibleName("Photo to redact")
+        self.canvas.setAccessibleName(self.tr("Photo to redact"))
         self.canvas.setAccessibleDescription(
-            "Drag on the photo to draw a box. Arrow keys move the selected box, "
-            "Shift with arrow keys resizes it, Delete removes it."
+            self.tr(
+                "Drag on the photo to draw a box. Arrow keys move the selected box, "
+                "Shift with arrow keys resizes it, Delete removes it."
+            )
         )
         self.canvas.set_pixmap(QPixmap.fromImage(decode(data)))
         self.canvas.box_drawn.connect(self._add_drawn)
@@ -264,14 +269,16 @@ class RedactionDialog(QDialog):
         self.mode_combo = QComboBox(self)
         for value, label in MODES:
             self.mode_combo.addItem(label, value)
-        self.mode_combo.setAccessibleName("Cover with")
-        self.mode_combo.setToolTip("How new boxes, and the selected box, cover the photo")
+        self.mode_combo.setAccessibleName(self.tr("Cover with"))
+        self.mode_combo.setToolTip(self.tr("How new boxes, and the selected box, cover the photo"))
         self.mode_combo.currentIndexChanged.connect(self._mode_changed)
 
         self.box_list = QListWidget(self)
-        self.box_list.setAccessibleName("Areas to cover")
+        self.box_list.setAccessibleName(self.tr("Areas to cover"))
         self.box_list.setAccessibleDescription(
-            "Ticked areas are covered. Suggested faces are not covered until you tick them."
+            self.tr(
+                "Ticked areas are covered. Suggested faces are not covered until you tick them."
+            )
         )
         self.box_list.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
         self.box_list.itemChanged.connect(self._list_item_changed)
@@ -280,53 +287,58 @@ class RedactionDialog(QDialog):
         delete.setContext(Qt.ShortcutContext.WidgetShortcut)
         delete.activated.connect(self.remove_selected)
 
-        self.add_button = QPushButton("&Add box", self)
-        self.add_button.setAccessibleName("Add box")
-        self.add_button.setToolTip("Add a box in the middle of the photo, to move with the keys")
+        self.add_button = QPushButton(self.tr("&Add box"), self)
+        self.add_button.setAccessibleName(self.tr("Add box"))
+        self.add_button.setToolTip(
+            self.tr("Add a box in the middle of the photo, to move with the keys")
+        )
         self.add_button.clicked.connect(self.add_box)
-        self.remove_button = QPushButton("&Remove selected", self)
-        self.remove_button.setAccessibleName("Remove selected box")
+        self.remove_button = QPushButton(self.tr("&Remove selected"), self)
+        self.remove_button.setAccessibleName(self.tr("Remove selected box"))
         self.remove_button.clicked.connect(self.remove_selected)
-        self.suggest_button = QPushButton("Suggest &faces", self)
-        self.suggest_button.setAccessibleName("Suggest faces")
-        self.suggest_button.setToolTip("Look for faces; you confirm each suggestion yourself")
+        self.suggest_button = QPushButton(self.tr("Suggest &faces"), self)
+        self.suggest_button.setAccessibleName(self.tr("Suggest faces"))
+        self.suggest_button.setToolTip(
+            self.tr("Look for faces; you confirm each suggestion yourself")
+        )
         self.suggest_button.clicked.connect(self.suggest_faces)
         self.suggest_button.setEnabled(suggest is not None)
-        self.status = QLabel("Drag on the photo to cover an area, or press Add box.", self)
+        self.status = QLabel(self.tr("Drag on the photo to cover an area, or press Add box."), self)
         self.status.setWordWrap(True)
-        self.status.setAccessibleName("Redaction status")
+        self.status.setAccessibleName(self.tr("Redaction status"))
 
-        self.keep_radio = QRadioButton("&Keep the original and save a redacted copy", self)
-        self.replace_radio = QRadioButton("Re&place the original", self)
-        self.keep_radio.setAccessibleName("Keep the original and save a redacted copy")
-        self.replace_radio.setAccessibleName("Replace the original")
+        self.keep_radio = QRadioButton(self.tr("&Keep the original and save a redacted copy"), self)
+        self.replace_radio = QRadioButton(self.tr("Re&place the original"), self)
+        self.keep_radio.setAccessibleName(self.tr("Keep the original and save a redacted copy"))
+        self.replace_radio.setAccessibleName(self.tr("Replace the original"))
         self.keep_radio.setChecked(True)
         self._save_choice = QButtonGroup(self)
         self._save_choice.addButton(self.keep_radio)
         self._save_choice.addButton(self.replace_radio)
         self.replace_warning = QLabel(
-            "The unredacted original will be destroyed and cannot be recovered.", self
+            self.tr("The unredacted original will be destroyed and cannot be recovered."), self
         )
         self.replace_warning.setWordWrap(True)
-        self.replace_warning.setStyleSheet("color: #b00020;")
+        self.replace_warning.setStyleSheet(look.error_style())
         self.replace_warning.setVisible(False)
         self.replace_radio.toggled.connect(self.replace_warning.setVisible)
 
         self.buttons = QDialogButtonBox(self)
         self.save_button = self.buttons.addButton(
-            "&Save redacted version", QDialogButtonBox.ButtonRole.AcceptRole
+            self.tr("&Save redacted version"), QDialogButtonBox.ButtonRole.AcceptRole
         )
-        self.save_button.setAccessibleName("Save redacted version")
+        self.save_button.setAccessibleName(self.tr("Save redacted version"))
+        look.primary(self.save_button, "save")
         cancel = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
-        cancel.setAccessibleName("Cancel")
+        cancel.setAccessibleName(self.tr("Cancel"))
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
 
         side = QVBoxLayout()
         form = QFormLayout()
-        form.addRow("Cover &with:", self.mode_combo)
+        form.addRow(self.tr("Cover &with:"), self.mode_combo)
         side.addLayout(form)
-        side.addWidget(QLabel("Areas to cover (ticked = covered):", self))
+        side.addWidget(QLabel(self.tr("Areas to cover (ticked = covered):"), self))
         side.addWidget(self.box_list, 1)
         row = QHBoxLayout()
         row.addWidget(self.add_button)
@@ -334,7 +346,7 @@ class RedactionDialog(QDialog):
         side.addLayout(row)
         side.addWidget(self.suggest_button)
         side.addWidget(self.status)
-        choice = QGroupBox("When saving", self)
+        choice = QGroupBox(self.tr("When saving"), self)
         choice_layout = QVBoxLayout(choice)
         choice_layout.addWidget(self.keep_radio)
         choice_layout.addWidget(self.replace_radio)
@@ -423,7 +435,7 @@ class RedactionDialog(QDialog):
         if self._suggest is None or self._data is None:
             return
         self.suggest_button.setEnabled(False)
-        self.status.setText("Looking for faces…")
+        self.status.setText(self.tr("Looking for faces…"))
         workers.submit(
             self._suggest, self._data, on_done=self._add_suggestions, on_error=self._suggest_failed
         )
@@ -447,25 +459,30 @@ class RedactionDialog(QDialog):
             added += 1
         if added:
             self.status.setText(
-                f"{added} possible face(s) marked with dashed boxes. Tick or click each one "
-                "that should be covered. Check the photo yourself: faces can be missed."
+                self.tr(
+                    "%n possible face(s) marked with dashed boxes. Tick or "
+                    "click each one that should be covered. Check the photo "
+                    "yourself: faces can be missed.",
+                    "",
+                    added,
+                )
             )
         else:
             self.status.setText(
-                "No faces were found. Check the photo yourself: faces can be missed."
+                self.tr("No faces were found. Check the photo yourself: faces can be missed.")
             )
         self._refresh()
 
     def _suggest_failed(self, exc: Exception) -> None:
         self.suggest_button.setEnabled(True)
-        self.status.setText(f"Face suggestions are not available: {exc}")
+        self.status.setText(self.tr("Face suggestions are not available: {exc}").format(exc=exc))
 
     # -- list <-> canvas -------------------------------------------------------------------
     def _describe(self, number: int, box: BoxItem) -> str:
         r = box.image_rect()
-        kind = "Suggested face" if box.suggested else "Box"
-        mode = dict(MODES)[box.mode].lower()
-        state = "" if box.confirmed else " (not confirmed)"
+        kind = self.tr("Suggested face") if box.suggested else self.tr("Box")
+        mode = self.tr(dict(MODES)[box.mode]).lower()
+        state = "" if box.confirmed else self.tr(" (not confirmed)")
         return (
             f"{kind} {number}{state}\n{mode}, {round(r.width())} × {round(r.height())} px "
             f"at {round(r.left())}, {round(r.top())}"

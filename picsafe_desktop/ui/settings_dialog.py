@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from picsafe_desktop.config import default_config_path
-from picsafe_desktop.ui import workers
+from picsafe_desktop.ui import look, workers
 
 MASK = "••••"
 # Site config values never shown: the FHIR bearer token grants access to the medical record.
@@ -88,21 +88,23 @@ class SettingsDialog(QDialog):
         self.site = site
         self._echo = echo
         self._settings = settings if settings is not None else QSettings()
-        self.setWindowTitle("Settings")
-        self.setAccessibleName("Settings")
+        self.setWindowTitle(self.tr("Settings"))
+        self.setAccessibleName(self.tr("Settings"))
 
         self.tabs = QTabWidget(self)
-        self.tabs.setAccessibleName("Settings pages")
-        self.tabs.addTab(self._preferences_page(), "&Your preferences")
-        self.tabs.addTab(self._site_page(), "&Site configuration")
+        self.tabs.setAccessibleName(self.tr("Settings pages"))
+        self.tabs.addTab(self._preferences_page(), self.tr("&Your preferences"))
+        self.tabs.addTab(self._site_page(), self.tr("&Site configuration"))
 
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
         )
         self.buttons.button(QDialogButtonBox.StandardButton.Save).setAccessibleName(
-            "Save preferences"
+            self.tr("Save preferences")
         )
-        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setAccessibleName("Cancel")
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setAccessibleName(
+            self.tr("Cancel")
+        )
         self.buttons.accepted.connect(self.save)
         self.buttons.rejected.connect(self.reject)
 
@@ -118,19 +120,21 @@ class SettingsDialog(QDialog):
         self.thumbnail_size = QSpinBox(page)
         self.thumbnail_size.setRange(*THUMBNAIL_SIZES)
         self.thumbnail_size.setSingleStep(16)
-        self.thumbnail_size.setSuffix(" px")
-        self.thumbnail_size.setAccessibleName("Thumbnail size")
+        self.thumbnail_size.setSuffix(self.tr(" px"))
+        self.thumbnail_size.setAccessibleName(self.tr("Thumbnail size"))
         self.thumbnail_size.setValue(read_preference("thumbnail_size", self._settings))
-        self.confirm_delete = QCheckBox("Ask before &deleting photos", page)
-        self.confirm_delete.setAccessibleName("Ask before deleting photos")
+        self.confirm_delete = QCheckBox(self.tr("Ask before &deleting photos"), page)
+        self.confirm_delete.setAccessibleName(self.tr("Ask before deleting photos"))
         self.confirm_delete.setChecked(read_preference("confirm_delete", self._settings))
-        size_label = QLabel("&Thumbnail size:", page)
+        size_label = QLabel(self.tr("&Thumbnail size:"), page)
         size_label.setBuddy(self.thumbnail_size)
         form.addRow(size_label, self.thumbnail_size)
         form.addRow(self.confirm_delete)
         note = QLabel(
-            "These choices are stored for your user account on this computer. "
-            "No patient information is kept with them.",
+            self.tr(
+                "These choices are stored for your user account on this computer. "
+                "No patient information is kept with them."
+            ),
             page,
         )
         note.setWordWrap(True)
@@ -154,20 +158,22 @@ class SettingsDialog(QDialog):
         layout = QVBoxLayout(page)
         source = getattr(self.site, "source", None)
         if source:
-            text = f"Read from {source}. Set by IT; it cannot be changed here."
-        else:
-            text = (
-                "No site configuration file was found, so the built-in defaults are in use. "
-                f"IT can provide one at {default_config_path()}."
+            text = self.tr("Read from {source}. Set by IT; it cannot be changed here.").format(
+                source=source
             )
+        else:
+            text = self.tr(
+                "No site configuration file was found, so the built-in defaults are in use. "
+                "IT can provide one at {path}."
+            ).format(path=default_config_path())
         self.source_label = QLabel(text, page)
         self.source_label.setWordWrap(True)
         self.source_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.source_label.setAccessibleName("Site configuration file")
+        self.source_label.setAccessibleName(self.tr("Site configuration file"))
         layout.addWidget(self.source_label)
 
         self.site_tree = QTreeWidget(page)
-        self.site_tree.setAccessibleName("Site configuration values")
+        self.site_tree.setAccessibleName(self.tr("Site configuration values"))
         self.site_tree.setHeaderLabels(["Setting", "Value"])
         self.site_tree.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.site_tree.setColumnWidth(0, 230)
@@ -178,18 +184,18 @@ class SettingsDialog(QDialog):
         self.site_tree.expandAll()
         layout.addWidget(self.site_tree, 1)
 
-        self.pacs_button = QPushButton("Test &PACS connection", page)
-        self.pacs_button.setAccessibleName("Test PACS connection")
+        self.pacs_button = QPushButton(self.tr("Test &PACS connection"), page)
+        self.pacs_button.setAccessibleName(self.tr("Test PACS connection"))
         self.pacs_button.clicked.connect(self.test_pacs)
         self.pacs_result = QLabel(page)
         self.pacs_result.setWordWrap(True)
-        self.pacs_result.setAccessibleName("PACS connection result")
+        self.pacs_result.setAccessibleName(self.tr("PACS connection result"))
         if self._echo is None:
             self.pacs_button.setEnabled(False)
-            self.pacs_result.setText("The connection test is not available here.")
+            self.pacs_result.setText(self.tr("The connection test is not available here."))
         elif not self.site.pacs.host:
             self.pacs_button.setEnabled(False)
-            self.pacs_result.setText("No PACS is configured (pacs.host is not set).")
+            self.pacs_result.setText(self.tr("No PACS is configured (pacs.host is not set)."))
         row = QHBoxLayout()
         row.addWidget(self.pacs_button)
         row.addWidget(self.pacs_result, 1)
@@ -201,7 +207,12 @@ class SettingsDialog(QDialog):
             return
         self.pacs_button.setEnabled(False)
         pacs = self.site.pacs
-        self._show_result(None, f"Testing the connection to {pacs.host}:{pacs.port}…")
+        self._show_result(
+            None,
+            self.tr("Testing the connection to {host}:{port}…").format(
+                host=pacs.host, port=pacs.port
+            ),
+        )
         workers.submit(self._echo, on_done=self._echo_done, on_error=self._echo_failed)
 
     def _echo_done(self, result: tuple[bool, str]) -> None:
@@ -218,4 +229,4 @@ class SettingsDialog(QDialog):
             return
         self.pacs_button.setEnabled(True)
         self.pacs_result.setText(f"{'Connected' if ok else 'Failed'}: {message}")
-        self.pacs_result.setStyleSheet("color: #1b5e20;" if ok else "color: #b00020;")
+        self.pacs_result.setStyleSheet(look.ok_style() if ok else look.error_style())

@@ -20,6 +20,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QImage, QPainter, QPen
 from PySide6.QtWidgets import QWidget
 
+HINT_COLOUR = "#616161"
 PAD_SIZE = QSize(480, 160)
 _INK = QColor("black")
 _WIDTH = 2.5
@@ -37,12 +38,20 @@ class SignaturePad(QWidget):
         self.setCursor(Qt.CursorShape.CrossCursor)
         # Drawing needs a pointer; keyboard users reach the Clear button instead.
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.setAccessibleName("Signature pad")
-        self.setAccessibleDescription("Sign here with a mouse, a pen or a finger.")
+        self.setAccessibleName(self.tr("Signature pad"))
+        self.setAccessibleDescription(self.tr("Sign here with a mouse, a pen or a finger."))
         self._canvas = QImage(PAD_SIZE, QImage.Format.Format_RGB32)
         self._canvas.fill(QColor("white"))
         self._last: QPointF | None = None
         self._empty = True
+        self._scale = 1.0  # shown smaller on a small screen; the signature stays PAD_SIZE
+
+    def set_display_scale(self, scale: float) -> None:
+        """Show the pad at `scale` of its size (a 125 % screen of 1366x768 has no room for
+        480 points); strokes are mapped back, so the signature image keeps its size."""
+        self._scale = max(0.5, min(1.0, scale))
+        self.setFixedSize(PAD_SIZE * self._scale)
+        self.update()
 
     def is_empty(self) -> bool:
         return self._empty
@@ -67,12 +76,14 @@ class SignaturePad(QWidget):
     # --- drawing -------------------------------------------------------------------------
 
     def _begin(self, pos: QPointF, width: float = _WIDTH) -> None:
+        pos = pos / self._scale
         self._last = pos
         self._draw(pos, pos, width)
 
     def _extend(self, pos: QPointF, width: float = _WIDTH) -> None:
         if self._last is None:
             return
+        pos = pos / self._scale
         self._draw(self._last, pos, width)
         self._last = pos
 
@@ -95,7 +106,10 @@ class SignaturePad(QWidget):
         self._empty = False
         margin = width + 2
         dirty = QRectF(start, end).normalized().adjusted(-margin, -margin, margin, margin)
-        self.update(dirty.toAlignedRect())
+        s = self._scale
+        self.update(
+            QRectF(dirty.topLeft() * s, dirty.size() * s).toAlignedRect().adjusted(-1, -1, 1, 1)
+        )
 
     # --- input ---------------------------------------------------------------------------
 
@@ -150,15 +164,15 @@ class SignaturePad(QWidget):
 
     def paintEvent(self, event) -> None:  # noqa: N802
         painter = QPainter(self)
-        painter.drawImage(0, 0, self._canvas)
+        painter.drawImage(self.rect(), self._canvas)
         # Guide line and hint are drawn on screen only, never into the PNG.
         guide = QColor("#9e9e9e")
         painter.setPen(QPen(guide, 1, Qt.PenStyle.DashLine))
         baseline = self.height() - 36
         painter.drawLine(24, baseline, self.width() - 24, baseline)
         if self._empty:
-            painter.setPen(guide)
-            painter.drawText(24, baseline + 20, "Sign above the line")
+            painter.setPen(QColor(HINT_COLOUR))  # 6:1 on the white pad (the guide line is paler)
+            painter.drawText(24, baseline + 20, self.tr("Sign above the line"))
         if not self.isEnabled():
             painter.fillRect(self.rect(), QColor(240, 240, 240, 170))
         painter.setPen(QPen(QColor("#616161"), 1))

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from picsafe_desktop.ui import look
 from picsafe_desktop.ui.imaging import UndecodableImage, decode
 from picsafe_desktop.ui.intake import thumbnail_pixmap
 from picsafe_desktop.ui.viewer import ZOOM_STEP, PhotoView
@@ -37,19 +38,22 @@ class TimelineDialog(QDialog):
 
     def __init__(self, patient: str, groups, thumbnails: dict, parent: QWidget | None = None):
         super().__init__(parent)
-        self.setWindowTitle(f"Timeline — {patient}")
-        self.setAccessibleName("Patient timeline")
+        self.setWindowTitle(self.tr("Timeline — {patient}").format(patient=patient))
+        self.setAccessibleName(self.tr("Patient timeline"))
         self.tree = QTreeWidget(self)
-        self.tree.setHeaderLabels(["Body site and date", "Photo"])
+        self.tree.setHeaderLabels([self.tr("Body site and date"), self.tr("Photo")])
         self.tree.setIconSize(QSize(96, 96))
-        self.tree.setAccessibleName("Photos by body site and date")
+        self.tree.setAccessibleName(self.tr("Photos by body site and date"))
         self.items: dict[str, QTreeWidgetItem] = {}
         for group in groups:
             top = QTreeWidgetItem(self.tree, [f"{group.site} ({len(group.photos)})"])
             top.setFlags(top.flags() & ~Qt.ItemFlag.ItemIsUserCheckable)
             for photo in group.photos:
-                when = f"{photo.taken:%d %b %Y %H:%M}" if photo.taken else "date not recorded"
-                row = QTreeWidgetItem(top, [when, "redacted copy" if photo.redacted else ""])
+                when = (
+                    f"{photo.taken:%d %b %Y %H:%M}" if photo.taken else self.tr("date not recorded")
+                )
+                copy = self.tr("redacted copy") if photo.redacted else ""
+                row = QTreeWidgetItem(top, [when, copy])
                 row.setIcon(0, QIcon(thumbnail_pixmap(thumbnails.get(photo.item_id, b""))))
                 row.setData(0, _ID, photo.item_id)
                 row.setFlags(row.flags() | Qt.ItemFlag.ItemIsUserCheckable)
@@ -58,9 +62,10 @@ class TimelineDialog(QDialog):
         self.tree.expandAll()
         self.tree.resizeColumnToContents(0)
         self.tree.itemChanged.connect(lambda *_: self._update())
-        self.compare_button = QPushButton("&Compare side by side", self)
+        self.compare_button = QPushButton(self.tr("&Compare side by side"), self)
+        look.primary(self.compare_button, "compare")
         self.compare_button.clicked.connect(self._compare)
-        self.hint = QLabel("Tick two photos of the same site to compare them.", self)
+        self.hint = QLabel(self.tr("Tick two photos of the same site to compare them."), self)
         close = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
         close.activated.connect(self.reject)
         buttons = QHBoxLayout()
@@ -99,7 +104,7 @@ class ComparisonView(QWidget):
 
     def __init__(self, captions: tuple[str, str], parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setAccessibleName("Photos side by side")
+        self.setAccessibleName(self.tr("Photos side by side"))
         self.views: list[PhotoView] = []
         self.items: list[QGraphicsPixmapItem] = []
         self._zoom = 1.0  # relative to each photo's fit-to-window scale
@@ -124,9 +129,13 @@ class ComparisonView(QWidget):
             self.items.append(item)
         bar = QHBoxLayout()
         zoom_in, zoom_out = (lambda: self.zoom_by(ZOOM_STEP)), (lambda: self.zoom_by(1 / ZOOM_STEP))
-        for text, slot in (("−", zoom_out), ("+", zoom_in), ("Fit", self.fit)):
+        for text, name, slot in (
+            ("−", self.tr("Zoom out"), zoom_out),
+            ("+", self.tr("Zoom in"), zoom_in),
+            (self.tr("Fit"), self.tr("Fit both"), self.fit),
+        ):
             button = QPushButton(text, self)
-            button.setAccessibleName({"−": "Zoom out", "+": "Zoom in"}.get(text, "Fit both"))
+            button.setAccessibleName(name)
             button.clicked.connect(slot)
             bar.addWidget(button)
         bar.addStretch(1)

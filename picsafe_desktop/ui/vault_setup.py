@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from picsafe_desktop import APP_NAME
+from picsafe_desktop.ui import look
 from picsafe_desktop.vault.recovery_sheet import (
     _INSTRUCTIONS,
     recovery_sheet_pdf,
@@ -32,36 +33,45 @@ class RecoveryCodeDialog(QDialog):
 
     def __init__(self, code: str, vault_id: str, vault_path: str, parent=None) -> None:
         super().__init__(parent)
-        self.setWindowTitle(f"{APP_NAME} — save your recovery code")
+        self.setWindowTitle(
+            self.tr("{APP_NAME} — save your recovery code").format(APP_NAME=APP_NAME)
+        )
         self._code, self._vault_id, self._vault_path = code, vault_id, vault_path
         layout = QVBoxLayout(self)
         intro = QLabel(
-            "<h3>Your encrypted vault is ready</h3>"
-            "<p>Its key is kept in this computer's keyring. If the keyring is ever lost, this "
-            "recovery code is the only way to open the vault again. It is shown <b>only "
-            "now</b>: print the recovery sheet or write the code down, and lock it away.</p>",
+            self.tr(
+                "<h3>Your encrypted vault is ready</h3>"
+                "<p>Its key is kept in this computer's keyring. If the keyring is ever lost, this "
+                "recovery code is the only way to open the vault again. It is shown <b>only "
+                "now</b>: print the recovery sheet or write the code down, and lock it away.</p>"
+            ),
             self,
         )
         intro.setWordWrap(True)
         layout.addWidget(intro)
-        self.code_label = QLabel(f"<p style='font-size:18pt; font-family:monospace'>{code}</p>")
-        self.code_label.setAccessibleName("Recovery code")
+        self.code_label = QLabel(
+            self.tr("<p style='font-size:18pt; font-family:monospace'>{code}</p>").format(code=code)
+        )
+        self.code_label.setAccessibleName(self.tr("Recovery code"))
         self.code_label.setTextInteractionFlags(
             self.code_label.textInteractionFlags().TextSelectableByMouse
         )
         layout.addWidget(self.code_label)
-        self.print_button = QPushButton("&Print recovery sheet…", self)
+        self.print_button = QPushButton(self.tr("&Print recovery sheet…"), self)
         self.print_button.clicked.connect(self.print_sheet)
+        look.with_icon(self.print_button, "print")
         layout.addWidget(self.print_button)
-        self.save_button = QPushButton("&Save recovery sheet as PDF…", self)
+        self.save_button = QPushButton(self.tr("&Save recovery sheet as PDF…"), self)
         self.save_button.clicked.connect(self.save_sheet)
+        look.with_icon(self.save_button, "save")
         layout.addWidget(self.save_button)
-        self.confirm = QCheckBox("I have printed or written down the recovery code", self)
+        self.confirm = QCheckBox(self.tr("I have printed or written down the recovery code"), self)
         layout.addWidget(self.confirm)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok, self)
         self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.ok_button.setText("&Continue")
+        self.ok_button.setText(self.tr("&Continue"))
         self.ok_button.setEnabled(False)
+        look.primary(self.ok_button, "check")
         self.confirm.toggled.connect(self.ok_button.setEnabled)
         buttons.accepted.connect(self.accept)
         layout.addWidget(buttons)
@@ -90,9 +100,12 @@ class RecoveryCodeDialog(QDialog):
         answer = QMessageBox.warning(
             self,
             APP_NAME,
-            "The recovery sheet unlocks every photo in this vault. Anyone with the file and a "
-            "copy of the vault folder can read them all.\n\nSave it only to a place you control "
-            "(for example a USB stick that is then locked away), print it, and delete the file.",
+            self.tr(
+                "The recovery sheet unlocks every photo in this vault. Anyone with the file "
+                "and a copy of the vault folder can read them all.\n\nSave it only to a place "
+                "you control (for example a USB stick that is then locked away), print it, and "
+                "delete the file."
+            ),
             QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Cancel,
             QMessageBox.StandardButton.Cancel,
         )
@@ -102,9 +115,9 @@ class RecoveryCodeDialog(QDialog):
 
         path = save_file_name(
             self,
-            "Save recovery sheet (it unlocks every photo)",
+            self.tr("Save recovery sheet (it unlocks every photo)"),
             "",  # no folder chosen for the user: never the home folder by default
-            "PDF (*.pdf)",
+            self.tr("PDF (*.pdf)"),
         )
         if path:
             try:
@@ -119,15 +132,19 @@ class RecoveryCodeDialog(QDialog):
                 QMessageBox.warning(
                     self,
                     APP_NAME,
-                    f"Could not save {path}: {exc.strerror}.\n\n"
-                    "Choose another folder, or write the code down by hand.",
+                    self.tr(
+                        "Could not save {path}: {strerror}.\n\nChoose another folder, "
+                        "or write the code down by hand."
+                    ).format(path=path, strerror=exc.strerror),
                 )
                 return
             QMessageBox.information(
                 self,
                 APP_NAME,
-                f"Saved {path}. Print it, then delete the "
-                "file: the sheet is as secret as the vault key.",
+                self.tr(
+                    "Saved {path}. Print it, then delete the file: the sheet is "
+                    "as secret as the vault key."
+                ).format(path=path),
             )
 
     def reject(self) -> None:
@@ -141,23 +158,27 @@ class RecoverDialog(QDialog):
 
     def __init__(self, message: str, parent=None) -> None:
         super().__init__(parent)
-        self.setWindowTitle(f"{APP_NAME} — recover vault key")
+        self.setWindowTitle(self.tr("{APP_NAME} — recover vault key").format(APP_NAME=APP_NAME))
         layout = QVBoxLayout(self)
         label = QLabel(
-            f"<p>{message}</p><p>Enter the recovery code from the vault's recovery "
-            "sheet to put the key back into this computer's keyring.</p>",
+            self.tr(
+                "<p>{message}</p><p>Enter the recovery code from the vault's "
+                "recovery sheet to put the key back into this computer's "
+                "keyring.</p>"
+            ).format(message=message),
             self,
         )
         label.setWordWrap(True)
         layout.addWidget(label)
         self.code_edit = QLineEdit(self)
-        self.code_edit.setAccessibleName("Recovery code")
+        self.code_edit.setAccessibleName(self.tr("Recovery code"))
         layout.addWidget(self.code_edit)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
         )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
+        look.primary(buttons.button(QDialogButtonBox.StandardButton.Ok), "check")
         layout.addWidget(buttons)
 
     def code(self) -> str:

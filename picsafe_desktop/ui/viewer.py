@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from picsafe_desktop.ui import look
 from picsafe_desktop.ui.imaging import UndecodableImage, decode
 
 ZOOM_STEP = 1.25
@@ -132,7 +133,7 @@ class PhotoViewer(QWidget):
     def __init__(self, clipboard_clear_seconds: int = 30, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.clipboard_clear_seconds = clipboard_clear_seconds
-        self.setAccessibleName("Photo viewer")
+        self.setAccessibleName(self.tr("Photo viewer"))
         self._fit = True
 
         self.scene = QGraphicsScene(self)
@@ -141,9 +142,9 @@ class PhotoViewer(QWidget):
         self.scene.addItem(self.item)
         self.view = PhotoView(self)
         self.view.setScene(self.scene)
-        self.view.setAccessibleName("Photo")
+        self.view.setAccessibleName(self.tr("Photo"))
         self.view.setAccessibleDescription(
-            "Drag or use the arrow keys to move around the photo; plus and minus zoom."
+            self.tr("Drag or use the arrow keys to move around the photo; plus and minus zoom.")
         )
         self.view.zoom_requested.connect(self.zoom_by)
         self.view.resized.connect(self._view_resized)
@@ -155,32 +156,56 @@ class PhotoViewer(QWidget):
             b.clicked.connect(slot)
             return b
 
-        self.zoom_out_button = button("−", "Zoom out", self.zoom_out, "Zoom out (-)")
-        self.zoom_in_button = button("+", "Zoom in", self.zoom_in, "Zoom in (+)")
-        self.fit_button = button("Fit", "Fit to window", self.fit, "Fit to window (Ctrl+0)")
-        self.actual_button = button("100%", "Actual size", self.actual_size, "Actual size")
+        self.zoom_out_button = button(
+            "−", self.tr("Zoom out"), self.zoom_out, self.tr("Zoom out (-)")
+        )
+        self.zoom_in_button = button("+", self.tr("Zoom in"), self.zoom_in, self.tr("Zoom in (+)"))
+        self.fit_button = button(
+            self.tr("Fit"), self.tr("Fit to window"), self.fit, self.tr("Fit to window (Ctrl+0)")
+        )
+        self.actual_button = button(
+            "100%", self.tr("Actual size"), self.actual_size, self.tr("Actual size")
+        )
         self.copy_button = button(
-            "Copy",
-            "Copy photo",
+            self.tr("Copy"),
+            self.tr("Copy photo"),
             self.copy,
-            f"Copy the photo (Ctrl+C); the clipboard is cleared after "
-            f"{clipboard_clear_seconds} seconds",
+            self.tr(
+                "Copy the photo (Ctrl+C); the clipboard is cleared after "
+                "{clipboard_clear_seconds} seconds"
+            ).format(clipboard_clear_seconds=clipboard_clear_seconds),
         )
         self.previous_button = button(
-            "‹ &Previous", "Previous photo", lambda: self.navigate.emit(-1), "Previous (Page Up)"
+            self.tr("‹ &Previous"),
+            self.tr("Previous photo"),
+            lambda: self.navigate.emit(-1),
+            self.tr("Previous (Page Up)"),
         )
         self.next_button = button(
-            "&Next ›", "Next photo", lambda: self.navigate.emit(1), "Next (Page Down)"
+            self.tr("&Next ›"),
+            self.tr("Next photo"),
+            lambda: self.navigate.emit(1),
+            self.tr("Next (Page Down)"),
         )
         self.previous_button.hide()
         self.next_button.hide()
+        for b, icon_name in (
+            (self.zoom_out_button, "zoom-out"),
+            (self.zoom_in_button, "zoom-in"),
+            (self.fit_button, "fit"),
+            (self.actual_button, "actual-size"),
+            (self.copy_button, "copy"),
+            (self.previous_button, "previous"),
+            (self.next_button, "next"),
+        ):
+            look.with_icon(b, icon_name)
         self.context_label = QLabel(self)
-        self.context_label.setAccessibleName("Patient and photo")
+        self.context_label.setAccessibleName(self.tr("Patient and photo"))
         self.zoom_label = QLabel(self)
-        self.zoom_label.setAccessibleName("Zoom level")
+        self.zoom_label.setAccessibleName(self.tr("Zoom level"))
         self.zoom_label.setMinimumWidth(self.zoom_label.fontMetrics().horizontalAdvance("9999%"))
         self.message = QLabel(self)
-        self.message.setAccessibleName("Viewer message")
+        self.message.setAccessibleName(self.tr("Viewer message"))
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message.hide()
 
@@ -219,7 +244,9 @@ class PhotoViewer(QWidget):
     def set_context(self, text: str, has_previous: bool = False, has_next: bool = False) -> None:
         """Who and which photo this is ("Philippa Quenby, MRN …, photo 2 of 5")."""
         self.context_label.setText(text)
-        self.setWindowTitle(f"Photo — {text}" if text else "Photo")
+        self.setWindowTitle(
+            self.tr("Photo — {context}").format(context=text) if text else self.tr("Photo")
+        )
         for b, enabled in ((self.previous_button, has_previous), (self.next_button, has_next)):
             b.setVisible(has_previous or has_next)
             b.setEnabled(enabled)
@@ -235,7 +262,7 @@ class PhotoViewer(QWidget):
             image = decode(data)
         except UndecodableImage:
             self.clear()
-            self.message.setText("This photo cannot be displayed.")
+            self.message.setText(self.tr("This photo cannot be displayed."))
             self.message.show()
             return
         self.message.hide()

@@ -89,7 +89,12 @@ class WindowsSessionListener:
             self._wts.WTSRegisterSessionNotification(self.hwnd, NOTIFY_FOR_THIS_SESSION)
         )
         if not self.registered:
-            log.warning("Windows session notifications unavailable; idle lock still applies")
+            log.warning(
+                QCoreApplication.translate(
+                    "WindowsSessionListener",
+                    "Windows session notifications unavailable; idle lock still applies",
+                )
+            )
 
     def close(self) -> None:
         app = QCoreApplication.instance()

@@ -339,7 +339,7 @@ def test_phone_appearing_offers_import(qtbot, site, services, tmp_path, corpus, 
     close_dialogs(win)  # left waiting: still safely in the vault
     # After the verified import: offer to delete exactly those photos from the phone.
     qtbot.waitUntil(lambda: win.banner.isVisible() and win.banner_delete.isVisible())
-    assert "Delete these 1 photos from the phone" in win.banner_delete.text().replace("&", "")
+    assert "Delete these 1 photo from the phone" in win.banner_delete.text().replace("&", "")
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     qtbot.mouseClick(win.banner_delete, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: getattr(win, "last_phone_cleanup", None) is not None, timeout=15000)
