@@ -17,6 +17,7 @@ import logging
 import os
 import stat
 import threading
+from collections import deque
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -204,11 +205,39 @@ class _Prepared:
     clean: Future | None
 
 
-def _scrub(data: bytes) -> tuple[Any, bytes]:
+# Photos read and scrubbing while the oldest is stored: one per core; fewer when they are large.
+_AHEAD = 2
+_AHEAD_BYTES = 128 << 20
+# Photos stored and verified whose source wipe may still be running on the wipe thread.
+_WIPES = 2
+
+
+def _scrub(data: bytes) -> tuple[Any, bytes, str]:
+    """Worker-thread half of a photo: scrub, thumbnail, hash of the clean bytes."""
     clean = scrub(data)
     # The thumbnail reuses the scrub's verification decode (JPEG: 1/8 scale): one decode.
     thumbnail = make_thumbnail(clean)
-    return replace(clean, preview=None), thumbnail
+    return replace(clean, preview=None), thumbnail, sha256(clean.data)
+
+
+def _drop(item: _Prepared) -> None:
+    """A photo read ahead that will not be stored: its scrub result is not wanted."""
+    if item.clean is not None:
+        item.clean.cancel()
+
+
+@dataclass
+class _Removal:
+    """A source removal journaled (REMOVING) and running on the wipe thread, or done.
+
+    Its journal entry is cleared, and its result recorded, on the batch's thread in order.
+    """
+
+    cand: Candidate
+    entry: Entry
+    outcome: Outcome
+    message: str
+    future: Future
 
 
 class _BatchRun:
@@ -223,8 +252,10 @@ class _BatchRun:
         self.cancel = cancel
         # Set when the vault stops taking writes: the rest of the batch is left in place.
         self.vault_fault: str = ""
-        self._stored: str | None = None  # item stored and verified for the current photo
-        self._removed = False  # ... and its source removed
+        # Set when the rest of the batch cannot be read (device unplugged) or is not wanted.
+        self.stop_reason: str = ""
+        self.wiper: ThreadPoolExecutor | None = None  # the wipe thread while the batch runs
+        self._stored: str | None = None  # item stored and verified for the photo in finish()
 
     def emit(self, event: ImportEvent) -> None:
         if self.on_event is not None:
@@ -251,36 +282,53 @@ class _BatchRun:
 
         for refusal in refusals:
             record(FileResult(refusal.display, Outcome.REFUSED, message=refusal.reason))
-        # Two stages overlap: while photo n is stored, verified and its source removed on this
-        # thread, photo n+1 is scrubbed on a worker (pure CPU work; Pillow releases the GIL).
-        # All source I/O - reads, wipes, device calls - stays on this thread, in order.
-        stop_reason = ""
-        pending: tuple[Candidate, _Prepared | FileResult] | None = None
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="picsafe-scrub") as pool:
-            for cand in candidates:
-                if not stop_reason and self.cancel is not None and self.cancel.is_set():
-                    stop_reason = "import cancelled; left at its source"
-                if not stop_reason and shutdown.requested.is_set():
-                    stop_reason = "PicSafe is shutting down; left at its source"
-                item: _Prepared | FileResult
-                if self.vault_fault and not stop_reason:
-                    stop_reason = self.vault_fault
-                if stop_reason:
-                    item = FileResult(cand.display, Outcome.FAILED, message=stop_reason)
-                else:
-                    try:
-                        item = self.prepare(cand, pool)
-                    except SourceError as exc:
-                        item = FileResult(cand.display, Outcome.FAILED, message=str(exc))
-                        if exc.stops_batch:
-                            stop_reason = f"not imported: {exc}"
-                    except (VaultError, OSError) as exc:
-                        item = self.vault_failed(cand, exc)
-                if pending is not None:
-                    record(self.finish(*pending), pending[0].size)
-                pending = (cand, item)
-            if pending is not None:
-                record(self.finish(*pending), pending[0].size)
+        # The stages overlap on two cores: while photo n is stored and verified on this
+        # thread, photos n+1 and n+2 are scrubbed on two workers (CPU work; Pillow, libheif
+        # and hashlib release the GIL), and photo n-1's file is wiped on a third thread (mostly
+        # waiting on fsync). Every journal and vault write stays on this thread, in order, and
+        # a wipe starts only once its REMOVING entry is committed (see remove_source); device
+        # sources (one USB connection) are read and removed on this thread only. Results are
+        # recorded in candidate order.
+        ahead: deque[tuple[Candidate, _Prepared | FileResult]] = deque()
+        outbox: deque[tuple[Candidate, FileResult | _Removal]] = deque()
+
+        def flush(wait_all: bool = False) -> None:
+            """Record finished photos in order; at most _WIPES photos wait on their wipe."""
+            while outbox:
+                cand, done = outbox[0]
+                if isinstance(done, _Removal):
+                    if not (wait_all or len(outbox) > _WIPES or done.future.done()):
+                        return
+                    done = self.complete_removal(done)
+                outbox.popleft()
+                record(done, cand.size)
+
+        def finish_oldest() -> None:
+            cand, item = ahead.popleft()
+            outbox.append((cand, self.finish(cand, item)))
+            flush()
+
+        with (
+            ThreadPoolExecutor(max_workers=_AHEAD, thread_name_prefix="picsafe-scrub") as pool,
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="picsafe-wipe") as wiper,
+        ):
+            self.wiper = wiper
+            try:
+                for cand in candidates:
+                    item = self.next_item(cand, pool)
+                    ahead.append((cand, item))
+                    # Up to _AHEAD photos scrub while the oldest is stored; only one when they
+                    # are large, so memory stays a small multiple of one photo.
+                    while len(ahead) > _AHEAD or (
+                        len(ahead) > 1 and sum(c.size for c, _ in ahead) > _AHEAD_BYTES
+                    ):
+                        finish_oldest()
+                while ahead:
+                    finish_oldest()
+            finally:
+                # Every journaled wipe runs to its end and is recorded, whatever happened.
+                flush(wait_all=True)
+                self.wiper = None
         result.batch_id = self.batch_id
         result.vault_fault = self.vault_fault
         counts = {o.value: result.count(o) for o in Outcome}
@@ -298,6 +346,29 @@ class _BatchRun:
         self.emit(BatchFinished(result))
         return result
 
+    def halted(self) -> str:
+        """Why no further photo may be started (Cancel, or SIGTERM), or ""."""
+        if self.cancel is not None and self.cancel.is_set():
+            return "import cancelled; left at its source"
+        if shutdown.requested.is_set():
+            return "PicSafe is shutting down; left at its source"
+        return ""
+
+    def next_item(self, cand: Candidate, pool: ThreadPoolExecutor) -> _Prepared | FileResult:
+        """Read `cand` and start its scrub, or the result saying why it was left alone."""
+        if not self.stop_reason:
+            self.stop_reason = self.halted() or self.vault_fault
+        if self.stop_reason:
+            return FileResult(cand.display, Outcome.FAILED, message=self.stop_reason)
+        try:
+            return self.prepare(cand, pool)
+        except SourceError as exc:
+            if exc.stops_batch:
+                self.stop_reason = f"not imported: {exc}"
+            return FileResult(cand.display, Outcome.FAILED, message=str(exc))
+        except (VaultError, OSError) as exc:
+            return self.vault_failed(cand, exc, None, False)
+
     def prepare(self, cand: Candidate, pool: ThreadPoolExecutor) -> _Prepared:
         """Read and hash now; scrub on the worker unless the original is already stored."""
         if cand.size > MAX_FILE_BYTES:  # as listed by the source: never read it at all
@@ -308,33 +379,38 @@ class _BatchRun:
         clean = None if existing is not None else pool.submit(_scrub, data)
         return _Prepared(original, existing, clean)
 
-    def finish(self, cand: Candidate, item: _Prepared | FileResult) -> FileResult:
-        """One photo to its end; a vault that stops taking writes ends the batch, and the
-        result says exactly whether this photo is safe in the vault."""
+    def finish(self, cand: Candidate, item: _Prepared | FileResult) -> FileResult | _Removal:
+        """One photo to its end, or to its source wipe running on the wipe thread; a vault
+        that stops taking writes ends the batch, and the result says exactly whether this
+        photo is safe in the vault."""
         if isinstance(item, FileResult):
             return item
-        if self.vault_fault:
-            return FileResult(cand.display, Outcome.FAILED, message=self.vault_fault)
-        self._stored, self._removed = None, False
+        stop = self.vault_fault or self.halted()
+        if stop:  # read ahead, nothing written for it yet: it stays at its source
+            _drop(item)
+            return FileResult(cand.display, Outcome.FAILED, message=stop)
+        self._stored = None
         try:
             return self._finish(cand, item)
         except (VaultError, OSError) as exc:
-            return self.vault_failed(cand, exc)
+            # Its source is untouched: a removal that ran reports through complete_removal.
+            return self.vault_failed(cand, exc, self._stored, False)
         finally:
-            self._stored, self._removed = None, False
+            self._stored = None
 
-    def vault_failed(self, cand: Candidate, exc: BaseException) -> FileResult:
+    def vault_failed(
+        self, cand: Candidate, exc: BaseException, item_id: str | None, removed: bool
+    ) -> FileResult:
         """The vault refused a write: say what is safe where, and stop the batch.
 
-        `_stored`/`_removed` describe `cand` only inside `finish`; elsewhere they are None.
+        `item_id` is `cand`'s item when it was stored and verified, `removed` whether its
+        source is gone: always `cand`'s own, never another photo's in flight.
         """
         where = getattr(self.vault, "path", None)
         kind = faults.classify(exc, where)
         advice = faults.advice(exc, where)
         log.error("import stopped: the vault refused a write (%s)", kind)
         self.vault_fault = f"not imported: {advice}; the file was left in place"
-        item_id, removed = self._stored, self._removed
-        self._stored, self._removed = None, False
         if item_id is None:
             return FileResult(cand.display, Outcome.FAILED, message=self.vault_fault)
         if removed:
@@ -354,7 +430,7 @@ class _BatchRun:
         if item.existing is not None:
             return self.duplicate(cand, original, item.existing)
         try:
-            clean, thumbnail = item.clean.result()
+            clean, thumbnail, clean_sha = item.clean.result()
         except DeidError as exc:
             if cand.still_arriving(cut_short="truncated" in str(exc)):
                 return FileResult(
@@ -370,7 +446,6 @@ class _BatchRun:
                 message=f"{cand.display}: not imported, PicSafe cannot de-identify it ({exc}); "
                 "the file was left in place",
             )
-        clean_sha = sha256(clean.data)
         if self.batch_id is None:
             self.batch_id = self.vault.create_batch(self.source_label, actor=self.actor)
         entry = Entry(new_entry_id(), STORING, self.batch_id, cand.locator(), original, clean_sha)
@@ -411,7 +486,7 @@ class _BatchRun:
         self._stored = item_id
         return self.remove_source(cand, entry, item_id, Outcome.IMPORTED, "")
 
-    def duplicate(self, cand: Candidate, original: str, item_id: str) -> FileResult:
+    def duplicate(self, cand: Candidate, original: str, item_id: str) -> FileResult | _Removal:
         """Already stored: not stored twice; the source is removed once the copy verifies."""
         problem = self.imp._verify(item_id, None)
         if problem:
@@ -428,26 +503,58 @@ class _BatchRun:
 
     def remove_source(
         self, cand: Candidate, entry: Entry, item_id: str, outcome: Outcome, message: str
-    ) -> FileResult:
-        """Journal REMOVING (reusing a STORING entry's id), remove the source, clear."""
+    ) -> FileResult | _Removal:
+        """Journal REMOVING (reusing a STORING entry's id), then remove the source: a file on
+        the wipe thread (complete_removal() clears the entry once it is done), a device here.
+        """
         if not cand.removable:
             if entry.step == STORING:
                 self.journal.clear(entry)
             return FileResult(cand.display, outcome, item_id, message)
         removing = replace(entry, step=REMOVING, item_id=item_id, token=new_token())
+        # Committed before the wipe starts: a crash at any instant of the wipe (on whichever
+        # thread) is finished by resume() with this token.
         self.journal.write(removing)
+        removal = _Removal(cand, removing, outcome, message, Future())
+        if self.wiper is not None and cand.kind == "file":
+            removal.future = self.wiper.submit(cand.remove, removing.token)
+            return removal
         try:
             cand.remove(removing.token)
-            self._removed = True
+        except (FileNotFoundError, RemoveError) as exc:
+            removal.future.set_exception(exc)
+        else:
+            removal.future.set_result(None)
+        return self.complete_removal(removal)
+
+    def complete_removal(self, removal: _Removal) -> FileResult:
+        """Wait for a removal, clear its journal entry and say what happened to the photo.
+
+        A vault fault here concerns this photo only: it is in the vault, verified, and its
+        source is gone or left in place as the result says."""
+        cand, entry = removal.cand, removal.entry
+        item_id = entry.item_id or ""
+        try:
+            removal.future.result()
         except FileNotFoundError:
-            self._removed = True  # already gone: nothing left to remove
+            pass  # already gone: nothing left to remove
         except RemoveError as exc:
-            self.journal.clear(removing)
             log.warning("import: a source copy could not be removed (%s)", cand.kind)
             note = str(exc) if exc.by_hand else ""
-            return FileResult(cand.display, outcome, item_id, message or str(exc), False, note)
-        self.journal.clear(removing)
-        return FileResult(cand.display, outcome, item_id, message, True)
+            try:
+                self.journal.clear(entry)
+            except (VaultError, OSError) as fault:
+                return self.vault_failed(cand, fault, item_id, False)
+            return FileResult(
+                cand.display, removal.outcome, item_id, removal.message or str(exc), False, note
+            )
+        except OSError as exc:  # not explained by the wipe: handled as before it ran here
+            return self.vault_failed(cand, exc, item_id, False)
+        try:
+            self.journal.clear(entry)
+        except (VaultError, OSError) as fault:
+            return self.vault_failed(cand, fault, item_id, True)
+        return FileResult(cand.display, removal.outcome, item_id, removal.message, True)
 
 
 def _metadata(cand: Candidate, clean: Any, clean_sha: str) -> dict[str, Any]:
