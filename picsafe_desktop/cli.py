@@ -31,7 +31,11 @@ COMMAND_MODULES: list[str] = [
 
 # Commands whose whole work is in one light module: running them imports only that module, not
 # the vault and keyring stacks every other command needs (a quarter of a second at start-up).
-LIGHT_COMMANDS = {"scrub": "picsafe_desktop.deid.commands"}
+LIGHT_COMMANDS = {
+    "scrub": "picsafe_desktop.deid.commands",
+    # The import needs the vault, but not export, hospital, staff or consent-admin commands.
+    "import": "picsafe_desktop.importer.commands",
+}
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
