@@ -256,6 +256,10 @@ class _BatchRun:
         self.stop_reason: str = ""
         self.wiper: ThreadPoolExecutor | None = None  # the wipe thread while the batch runs
         self._stored: str | None = None  # item stored and verified for the photo in finish()
+        # Journal entries of photos whose work is done. Each is cleared in the same commit as
+        # the next entry written (or at the batch's end) rather than in one of its own: until
+        # then a crash leaves a REMOVING entry whose finishing finds nothing left to remove.
+        self._done: list[Entry] = []
 
     def emit(self, event: ImportEvent) -> None:
         if self.on_event is not None:
@@ -329,6 +333,7 @@ class _BatchRun:
                 # Every journaled wipe runs to its end and is recorded, whatever happened.
                 flush(wait_all=True)
                 self.wiper = None
+                self.clear_done()
         result.batch_id = self.batch_id
         result.vault_fault = self.vault_fault
         counts = {o.value: result.count(o) for o in Outcome}
@@ -449,8 +454,17 @@ class _BatchRun:
         if self.batch_id is None:
             self.batch_id = self.vault.create_batch(self.source_label, actor=self.actor)
         entry = Entry(new_entry_id(), STORING, self.batch_id, cand.locator(), original, clean_sha)
-        self.journal.write(entry)
+        done = tuple(self._done)
+
+        def journal_stored(conn: Any, item_id: str) -> None:
+            # STORING commits with the item's row (and the clears of finished photos): one
+            # commit where there were two, and no entry ever names a photo not stored.
+            self.journal.write_in(conn, replace(entry, item_id=item_id), clear=done)
+
         try:
+            # put() returns once the blob is written, fsynced, read back, decrypted and its
+            # SHA-256 matched against these very bytes (clean_sha): the verification the
+            # source's removal waits for. Decrypting it a second time here proved nothing more.
             item_id = self.vault.put(
                 clean.data,
                 batch_id=self.batch_id,
@@ -460,29 +474,19 @@ class _BatchRun:
                 original_sha256=original,
                 actor=self.actor,
                 state=ItemState.AWAITING_CONSENT,
+                then=journal_stored,
             )
         except DuplicateOriginal as exc:
-            self.journal.clear(entry)
             return self.duplicate(cand, original, exc.item_id)
         except VaultError as exc:
             if faults.classify(exc, getattr(self.vault, "path", None)) != faults.OTHER:
                 raise  # the vault stopped taking writes: the batch ends (see vault_failed)
-            self.journal.clear(entry)
             return FileResult(
                 cand.display,
                 Outcome.FAILED,
                 message=f"{cand.display}: not stored ({exc}); the file was left in place",
             )
-        problem = self.imp._verify(item_id, clean_sha)
-        if problem:
-            self.imp._discard(item_id, problem)
-            self.journal.clear(entry)
-            return FileResult(
-                cand.display,
-                Outcome.FAILED,
-                message=f"{cand.display}: the vault copy failed verification ({problem}); it "
-                "was destroyed and the file was left in place",
-            )
+        del self._done[: len(done)]
         self._stored = item_id
         return self.remove_source(cand, entry, item_id, Outcome.IMPORTED, "")
 
@@ -509,12 +513,14 @@ class _BatchRun:
         """
         if not cand.removable:
             if entry.step == STORING:
-                self.journal.clear(entry)
+                self._done.append(entry)
             return FileResult(cand.display, outcome, item_id, message)
         removing = replace(entry, step=REMOVING, item_id=item_id, token=new_token())
         # Committed before the wipe starts: a crash at any instant of the wipe (on whichever
         # thread) is finished by resume() with this token.
-        self.journal.write(removing)
+        done = tuple(self._done)
+        self.journal.update(removing, clear=done)
+        del self._done[: len(done)]
         removal = _Removal(cand, removing, outcome, message, Future())
         if self.wiper is not None and cand.kind == "file":
             removal.future = self.wiper.submit(cand.remove, removing.token)
@@ -528,10 +534,8 @@ class _BatchRun:
         return self.complete_removal(removal)
 
     def complete_removal(self, removal: _Removal) -> FileResult:
-        """Wait for a removal, clear its journal entry and say what happened to the photo.
-
-        A vault fault here concerns this photo only: it is in the vault, verified, and its
-        source is gone or left in place as the result says."""
+        """Wait for a removal and say what happened to the photo; its journal entry is cleared
+        with the next journal write (see `_done`)."""
         cand, entry = removal.cand, removal.entry
         item_id = entry.item_id or ""
         try:
@@ -540,21 +544,25 @@ class _BatchRun:
             pass  # already gone: nothing left to remove
         except RemoveError as exc:
             log.warning("import: a source copy could not be removed (%s)", cand.kind)
+            self._done.append(entry)
             note = str(exc) if exc.by_hand else ""
-            try:
-                self.journal.clear(entry)
-            except (VaultError, OSError) as fault:
-                return self.vault_failed(cand, fault, item_id, False)
             return FileResult(
                 cand.display, removal.outcome, item_id, removal.message or str(exc), False, note
             )
-        except OSError as exc:  # not explained by the wipe: handled as before it ran here
+        except OSError as exc:  # not explained by the wipe: left journaled for the next start
             return self.vault_failed(cand, exc, item_id, False)
-        try:
-            self.journal.clear(entry)
-        except (VaultError, OSError) as fault:
-            return self.vault_failed(cand, fault, item_id, True)
+        self._done.append(entry)
         return FileResult(cand.display, removal.outcome, item_id, removal.message, True)
+
+    def clear_done(self) -> None:
+        """Clear the entries of finished photos still in the journal (end of the batch)."""
+        if not self._done:
+            return
+        try:
+            self.journal.update(clear=self._done)
+        except (VaultError, OSError) as exc:  # their photos are done: the next start clears
+            log.warning("import journal not cleared (%s)", faults.classify(exc))
+        self._done.clear()
 
 
 def _metadata(cand: Candidate, clean: Any, clean_sha: str) -> dict[str, Any]:

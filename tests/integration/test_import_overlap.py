@@ -159,3 +159,22 @@ def test_a_vault_fault_while_a_wipe_runs_reports_each_photo_as_it_is(
         report = Importer(vault, actor=ACTOR).resume()
         assert report.completed >= 1  # photo 1's REMOVING entry, finished at start-up
         assert Journal(vault).pending() == []
+
+
+def test_each_photo_costs_two_index_commits(tmp_path, keyring_service):
+    """Each commit is an fsync (synchronous=FULL): the journal's STORING entry commits with the
+    item's row and a finished photo's entry is cleared with the next one's - two commits per
+    photo (the row, then REMOVING before the wipe) where there were four."""
+    cands, originals = _drop(tmp_path, 6, "cm")
+    vault = make_vault(tmp_path / "vault", keyring_service)
+    commits = []
+    vault._db().set_trace_callback(lambda sql: commits.append(sql) if sql == "COMMIT" else None)
+    try:
+        result = Importer(vault, actor=ACTOR).run(cands, source_label="Drop folder")
+        assert [r.outcome for r in result.results] == [Outcome.IMPORTED] * 6
+        # + the batch row, the batch's audit row and the last photo's clear
+        assert len(commits) <= 2 * 6 + 3, len(commits)
+        assert Journal(vault).pending() == []
+        assert not any(path.exists() for path in originals)
+    finally:
+        vault.close()
