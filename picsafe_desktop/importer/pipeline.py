@@ -198,11 +198,22 @@ def _unchanged(path: Path, source: dict[str, Any]) -> bool:
 
 @dataclass
 class _Prepared:
-    """A photo read and hashed, its scrub running (None when it is a duplicate)."""
+    """A photo read; its hash, duplicate check and scrub running on a worker (`_Scrubbed`)."""
+
+    work: Future
+
+
+@dataclass
+class _Scrubbed:
+    """A worker's result: the original's hash and either the item that already holds it, the
+    clean copy (with its thumbnail and hash), or why it cannot be de-identified."""
 
     original: str
-    existing: str | None
-    clean: Future | None
+    existing: str | None = None
+    clean: Any = None
+    thumbnail: bytes = b""
+    clean_sha: str = ""
+    error: DeidError | None = None
 
 
 # Photos read and scrubbing while the oldest is stored: one per core; fewer when they are large.
@@ -222,8 +233,7 @@ def _scrub(data: bytes) -> tuple[Any, bytes, str]:
 
 def _drop(item: _Prepared) -> None:
     """A photo read ahead that will not be stored: its scrub result is not wanted."""
-    if item.clean is not None:
-        item.clean.cancel()
+    item.work.cancel()
 
 
 @dataclass
@@ -375,14 +385,25 @@ class _BatchRun:
             return self.vault_failed(cand, exc, None, False)
 
     def prepare(self, cand: Candidate, pool: ThreadPoolExecutor) -> _Prepared:
-        """Read and hash now; scrub on the worker unless the original is already stored."""
+        """Read now (sources are read on this thread, in order); hash, look up and scrub on a
+        worker, off the thread every store waits on."""
         if cand.size > MAX_FILE_BYTES:  # as listed by the source: never read it at all
             raise SourceError(too_large(cand.display, cand.size))
         data = cand.read()
+        return _Prepared(pool.submit(self._hash_and_scrub, data))
+
+    def _hash_and_scrub(self, data: bytes) -> _Scrubbed:
+        """Worker half of `prepare`: no scrub for an original the vault already holds (a
+        vault fault here surfaces in `finish`, for this photo only)."""
         original = sha256(data)
         existing = self.vault.find_original(original)
-        clean = None if existing is not None else pool.submit(_scrub, data)
-        return _Prepared(original, existing, clean)
+        if existing is not None:
+            return _Scrubbed(original, existing)
+        try:
+            clean, thumbnail, clean_sha = _scrub(data)
+        except DeidError as exc:
+            return _Scrubbed(original, error=exc)
+        return _Scrubbed(original, None, clean, thumbnail, clean_sha)
 
     def finish(self, cand: Candidate, item: _Prepared | FileResult) -> FileResult | _Removal:
         """One photo to its end, or to its source wipe running on the wipe thread; a vault
@@ -430,13 +451,13 @@ class _BatchRun:
             "vault stopped taking writes (it is removed when PicSafe next starts)",
         )
 
-    def _finish(self, cand: Candidate, item: _Prepared) -> FileResult:
-        original = item.original
-        if item.existing is not None:
-            return self.duplicate(cand, original, item.existing)
-        try:
-            clean, thumbnail, clean_sha = item.clean.result()
-        except DeidError as exc:
+    def _finish(self, cand: Candidate, item: _Prepared) -> FileResult | _Removal:
+        ready: _Scrubbed = item.work.result()
+        original = ready.original
+        if ready.existing is not None:
+            return self.duplicate(cand, original, ready.existing)
+        if ready.error is not None:
+            exc = ready.error
             if cand.still_arriving(cut_short="truncated" in str(exc)):
                 return FileResult(
                     cand.display,
@@ -451,6 +472,7 @@ class _BatchRun:
                 message=f"{cand.display}: not imported, PicSafe cannot de-identify it ({exc}); "
                 "the file was left in place",
             )
+        clean, thumbnail, clean_sha = ready.clean, ready.thumbnail, ready.clean_sha
         if self.batch_id is None:
             self.batch_id = self.vault.create_batch(self.source_label, actor=self.actor)
         entry = Entry(new_entry_id(), STORING, self.batch_id, cand.locator(), original, clean_sha)
