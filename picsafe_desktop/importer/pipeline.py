@@ -2,9 +2,10 @@
 
 For each photo: read it into memory, hash the original, look for a duplicate, scrub it, store
 it encrypted as AWAITING_CONSENT with a thumbnail, read it back and compare, then remove the
-source copy. Every step that changes anything is journaled first (see `journal.py`), so
-`Importer.resume()` at start-up finishes or rolls back whatever a crash interrupted: a photo is
-either verified in the vault or untouched at its source, never both lost and never stored twice.
+source copy. Every step that changes anything is journaled first, or in the same commit (see
+`journal.py`), so `Importer.resume()` at start-up finishes or rolls back whatever a crash
+interrupted: a photo is either verified in the vault or untouched at its source, never both
+lost and never stored twice.
 
 Nothing here writes photo bytes to disk: the only copies are the source, memory, and the
 vault's ciphertext.
@@ -531,7 +532,7 @@ class _BatchRun:
         self, cand: Candidate, entry: Entry, item_id: str, outcome: Outcome, message: str
     ) -> FileResult | _Removal:
         """Journal REMOVING (reusing a STORING entry's id), then remove the source: a file on
-        the wipe thread (complete_removal() clears the entry once it is done), a device here.
+        the wipe thread (complete_removal() collects its result), a device here.
         """
         if not cand.removable:
             if entry.step == STORING:
