@@ -127,16 +127,25 @@ def test_a_vault_fault_while_a_wipe_runs_reports_each_photo_as_it_is(
     cands, originals = _drop(tmp_path, 4, "vf")
     vault_dir = tmp_path / "vault"
     vault = make_vault(vault_dir, keyring_service)
-    real_wipe = import_files.secure_wipe
-    frozen = []
+    real_wipe, real_put = import_files.secure_wipe, vault.put
+    frozen = threading.Event()
 
     def wipe(path, token, **kwargs):
-        if not frozen:
+        if not frozen.is_set():
             _freeze(vault_dir, "+i")
-            frozen.append(path)
+            frozen.set()
         real_wipe(path, token, **kwargs)
 
+    puts = []
+
+    def put(*args, **kwargs):
+        puts.append(True)
+        if len(puts) > 1:  # the second photo is stored only once the fault has come
+            assert frozen.wait(GATE)
+        return real_put(*args, **kwargs)
+
     monkeypatch.setattr(import_files, "secure_wipe", wipe)
+    monkeypatch.setattr(vault, "put", put)
     try:
         result = Importer(vault, actor=ACTOR).run(cands, source_label="Drop folder")
     finally:
@@ -145,7 +154,7 @@ def test_a_vault_fault_while_a_wipe_runs_reports_each_photo_as_it_is(
     first = result.results[0]
     assert first.outcome == Outcome.IMPORTED and first.source_removed, first
     assert result.vault_fault
-    assert result.results[-1].outcome == Outcome.FAILED
+    assert [r.outcome for r in result.results[1:]] == [Outcome.FAILED] * 3
     with Vault.open(vault_dir, keyring_service) as vault:
         for cand, r in zip(cands, result.results, strict=True):
             stored = vault.find_original(originals[cand.path])
