@@ -36,6 +36,8 @@ LIGHT_COMMANDS = {
     # `vault list` of 100,000 photos: not Pillow and the exporters. staff.commands adds
     # `vault init --admin` to the vault parser.
     "vault": ["picsafe_desktop.vault.commands", "picsafe_desktop.staff.commands"],
+    # The import needs the vault, but not export, hospital, staff or consent-admin commands.
+    "import": ["picsafe_desktop.importer.commands"],
 }
 
 

@@ -3,13 +3,18 @@
 One entry per photo, written *before* the step it announces, so that after a crash start-up
 knows what may have happened:
 
-    (no entry)  nothing was stored and the source is untouched
-    STORING     hashes known; vault.put may or may not have committed
+    (no entry)  nothing was stored and the source is untouched (a crash inside vault.put
+                leaves at most an encrypted blob without a row: the vault quarantines it)
+    STORING     committed in vault.put's own transaction, with the item's row: stored and
+                verified, the source untouched (entries of older versions were written before
+                the put, so it may not have committed)
                 -> in the vault (found by original hash and verified): go on to REMOVING
                 -> not in the vault: roll back, i.e. forget the entry (the source is untouched)
     REMOVING    stored and verified; the source is being removed with the journaled random
                 token (the wipe's rename target) -> finish the removal
-    (cleared)   done
+    (cleared)   done. A finished photo's entry is cleared in the same commit as the next
+                photo's entry (one commit fewer per photo), so a crash just after a wipe may
+                leave its REMOVING entry: finishing it finds nothing left to remove.
 
 The payload holds the source's locator (file path or device path). It is stored in the vault's
 index, whose journal payloads the vault encrypts, because file names can name patients.
@@ -18,6 +23,7 @@ index, whose journal payloads the vault encrypts, because file names can name pa
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,6 +89,17 @@ class Journal:
 
     def clear(self, entry: Entry) -> None:
         self.vault.journal_clear(entry.entry_id)
+
+    def update(self, entry: Entry | None = None, *, clear: Sequence[Entry] = ()) -> None:
+        """Write `entry` and clear the `clear` entries in one commit."""
+        write = [(entry.entry_id, entry.step, entry.payload())] if entry is not None else []
+        self.vault.journal_update(write, [e.entry_id for e in clear])
+
+    def write_in(self, conn: Any, entry: Entry, *, clear: Sequence[Entry] = ()) -> None:
+        """Write `entry` (and clear `clear`) inside the vault transaction `conn` is in."""
+        self.vault.journal_set_in(
+            conn, entry.entry_id, entry.step, entry.payload(), [e.entry_id for e in clear]
+        )
 
     def pending(self) -> list[Entry]:
         return [

@@ -3,9 +3,9 @@
 For each photo: read it (into memory, or in place if large: snapshot.py), hash the original,
 look for a duplicate, scrub it, store it encrypted as AWAITING_CONSENT with a thumbnail, read
 it back and compare, then remove the source copy. Every step that changes anything is
-journaled first (see `journal.py`), so `Importer.resume()` at start-up finishes or rolls back
-whatever a crash interrupted: a photo is either verified in the vault or untouched at its
-source, never both lost and never stored twice.
+journaled first, or in the same commit (see `journal.py`), so `Importer.resume()` at start-up
+finishes or rolls back whatever a crash interrupted: a photo is either verified in the vault or
+untouched at its source, never both lost and never stored twice.
 
 Nothing here writes photo bytes to disk: the only copies are the source, memory, and the
 vault's ciphertext.
@@ -18,6 +18,7 @@ import logging
 import os
 import stat
 import threading
+from collections import deque
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -54,10 +55,6 @@ from picsafe_desktop.model import ItemState
 from picsafe_desktop.vault.errors import DuplicateOriginal, VaultError
 
 log = logging.getLogger(__name__)
-
-
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 class Importer:
@@ -198,18 +195,56 @@ def _unchanged(path: Path, source: dict[str, Any]) -> bool:
 
 @dataclass
 class _Prepared:
-    """A photo read and hashed, its scrub running (None when it is a duplicate)."""
+    """A photo read; its hash, duplicate check and scrub running on a worker (`_Scrubbed`)."""
+
+    work: Future
+
+
+@dataclass
+class _Scrubbed:
+    """A worker's result: the original's hash and either the item that already holds it, the
+    clean copy (with its thumbnail and hash), or why it cannot be de-identified."""
 
     original: str
-    existing: str | None
-    clean: Future | None
+    existing: str | None = None
+    clean: Any = None
+    thumbnail: bytes = b""
+    clean_sha: str = ""
+    error: DeidError | None = None
 
 
-def _scrub(source: Any) -> tuple[Any, bytes]:
+# Photos read and scrubbing while the oldest is stored: one per core; fewer when they are large.
+_AHEAD = 2
+_AHEAD_BYTES = 128 << 20
+# Photos stored and verified whose source wipe may still be running on the wipe thread.
+_WIPES = 2
+
+
+def _scrub(source: Any) -> tuple[Any, bytes, str]:
+    """Worker-thread half of a photo: scrub, thumbnail, hash of the clean bytes."""
     clean = scrub_source(source)  # a JPEG streams: `clean.data` reads `source` on demand
     # The thumbnail reuses the scrub's verification decode (JPEG: 1/8 scale): one decode.
     thumbnail = make_thumbnail(clean)
-    return replace(clean, preview=None), thumbnail
+    return replace(clean, preview=None), thumbnail, clean.sha256()
+
+
+def _drop(item: _Prepared) -> None:
+    """A photo read ahead that will not be stored: its scrub result is not wanted."""
+    item.work.cancel()
+
+
+@dataclass
+class _Removal:
+    """A source removal journaled (REMOVING) and running on the wipe thread, or done.
+
+    Its journal entry is cleared, and its result recorded, on the batch's thread in order.
+    """
+
+    cand: Candidate
+    entry: Entry
+    outcome: Outcome
+    message: str
+    future: Future
 
 
 class _BatchRun:
@@ -224,8 +259,14 @@ class _BatchRun:
         self.cancel = cancel
         # Set when the vault stops taking writes: the rest of the batch is left in place.
         self.vault_fault: str = ""
-        self._stored: str | None = None  # item stored and verified for the current photo
-        self._removed = False  # ... and its source removed
+        # Set when the rest of the batch cannot be read (device unplugged) or is not wanted.
+        self.stop_reason: str = ""
+        self.wiper: ThreadPoolExecutor | None = None  # the wipe thread while the batch runs
+        self._stored: str | None = None  # item stored and verified for the photo in finish()
+        # Journal entries of photos whose work is done. Each is cleared in the same commit as
+        # the next entry written (or at the batch's end) rather than in one of its own: until
+        # then a crash leaves a REMOVING entry whose finishing finds nothing left to remove.
+        self._done: list[Entry] = []
 
     def emit(self, event: ImportEvent) -> None:
         if self.on_event is not None:
@@ -252,36 +293,54 @@ class _BatchRun:
 
         for refusal in refusals:
             record(FileResult(refusal.display, Outcome.REFUSED, message=refusal.reason))
-        # Two stages overlap: while photo n is stored, verified and its source removed on this
-        # thread, photo n+1 is scrubbed on a worker (pure CPU work; Pillow releases the GIL).
-        # All source I/O - reads, wipes, device calls - stays on this thread, in order.
-        stop_reason = ""
-        pending: tuple[Candidate, _Prepared | FileResult] | None = None
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="picsafe-scrub") as pool:
-            for cand in candidates:
-                if not stop_reason and self.cancel is not None and self.cancel.is_set():
-                    stop_reason = "import cancelled; left at its source"
-                if not stop_reason and shutdown.requested.is_set():
-                    stop_reason = "PicSafe is shutting down; left at its source"
-                item: _Prepared | FileResult
-                if self.vault_fault and not stop_reason:
-                    stop_reason = self.vault_fault
-                if stop_reason:
-                    item = FileResult(cand.display, Outcome.FAILED, message=stop_reason)
-                else:
-                    try:
-                        item = self.prepare(cand, pool)
-                    except SourceError as exc:
-                        item = FileResult(cand.display, Outcome.FAILED, message=str(exc))
-                        if exc.stops_batch:
-                            stop_reason = f"not imported: {exc}"
-                    except (VaultError, OSError) as exc:
-                        item = self.vault_failed(cand, exc)
-                if pending is not None:
-                    record(self.finish(*pending), pending[0].size)
-                pending = (cand, item)
-            if pending is not None:
-                record(self.finish(*pending), pending[0].size)
+        # The stages overlap on two cores: while photo n is stored and verified on this
+        # thread, photos n+1 and n+2 are scrubbed on two workers (CPU work; Pillow, libheif
+        # and hashlib release the GIL), and photo n-1's file is wiped on a third thread (mostly
+        # waiting on fsync). Every journal and vault write stays on this thread, in order, and
+        # a wipe starts only once its REMOVING entry is committed (see remove_source); device
+        # sources (one USB connection) are read and removed on this thread only. Results are
+        # recorded in candidate order.
+        ahead: deque[tuple[Candidate, _Prepared | FileResult]] = deque()
+        outbox: deque[tuple[Candidate, FileResult | _Removal]] = deque()
+
+        def flush(wait_all: bool = False) -> None:
+            """Record finished photos in order; at most _WIPES photos wait on their wipe."""
+            while outbox:
+                cand, done = outbox[0]
+                if isinstance(done, _Removal):
+                    if not (wait_all or len(outbox) > _WIPES or done.future.done()):
+                        return
+                    done = self.complete_removal(done)
+                outbox.popleft()
+                record(done, cand.size)
+
+        def finish_oldest() -> None:
+            cand, item = ahead.popleft()
+            outbox.append((cand, self.finish(cand, item)))
+            flush()
+
+        with (
+            ThreadPoolExecutor(max_workers=_AHEAD, thread_name_prefix="picsafe-scrub") as pool,
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="picsafe-wipe") as wiper,
+        ):
+            self.wiper = wiper
+            try:
+                for cand in candidates:
+                    item = self.next_item(cand, pool)
+                    ahead.append((cand, item))
+                    # Up to _AHEAD photos scrub while the oldest is stored; only one when they
+                    # are large, so memory stays a small multiple of one photo.
+                    while len(ahead) > _AHEAD or (
+                        len(ahead) > 1 and sum(c.size for c, _ in ahead) > _AHEAD_BYTES
+                    ):
+                        finish_oldest()
+                while ahead:
+                    finish_oldest()
+            finally:
+                # Every journaled wipe runs to its end and is recorded, whatever happened.
+                flush(wait_all=True)
+                self.wiper = None
+                self.clear_done()
         result.batch_id = self.batch_id
         result.vault_fault = self.vault_fault
         counts = {o.value: result.count(o) for o in Outcome}
@@ -299,49 +358,85 @@ class _BatchRun:
         self.emit(BatchFinished(result))
         return result
 
+    def halted(self) -> str:
+        """Why no further photo may be started (Cancel, or SIGTERM), or ""."""
+        if self.cancel is not None and self.cancel.is_set():
+            return "import cancelled; left at its source"
+        if shutdown.requested.is_set():
+            return "PicSafe is shutting down; left at its source"
+        return ""
+
+    def next_item(self, cand: Candidate, pool: ThreadPoolExecutor) -> _Prepared | FileResult:
+        """Read `cand` and start its scrub, or the result saying why it was left alone."""
+        if not self.stop_reason:
+            self.stop_reason = self.halted() or self.vault_fault
+        if self.stop_reason:
+            return FileResult(cand.display, Outcome.FAILED, message=self.stop_reason)
+        try:
+            return self.prepare(cand, pool)
+        except SourceError as exc:
+            if exc.stops_batch:
+                self.stop_reason = f"not imported: {exc}"
+            return FileResult(cand.display, Outcome.FAILED, message=str(exc))
+        except (VaultError, OSError) as exc:
+            return self.vault_failed(cand, exc, None, False)
+
     def prepare(self, cand: Candidate, pool: ThreadPoolExecutor) -> _Prepared:
-        """Read and hash now; scrub on the worker unless the original is already stored."""
+        """Read now (sources are read on this thread, in order); hash, look up and scrub on a
+        worker, off the thread every store waits on."""
         if cand.size > MAX_FILE_BYTES:  # as listed by the source: never read it at all
             raise SourceError(too_large(cand.display, cand.size))
         source = cand.open()  # a large file stays in place (importer/snapshot.py)
-        try:
-            original = source.sha256()
-            existing = self.vault.find_original(original)
-        except BaseException:
-            cand.close()
-            raise
-        clean = None if existing is not None else pool.submit(_scrub, source)
-        return _Prepared(original, existing, clean)
+        return _Prepared(pool.submit(self._hash_and_scrub, source))
 
-    def finish(self, cand: Candidate, item: _Prepared | FileResult) -> FileResult:
-        """One photo to its end; a vault that stops taking writes ends the batch, and the
-        result says exactly whether this photo is safe in the vault."""
+    def _hash_and_scrub(self, source: Any) -> _Scrubbed:
+        """Worker half of `prepare`: no scrub for an original the vault already holds (a
+        vault fault here surfaces in `finish`, for this photo only; so does a large file
+        rewritten while it is read, as SourceError)."""
+        original = source.sha256()
+        existing = self.vault.find_original(original)
+        if existing is not None:
+            return _Scrubbed(original, existing)
+        try:
+            clean, thumbnail, clean_sha = _scrub(source)
+        except DeidError as exc:
+            return _Scrubbed(original, error=exc)
+        return _Scrubbed(original, None, clean, thumbnail, clean_sha)
+
+    def finish(self, cand: Candidate, item: _Prepared | FileResult) -> FileResult | _Removal:
+        """One photo to its end, or to its source wipe running on the wipe thread; a vault
+        that stops taking writes ends the batch, and the result says exactly whether this
+        photo is safe in the vault."""
         if isinstance(item, FileResult):
             return item
-        if self.vault_fault:
-            cand.close()  # read ahead before the vault failed: release it (never stored)
-            return FileResult(cand.display, Outcome.FAILED, message=self.vault_fault)
-        self._stored, self._removed = None, False
+        stop = self.vault_fault or self.halted()
+        if stop:  # read ahead, nothing written for it yet: it stays at its source
+            _drop(item)
+            cand.close()
+            return FileResult(cand.display, Outcome.FAILED, message=stop)
+        self._stored = None
         try:
             return self._finish(cand, item)
         except (VaultError, OSError) as exc:
-            return self.vault_failed(cand, exc)
+            # Its source is untouched: a removal that ran reports through complete_removal.
+            return self.vault_failed(cand, exc, self._stored, False)
         finally:
-            self._stored, self._removed = None, False
-            cand.close()
+            self._stored = None
+            cand.close()  # a large file's snapshot (the wipe thread releases it first too)
 
-    def vault_failed(self, cand: Candidate, exc: BaseException) -> FileResult:
+    def vault_failed(
+        self, cand: Candidate, exc: BaseException, item_id: str | None, removed: bool
+    ) -> FileResult:
         """The vault refused a write: say what is safe where, and stop the batch.
 
-        `_stored`/`_removed` describe `cand` only inside `finish`; elsewhere they are None.
+        `item_id` is `cand`'s item when it was stored and verified, `removed` whether its
+        source is gone: always `cand`'s own, never another photo's in flight.
         """
         where = getattr(self.vault, "path", None)
         kind = faults.classify(exc, where)
         advice = faults.advice(exc, where)
         log.error("import stopped: the vault refused a write (%s)", kind)
         self.vault_fault = f"not imported: {advice}; the file was left in place"
-        item_id, removed = self._stored, self._removed
-        self._stored, self._removed = None, False
         if item_id is None:
             return FileResult(cand.display, Outcome.FAILED, message=self.vault_fault)
         if removed:
@@ -356,16 +451,16 @@ class _BatchRun:
             "vault stopped taking writes (it is removed when PicSafe next starts)",
         )
 
-    def _finish(self, cand: Candidate, item: _Prepared) -> FileResult:
-        original = item.original
-        if item.existing is not None:
-            return self.duplicate(cand, original, item.existing)
+    def _finish(self, cand: Candidate, item: _Prepared) -> FileResult | _Removal:
         try:
-            clean, thumbnail = item.clean.result()
-            clean_sha = clean.sha256()
+            ready: _Scrubbed = item.work.result()
         except SourceError as exc:  # a large file rewritten while it was read (snapshot.py)
             return FileResult(cand.display, Outcome.FAILED, message=str(exc))
-        except DeidError as exc:
+        original = ready.original
+        if ready.existing is not None:
+            return self.duplicate(cand, original, ready.existing)
+        if ready.error is not None:
+            exc = ready.error
             if cand.still_arriving(cut_short="truncated" in str(exc)):
                 return FileResult(
                     cand.display,
@@ -380,11 +475,21 @@ class _BatchRun:
                 message=f"{cand.display}: not imported, PicSafe cannot de-identify it ({exc}); "
                 "the file was left in place",
             )
+        clean, thumbnail, clean_sha = ready.clean, ready.thumbnail, ready.clean_sha
         if self.batch_id is None:
             self.batch_id = self.vault.create_batch(self.source_label, actor=self.actor)
         entry = Entry(new_entry_id(), STORING, self.batch_id, cand.locator(), original, clean_sha)
-        self.journal.write(entry)
+        done = tuple(self._done)
+
+        def journal_stored(conn: Any, item_id: str) -> None:
+            # STORING commits with the item's row (and the clears of finished photos): one
+            # commit where there were two, and no entry ever names a photo not stored.
+            self.journal.write_in(conn, replace(entry, item_id=item_id), clear=done)
+
         try:
+            # put() returns once the blob is written, fsynced, read back, decrypted and its
+            # SHA-256 matched against these very bytes (clean_sha): the verification the
+            # source's removal waits for. Decrypting it a second time here proved nothing more.
             item_id = self.vault.put(
                 clean.open(),  # read in chunks as it is encrypted: never held whole
                 batch_id=self.batch_id,
@@ -394,36 +499,25 @@ class _BatchRun:
                 original_sha256=original,
                 actor=self.actor,
                 state=ItemState.AWAITING_CONSENT,
+                then=journal_stored,
             )
         except DuplicateOriginal as exc:
-            self.journal.clear(entry)
             return self.duplicate(cand, original, exc.item_id)
-        except SourceError as exc:  # nothing was stored (the blob is removed by the vault)
-            self.journal.clear(entry)
+        except SourceError as exc:  # nothing stored, nothing journaled: put() rolled both back
             return FileResult(cand.display, Outcome.FAILED, message=str(exc))
         except VaultError as exc:
             if faults.classify(exc, getattr(self.vault, "path", None)) != faults.OTHER:
                 raise  # the vault stopped taking writes: the batch ends (see vault_failed)
-            self.journal.clear(entry)
             return FileResult(
                 cand.display,
                 Outcome.FAILED,
                 message=f"{cand.display}: not stored ({exc}); the file was left in place",
             )
-        problem = self.imp._verify(item_id, clean_sha)
-        if problem:
-            self.imp._discard(item_id, problem)
-            self.journal.clear(entry)
-            return FileResult(
-                cand.display,
-                Outcome.FAILED,
-                message=f"{cand.display}: the vault copy failed verification ({problem}); it "
-                "was destroyed and the file was left in place",
-            )
+        del self._done[: len(done)]
         self._stored = item_id
         return self.remove_source(cand, entry, item_id, Outcome.IMPORTED, "")
 
-    def duplicate(self, cand: Candidate, original: str, item_id: str) -> FileResult:
+    def duplicate(self, cand: Candidate, original: str, item_id: str) -> FileResult | _Removal:
         """Already stored: not stored twice; the source is removed once the copy verifies."""
         problem = self.imp._verify(item_id, None)
         if problem:
@@ -440,26 +534,62 @@ class _BatchRun:
 
     def remove_source(
         self, cand: Candidate, entry: Entry, item_id: str, outcome: Outcome, message: str
-    ) -> FileResult:
-        """Journal REMOVING (reusing a STORING entry's id), remove the source, clear."""
+    ) -> FileResult | _Removal:
+        """Journal REMOVING (reusing a STORING entry's id), then remove the source: a file on
+        the wipe thread (complete_removal() collects its result), a device here.
+        """
         if not cand.removable:
             if entry.step == STORING:
-                self.journal.clear(entry)
+                self._done.append(entry)
             return FileResult(cand.display, outcome, item_id, message)
         removing = replace(entry, step=REMOVING, item_id=item_id, token=new_token())
-        self.journal.write(removing)
+        # Committed before the wipe starts: a crash at any instant of the wipe (on whichever
+        # thread) is finished by resume() with this token.
+        done = tuple(self._done)
+        self.journal.update(removing, clear=done)
+        del self._done[: len(done)]
+        removal = _Removal(cand, removing, outcome, message, Future())
+        if self.wiper is not None and cand.kind == "file":
+            removal.future = self.wiper.submit(cand.remove, removing.token)
+            return removal
         try:
             cand.remove(removing.token)
-            self._removed = True
+        except (FileNotFoundError, RemoveError) as exc:
+            removal.future.set_exception(exc)
+        else:
+            removal.future.set_result(None)
+        return self.complete_removal(removal)
+
+    def complete_removal(self, removal: _Removal) -> FileResult:
+        """Wait for a removal and say what happened to the photo; its journal entry is cleared
+        with the next journal write (see `_done`)."""
+        cand, entry = removal.cand, removal.entry
+        item_id = entry.item_id or ""
+        try:
+            removal.future.result()
         except FileNotFoundError:
-            self._removed = True  # already gone: nothing left to remove
+            pass  # already gone: nothing left to remove
         except RemoveError as exc:
-            self.journal.clear(removing)
             log.warning("import: a source copy could not be removed (%s)", cand.kind)
+            self._done.append(entry)
             note = str(exc) if exc.by_hand else ""
-            return FileResult(cand.display, outcome, item_id, message or str(exc), False, note)
-        self.journal.clear(removing)
-        return FileResult(cand.display, outcome, item_id, message, True)
+            return FileResult(
+                cand.display, removal.outcome, item_id, removal.message or str(exc), False, note
+            )
+        except OSError as exc:  # not explained by the wipe: left journaled for the next start
+            return self.vault_failed(cand, exc, item_id, False)
+        self._done.append(entry)
+        return FileResult(cand.display, removal.outcome, item_id, removal.message, True)
+
+    def clear_done(self) -> None:
+        """Clear the entries of finished photos still in the journal (end of the batch)."""
+        if not self._done:
+            return
+        try:
+            self.journal.update(clear=self._done)
+        except (VaultError, OSError) as exc:  # their photos are done: the next start clears
+            log.warning("import journal not cleared (%s)", faults.classify(exc))
+        self._done.clear()
 
 
 def _metadata(cand: Candidate, clean: Any, clean_sha: str) -> dict[str, Any]:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
+from collections.abc import Sequence
 from typing import Any
 
 from picsafe_desktop.vault.crypto import (
@@ -29,6 +31,31 @@ class JournalMixin:
         return b"picsafe-vault/v1/journal\x00" + entry_id.encode() + b"\x00" + step.encode()
 
     def journal_set(self, entry_id: str, step: str, payload: dict[str, Any]) -> None:
+        self.journal_update([(entry_id, step, payload)])
+
+    def journal_update(
+        self,
+        entries: Sequence[tuple[str, str, dict[str, Any]]] = (),
+        clear: Sequence[str] = (),
+    ) -> None:
+        """Set `entries` (entry_id, step, payload) and clear the ids in `clear`: one commit."""
+        rows = [self._journal_row(*entry) for entry in entries]
+        with self._tx(bump=False) as conn:
+            self._journal_apply(conn, rows, clear)
+
+    def journal_set_in(
+        self,
+        conn: sqlite3.Connection,
+        entry_id: str,
+        step: str,
+        payload: dict[str, Any],
+        clear: Sequence[str] = (),
+    ) -> None:
+        """journal_update inside a write transaction the caller is given (`put`'s `then`):
+        the entry commits, or not, together with that change."""
+        self._journal_apply(conn, [self._journal_row(entry_id, step, payload)], clear)
+
+    def _journal_row(self, entry_id: str, step: str, payload: dict[str, Any]) -> tuple:
         _subject(entry_id)
         _token(step, "a journal step")
         sealed = seal_field(
@@ -37,12 +64,17 @@ class JournalMixin:
             _json_bytes(payload, "journal payload", ascii_only=True),
             self._journal_aad(entry_id, step),
         )
-        with self._tx(bump=False) as conn:
-            conn.execute(
-                "INSERT OR REPLACE INTO journal (entry_id, step, updated_at, payload) "
-                "VALUES (?, ?, ?, ?)",
-                (entry_id, step, _now(), sealed),
-            )
+        return (entry_id, step, _now(), sealed)
+
+    @staticmethod
+    def _journal_apply(conn: sqlite3.Connection, rows: list[tuple], clear: Sequence[str]) -> None:
+        for entry_id in clear:
+            conn.execute("DELETE FROM journal WHERE entry_id = ?", (entry_id,))
+        conn.executemany(
+            "INSERT OR REPLACE INTO journal (entry_id, step, updated_at, payload) "
+            "VALUES (?, ?, ?, ?)",
+            rows,
+        )
 
     def journal_entries(self) -> list[tuple[str, str, dict[str, Any]]]:
         rows = self._query("SELECT entry_id, step, payload FROM journal ORDER BY updated_at")
