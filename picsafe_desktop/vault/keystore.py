@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import importlib
+import os
 import secrets
+import sys
 
 import keyring
 import keyring.backend
+import keyring.core
 import keyring.errors
 
 from picsafe_desktop.vault.errors import KeyringUnavailable
@@ -52,9 +56,57 @@ def _refusal(backend: keyring.backend.KeyringBackend) -> str | None:
     return None
 
 
-def check_backend(service: str) -> None:
-    """Refuse unsafe backends, then prove the store keeps a secret (set, get, delete)."""
-    backend = keyring.get_keyring()
+# The trusted backends of each platform. Choosing among these only (by keyring's own
+# priorities) skips keyring's scan of every backend it knows: on Linux that scan imports the
+# macOS backend, whose ctypes.util.find_library costs about 0.1 s of every start-up.
+_PLATFORM_BACKENDS = {
+    "linux": (
+        ("keyring.backends.SecretService", "Keyring"),
+        ("keyring.backends.kwallet", "DBusKeyring"),
+        ("keyring.backends.libsecret", "Keyring"),
+    ),
+    "win32": (("keyring.backends.Windows", "WinVaultKeyring"),),
+    "darwin": (("keyring.backends.macOS", "Keyring"),),
+}
+
+
+def _configured() -> bool:
+    """A backend already set (by the program, a test) or chosen by the user or IT (the
+    PYTHON_KEYRING_BACKEND variable, keyringrc.cfg): keyring's own choice then stands."""
+    if getattr(keyring.core, "_keyring_backend", "unknown") is not None:
+        return True
+    if os.environ.get("PYTHON_KEYRING_BACKEND"):
+        return True
+    try:
+        return keyring.core._config_path().exists()
+    except Exception:  # noqa: BLE001 - an unreadable config folder: let keyring decide
+        return True
+
+
+def _backend() -> keyring.backend.KeyringBackend:
+    if _configured():
+        return keyring.get_keyring()
+    best = None
+    for module, name in _PLATFORM_BACKENDS.get(sys.platform, ()):
+        try:
+            cls = getattr(importlib.import_module(module), name)
+            priority = cls.priority  # raises when the backend cannot work here
+        except Exception:  # noqa: BLE001, S112 - not usable here: try the next one
+            continue
+        if best is None or priority > best[0]:
+            best = (priority, cls)
+    if best is None:
+        return keyring.get_keyring()  # keyring's full detection; refused below if unsafe
+    backend = best[1]()
+    keyring.set_keyring(backend)
+    return backend
+
+
+def check_backend(service: str, *, prove: bool = True) -> None:
+    """Refuse unsafe backends, then (`prove`) show the store keeps a secret (set, get,
+    delete). Opening a vault needs no proof: reading its key back, checked against the
+    vault's key check, is one."""
+    backend = _backend()
     members = getattr(backend, "backends", None)
     chain = list(members) if members is not None else [backend]
     if not chain:
@@ -63,6 +115,8 @@ def check_backend(service: str) -> None:
         reason = _refusal(member)
         if reason:
             raise KeyringUnavailable(f"{reason}. {FIX}")
+    if not prove:
+        return
     value = secrets.token_urlsafe(24)
     try:
         keyring.set_password(service, SENTINEL_USER, value)

@@ -262,7 +262,7 @@ class Vault(
         if lock is not None:
             lock.acquire()
         try:
-            keystore.check_backend(keyring_service)
+            keystore.check_backend(keyring_service, prove=False)
             master = keystore.load_master_key(keyring_service, vault_id)
             if master is None:
                 raise KeyMissing(

@@ -206,3 +206,19 @@ def test_a_locked_secret_service_is_reported_as_locked(tmp_path):
         timeout=60,
     )
     assert "refused: the OS keyring is locked" in out.stdout, out.stderr
+
+
+def test_opening_a_vault_chooses_among_trusted_backends_only(stored):
+    """Start-up cost: keyring's scan of every backend imports its macOS one (find_library:
+    about 0.1 s); PicSafe picks among the backends it trusts, in a fresh process."""
+    root, service, *_ = stored
+    code = (
+        "import sys; from picsafe_desktop.vault import Vault; "
+        f"v = Vault.open({str(root)!r}, {service!r}, read_only=True); v.close(); "
+        "import keyring; print(type(keyring.get_keyring()).__module__); "
+        "print('keyring.backends.macOS' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    ).stdout.split()
+    assert out == ["keyring.backends.SecretService", "False"]
