@@ -13,7 +13,9 @@ from pathlib import Path
 from picsafe_desktop.vault import state
 from picsafe_desktop.vault.errors import UnknownFormat
 
-INDEX_VERSION = 2  # 1: no authenticated state (upgraded at open, see upgrade.py)
+# 1: no authenticated state; 2: journal and patient index outside it (both upgraded at open,
+# see upgrade.py)
+INDEX_VERSION = 3
 
 SCHEMA = (
     """
@@ -146,9 +148,9 @@ def ensure_indexes(conn: sqlite3.Connection) -> None:
 
 
 def check_version(conn: sqlite3.Connection, path: Path) -> int:
-    """The index's format version: INDEX_VERSION, or 1 (to upgrade); others are refused."""
+    """The index's format version: INDEX_VERSION, or 1 or 2 (to upgrade); others are refused."""
     (version,) = conn.execute("PRAGMA user_version").fetchone()
-    if version not in (1, INDEX_VERSION):
+    if version not in (1, 2, INDEX_VERSION):
         raise UnknownFormat(
             f"{path}: index format version {version} is not supported by this program "
             f"(it reads version {INDEX_VERSION}); update PicSafe Desktop"
