@@ -107,6 +107,9 @@ class Vault(
         self._read_only = lock is None
         self._generation = 0
         self._index_version = index.INDEX_VERSION
+        # What the state authenticates: a format-2 index opened read-only (not upgraded)
+        # is checked as format 2 authenticated it.
+        self._state_kinds = vault_state.KINDS
         # The stored state entries as digest input, and SQLite's data_version when they were
         # last read or written by this connection (see _check_unchanged).
         self._cache: dict[tuple[str, str], bytes] | None = None
@@ -411,6 +414,11 @@ class Vault(
         from picsafe_desktop.vault import upgrade
 
         if self._read_only:
+            if version == 2:
+                # Checked as format 2 authenticated it; its journal and patient index are
+                # not authenticated until the upgrade (a note in `vault verify`).
+                self._state_kinds = vault_state.V2_KINDS
+                return
             self._trust_problems.append(
                 f"{self._index_path}: vault format {version}; it is upgraded to format "
                 f"{index.INDEX_VERSION} the next time PicSafe opens it for writing"
@@ -441,6 +449,8 @@ class Vault(
                 self._index_version = index.INDEX_VERSION
             if problems:
                 # Rows that do not verify are not adopted into the new state: stay read-only.
+                if version == 2:
+                    self._state_kinds = vault_state.V2_KINDS
                 self._read_only = True
                 self._trust_problems += problems
                 return
@@ -521,7 +531,9 @@ class Vault(
             and conn.execute("SELECT 1 FROM audit LIMIT 1").fetchone()
         ):
             problems.append(f"{where}: the audit log's head record is missing or was modified")
-        generation, found = integrity.state_problems(conn, keys.state, audit, where)
+        generation, found = integrity.state_problems(
+            conn, keys.state, audit, where, self._state_kinds
+        )
         problems += found
         if not (skip_missing_anchor and anchored is None):
             problems += integrity.anchor_problems(conn, anchored, generation, audit, where)
@@ -821,6 +833,12 @@ class Vault(
         ]
         # Reported, not counted as damage: the vault's own data is checked below.
         notes += [layout.describe(p) for p in layout.unknown(self.path)]
+        if self._state_kinds != vault_state.KINDS:
+            notes.append(
+                f"{self._index_path}: vault format 2: its import journal and patient list "
+                "index are authenticated from format 3 on, after PicSafe next opens it for "
+                "writing"
+            )
         check = self._query("PRAGMA integrity_check")
         if [r[0] for r in check] != ["ok"]:
             problems.append(
@@ -866,7 +884,7 @@ class Vault(
         return VerifyReport(ok=not problems, problems=problems, items=len(rows), notes=notes)
 
     def _current_trust_problems(self) -> list[str]:
-        if self._index_version < index.INDEX_VERSION:
+        if self._index_version < 2:
             return list(self._trust_problems)
         anchored = self._load_anchor()
         with self._lock:

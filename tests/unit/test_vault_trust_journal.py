@@ -195,30 +195,18 @@ def test_unknown_top_level_files_are_named_and_kept(tmp_path, keyring_service, r
     assert (root / "notes.txt").read_text() == "left here" and (root / "extra").is_dir()
 
 
-def test_a_format_2_vault_with_a_journal_is_upgraded_and_verifies(tmp_path, keyring_service):
-    """Format 2 left the journal and the patient index out of the state: the upgrade adopts
-    the journal rows that open and drops the index (rebuilt from the consent records)."""
+def as_format_2(root, service, vault_id):
+    """What format 2 wrote: state entries only for batches, consents and items."""
+    from picsafe_desktop.vault import audit, integrity
     from picsafe_desktop.vault import header as vault_header
     from picsafe_desktop.vault import state as vault_state
     from picsafe_desktop.vault.keystore import load_master_key
     from picsafe_desktop.vault.vault import _header_mac, _Keys
 
-    vault, _ = new_vault(tmp_path, keyring_service)
-    batch = vault.create_batch("phone", actor="t")
-    item = put_photo(vault, batch, b"x" * 3000)
-    consent = vault.put_consent(batch, {"patient": {"mrn": MRN}}, mrn=MRN, actor="t")
-    vault.set_state([item], ItemState.ACTIVE, consent_id=consent, actor="t")
-    vault.patient_list(actor="t")
-    Journal(vault).write(Entry("import-" + "d" * 32, STORING, batch, {"kind": "x"}, "3" * 64))
-    root, vault_id = vault.path, vault.vault_id
-    vault.close()
-    # What format 2 wrote: entries only for batches, consents and items.
-    keys = _Keys(load_master_key(keyring_service, vault_id), vault_id)
+    keys = _Keys(load_master_key(service, vault_id), vault_id)
     conn = sqlite3.connect(root / "index.sqlite3", isolation_level=None)
     conn.execute("DELETE FROM state WHERE kind IN ('journal', 'meta')")
     generation, _ = vault_state.read_record(conn)
-    from picsafe_desktop.vault import audit, integrity
-
     head = vault_state.Head(
         generation, *integrity.audit_head(conn, keys.audit, audit.genesis(keys.audit, vault_id))
     )
@@ -231,8 +219,31 @@ def test_a_format_2_vault_with_a_journal_is_upgraded_and_verifies(tmp_path, keyr
     header["header_mac"] = vault_header.b64(_header_mac(keys, header))
     (root / "vault.json").write_text(json.dumps(header))
 
-    with Vault.open(root, keyring_service, read_only=True) as looking:
-        assert "vault format 2" in looking.trust_problems[0]
+
+@pytest.fixture
+def v2(tmp_path, keyring_service):
+    vault, _ = new_vault(tmp_path, keyring_service)
+    batch = vault.create_batch("phone", actor="t")
+    item = put_photo(vault, batch, b"x" * 3000)
+    consent = vault.put_consent(batch, {"patient": {"mrn": MRN}}, mrn=MRN, actor="t")
+    vault.set_state([item], ItemState.ACTIVE, consent_id=consent, actor="t")
+    vault.patient_list(actor="t")
+    Journal(vault).write(Entry("import-" + "d" * 32, STORING, batch, {"kind": "x"}, "3" * 64))
+    root, vault_id = vault.path, vault.vault_id
+    vault.close()
+    as_format_2(root, keyring_service, vault_id)
+    return root, keyring_service, item
+
+
+def test_a_format_2_vault_with_a_journal_is_upgraded_and_verifies(v2):
+    """Format 2 left the journal and the patient index out of the state: the upgrade adopts
+    the journal rows that open and drops the index (rebuilt from the consent records)."""
+    root, keyring_service, _ = v2
+    with Vault.open(root, keyring_service, read_only=True) as looking:  # verify: unchanged
+        assert looking.trust_problems == []
+        report = looking.verify()
+        assert report.ok and any("vault format 2" in n for n in report.notes), report
+    assert json.loads((root / "vault.json").read_text())["version"] == 2
     with Vault.open(root, keyring_service) as vault:
         assert not vault.read_only, vault.trust_problems
         assert [e[0] for e in vault.journal_entries()] == ["import-" + "d" * 32]
@@ -241,3 +252,17 @@ def test_a_format_2_vault_with_a_journal_is_upgraded_and_verifies(tmp_path, keyr
     assert json.loads((root / "vault.json").read_text())["version"] == 3
     with Vault.open(root, keyring_service, read_only=True) as vault:
         assert vault.verify().ok
+
+
+def test_a_format_2_vault_edited_outside_picsafe_is_not_upgraded(v2):
+    root, keyring_service, item = v2
+    with db(root) as conn:
+        conn.execute("UPDATE items SET metadata = x'00' WHERE item_id = ?", (item,))
+    with Vault.open(root, keyring_service) as vault:
+        assert vault.read_only
+        problems = vault.trust_problems
+        assert any(f"item {item} differs" in p and "not upgraded" in p for p in problems)
+        assert not any("journal" in p for p in problems)
+        with pytest.raises(VaultReadOnly):
+            vault.journal_entries()
+    assert json.loads((root / "vault.json").read_text())["version"] == 2
