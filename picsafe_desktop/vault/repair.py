@@ -190,6 +190,9 @@ def accept_state(vault: Vault, actor: str, reason: str, report: RepairReport) ->
             dropped = _drop_deleted_rows(vault, conn)
             # Never accepted, never acted on: moved out (sealed) for a person to look at.
             journal_out = vault._quarantine_journal(conn)
+            # The patient list's index is a cache: never accepted as found, rebuilt from the
+            # (verified) consent records at the next sign-in.
+            conn.execute("DELETE FROM meta WHERE key = 'patients'")
             if audit_chain.read_head(conn, keys.audit) is None:
                 last = conn.execute(
                     "SELECT seq, mac FROM audit ORDER BY seq DESC LIMIT 1"

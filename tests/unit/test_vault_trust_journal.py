@@ -173,6 +173,15 @@ def test_an_older_patient_index_written_back_is_reported(tmp_path, keyring_servi
         assert vault.read_only
         with pytest.raises(VaultReadOnly):
             vault.patient_list(actor="t")
+    code, _, _ = run("vault", "repair", "--vault", str(root), "--accept-state", "--reason", "r")
+    assert _patients_value(root) is None  # never accepted as found: rebuilt from the records
+    with Vault.open(root, keyring_service) as vault:
+        assert sorted(p["mrn"] for _, p, _ in vault.patient_list(actor="t")) == [
+            f"{MRN}0",
+            f"{MRN}1",
+        ]
+    with db(root) as conn:  # written back again, and now deleted outside PicSafe
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'patients'", (old,))
     with db(root) as conn:
         conn.execute("DELETE FROM meta WHERE key = 'patients'")
     code, _, err = run("vault", "verify", "--vault", str(root))
