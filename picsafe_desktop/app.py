@@ -127,6 +127,15 @@ def _trusted(services):
         )
         services.close()
         return None
+    if vault.unknown_files:
+        # Named, never touched: IT finds out who put them there.
+        QMessageBox.warning(
+            None,
+            APP_NAME,
+            f"{len(vault.unknown_files)} file(s) or folder(s) in the vault folder were not put "
+            "there by PicSafe; they were left untouched. Tell IT:\n\n"
+            + "\n".join(vault.unknown_files[:10]),
+        )
     if vault.quarantined:
         QMessageBox.warning(
             None,

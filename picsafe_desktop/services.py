@@ -465,6 +465,17 @@ class Services:
             review_at_age=self.site.consent.review_at_age,
         )
 
+    def amend_consent_uses(self, consent_id: str, change, reason: str) -> str:
+        """The window's amendment (consent_amend.py): add or remove a use, correct the body
+        site; a new record linked to the old one, both kept, audited (`consent_amended`)."""
+        from picsafe_desktop import consent_amend, governance
+
+        session = self.require(Permission.CONSENT)
+        with self.vault.transaction():  # read, check and replace as one action
+            old = governance._current(self.vault, consent_id, session.actor)
+            new = consent_amend.amended_record(old, change, clinician=session.staff)
+            return governance.amend(self.vault, consent_id, new, actor=session.actor, reason=reason)
+
     def set_identifiability(self, item_id: str, answer: str, reason: str) -> None:
         """A clinician's answer for one photo after looking at it (audited)."""
         from picsafe_desktop import governance

@@ -34,6 +34,7 @@ from picsafe_desktop import __version__
 from picsafe_desktop.export import anatomy, jpeg, order_context, upright
 from picsafe_desktop.export.consent_gate import gate
 from picsafe_desktop.export.types import DeliveryError, ExportBatch, ExportError, ExportPhoto
+from picsafe_desktop.model import Identifiability
 
 log = logging.getLogger(__name__)
 
@@ -180,6 +181,18 @@ def _deidentified(ds: Dataset, batch: ExportBatch) -> None:
     ds.LongitudinalTemporalInformationModified = "REMOVED"
 
 
+def _recognizable(photo: ExportPhoto) -> str:
+    """Recognizable Visual Features from the photo's own answer (issue 15: identifiability is
+    per photo); unknown counts as YES. It was the batch's summary, so one identifiable photo
+    marked every object of the batch recognizable, and the answer changed later was lost.
+
+    DICOM's only consent attribute, Consent for Clinical Trial Use Sequence (0012,0083), is
+    not used: it describes distribution for clinical trials, and dciodvfy rejects every item
+    whose Distribution Type is not NAMED_PROTOCOL. What a withdrawal ends (teaching and
+    publication) never reaches DICOM: those exports are refused (docs/export.md)."""
+    return "NO" if photo.identifiability is Identifiability.NOT_IDENTIFIABLE else "YES"
+
+
 def build_dataset(
     batch: ExportBatch,
     photo: ExportPhoto,
@@ -272,7 +285,7 @@ def build_dataset(
             "Turned upright losslessly; the partial edge block (under 16 pixels) was trimmed"
         )
     ds.BurnedInAnnotation = "NO"
-    ds.RecognizableVisualFeatures = "YES" if consent.identifiable else "NO"
+    ds.RecognizableVisualFeatures = _recognizable(photo)
     ds.LossyImageCompression = "01"
     ds.LossyImageCompressionMethod = "ISO_10918_1"
     raw_size = info.width * info.height * info.components

@@ -53,7 +53,7 @@ from picsafe_desktop import APP_NAME, ORG_DOMAIN, __version__
 from picsafe_desktop.export import anatomy, jpeg, order_context, pdf
 from picsafe_desktop.export.consent_gate import gate
 from picsafe_desktop.export.types import DeliveryError, ExportBatch, ExportError, ExportPhoto
-from picsafe_desktop.model import Use
+from picsafe_desktop.model import ConsentRecord, Use, Withdrawal
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,9 @@ _USE_DISPLAY = {
     Use.TEACHING: "Teaching",
     Use.PUBLICATION: "Publication",
 }
+# A permission of its own (GMC, IMI): publication of photos that identify the patient.
+IDENTIFIABLE_PUBLICATION = "identifiable-publication"
+_SECONDARY = (Use.TEACHING, Use.PUBLICATION)
 
 
 class FhirError(DeliveryError):
@@ -247,7 +250,8 @@ def _consent(batch: ExportBatch, patient_ref: str, pdf_blob: _Blob, systems: IdS
     resource: dict = {
         "resourceType": "Consent",
         "identifier": [{"system": systems.consent, "value": _consent_id(batch)}],
-        "status": "active",
+        # R4: "inactive" = the consent is terminated or replaced (a full withdrawal).
+        "status": "inactive" if consent.withdrawn is Withdrawal.FULL else "active",
         "scope": {
             "coding": [
                 {
@@ -296,7 +300,41 @@ def _consent(batch: ExportBatch, patient_ref: str, pdf_blob: _Blob, systems: IdS
             "purpose": purposes,
         },
     }
+    _withdrawal_and_publication(resource["provision"], consent, when)
+    if not purposes:  # a full withdrawal permits nothing; R4 wants no empty list
+        del resource["provision"]["purpose"]
     return resource
+
+
+def _purpose(code: str, display: str) -> dict:
+    return {"system": USE_SYSTEM, "code": code, "display": display}
+
+
+def _withdrawal_and_publication(provision: dict, consent: ConsentRecord, when: str) -> None:
+    """Nested provisions: what a withdrawal ended (from its date), and whether publication may
+    identify the patient. A full withdrawal ends the whole consent: its period ends then."""
+    nested = []
+    if consent.withdrawn is Withdrawal.FULL:
+        provision["period"] = {"end": when}
+    elif consent.withdrawn is Withdrawal.SECONDARY:
+        nested.append(
+            {
+                "type": "deny",
+                "period": {"start": when},
+                "purpose": [_purpose(u.value, _USE_DISPLAY[u]) for u in _SECONDARY],
+            }
+        )
+    if Use.PUBLICATION in consent.uses:
+        nested.append(
+            {
+                "type": "permit" if consent.identifiable_publication else "deny",
+                "purpose": [
+                    _purpose(IDENTIFIABLE_PUBLICATION, "Publication of identifiable photographs")
+                ],
+            }
+        )
+    if nested:
+        provision["provision"] = nested
 
 
 def body_site(photo: ExportPhoto, consent_site: str) -> dict | None:

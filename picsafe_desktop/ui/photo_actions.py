@@ -399,7 +399,11 @@ class PhotoActionsMixin:
         )
         self.patient_copy_action.triggered.connect(self.save_patient_copy)
         patient_menu.addAction(self.patient_copy_action)
-        for act in (self.identifiability_action, self.patient_copy_action):
+        from picsafe_desktop.ui.consent_amend import make_amend_action
+
+        self.amend_action = make_amend_action(self)  # add/remove a use, fix the body site
+        patient_menu.addAction(self.amend_action)
+        for act in (self.identifiability_action, self.patient_copy_action, self.amend_action):
             act.setEnabled(False)
             self._patient_actions.append(act)
 

@@ -17,8 +17,8 @@ from picsafe_desktop.vault.crypto import KdfParams
 from picsafe_desktop.vault.errors import IntegrityError, NotAVault, UnknownFormat
 
 FORMAT_NAME = "picsafe-vault"
-FORMAT_VERSION = 2
-READABLE_VERSIONS = (1, 2)  # 1 is upgraded at the first writable open
+FORMAT_VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)  # 1 and 2 are upgraded at the first writable open
 HEADER_FILE = "vault.json"
 
 

@@ -12,8 +12,11 @@ from pathlib import Path
 
 from picsafe_desktop.vault import state
 from picsafe_desktop.vault.errors import UnknownFormat
+from picsafe_desktop.vault.sqlerrors import drive_state
 
-INDEX_VERSION = 2  # 1: no authenticated state (upgraded at open, see upgrade.py)
+# 1: no authenticated state; 2: journal and patient index outside it (both upgraded at open,
+# see upgrade.py)
+INDEX_VERSION = 3
 
 SCHEMA = (
     """
@@ -79,16 +82,15 @@ def connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
     # shared by the app's worker threads under Vault's lock. A read-only connection (verify
     # while the app has the vault open) never writes, not even the journal mode.
     if read_only:
-        uri = path.resolve().as_uri() + "?mode=ro"
-        conn = sqlite3.connect(
-            uri, uri=True, isolation_level=None, check_same_thread=False, timeout=10
-        )
         try:
-            conn.execute("PRAGMA query_only=ON")
-        except BaseException:
-            conn.close()
-            raise
-        return conn
+            return _connect_read_only(path, "?mode=ro")
+        except sqlite3.OperationalError:
+            # A vault on read-only media (a write-protected card, a read-only mount of a
+            # backup): SQLite cannot create the WAL index (-shm) there. Nothing can change
+            # the file on such a drive, so it is opened as immutable instead.
+            if drive_state(path) != "read-only":
+                raise
+            return _connect_read_only(path, "?mode=ro&immutable=1")
     if not path.exists():
         # SQLite creates the file with the process umask (often 0644); its -wal and -shm
         # files copy the database file's mode, so creating it owner-only covers all three.
@@ -103,6 +105,18 @@ def connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
         conn.execute("PRAGMA foreign_keys=ON")
     except BaseException:
         conn.close()  # an open handle would keep the (removed) files and their space
+        raise
+    return conn
+
+
+def _connect_read_only(path: Path, query: str) -> sqlite3.Connection:
+    uri = path.resolve().as_uri() + query
+    conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False, timeout=10)
+    try:
+        conn.execute("PRAGMA query_only=ON")
+        conn.execute("PRAGMA user_version").fetchone()  # opens the file (and its WAL) now
+    except BaseException:
+        conn.close()
         raise
     return conn
 
@@ -146,9 +160,9 @@ def ensure_indexes(conn: sqlite3.Connection) -> None:
 
 
 def check_version(conn: sqlite3.Connection, path: Path) -> int:
-    """The index's format version: INDEX_VERSION, or 1 (to upgrade); others are refused."""
+    """The index's format version: INDEX_VERSION, or 1 or 2 (to upgrade); others are refused."""
     (version,) = conn.execute("PRAGMA user_version").fetchone()
-    if version not in (1, INDEX_VERSION):
+    if version not in (1, 2, INDEX_VERSION):
         raise UnknownFormat(
             f"{path}: index format version {version} is not supported by this program "
             f"(it reads version {INDEX_VERSION}); update PicSafe Desktop"

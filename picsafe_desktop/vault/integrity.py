@@ -23,7 +23,11 @@ def audit_head(conn: sqlite3.Connection, audit_key: bytes, genesis: bytes) -> tu
 
 
 def state_problems(
-    conn: sqlite3.Connection, state_key: bytes, audit: tuple[int, bytes], index_path: str
+    conn: sqlite3.Connection,
+    state_key: bytes,
+    audit: tuple[int, bytes],
+    index_path: str,
+    kinds: tuple[str, ...] = state.KINDS,
 ) -> tuple[int | None, list[str]]:
     """(generation of the index or None, problems) for the state record and every entry."""
     stored = state.stored_entries(conn)  # read once for both checks
@@ -41,7 +45,7 @@ def state_problems(
                 f"{index_path}: the vault's state record (generation {generation}) does not "
                 "match its entries or the audit log's head (edited outside PicSafe)"
             )
-    problems += state.differences(conn, state_key, index_path, stored)
+    problems += state.differences(conn, state_key, index_path, kinds, stored)
     return generation, problems
 
 

@@ -12,6 +12,9 @@ The index is a cache derived from the consent records, never the source of truth
 - a consent that is crypto-shredded loses its entry in the same transaction (`delete_consent`,
   `vault repair`), and `secure_delete` plus the WAL checkpoint after it clear the old value.
 Which consents the list shows, and their photo counts, come from the authenticated rows.
+Since format 3 the sealed value is also an entry of the vault's authenticated state (kind
+"meta", docs/vault-format.md 6.4): an older value written back, or one deleted, opens the vault
+read-only naming it, like any other row changed outside PicSafe.
 """
 
 from __future__ import annotations
@@ -103,6 +106,7 @@ class PatientIndexMixin:
             "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
             (PATIENTS_KEY, seal_field(self._k().field, plain, _aad(self.vault_id))),
         )
+        self._touched.add(("meta", PATIENTS_KEY))
 
     def _patient_of(self, conn: sqlite3.Connection, consent_id: str) -> dict[str, Any]:
         """The list's fields from one consent record (decrypted for the index, not shown)."""
@@ -135,6 +139,7 @@ class PatientIndexMixin:
         index = self._read_patient_index(conn)
         if index is None:  # unreadable: dropped whole (rebuilt at the next sign-in)
             conn.execute("DELETE FROM meta WHERE key = ?", (PATIENTS_KEY,))
+            self._touched.add(("meta", PATIENTS_KEY))
         elif any(cid in index for cid in consent_ids):
             for cid in consent_ids:
                 index.pop(cid, None)

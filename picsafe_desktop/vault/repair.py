@@ -188,6 +188,11 @@ def accept_state(vault: Vault, actor: str, reason: str, report: RepairReport) ->
                     "; ".join(bad) + ". Rows edited outside PicSafe are never accepted: contact IT"
                 )
             dropped = _drop_deleted_rows(vault, conn)
+            # Never accepted, never acted on: moved out (sealed) for a person to look at.
+            journal_out = vault._quarantine_journal(conn)
+            # The patient list's index is a cache: never accepted as found, rebuilt from the
+            # (verified) consent records at the next sign-in.
+            conn.execute("DELETE FROM meta WHERE key = 'patients'")
             if audit_chain.read_head(conn, keys.audit) is None:
                 last = conn.execute(
                     "SELECT seq, mac FROM audit ORDER BY seq DESC LIMIT 1"
@@ -204,7 +209,12 @@ def accept_state(vault: Vault, actor: str, reason: str, report: RepairReport) ->
                 "vault_reanchor",
                 actor,
                 vault.vault_id,
-                {"reason": reason, "differences": differences[:50], "dropped": dropped},
+                {
+                    "reason": reason,
+                    "differences": differences[:50],
+                    "dropped": dropped,
+                    "journal_quarantined": journal_out,
+                },
             )
             audit = integrity.audit_head(conn, keys.audit, vault._genesis)
             head = vault_state.rebuild(conn, keys.state, audit, generation + 1)
@@ -222,6 +232,11 @@ def accept_state(vault: Vault, actor: str, reason: str, report: RepairReport) ->
     vault._read_only = False
     vault._trust_problems = []
     report.done += [f"dropped again: {d}" for d in dropped]
+    report.done += [
+        f"{vault.path / 'quarantine' / name}: an import journal entry that did not match the "
+        "vault's authenticated state, moved out of the index (still sealed) and never acted on"
+        for name in journal_out
+    ]
     report.done.append(
         f"{where}: accepted as the vault's state (generation {head.generation}) and anchored "
         f"in the OS keyring; {len(differences)} difference(s) recorded in the audit log"
@@ -277,6 +292,11 @@ def describe(vault: Vault, report: RepairReport) -> None:
     """What still needs a person: differences, and each quarantined file with its reason."""
     report.remaining += vault.trust_problems
     for path in quarantine.files(vault.path):
-        report.remaining.append(
-            f"{path}: in quarantine ({vault._orphan_reason(quarantine.item_id_of(path))})"
-        )
+        if path.name.startswith("journal-") and path.name.endswith(".json"):
+            why = (
+                "an import journal entry changed outside PicSafe, never acted on: check by "
+                "hand whether the photo it names is in the vault and its source removed"
+            )
+        else:
+            why = vault._orphan_reason(quarantine.item_id_of(path))
+        report.remaining.append(f"{path}: in quarantine ({why})")

@@ -6,7 +6,10 @@ older index, which destroys photos); the primary result code says what happened.
 
 from __future__ import annotations
 
+import os
+import shutil
 import sqlite3
+from pathlib import Path
 
 from picsafe_desktop.vault.errors import (
     DiskFull,
@@ -29,15 +32,41 @@ def primary_code(exc: sqlite3.Error) -> int | None:
     return None if code is None else code & 0xFF
 
 
+# Below this much free space an I/O error is taken for a full drive: SQLite reports a drive
+# that cannot grow the WAL index (-shm) as SQLITE_IOERR_SHMSIZE, not SQLITE_FULL.
+NEARLY_FULL = 1024 * 1024
+
+
+def drive_state(path: object) -> str | None:
+    """ "full" or "read-only" when the drive holding `path` is, else None (or unknown)."""
+    folder = Path(str(path))
+    while not folder.is_dir() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        statvfs = getattr(os, "statvfs", None)  # POSIX; Windows says EROFS/ENOSPC itself
+        if statvfs is not None and statvfs(folder).f_flag & getattr(os, "ST_RDONLY", 1):
+            return "read-only"
+        if shutil.disk_usage(folder).free < NEARLY_FULL:
+            return "full"
+    except OSError:
+        return None
+    return None
+
+
 def classify(exc: sqlite3.Error, path: object, *, unchanged: bool = True) -> VaultError:
     """The VaultError for `exc` raised while using the index at `path`."""
     code = primary_code(exc)
+    if code in (SQLITE_IOERR, SQLITE_CANTOPEN, SQLITE_READONLY):
+        code = {"full": SQLITE_FULL, "read-only": SQLITE_READONLY}.get(drive_state(path), code)
     name = getattr(exc, "sqlite_errorname", None) or type(exc).__name__
     after = (
         "the vault is unchanged" if unchanged else "check it with `picsafe-desktop vault verify`"
     )
     if code == SQLITE_FULL:
-        return DiskFull(f"{path}: the disk is full; free space on that drive and retry ({after})")
+        return DiskFull(
+            f"{path}: the disk is full; free space on that drive (move or delete other files "
+            f"there) and retry ({after})"
+        )
     if code in (SQLITE_BUSY, SQLITE_LOCKED):
         return IndexBusy(
             f"{path}: the vault index is locked by another program ({name}); close programs "
@@ -46,7 +75,8 @@ def classify(exc: sqlite3.Error, path: object, *, unchanged: bool = True) -> Vau
     if code == SQLITE_READONLY:
         return IndexReadOnly(
             f"{path}: the vault index cannot be written ({name}); the drive or the file is "
-            f"read-only: give this user write access to the vault folder and retry ({after})"
+            "read-only: give this user write access to the vault folder (or copy the vault to "
+            f"a writable drive) and retry ({after})"
         )
     if code in (SQLITE_IOERR, SQLITE_CANTOPEN):
         return IndexIOError(

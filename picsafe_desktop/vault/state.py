@@ -8,6 +8,10 @@ entries it touched, the generation and the MAC in the same SQLite transaction; t
 and the audit head are also anchored in the OS keyring (anchor.py), so an index restored from
 an older copy is told apart from the current one.
 
+Since format 3 the import journal's rows (a resume acts on them: it wipes sources and drops
+half-stored photos) and the patient list's sealed index (`meta` row "patients") are entries
+too, so neither can be edited, deleted or written back from an older copy unnoticed.
+
 Entries are only ever recomputed for rows the vault itself changed: an edit made outside
 PicSafe to any other row keeps disagreeing with its entry until an admin repairs it.
 """
@@ -24,7 +28,8 @@ from picsafe_desktop.vault.crypto import MacKey, encode_fields, encode_text_fiel
 
 STATE_KEY = "state"
 _RECORD = struct.Struct(">Q32s")  # generation, state MAC
-KINDS = ("batch", "consent", "item")
+KINDS = ("batch", "consent", "item", "journal", "meta")
+V2_KINDS = ("batch", "consent", "item")  # what format 2 authenticated
 
 SCHEMA = """
 CREATE TABLE state (
@@ -35,14 +40,23 @@ CREATE TABLE state (
 ) WITHOUT ROWID;
 """
 
-# The columns each entry covers, by kind: the row MAC (which covers the plain columns) and,
-# for items, the sealed metadata (the only sealed part of a row that ever changes).
+# The columns each entry covers, by kind (after the id): the row MAC (which covers the plain
+# columns) and, for items, the sealed metadata (the only sealed part of a row that ever
+# changes); for journal rows every column; for meta, the patient index's sealed value.
 _ROWS = {
-    "batch": "SELECT batch_id, mac, NULL FROM batches",
-    "consent": "SELECT consent_id, mac, NULL FROM consents",
-    "item": "SELECT item_id, mac, metadata FROM items",
+    "batch": "SELECT batch_id, mac, NULL FROM batches WHERE 1",
+    "consent": "SELECT consent_id, mac, NULL FROM consents WHERE 1",
+    "item": "SELECT item_id, mac, metadata FROM items WHERE 1",
+    "journal": "SELECT entry_id, step, updated_at, payload FROM journal WHERE 1",
+    "meta": "SELECT key, value FROM meta WHERE key = 'patients'",
 }
-_ID_COLUMN = {"batch": "batch_id", "consent": "consent_id", "item": "item_id"}
+_ID_COLUMN = {
+    "batch": "batch_id",
+    "consent": "consent_id",
+    "item": "item_id",
+    "journal": "entry_id",
+    "meta": "key",
+}
 
 
 @dataclass(frozen=True)
@@ -54,8 +68,9 @@ class Head:
     audit_mac: bytes
 
 
-def entry(key: bytes, kind: str, object_id: str, row_mac: bytes, extra: bytes | None) -> bytes:
-    return mac(key, "entry", kind, object_id, row_mac, extra)
+def entry(key: bytes, kind: str, object_id: str, *fields: bytes | str | None) -> bytes:
+    """HMAC(ks, E("entry", kind, id, fields...)); fields as _ROWS selects them."""
+    return mac(key, "entry", kind, object_id, *fields)
 
 
 def set_digest(entries: dict[tuple[str, str], bytes]) -> bytes:
@@ -144,14 +159,16 @@ def stored_entries(conn: sqlite3.Connection) -> dict[tuple[str, str], bytes]:
     return {(k, i): e for k, i, e in rows}
 
 
-def row_entries(conn: sqlite3.Connection, key: bytes) -> dict[tuple[str, str], bytes]:
+def row_entries(
+    conn: sqlite3.Connection, key: bytes, kinds: tuple[str, ...] = KINDS
+) -> dict[tuple[str, str], bytes]:
     """Entries computed from the rows as they are now."""
     out = {}
     # The same value as entry(), without a key schedule per row or re-encoding the constants.
     entry_mac = MacKey(key).mac_encoded
-    for kind, sql in _ROWS.items():
+    for kind in kinds:
         prefix = encode_fields(("entry", kind))
-        for row in conn.execute(sql):
+        for row in conn.execute(_ROWS[kind]):
             out[(kind, row[0])] = entry_mac(encode_text_fields(prefix, row))
     return out
 
@@ -237,12 +254,12 @@ def refresh(
     # A copy: the caller keeps it only if the transaction commits.
     after = cache.copy() if isinstance(cache, Encoded) else encoded_copy(cache)
     for kind, object_id in touched:
-        row = conn.execute(_ROWS[kind] + f" WHERE {_ID_COLUMN[kind]} = ?", (object_id,)).fetchone()
+        row = conn.execute(_ROWS[kind] + f" AND {_ID_COLUMN[kind]} = ?", (object_id,)).fetchone()
         if row is None:
             conn.execute("DELETE FROM state WHERE kind = ? AND object_id = ?", (kind, object_id))
             after.drop((kind, object_id))
         else:
-            value = entry(key, kind, object_id, row[1], row[2])
+            value = entry(key, kind, object_id, *row[1:])
             conn.execute(
                 "INSERT OR REPLACE INTO state (kind, object_id, entry) VALUES (?, ?, ?)",
                 (kind, object_id, value),
@@ -267,20 +284,30 @@ def rebuild(
     return head
 
 
+_NAMES = {"journal": "import journal entry", "meta": "index value"}
+
+
 def differences(
     conn: sqlite3.Connection,
     key: bytes,
     index_path: str,
+    kinds: tuple[str, ...] = KINDS,
     stored: dict[tuple[str, str], bytes] | None = None,
 ) -> list[str]:
-    """Name every batch, consent or item whose row disagrees with its authenticated entry."""
+    """Name every batch, consent, item, journal entry or patient index whose row disagrees
+    with its authenticated entry."""
     stored = stored_entries(conn) if stored is None else stored
-    actual = row_entries(conn, key)
+    if kinds != KINDS:
+        stored = {k: v for k, v in stored.items() if k[0] in kinds}
+    actual = row_entries(conn, key, kinds)
     if _same_entries(stored, actual):
         return []  # the usual case, decided without a Python loop comparing 120,000 entries
     problems = []
-    for kind, object_id in sorted(stored.keys() | actual.keys()):
-        want, got = stored.get((kind, object_id)), actual.get((kind, object_id))
+    for kind_key, object_id in sorted(stored.keys() | actual.keys()):
+        want, got = stored.get((kind_key, object_id)), actual.get((kind_key, object_id))
+        kind = _NAMES.get(kind_key, kind_key)
+        if kind_key == "meta":
+            kind, object_id = "the patient list's index", f"(meta '{object_id}')"
         if want is None:
             problems.append(
                 f"{index_path}: {kind} {object_id} is not part of the vault's authenticated "
@@ -291,7 +318,7 @@ def differences(
                 f"{index_path}: {kind} {object_id} was removed from the index outside PicSafe"
             )
         elif not same(want, got):
-            what = "row or metadata" if kind == "item" else "row"
+            what = "row or metadata" if kind_key == "item" else "row"
             problems.append(
                 f"{index_path}: the {what} of {kind} {object_id} differs from the vault's "
                 "authenticated state (edited or rolled back outside PicSafe)"

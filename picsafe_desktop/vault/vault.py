@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from picsafe_desktop import winacl, winfs
-from picsafe_desktop.vault import anchor, index, integrity, keystore, quarantine, sqlerrors
+from picsafe_desktop.vault import anchor, index, integrity, keystore, layout, quarantine, sqlerrors
 from picsafe_desktop.vault import audit as audit_chain
 from picsafe_desktop.vault import header as vault_header
 from picsafe_desktop.vault import state as vault_state
@@ -107,6 +107,9 @@ class Vault(
         self._read_only = lock is None
         self._generation = 0
         self._index_version = index.INDEX_VERSION
+        # What the state authenticates: a format-2 index opened read-only (not upgraded)
+        # is checked as format 2 authenticated it.
+        self._state_kinds = vault_state.KINDS
         # The stored state entries as digest input, and SQLite's data_version when they were
         # last read or written by this connection (see _check_unchanged).
         self._cache: dict[tuple[str, str], bytes] | None = None
@@ -119,6 +122,8 @@ class Vault(
         self._anchors = anchor.Writer(service, self.vault_id, keys.state)
         self._checkpoint_pending = False
         self.quarantined: list[str] = []  # what this open moved to quarantine/, for the caller
+        # Top-level entries of the folder PicSafe did not put there (named, never touched).
+        self.unknown_files: list[str] = []
 
     # --- life cycle -------------------------------------------------------------------------
 
@@ -404,25 +409,48 @@ class Vault(
         return vault
 
     def _upgrade(self, head: dict[str, Any], version: int) -> None:
-        """Format 1 -> 2: add the authenticated state, then mark vault.json as version 2."""
+        """Format 1 or 2 -> 3: add the authenticated state (1) or bring the journal and the
+        patient index into it (2), then mark vault.json as version 3."""
         from picsafe_desktop.vault import upgrade
 
         if self._read_only:
+            if version == 2:
+                # Checked as format 2 authenticated it; its journal and patient index are
+                # not authenticated until the upgrade (a note in `vault verify`).
+                self._state_kinds = vault_state.V2_KINDS
+                return
             self._trust_problems.append(
-                f"{self._index_path}: vault format 1; it is upgraded to format "
+                f"{self._index_path}: vault format {version}; it is upgraded to format "
                 f"{index.INDEX_VERSION} the next time PicSafe opens it for writing"
             )
             return
         keys = self._k()
         if version < index.INDEX_VERSION:
             with self._lock:
-                problems = upgrade.index_v1_to_v2(
-                    self._db(), keys.row, keys.state, keys.audit, self._genesis, self._index_path
-                )
+                if version == 1:
+                    problems = upgrade.index_v1_to_v2(
+                        self._db(),
+                        keys.row,
+                        keys.state,
+                        keys.audit,
+                        self._genesis,
+                        self._index_path,
+                    )
+                else:
+                    problems = upgrade.index_v2_to_v3(
+                        self._db(),
+                        keys.state,
+                        integrity.audit_head(self._db(), keys.audit, self._genesis),
+                        self._load_anchor(),
+                        self._journal_row_opens,
+                        self._index_path,
+                    )
             if not problems:
                 self._index_version = index.INDEX_VERSION
             if problems:
                 # Rows that do not verify are not adopted into the new state: stay read-only.
+                if version == 2:
+                    self._state_kinds = vault_state.V2_KINDS
                 self._read_only = True
                 self._trust_problems += problems
                 return
@@ -432,7 +460,7 @@ class Vault(
                 "vault_upgrade",
                 actor="system",
                 subject=self.vault_id,
-                details={"from": 1, "to": index.INDEX_VERSION},
+                details={"from": version, "to": index.INDEX_VERSION},
             )
             self._flush_anchor(strict=True)
         upgraded = dict(head, version=vault_header.FORMAT_VERSION)
@@ -450,6 +478,9 @@ class Vault(
         """Compare the index with its state record and the keyring's anchor; then (writable
         and trusted only) move what the index does not explain to quarantine/."""
         keys = self._k()
+        self.unknown_files = [layout.describe(p) for p in layout.unknown(self.path)]
+        if self.unknown_files:
+            log.warning("%d unknown file(s) in the vault folder", len(self.unknown_files))
         anchored = anchor.load(self._service, self.vault_id, keys.state)
         if self._trust_problems:  # an upgrade that could not run
             self._read_only = True
@@ -502,7 +533,9 @@ class Vault(
             and conn.execute("SELECT 1 FROM audit LIMIT 1").fetchone()
         ):
             problems.append(f"{where}: the audit log's head record is missing or was modified")
-        generation, found = integrity.state_problems(conn, keys.state, audit, where)
+        generation, found = integrity.state_problems(
+            conn, keys.state, audit, where, self._state_kinds
+        )
         problems += found
         if not (skip_missing_anchor and anchored is None):
             problems += integrity.anchor_problems(conn, anchored, generation, audit, where)
@@ -800,6 +833,14 @@ class Vault(
             f"{path}: in quarantine (run `picsafe-desktop vault repair`)"
             for path in quarantine.files(self.path)
         ]
+        # Reported, not counted as damage: the vault's own data is checked below.
+        notes += [layout.describe(p) for p in layout.unknown(self.path)]
+        if self._state_kinds != vault_state.KINDS:
+            notes.append(
+                f"{self._index_path}: vault format 2: its import journal and patient list "
+                "index are authenticated from format 3 on, after PicSafe next opens it for "
+                "writing"
+            )
         check = self._query("PRAGMA integrity_check")
         if [r[0] for r in check] != ["ok"]:
             problems.append(
@@ -838,14 +879,14 @@ class Vault(
             except VaultError as exc:
                 problems.append(f"consent {row[0]}: {exc}")
         try:
-            self.journal_entries()
+            self._journal_rows()
         except VaultError as exc:
             problems.append(f"import journal: {exc}")
         problems = list(dict.fromkeys(problems))
         return VerifyReport(ok=not problems, problems=problems, items=len(rows), notes=notes)
 
     def _current_trust_problems(self) -> list[str]:
-        if self._index_version < index.INDEX_VERSION:
+        if self._index_version < 2:
             return list(self._trust_problems)
         anchored = self._load_anchor()
         with self._lock:

@@ -94,13 +94,14 @@ def test_independent_reader_follows_the_document(tmp_path, keyring_service):
     )
     consent = vault.put_consent(batch, {"capacity": "self"}, mrn=" ab123 ", actor="dr")
     vault.set_state([item], ItemState.ACTIVE, consent_id=consent, actor="dr")
+    vault.patient_list(actor="dr")  # writes the patient list's index (6.6)
     vault.journal_set("entry1", "stored", {"source": "/media/DCIM/x.jpg"})
     vault.close()
     root = vault.path
 
     # 3.3: header; 3.1: master key from the keyring
     head = json.loads((root / "vault.json").read_text())
-    assert (head["format"], head["version"]) == ("picsafe-vault", 2)
+    assert (head["format"], head["version"]) == ("picsafe-vault", 3)
     vault_id = head["vault_id"]
     secret = keyring.get_password(keyring_service, vault_id)
     assert secret.startswith("picsafe-vault-master-v1:")
@@ -133,7 +134,7 @@ def test_independent_reader_follows_the_document(tmp_path, keyring_service):
     conn = sqlite3.connect(root / "index.sqlite3")
     try:
         # 6: index
-        assert conn.execute("PRAGMA user_version").fetchone() == (2,)
+        assert conn.execute("PRAGMA user_version").fetchone() == (3,)
         (vid_mac,) = conn.execute("SELECT value FROM meta WHERE key = 'vault_id'").fetchone()
         assert vid_mac == hmac(sub["row-mac"], E("vault-id", vault_id))
 
@@ -170,8 +171,8 @@ def test_independent_reader_follows_the_document(tmp_path, keyring_service):
         )
         assert json.loads(open_object(consent_key, 4, coid, c[6])) == {"capacity": "self"}
 
-        entry_id, step, payload = conn.execute(
-            "SELECT entry_id, step, payload FROM journal"
+        entry_id, step, updated_at, payload = conn.execute(
+            "SELECT entry_id, step, updated_at, payload FROM journal"
         ).fetchone()
         journal_aad = b"picsafe-vault/v1/journal\x00" + entry_id.encode() + b"\x00" + step.encode()
         assert json.loads(open_field(sub["field"], payload, journal_aad)) == {
@@ -199,18 +200,32 @@ def test_independent_reader_follows_the_document(tmp_path, keyring_service):
             ("put", item),
             ("consent", consent),
             ("state", item),
+            ("patient_list_view", "patient_list"),
         ]
         (head_value,) = conn.execute("SELECT value FROM meta WHERE key = 'audit_head'").fetchone()
         last_seq, last_mac, check = struct.unpack(">Q32s32s", head_value)
         assert (last_seq, last_mac) == (len(rows), prev)
         assert check == hmac(k, E("audit-head", last_seq, last_mac))
 
-        # 6.4: the authenticated state - one entry per batch, consent and item, and a record
+        # 6.6: the patient list's index
+        (patients,) = conn.execute("SELECT value FROM meta WHERE key = 'patients'").fetchone()
+        patients_aad = b"picsafe-vault/v1/patient-index\x00" + bytes.fromhex(vault_id)
+        assert json.loads(open_field(sub["field"], patients, patients_aad)) == {
+            "format": 1,
+            "consents": {consent: ["", "", ""]},
+        }
+
+        # 6.4: the authenticated state - one entry per batch, consent, item and journal row,
+        # one for the patient index, and a record
         ks = hkdf(master, bytes.fromhex(vault_id), b"picsafe-vault/v1/state-mac")
         expected = {
             ("batch", batch): hmac(ks, E("entry", "batch", batch, batch_row[2], None)),
             ("consent", consent): hmac(ks, E("entry", "consent", consent, c[4], None)),
             ("item", item): hmac(ks, E("entry", "item", item, row[8], row[11])),
+            ("journal", entry_id): hmac(
+                ks, E("entry", "journal", entry_id, step, updated_at, payload)
+            ),
+            ("meta", "patients"): hmac(ks, E("entry", "meta", "patients", patients)),
         }
         entries = {
             (kd, i): e for kd, i, e in conn.execute("SELECT kind, object_id, entry FROM state")
@@ -219,7 +234,8 @@ def test_independent_reader_follows_the_document(tmp_path, keyring_service):
         digest = hashlib.sha256(b"".join(E(kd, i, e) for (kd, i), e in sorted(entries.items())))
         (record,) = conn.execute("SELECT value FROM meta WHERE key = 'state'").fetchone()
         generation, state_mac = struct.unpack(">Q32s", record)
-        assert generation == 5  # one per change: vault_create, batch, put, consent, state
+        # One per change: vault_create, batch, put, consent, state, patient list, journal.
+        assert generation == 7
         assert state_mac == hmac(ks, E("state", generation, last_seq, last_mac, digest.digest()))
 
         # 6.5: the anchor beside the master key

@@ -167,8 +167,8 @@ def test_vault_header_edits(filled):
     write(lambda h: h["recovery"].update(memory_kib=8))
     with pytest.raises(IntegrityError, match="vault.json: modified outside PicSafe"):
         Vault.open(root, service)
-    write(lambda h: h.update(version=3))
-    with pytest.raises(UnknownFormat, match="version 3 is not supported"):
+    write(lambda h: h.update(version=4))
+    with pytest.raises(UnknownFormat, match="version 4 is not supported"):
         Vault.open(root, service)
     write(lambda h: h.update(format="something-else"))
     with pytest.raises(NotAVault):

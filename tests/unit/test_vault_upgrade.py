@@ -1,4 +1,4 @@
-"""A format-1 vault (no authenticated state, no anchor) is upgraded to format 2 at its first
+"""A format-1 vault (no authenticated state, no anchor) is upgraded to format 3 at its first
 writable open, and verifies afterwards; one with an edited row is not adopted."""
 
 import json
@@ -57,9 +57,9 @@ def test_a_format_1_vault_is_upgraded_and_then_verifies(v1):
         assert {i.item_id for i in vault.list_items()} == set(items)
         assert vault.read(items[0], actor="t") == bytes([0]) * 3000
         assert [r.event for r in vault.audit_rows()][-2:] == ["vault_upgrade", "view"]
-    assert json.loads((root / "vault.json").read_text())["version"] == 2
+    assert json.loads((root / "vault.json").read_text())["version"] == 3
     with db(root) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone() == (2,)
+        assert conn.execute("PRAGMA user_version").fetchone() == (3,)
     assert stat.S_IMODE((root / "index.sqlite3").stat().st_mode) == 0o600
     assert keyring.get_password(service, anchor.user(vault_id)).startswith(anchor.PREFIX)
     with Vault.open(root, service, read_only=True) as vault:
