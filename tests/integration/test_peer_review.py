@@ -1,0 +1,75 @@
+"""Defects an outside review of issues 14/16 found against the real peers (Medplum's FHIR
+engine, dciodvfy), each reproduced here before its fix."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+
+import pytest
+
+from picsafe_desktop.export import dicom, fhir
+from picsafe_desktop.model import Patient
+from tests import export_data as d
+from tests.export_tools import MedplumEngine, require
+
+MRN_SYSTEM = "urn:oid:1.2.826.0.1.999.1"
+ID_SYSTEM = "urn:oid:1.2.826.0.1.999.2"
+
+
+@pytest.fixture
+def engine():
+    server = MedplumEngine()
+    yield server
+    server.stop()
+
+
+def _many_photos(n: int) -> list:
+    return [d.photo(f"item-{i:02d}", d.synthetic_jpeg(64 + i, 48)) for i in range(n)]
+
+
+def test_a_consent_with_many_photos_reaches_medplum_and_a_resend_creates_nothing(engine):
+    """Was: 12 photos under one consent -> HTTP 400 "Transaction requires strict isolation but
+    has too many entries" (Medplum allows at most 8 entries in a transaction that holds
+    conditional creates), so a ward's ordinary batch never reached the EHR."""
+    batch = d.batch(photos=_many_photos(12))
+    target = fhir.FhirTarget(engine.base_url, token="engine-token", retries=0, timeout=60)
+    first = fhir.send(batch, target, mrn_system=MRN_SYSTEM, id_system=ID_SYSTEM)
+    # 12 photo Binaries + 2 PDFs, Patient, Consent, 12 Media, DocumentReference
+    assert (first.created, first.present) == (14 + 1 + 1 + 12 + 1, 0)
+    second = fhir.send(batch, target, mrn_system=MRN_SYSTEM, id_system=ID_SYSTEM)
+    assert (second.created, second.present) == (0, 29)
+    (patient,) = engine.search(f"Patient?identifier={MRN_SYSTEM}|MRN-4401927")
+    media = engine.search(f"Media?subject=Patient/{patient['id']}&_count=100")
+    assert sorted(m["identifier"][0]["value"] for m in media) == [
+        f"item-{i:02d}" for i in range(12)
+    ]
+    assert all(m["subject"]["reference"] == f"Patient/{patient['id']}" for m in media)
+    (consent,) = engine.search("Consent")
+    assert consent["patient"]["reference"] == f"Patient/{patient['id']}"
+    (document,) = engine.search("DocumentReference")
+    assert document["subject"]["reference"] == f"Patient/{patient['id']}"
+
+
+def test_a_long_non_latin_patient_name_passes_dciodvfy(tmp_path):
+    """Was: 'Seán O'Brien-Wolfeschlegel…-Łukasiewicz 王小明' went out as a 72-byte PN
+    component group; dciodvfy: "Length invalid for this VR = 72, expected <= 64"."""
+    long_name = "Seán O'Brien-Wolfeschlegelsteinhausenbergerdorff-Łukasiewicz 王小明"
+    batch = d.batch(photos=[d.photo("item-a", d.synthetic_jpeg())])
+    batch = dataclasses.replace(
+        batch,
+        consent=dataclasses.replace(
+            batch.consent, patient=Patient(mrn="PC-7701", name=long_name, birth_date=None)
+        ),
+    )
+    (ds,) = dicom.build_datasets(batch)
+    path = tmp_path / "photo.dcm"
+    path.write_bytes(dicom.to_bytes(ds))
+    done = subprocess.run([require("dciodvfy"), str(path)], capture_output=True, text=True)
+    errors = [ln for ln in (done.stdout + done.stderr).splitlines() if ln.startswith("Error")]
+    assert errors == []
+    import pydicom
+
+    name = str(pydicom.dcmread(path).PatientName)
+    assert name.startswith("王小明^Seán O'Brien-Wolfeschlegel")
+    assert all(len(g.encode()) <= 64 for g in name.split("="))
