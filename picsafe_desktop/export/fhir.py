@@ -52,6 +52,7 @@ from pydantic import ValidationError
 from picsafe_desktop import APP_NAME, ORG_DOMAIN, __version__
 from picsafe_desktop.export import anatomy, jpeg, order_context, pdf
 from picsafe_desktop.export.consent_gate import gate
+from picsafe_desktop.export.tls import tls_context
 from picsafe_desktop.export.types import DeliveryError, ExportBatch, ExportError, ExportPhoto
 from picsafe_desktop.model import Use
 
@@ -603,7 +604,7 @@ def _check_url(base_url: str) -> None:
 
 
 def _opener(target: FhirTarget) -> urllib.request.OpenerDirector:
-    ctx = ssl.create_default_context(cafile=target.ca_file or None)
+    ctx = tls_context(target.ca_file, "[fhir] ca_file")
     return urllib.request.build_opener(_NoRedirect(), urllib.request.HTTPSHandler(context=ctx))
 
 

@@ -73,3 +73,47 @@ def test_a_long_non_latin_patient_name_passes_dciodvfy(tmp_path):
     name = str(pydicom.dcmread(path).PatientName)
     assert name.startswith("王小明^Seán O'Brien-Wolfeschlegel")
     assert all(len(g.encode()) <= 64 for g in name.split("="))
+
+
+# -- wrong TLS configuration: a message naming the setting, never a traceback -----------------
+
+
+@pytest.fixture(params=["missing", "not-pem"])
+def bad_ca(request, tmp_path):
+    path = tmp_path / "hospital-ca.pem"
+    if request.param == "not-pem":  # e.g. IT pointed at the key, or a DER file
+        path.write_text("this is not a certificate\n")
+    return str(path)
+
+
+def test_patient_lookup_with_an_unusable_fhir_ca_file_names_the_setting(
+    engine, tmp_path, bad_ca, capsys
+):
+    """Was: `[fhir] ca_file` naming a file that is not a PEM bundle stopped `patient lookup`
+    with "stopped by an unexpected error" and an ssl.SSLError traceback on the terminal."""
+    from picsafe_desktop import cli
+
+    site = tmp_path / "site.toml"
+    site.write_text(
+        f'[fhir]\nbase_url = "{engine.base_url}"\ntoken = "t"\npatient_lookup = true\n'
+        f'mrn_system = "{MRN_SYSTEM}"\nca_file = "{bad_ca}"\n'
+    )
+    code = cli.main(["--config", str(site), "patient", "lookup", "--mrn", "MRN-1"])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "[fhir] ca_file" in err and bad_ca in err
+    assert "Traceback" not in err and "unexpected error" not in err
+
+
+def test_fhir_export_with_an_unusable_ca_file_is_an_export_error(bad_ca):
+    target = fhir.FhirTarget("https://127.0.0.1:1/fhir", token="t", retries=0, ca_file=bad_ca)
+    with pytest.raises(fhir.ExportError, match=r"\[fhir\] ca_file"):
+        fhir.send(d.batch(), target, mrn_system=MRN_SYSTEM)
+
+
+def test_stow_with_an_unusable_ca_file_is_an_export_error(bad_ca):
+    from picsafe_desktop.export import stow
+
+    target = stow.StowTarget("https://127.0.0.1:1/dicom-web", token="t", ca_file=bad_ca)
+    with pytest.raises(fhir.ExportError, match=r"\[pacs\] stow_ca_file"):
+        stow.send_datasets(dicom.build_datasets(d.batch()), target)
