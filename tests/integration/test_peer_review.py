@@ -117,3 +117,41 @@ def test_stow_with_an_unusable_ca_file_is_an_export_error(bad_ca):
     target = stow.StowTarget("https://127.0.0.1:1/dicom-web", token="t", ca_file=bad_ca)
     with pytest.raises(fhir.ExportError, match=r"\[pacs\] stow_ca_file"):
         stow.send_datasets(dicom.build_datasets(d.batch()), target)
+
+
+# -- a patient name outside the report font ------------------------------------------------------
+
+
+def test_a_cjk_patient_name_is_printed_whole_on_every_page_and_stays_pdfa(tmp_path):
+    """Was: 'Seán O'Brien 王小明' printed as 'Seán O'Brien' (DejaVu Sans has no CJK glyphs:
+    the characters became glyph 0, invisible) on the patient banner of every page, and PDFBox
+    Preflight refused the file ("character code 0 ... missing")."""
+    from picsafe_desktop.export import pdf
+    from tests.export_tools import pdfbox_preflight
+
+    batch = d.batch(photos=[d.photo("item-a", d.synthetic_jpeg())])
+    batch = dataclasses.replace(
+        batch,
+        consent=dataclasses.replace(
+            batch.consent,
+            patient=Patient(mrn="PC-7701", name="Seán O'Brien 王小明", birth_date=None),
+        ),
+    )
+    path = tmp_path / "report.pdf"
+    path.write_bytes(pdf.render_report(batch))
+    pages = int(
+        next(
+            ln.split()[-1]
+            for ln in subprocess.run(
+                [require("pdfinfo"), str(path)], capture_output=True, text=True, check=True
+            ).stdout.splitlines()
+            if ln.startswith("Pages:")
+        )
+    )
+    for page in range(1, pages + 1):
+        text = subprocess.run(
+            [require("pdftotext"), "-f", str(page), "-l", str(page), str(path), "-"],
+            capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+        assert "Seán O'Brien 王小明" in text, page
+    assert pdfbox_preflight(path) == []
