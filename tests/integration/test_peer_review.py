@@ -155,3 +155,32 @@ def test_a_cjk_patient_name_is_printed_whole_on_every_page_and_stays_pdfa(tmp_pa
         ).stdout  # fmt: skip
         assert "Seán O'Brien 王小明" in text, page
     assert pdfbox_preflight(path) == []
+
+
+def test_a_library_error_with_a_traceback_reaches_the_terminal_as_one_line(tmp_path, capsys):
+    """Was: a worklist at an address that answers junk made pynetdicom log its read error with
+    the whole traceback, which the stderr handler printed on the terminal ("No traceback
+    reaches a user"); the log file keeps it for IT."""
+    import logging
+
+    from picsafe_desktop import config, logsetup
+
+    log_file = tmp_path / "app.log"
+    logsetup.configure(config.from_dict({"logging": {"file": str(log_file)}}))
+    try:
+        try:
+            raise OSError(9, "Bad file descriptor")
+        except OSError:
+            logging.getLogger("pynetdicom.dul").exception("[Errno 9] Bad file descriptor")
+        for handler in logging.getLogger().handlers:
+            handler.flush()
+        err = capsys.readouterr().err
+        assert "pynetdicom.dul: [Errno 9] Bad file descriptor" in err
+        assert "OSError: [Errno 9] Bad file descriptor" in err  # what happened, in one line
+        assert "Traceback" not in err and "File " not in err
+        assert "Traceback" in log_file.read_text()
+    finally:
+        for handler in list(logging.getLogger().handlers):
+            if getattr(handler, "_picsafe", False):
+                logging.getLogger().removeHandler(handler)
+                handler.close()
