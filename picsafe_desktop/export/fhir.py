@@ -780,6 +780,9 @@ def post_bundle(
             if location:  # "Patient/123/_history/1" -> "Patient/123"
                 kind_id = location.split("/_history/")[0].split("/")[-2:]
                 resolved[entry["fullUrl"]] = "/".join(kind_id)
+            elif entry["request"].get("ifNoneExist"):  # no location: a conditional reference
+                kind = entry["resource"]["resourceType"]
+                resolved[entry["fullUrl"]] = f"{kind}?{entry['request']['ifNoneExist']}"
         results.append(result)
     return FhirResult(
         results[-1].destination,

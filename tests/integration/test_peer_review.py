@@ -184,3 +184,31 @@ def test_a_library_error_with_a_traceback_reaches_the_terminal_as_one_line(tmp_p
             if getattr(handler, "_picsafe", False):
                 logging.getLogger().removeHandler(handler)
                 handler.close()
+
+
+def test_later_parts_reference_the_patient_conditionally_when_the_server_gives_no_location():
+    """A server may answer a matched conditional create without a location: the later parts of
+    a split export then name the Patient by its identifier, never by a dangling urn:uuid."""
+    import json
+    from urllib.parse import quote
+
+    from tests.export_tools import FhirEndpoint, transaction_response
+
+    def no_location(request_bundle: dict) -> dict:
+        answer = transaction_response(request_bundle, status="200 OK")
+        for entry in answer["entry"]:
+            del entry["response"]["location"]
+        return answer
+
+    server = FhirEndpoint()
+    try:
+        server.script = [(200, no_location, {}), (200, transaction_response, {})]
+        target = fhir.FhirTarget(server.base_url, token="t", retries=0)
+        fhir.send(d.batch(photos=_many_photos(12)), target, mrn_system=MRN_SYSTEM)
+    finally:
+        server.close()
+    first, second = (json.loads(r["body"]) for r in server.requests)
+    assert [len(first["entry"]), len(second["entry"])] == [8, 7]
+    refs = {e["resource"]["subject"]["reference"] for e in second["entry"]}
+    assert refs == {"Patient?identifier=" + quote(f"{MRN_SYSTEM}|MRN-4401927", safe="")}, refs
+    assert first["entry"][0]["fullUrl"] not in json.dumps(second)  # the Patient's placeholder
