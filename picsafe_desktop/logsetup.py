@@ -84,6 +84,24 @@ class PhiFilter(logging.Filter):
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
+class TerminalFormatter(logging.Formatter):
+    """The terminal gets an error's last line ("OSError: ..."), never a traceback (ours on a
+    crash, or a library's such as pynetdicom's reader thread): the log file keeps the whole
+    traceback for IT."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        saved = record.exc_info, record.exc_text
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            lines = [ln for ln in record.exc_text.splitlines() if ln.strip()]
+            record.exc_info, record.exc_text = None, lines[-1] if lines else ""
+        try:
+            return super().format(record)
+        finally:
+            record.exc_info, record.exc_text = saved
+
+
 # CreateFileW arguments for a log file that another process may rename while it is open.
 _FILE_APPEND_DATA = 0x0004  # every write lands at the end, whoever else appends
 _FILE_READ_ATTRIBUTES = 0x0080  # for fstat (size and identity)
@@ -249,6 +267,7 @@ def configure(site, verbose: bool = False) -> Path | None:
         handler.addFilter(PhiFilter())
         handler.setFormatter(logging.Formatter(FORMAT))
         root.addHandler(handler)
+    handlers[0].setFormatter(TerminalFormatter(FORMAT))
     _route_crashes_through_the_filter()
     return log_file
 

@@ -8,8 +8,10 @@ set -euo pipefail
 RUNTIME=(libgl1 libegl1 libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4
          libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0
          libxcb-randr0 libxcb-xfixes0 libxcb-xkb1 libfontconfig1 libdbus-1-3 fonts-dejavu-core
-         libjpeg-turbo-progs)
+         libjpeg-turbo-progs fonts-droid-fallback)
 # libjpeg-turbo-progs: jpegtran turns EXIF-rotated photos upright for DICOM, losslessly.
+# fonts-droid-fallback: the PDF prints Chinese/Japanese/Korean letters of names with it
+# (DejaVu Sans has none; without such a font the PDF export refuses those names).
 # Tests: virtual display, a real Secret Service keyring, and the independent checkers/peers.
 TEST=(xvfb xauth x11-utils dbus dbus-x11 gnome-keyring libimage-exiftool-perl age orthanc orthanc-dicomweb
       dicom3tools dcmtk qpdf poppler-utils slapd ldap-utils

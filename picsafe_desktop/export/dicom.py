@@ -110,10 +110,25 @@ def _person_name(name: str) -> str:
     prefix: list[str] = []
     while words and words[0].lower().rstrip(".") in _PREFIXES:
         prefix.append(words.pop(0))
-    parts = [family.strip(), " ".join(words), "", " ".join(prefix)]
+    parts = _fit_pn([family.strip(), " ".join(words), "", " ".join(prefix)])
     while parts and not parts[-1]:
         parts.pop()
     return "^".join(parts)
+
+
+PN_GROUP_BYTES = 64
+
+
+def _fit_pn(parts: list[str]) -> list[str]:
+    """A component group holds at most 64 characters (PS3.5 6.2); dciodvfy and PACS database
+    columns count the UTF-8 bytes, so a long or non-Latin name is shortened to 64 bytes:
+    prefix first, then the given names, the family name last (whole characters only). The
+    MRN identifies the patient; the PDF and FHIR copies keep the full name."""
+    parts = list(parts)
+    while len("^".join(parts).encode("utf-8")) > PN_GROUP_BYTES:
+        i = next(i for i in (3, 2, 1, 0) if parts[i])
+        parts[i] = parts[i][:-1].rstrip()
+    return parts
 
 
 def _code(value: str, scheme: str, meaning: str) -> Dataset:

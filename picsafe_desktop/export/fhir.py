@@ -8,10 +8,11 @@ and Bundle validate with exactly the R4 shape.
 Photos and PDFs travel as Binary resources referenced from `Attachment.url` ("Binary/<id>"),
 never as megabytes of base64 inside Media/Consent/DocumentReference (servers cap a string at
 about 1 MB). When sending, each Binary is stored first with its native content type
-(`PUT [base]/Binary/<id>`, after a read shows it is not there yet), then the rest goes as one
-transaction, shaped like IHE MHD's Provide Document Bundle [ITI-65] with the document bytes
-retrievable at the attachment URL as MHD's Retrieve Document [ITI-68] expects. A saved Bundle
-keeps the Binaries as `PUT Binary/<id>` entries so the file is complete on its own.
+(`PUT [base]/Binary/<id>`, after a read shows it is not there yet), then the rest goes as
+transactions of at most 8 entries (Medplum's limit for conditional creates), shaped like
+IHE MHD's Provide Document Bundle [ITI-65] with the document bytes at the attachment URL as
+MHD's Retrieve Document [ITI-68] expects. A saved Bundle keeps the Binaries as
+`PUT Binary/<id>` entries so the file is complete on its own.
 
 Every resource has a stable identity, so a re-send creates nothing: Patient on the MRN,
 Consent/Media/DocumentReference conditional creates on PicSafe identifiers (systems under the
@@ -26,7 +27,6 @@ an error message, never in the dataclass repr.
 from __future__ import annotations
 
 import base64
-import dataclasses
 import datetime as dt
 import hashlib
 import ipaddress
@@ -52,6 +52,7 @@ from pydantic import ValidationError
 from picsafe_desktop import APP_NAME, ORG_DOMAIN, __version__
 from picsafe_desktop.export import anatomy, jpeg, order_context, pdf
 from picsafe_desktop.export.consent_gate import gate
+from picsafe_desktop.export.tls import tls_context
 from picsafe_desktop.export.types import DeliveryError, ExportBatch, ExportError, ExportPhoto
 from picsafe_desktop.model import ConsentRecord, Use, Withdrawal
 
@@ -641,7 +642,7 @@ def _check_url(base_url: str) -> None:
 
 
 def _opener(target: FhirTarget) -> urllib.request.OpenerDirector:
-    ctx = ssl.create_default_context(cafile=target.ca_file or None)
+    ctx = tls_context(target.ca_file, "[fhir] ca_file")
     return urllib.request.build_opener(_NoRedirect(), urllib.request.HTTPSHandler(context=ctx))
 
 
@@ -783,7 +784,8 @@ def post_bundle(
     sleep: Callable[[float], None] = time.sleep,
     opener: urllib.request.OpenerDirector | None = None,
 ) -> FhirResult:
-    """Store the Binaries, then POST the rest as one transaction Bundle.
+    """Store the Binaries, then POST the rest as transaction Bundles of at most
+    TRANSACTION_MAX_ENTRIES entries (one when it fits), in order.
 
     Each Binary goes on its own with its native content type (`PUT [base]/Binary/[id]`, the
     FHIR REST way to send document bytes, which servers keep outside the JSON), so no
@@ -797,23 +799,59 @@ def post_bundle(
     binaries = [e["resource"] for e in entries if e["resource"]["resourceType"] == "Binary"]
     rest = [e for e in entries if e["resource"]["resourceType"] != "Binary"]
     created = sum(_store_binary(b, target, opener, sleep) for b in binaries)
-    transaction = dict(bundle, entry=rest)
-    body = json.dumps(transaction, ensure_ascii=False).encode("utf-8")
-    status, payload, attempts = _request(
-        target,
-        opener,
-        "POST",
-        target.base_url.rstrip("/"),
-        body,
-        f"{FHIR_JSON}; charset=utf-8",
-        sleep,
+    resolved: dict[str, str] = {}  # urn:uuid fullUrl -> where the server put it
+    results = []
+    for part in _parts(rest, TRANSACTION_MAX_ENTRIES):
+        part = [_resolve(entry, resolved) for entry in part]
+        body = json.dumps(dict(bundle, entry=part), ensure_ascii=False).encode("utf-8")
+        status, payload, attempts = _request(
+            target,
+            opener,
+            "POST",
+            target.base_url.rstrip("/"),
+            body,
+            f"{FHIR_JSON}; charset=utf-8",
+            sleep,
+        )
+        result = _read_response(status, payload, target.describe(), attempts, len(part))
+        for entry, location in zip(part, result.locations, strict=True):
+            if location:  # "Patient/123/_history/1" -> "Patient/123"
+                kind_id = location.split("/_history/")[0].split("/")[-2:]
+                resolved[entry["fullUrl"]] = "/".join(kind_id)
+            elif entry["request"].get("ifNoneExist"):  # no location: a conditional reference
+                kind = entry["resource"]["resourceType"]
+                resolved[entry["fullUrl"]] = f"{kind}?{entry['request']['ifNoneExist']}"
+        results.append(result)
+    return FhirResult(
+        results[-1].destination,
+        results[-1].status,
+        tuple(loc for r in results for loc in r.locations),
+        sum(r.attempts for r in results),
+        created=sum(r.created for r in results) + created,
+        present=sum(r.present for r in results) + len(binaries) - created,
     )
-    result = _read_response(status, payload, target.describe(), attempts, len(rest))
-    return dataclasses.replace(
-        result,
-        created=result.created + created,
-        present=result.present + len(binaries) - created,
-    )
+
+
+# Medplum's engine (and server) refuses a transaction holding conditional creates when it has
+# more than 8 entries ("Transaction requires strict isolation but has too many entries"). A
+# bigger export goes as several transactions in order (Patient first); each is atomic, and as
+# every resource is a conditional create on a stable identifier, a send cut off between two
+# parts is completed by the next attempt without duplicates.
+TRANSACTION_MAX_ENTRIES = 8
+
+
+def _parts(entries: list[dict], size: int) -> list[list[dict]]:
+    return [entries[i : i + size] for i in range(0, len(entries), size)] or [[]]
+
+
+def _resolve(entry: dict, resolved: dict[str, str]) -> dict:
+    """`entry` with references to resources of an earlier part replaced by their location."""
+    if not resolved:
+        return entry
+    text = json.dumps(entry, ensure_ascii=False)
+    for urn, location in resolved.items():
+        text = text.replace(json.dumps(urn), json.dumps(location))
+    return json.loads(text)  # a reference is the whole string value: quoted, it matches exactly
 
 
 def _read_response(

@@ -22,7 +22,7 @@ from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.pdfgen import canvas as rl_canvas
 from reportlab.platypus import (
     Flowable,
@@ -78,6 +78,83 @@ def _fonts() -> tuple[str, str]:
             pdfmetrics.registerFont(TTFont("PicSafeSans-Bold", str(bold)))
             return "PicSafeSans", "PicSafeSans-Bold"
     return "Helvetica", "Helvetica-Bold"
+
+
+# DejaVu Sans has no Chinese, Japanese or Korean letters: a name like "王小明" printed as
+# invisible glyph 0 (half the patient's name gone from the banner of every page, and not
+# PDF/A). Such characters are printed in a CJK font of the system (Debian: fonts-droid-fallback;
+# Windows: Microsoft YaHei); a character no font here can print refuses the report.
+FALLBACK_FONT = "PicSafeFallback"
+_FALLBACK_CANDIDATES = (
+    ("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf", 0),
+    ("C:/Windows/Fonts/msyh.ttc", 0),
+    ("/System/Library/Fonts/STHeiti Light.ttc", 0),
+)
+
+
+def _fallback_font() -> str | None:
+    if FALLBACK_FONT in pdfmetrics.getRegisteredFontNames():
+        return FALLBACK_FONT
+    for path, index in _FALLBACK_CANDIDATES:
+        if not Path(path).is_file():
+            continue
+        try:
+            pdfmetrics.registerFont(TTFont(FALLBACK_FONT, path, subfontIndex=index))
+        except (OSError, TTFError):
+            continue
+        return FALLBACK_FONT
+    return None
+
+
+def _prints(font: str, char: str) -> bool:
+    if char.isspace():
+        return True
+    face = getattr(pdfmetrics.getFont(font), "face", None)
+    if face is None:  # a standard font (Helvetica): Latin-1
+        return ord(char) < 256
+    return ord(char) in face.charToGlyph
+
+
+def text_runs(text: str, font: str) -> list[tuple[str, str]]:
+    """`text` as (font, part) runs: what `font` lacks goes to the fallback font; a character
+    neither prints is refused (fail closed: never a silently shortened name)."""
+    runs: list[tuple[str, str]] = []
+    for char in text:
+        use = font
+        if not _prints(font, char):
+            fallback = _fallback_font()
+            if fallback is None or not _prints(fallback, char):
+                raise ExportError(
+                    f"the PDF cannot print {char!r} (U+{ord(char):04X}, in {text!r}) with the "
+                    "fonts of this computer; ask IT to install a font that has it (Debian: "
+                    "fonts-droid-fallback), or export without the PDF"
+                )
+            use = fallback
+        if runs and runs[-1][0] == use:
+            runs[-1] = (use, runs[-1][1] + char)
+        else:
+            runs.append((use, char))
+    return runs
+
+
+def _markup(text: str, font: str) -> str:
+    return "".join(
+        escape(part) if use == font else f'<font name="{use}">{escape(part)}</font>'
+        for use, part in text_runs(text, font)
+    )
+
+
+def _draw(canvas, x: float, y: float, text: str, align: str = "left") -> None:  # noqa: ANN001
+    """drawString/drawRightString/drawCentredString, run by run in the fonts that print them."""
+    font, size = canvas._fontname, canvas._fontsize  # noqa: SLF001 - the current font
+    runs = text_runs(text, font)
+    width = sum(pdfmetrics.stringWidth(part, use, size) for use, part in runs)
+    x -= {"left": 0, "right": width, "centre": width / 2}[align]
+    for use, part in runs:
+        canvas.setFont(use, size)
+        canvas.drawString(x, y, part)
+        x += pdfmetrics.stringWidth(part, use, size)
+    canvas.setFont(font, size)
 
 
 def _styles() -> dict[str, ParagraphStyle]:
@@ -141,7 +218,7 @@ def _date(value: dt.date | dt.datetime | None, deidentified: bool, *, time: bool
 
 
 def _p(text: str, style: ParagraphStyle) -> Paragraph:
-    return Paragraph(escape(text), style)
+    return Paragraph(_markup(text, style.fontName), style)
 
 
 def _kv_table(
@@ -244,11 +321,11 @@ def _numbered_canvas(
             self.setFont(font, 8.5)
             self.setFillColor(colors.HexColor("#1f3a5f"))
             top = height - _MARGIN + (8 * mm if patient_line else 4 * mm)
-            self.drawString(_MARGIN, top, header)
-            self.drawRightString(width - _MARGIN, top, marking)
+            _draw(self, _MARGIN, top, header)
+            _draw(self, width - _MARGIN, top, marking, "right")
             if patient_line:  # who this page is about, on every page (pages get separated)
                 self.setFont(_bold_of(font), 9)
-                self.drawString(_MARGIN, height - _MARGIN + 3.6 * mm, patient_line)
+                _draw(self, _MARGIN, height - _MARGIN + 3.6 * mm, patient_line)
                 self.setFont(font, 8.5)
             self.setStrokeColor(colors.HexColor("#1f3a5f"))
             self.line(
@@ -256,10 +333,14 @@ def _numbered_canvas(
             )
             self.line(_MARGIN, _MARGIN - 3 * mm, width - _MARGIN, _MARGIN - 3 * mm)
             self.setFillColor(colors.HexColor("#444444"))
-            self.drawString(_MARGIN, _MARGIN - 7 * mm, f"Report {report_id}")
-            self.drawCentredString(width / 2, _MARGIN - 7 * mm, f"{APP_NAME} {__version__}")
-            self.drawRightString(
-                width - _MARGIN, _MARGIN - 7 * mm, f"Page {self._pageNumber} of {total}"
+            _draw(self, _MARGIN, _MARGIN - 7 * mm, f"Report {report_id}")
+            _draw(self, width / 2, _MARGIN - 7 * mm, f"{APP_NAME} {__version__}", "centre")
+            _draw(
+                self,
+                width - _MARGIN,
+                _MARGIN - 7 * mm,
+                f"Page {self._pageNumber} of {total}",
+                "right",
             )
             self.restoreState()
 

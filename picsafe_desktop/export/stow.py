@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pydicom.dataset import Dataset
 
 from picsafe_desktop.export import dicom
+from picsafe_desktop.export.tls import tls_context
 from picsafe_desktop.export.types import DeliveryError, ExportBatch, ExportError
 
 log = logging.getLogger(__name__)
@@ -102,7 +103,7 @@ def send_datasets(datasets: Sequence[Dataset], target: StowTarget) -> tuple[str,
     request = urllib.request.Request(  # noqa: S310 - scheme checked above
         url, data=body, method="POST", headers=_headers(target, content_type)
     )
-    ctx = ssl.create_default_context(cafile=target.ca_file or None)
+    ctx = tls_context(target.ca_file, "[pacs] stow_ca_file")
     opener = urllib.request.build_opener(_NoRedirect(), urllib.request.HTTPSHandler(context=ctx))
     where = target.describe()
     try:
