@@ -40,9 +40,12 @@ class ImportProgress(QFrame):
         row.addWidget(self.cancel_button)
 
 
-def problem_line(result) -> str:
-    """One plain line per file: its name once, and what happened in words a ward uses."""
+def problem_line(result, vault_fault: str = "") -> str:
+    """One plain line per file: its name once, and what happened in words a ward uses.
+    `vault_fault`: the batch's vault problem (read-only, full...), which is not the photo's."""
     name = Path(result.display).name or result.display
+    if vault_fault and result.message == vault_fault:
+        return f"{name}: {vault_fault}."
     if result.needs_manual_removal:
         return f"{name}: stored safely, but the original could not be removed; delete it by hand."
     reason = result.message or ""
@@ -160,6 +163,9 @@ class ImportMixin:
         imported = report.count(Outcome.IMPORTED)
         duplicates = report.count(Outcome.DUPLICATE)
         text = f"Imported {imported} photo(s)."
+        if report.vault_fault:
+            # Not the photos' fault: say so first, or a good photo is taken for a damaged one.
+            text = f"The vault stopped taking photos. {text}"
         if duplicates:
             text += f" {duplicates} already in the vault (not stored twice)."
         manual = report.manual_removals
@@ -168,7 +174,7 @@ class ImportMixin:
         self.statusBar().showMessage(text, 10000)
         self.last_import = report
         problems = [
-            problem_line(r)
+            problem_line(r, report.vault_fault)
             for r in report.results
             if r.outcome in (Outcome.FAILED, Outcome.REFUSED) or r.needs_manual_removal
         ]

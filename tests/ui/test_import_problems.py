@@ -4,8 +4,10 @@ are shown naming each file, and what failed while the window was locked is shown
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import subprocess
 
 import pytest
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -94,3 +96,48 @@ def test_problems_while_locked_wait_for_sign_in(qtbot, watched, tmp_path, corpus
     for name in [*names, "Quenby broken.jpg"]:
         assert name in text
     assert (folder / "Quenby broken.jpg").exists()
+
+
+@contextlib.contextmanager
+def vault_made_read_only(path):
+    """The vault folder turned read-only under the running app: a read-only bind mount of it
+    onto itself (root ignores permission bits; a normal user gets them)."""
+    if os.geteuid() != 0:
+        modes = {p: p.stat().st_mode for p in [path, *path.rglob("*")]}
+        for p in modes:
+            p.chmod(modes[p] & ~0o222)
+        try:
+            yield
+        finally:
+            for p, mode in modes.items():
+                p.chmod(mode)
+        return
+    subprocess.run(["mount", "--bind", str(path), str(path)], check=True)
+    try:
+        subprocess.run(["mount", "-o", "remount,bind,ro", str(path)], check=True)
+        yield
+    finally:
+        subprocess.run(["umount", str(path)], check=True)
+
+
+def test_vault_read_only_mid_session_is_named_not_called_a_damaged_photo(
+    qtbot, watched, corpus, tmp_path
+):
+    """The real window, the vault folder made read-only while it runs (bench/walk_faults.py
+    found it): the box named the good photo "could not be read as a photo (damaged or
+    unsupported)" - the nurse would throw away a good photo and never call IT."""
+    from pathlib import Path
+
+    win, _monitor, _folder = watched
+    sign_in(qtbot, win)
+    photo = tmp_path / "IMG_0200.JPG"
+    shutil.copy(corpus / PHOTOS[0], photo)
+    with vault_made_read_only(Path(win.site.vault.path)):
+        win.start_import([str(photo)])
+        qtbot.waitUntil(lambda: problem_box() is not None, timeout=30000)
+        text = box_text(problem_box())
+    assert "IMG_0200.JPG" in text
+    assert "could not be read as a photo" not in text, text
+    assert "cannot be written" in text and "ask IT" in text, text
+    assert problem_box().text().startswith("The vault stopped taking photos"), text
+    assert photo.exists(), "the photo stays where it was"
