@@ -11,6 +11,8 @@ with a PIN) with a watched drop folder, then runs drills one after another:
     readonly  the vault folder made read-only (a read-only bind mount: root ignores modes),
               then a photo dropped
     keyring   the keyring daemon killed mid-session, then a photo dropped
+    diskfull  the drive holding the vault filled up (the run is on a 96 MiB tmpfs), a photo
+              dropped; then space freed and another photo dropped
     edited    the vault folder edited while the app runs (a blob deleted, a file added)
 
 Each drill: files go in, the script waits, dismisses nothing, and takes a screenshot (look at
@@ -19,7 +21,7 @@ no traceback, that no plaintext (photo bytes, the patient name in the file names
 ~/.cache, ~/.config (QtProject.conf included) or the DEBUG log, and that `audit verify` passes.
 
     scripts/with-test-services .venv/bin/python bench/walk_faults.py [--shots DIR]
-        [--drills hostile,many,readonly,keyring,edited] [--many 1000]
+        [--drills hostile,many,readonly,diskfull,keyring,edited] [--many 1000]
 
 Needs what walk_journey needs (openbox, xdotool, imagemagick); root for the bind mount.
 """
@@ -181,6 +183,34 @@ class Faults:
         self.close_dialogs("keyring")
         self.left_in_drop("keyring")
 
+    def diskfull(self) -> None:
+        """The drive holding the vault fills up (the work folder is a small tmpfs)."""
+        filler = self.work / "filler"
+        fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+        for block in (1 << 20, 4096, 1):
+            try:
+                while True:
+                    os.write(fd, b"\0" * block)
+            except OSError:
+                pass
+        os.close(fd)
+        try:
+            (self.drop / "IMG_0500.JPG").write_bytes(good_photo("disk full"))
+        except OSError:
+            print("  diskfull: no room even for the photo in the drop folder", flush=True)
+        self.settle(10)
+        self.person.shot("diskfull")
+        self.alive("diskfull")
+        self.close_dialogs("diskfull")
+        self.left_in_drop("diskfull")
+        filler.unlink()
+        (self.drop / "IMG_0501.JPG").write_bytes(good_photo("space again"))
+        self.settle(10)
+        self.person.shot("diskfull-freed")
+        self.alive("diskfull")
+        self.close_dialogs("diskfull-freed")
+        self.left_in_drop("diskfull-freed")
+
     def edited(self) -> None:
         blobs = sorted(p for p in (self.vault / "blobs").rglob("*") if p.is_file())
         if blobs:
@@ -204,7 +234,7 @@ def sign_in(person: Person) -> None:
     person.shot("signed-in")
 
 
-def leaks(work: Path, shots: Path) -> list[str]:
+def leaks(work: Path, shots: Path, drop: Path) -> list[str]:
     """Files outside the vault carrying a photo's bytes or the patient's name."""
     found = []
     needles = (PATIENT.encode(), b"RX7700001", b"\xff\xd8\xff")
@@ -216,7 +246,7 @@ def leaks(work: Path, shots: Path) -> list[str]:
                 or path.is_symlink()
                 or shots in path.parents
                 or (work / "vault") in path.parents
-                or (work / "drop") in path.parents
+                or drop in path.parents
             ):
                 continue
             try:
@@ -233,17 +263,21 @@ def leaks(work: Path, shots: Path) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--shots", default="")
-    parser.add_argument("--drills", default="hostile,many,readonly,keyring,edited")
+    parser.add_argument("--drills", default="hostile,many,readonly,diskfull,keyring,edited")
     parser.add_argument("--many", type=int, default=1000)
     args = parser.parse_args()
     runtime = Path(os.environ.get("XDG_RUNTIME_DIR", ""))
     if not os.environ.get("PICSAFE_IN_TEST_SESSION") or not runtime.is_dir():
         raise SystemExit("run through scripts/with-test-services (a private keyring)")
     work = Path(tempfile.mkdtemp(prefix="picsafe-faults-"))
+    if "diskfull" in args.drills:
+        # All of the run on one small drive, so it can be filled (root: a tmpfs).
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=96m", "tmpfs", str(work)], check=True)
     shots = Path(args.shots or work / "shots")
     shots.mkdir(parents=True, exist_ok=True)
-    drop = work / "drop"
-    drop.mkdir()
+    # The drop folder on another drive than the vault (as a share or phone would be), so a
+    # full vault drive still lets photos arrive.
+    drop = Path(tempfile.mkdtemp(prefix="picsafe-faults-drop-"))
     xvfb = wm = app = None
     try:
         toml = make_site(work)
@@ -283,7 +317,7 @@ def main() -> int:
         err = stderr.read_text(encoding="utf-8", errors="replace")
         if "Traceback" in err:
             faults.findings.append("a traceback on stderr:\n" + err[-3000:])
-        faults.findings += leaks(work, shots)
+        faults.findings += leaks(work, shots, drop)
         verify = subprocess.run(
             [str(REPO / ".venv" / "bin" / "picsafe-desktop"), "--config", str(toml), "audit",
              "verify"],
@@ -317,6 +351,10 @@ def main() -> int:
         for child in work.iterdir():
             if child != shots:
                 shutil.rmtree(child) if child.is_dir() else child.unlink()
+        shutil.rmtree(drop)
+        if "diskfull" in args.drills:
+            subprocess.run(["umount", str(work)], check=False)
+            work.rmdir()
 
 
 if __name__ == "__main__":

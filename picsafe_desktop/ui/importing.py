@@ -437,10 +437,24 @@ class ImportMixin:
             self.services.import_dropped,
             folder,
             candidates,
-            on_done=self._import_finished,
+            on_done=lambda report: (
+                self._import_finished(report),
+                self._retry_left_by_vault(folder, candidates, report),
+            ),
             # Runs while locked too: shown to whoever signs in, like the files' problems.
             on_error=lambda exc: self.show_import_problems(
                 f"Import from the drop folder {folder} failed; the photos were left there.",
                 [str(exc)],
             ),
         )
+
+    def _retry_left_by_vault(self, folder, candidates, report) -> None:
+        """Photos the vault could not take (full, read-only) stay in the drop folder: the
+        watcher offers them again later, or they would lie there in the clear for good."""
+        monitor = getattr(self, "monitor", None)
+        if not report.vault_fault or getattr(monitor, "drop_watcher", None) is None:
+            return
+        left = {r.display for r in report.results if r.message == report.vault_fault}
+        paths = [c.path for c in candidates if c.display in left]
+        if paths:
+            monitor.drop_watcher.retry_later(folder, paths)

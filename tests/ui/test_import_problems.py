@@ -141,3 +141,25 @@ def test_vault_read_only_mid_session_is_named_not_called_a_damaged_photo(
     assert "cannot be written" in text and "ask IT" in text, text
     assert problem_box().text().startswith("The vault stopped taking photos"), text
     assert photo.exists(), "the photo stays where it was"
+
+
+def test_drop_folder_photo_left_by_a_read_only_vault_is_imported_once_writable(
+    qtbot, watched, corpus
+):
+    """The drop folder's photo that the vault could not take (read-only, full) was told "try
+    again" but never offered again: it lay in the drop folder in the clear. Now the watcher
+    offers it again after its retry interval, and it is imported once the vault is writable."""
+    from pathlib import Path
+
+    win, monitor, folder = watched
+    monitor.drop_watcher.retry_seconds = 2.0
+    sign_in(qtbot, win)
+    with vault_made_read_only(Path(win.site.vault.path)):
+        shutil.copy(corpus / PHOTOS[0], folder / "IMG_0500.JPG")
+        monitor.start()
+        qtbot.waitUntil(lambda: problem_box() is not None, timeout=30000)
+        assert "IMG_0500.JPG" in box_text(problem_box())
+        problem_box().close()
+    qtbot.waitUntil(lambda: not (folder / "IMG_0500.JPG").exists(), timeout=30000)
+    # Stored, and waiting for its consent (the intake shows it).
+    qtbot.waitUntil(lambda: win.intake_dialog is not None, timeout=15000)
