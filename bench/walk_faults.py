@@ -13,6 +13,7 @@ with a PIN) with a watched drop folder, then runs drills one after another:
     keyring   the keyring daemon killed mid-session, then a photo dropped
     diskfull  the drive holding the vault filled up (the run is on a 96 MiB tmpfs), a photo
               dropped; then space freed and another photo dropped
+    restart   the app stopped and started again (after keyring: with the keyring gone)
     edited    the vault folder edited while the app runs (a blob deleted, a file added)
 
 Each drill: files go in, the script waits, dismisses nothing, and takes a screenshot (look at
@@ -211,6 +212,16 @@ class Faults:
         self.close_dialogs("diskfull-freed")
         self.left_in_drop("diskfull-freed")
 
+    def restart(self) -> None:
+        """The app stopped and started again (after `keyring`: the keyring is still gone)."""
+        self.app.send_signal(signal.SIGTERM)
+        self.app.wait(timeout=60)
+        self.app = self.launch()
+        self.settle(10)
+        self.person.shot("restarted")
+        self.alive("restart")
+        print(f"  restart: windows {self.titles()}", flush=True)
+
     def edited(self) -> None:
         blobs = sorted(p for p in (self.vault / "blobs").rglob("*") if p.is_file())
         if blobs:
@@ -278,7 +289,8 @@ def main() -> int:
     # The drop folder on another drive than the vault (as a share or phone would be), so a
     # full vault drive still lets photos arrive.
     drop = Path(tempfile.mkdtemp(prefix="picsafe-faults-drop-"))
-    xvfb = wm = app = None
+    xvfb = wm = None
+    apps: list[subprocess.Popen] = []
     try:
         toml = make_site(work)
         text = toml.read_text(encoding="utf-8").replace('file = "', 'level = "DEBUG"\nfile = "', 1)
@@ -297,21 +309,30 @@ def main() -> int:
         (work / "tmp").mkdir()
         start_accessibility_bus(env)
         stderr = work / "app.stderr"
-        app = subprocess.Popen(
-            [str(REPO / ".venv" / "bin" / "picsafe-desktop"), "--config", str(toml)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=open(stderr, "wb"),  # noqa: SIM115 - closed with the process
-        )
+
+        def launch() -> subprocess.Popen:
+            apps.append(
+                subprocess.Popen(
+                    [str(REPO / ".venv" / "bin" / "picsafe-desktop"), "--config", str(toml)],
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=open(stderr, "ab"),  # noqa: SIM115 - closed with the process
+                )
+            )
+            return apps[-1]
+
+        app = launch()
         person = Person(display, shots)
         sign_in(person)
         faults = Faults(work, person, app, drop)
+        faults.launch = launch
         for drill in args.drills.split(","):
             print(f"drill {drill}", flush=True)
             if drill == "many":
                 faults.many(args.many)
             else:
                 getattr(faults, drill)()
+        app = faults.app
         app.send_signal(signal.SIGTERM)
         app.wait(timeout=60)
         err = stderr.read_text(encoding="utf-8", errors="replace")
@@ -340,7 +361,7 @@ def main() -> int:
         print(f"screenshots in {shots}")
         return 1 if faults.findings else 0
     finally:
-        for proc in (app, wm, xvfb):
+        for proc in (*apps, wm, xvfb):
             if proc is not None and proc.poll() is None:
                 proc.terminate()
                 try:

@@ -40,6 +40,19 @@ class ImportProgress(QFrame):
         row.addWidget(self.cancel_button)
 
 
+def progress_of(row: ImportProgress):
+    """The pipeline's progress events shown on `row` (counts only: no file names)."""
+
+    def progress(event) -> None:
+        total, done = getattr(event, "total", 0), getattr(event, "done", 0)
+        if total:
+            row.bar.setRange(0, total)
+            row.bar.setValue(done)
+            row.label.setText(f"Importing {done} of {total} photos…")
+
+    return progress
+
+
 def problem_line(result, vault_fault: str = "") -> str:
     """One plain line per file: its name once, and what happened in words a ward uses.
     `vault_fault`: the batch's vault problem (read-only, full...), which is not the photo's."""
@@ -103,19 +116,11 @@ class ImportMixin:
         row.cancel_button.clicked.connect(cancel.set)
         row.cancel_button.clicked.connect(lambda: row.label.setText("Cancelling…"))
         self.progress_area.addWidget(row)  # parented: Qt keeps the row alive
-
-        def progress(event) -> None:
-            total, done = getattr(event, "total", 0), getattr(event, "done", 0)
-            if total:
-                row.bar.setRange(0, total)
-                row.bar.setValue(done)
-                row.label.setText(f"Importing {done} of {total} photos…")
-
         workers.submit_import(
             fn,
             source,
             cancel,
-            on_progress=progress,
+            on_progress=progress_of(row),
             on_done=lambda report: (row.deleteLater(), self._import_finished(report, phone)),
             on_error=lambda exc: (row.deleteLater(), self._error("Import failed")(exc)),
         )
@@ -433,18 +438,28 @@ class ImportMixin:
     def drop_folder_batch(self, folder, candidates) -> None:
         if self.services is None:
             return
+        # Every import shows its progress (1,000 dropped photos showed nothing). No Cancel: a
+        # cancelled drop-folder photo would not be offered again.
+        row = ImportProgress(f"Importing {len(candidates)} photo(s) from the drop folder…", self)
+        row.cancel_button.hide()
+        self.progress_area.addWidget(row)
         workers.submit_import(
             self.services.import_dropped,
             folder,
             candidates,
+            on_progress=progress_of(row),
             on_done=lambda report: (
+                row.deleteLater(),
                 self._import_finished(report),
                 self._retry_left_by_vault(folder, candidates, report),
             ),
             # Runs while locked too: shown to whoever signs in, like the files' problems.
-            on_error=lambda exc: self.show_import_problems(
-                f"Import from the drop folder {folder} failed; the photos were left there.",
-                [str(exc)],
+            on_error=lambda exc: (
+                row.deleteLater()
+                or self.show_import_problems(
+                    f"Import from the drop folder {folder} failed; the photos were left there.",
+                    [str(exc)],
+                )
             ),
         )
 

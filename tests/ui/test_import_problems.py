@@ -163,3 +163,32 @@ def test_drop_folder_photo_left_by_a_read_only_vault_is_imported_once_writable(
     qtbot.waitUntil(lambda: not (folder / "IMG_0500.JPG").exists(), timeout=30000)
     # Stored, and waiting for its consent (the intake shows it).
     qtbot.waitUntil(lambda: win.intake_dialog is not None, timeout=15000)
+
+
+def test_a_big_drop_folder_import_shows_its_progress(qtbot, watched, corpus):
+    """1,000 photos put in the drop folder (bench/walk_faults.py, drill "many"): the window
+    showed nothing at all while they were imported - no row, no bar - though every import has
+    a progress bar. The drop folder's batch has one now (without Cancel: a cancelled drop
+    folder photo would not be offered again)."""
+    from picsafe_desktop.ui.importing import ImportProgress
+
+    win, monitor, folder = watched
+    sign_in(qtbot, win)
+    body = (corpus / PHOTOS[0]).read_bytes()
+    staging = folder.parent / "staging"
+    staging.mkdir()
+    for n in range(40):
+        (staging / f"IMG_{n:04d}.JPG").write_bytes(body + n.to_bytes(4, "big"))
+    staging.rename(folder / "many")
+    seen: list[str] = []
+
+    def progress_row() -> bool:
+        rows = [r for r in win.findChildren(ImportProgress) if r.isVisible()]
+        seen.extend(r.label.text() for r in rows)
+        return bool(rows)
+
+    monitor.start()
+    qtbot.waitUntil(progress_row, timeout=30000)
+    assert not any(r.cancel_button.isVisible() for r in win.findChildren(ImportProgress))
+    qtbot.waitUntil(lambda: not any((folder / "many").glob("*.JPG")), timeout=120000)
+    assert any("Importing" in text for text in seen), seen
