@@ -975,9 +975,15 @@ class Services:
             actor = session.actor
         else:
             actor = "drop folder watcher"
-        return self._import(
+        report = self._import(
             candidates, (), f"Drop folder {Path(folder).name}", actor, None, progress
         )
+        # Subfolders (often named after the patient) the import emptied go, as for an import
+        # of named folders: the watcher's own pruning runs before the import has wiped them.
+        from picsafe_desktop.importer.files import prune_emptied_sources
+
+        prune_emptied_sources([folder], candidates)
+        return report
 
     def resume_imports(self):
         """After a crash: finish or roll back every half-imported photo (call at start-up)."""

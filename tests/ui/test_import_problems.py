@@ -192,3 +192,27 @@ def test_a_big_drop_folder_import_shows_its_progress(qtbot, watched, corpus):
     assert not any(r.cancel_button.isVisible() for r in win.findChildren(ImportProgress))
     qtbot.waitUntil(lambda: not any((folder / "many").glob("*.JPG")), timeout=120000)
     assert any("Importing" in text for text in seen), seen
+
+
+def test_a_patient_named_drop_subfolder_goes_once_its_photos_are_imported(
+    services,  # noqa: F811 - pytest fixture
+    corpus,
+    tmp_path,
+):
+    """The fault walk left "Quenby Philippa RX7700001/" in the drop folder, empty, minutes
+    after its photo was imported: the watcher pruned before the import had run, and the
+    import (unlike an import of named folders) pruned nothing - a patient's name and MRN left
+    on disk outside the vault. The import of a drop-folder batch removes what it emptied."""
+    from picsafe_desktop.importer.files import scan_folder
+
+    folder = tmp_path / "drop"
+    patient = folder / "Quenby Philippa RX7700001"
+    patient.mkdir(parents=True)
+    shutil.copy(corpus / PHOTOS[0], patient / "IMG_0101.JPG")
+    (folder / "kept").mkdir()
+    (folder / "kept" / "notes.docx").write_bytes(b"not a photo")
+    report = services.import_dropped(folder, scan_folder(folder).candidates)
+    assert len(report.item_ids) == 1
+    assert not patient.exists()
+    assert (folder / "kept" / "notes.docx").exists(), "a folder holding anything stays"
+    assert folder.is_dir(), "the drop folder itself stays"
