@@ -220,12 +220,23 @@ class Faults:
         self.settle(10)
         self.person.shot("restarted")
         self.alive("restart")
-        print(f"  restart: windows {self.titles()}", flush=True)
+        titles = self.titles()
+        print(f"  restart: windows {titles}", flush=True)
+        if titles == ["PicSafe Desktop"] and not self.person.xdo(
+            "search", "--onlyvisible", "--name", "cannot be opened"
+        ):
+            sign_in(self.person)
+            self.settle(3)
+            self.close_dialogs("restart")
 
     def edited(self) -> None:
-        blobs = sorted(p for p in (self.vault / "blobs").rglob("*") if p.is_file())
+        (self.drop / "IMG_0399.JPG").write_bytes(good_photo("blob to lose"))
+        self.settle(8)
+        self.close_dialogs("edited-before")
+        blobs = sorted((self.vault / "blobs").glob("??/*.psv"))
         if blobs:
             blobs[0].unlink()
+            print(f"  edited: removed blob {blobs[0].name}", flush=True)
         (self.vault / "blobs" / "stranger.bin").write_bytes(os.urandom(100))
         (self.drop / "IMG_0400.JPG").write_bytes(good_photo("after edit"))
         self.settle(10)

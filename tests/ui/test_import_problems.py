@@ -8,6 +8,7 @@ import contextlib
 import os
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -216,3 +217,36 @@ def test_a_patient_named_drop_subfolder_goes_once_its_photos_are_imported(
     assert not patient.exists()
     assert (folder / "kept" / "notes.docx").exists(), "a folder holding anything stays"
     assert folder.is_dir(), "the drop folder itself stays"
+
+
+def test_a_waiting_photo_whose_file_went_missing_does_not_hide_the_others(
+    qtbot,
+    watched,
+    services,  # noqa: F811 - pytest fixture
+    corpus,
+    tmp_path,
+):
+    """The fault walk deleted one waiting photo's encrypted file from the vault folder: after
+    sign-in the window said only "Could not check for photos waiting for consent" and showed
+    "No photos yet" - the intact photo beside it could no longer be given its consent. Now the
+    intact photo opens in the intake and the missing one is named, with what to do."""
+    from picsafe_desktop.importer.files import scan_folder
+
+    win, _monitor, _folder = watched
+    source = tmp_path / "phone"
+    source.mkdir()
+    body = (corpus / PHOTOS[0]).read_bytes()
+    for n in range(2):
+        (source / f"IMG_{n}.JPG").write_bytes(body + bytes([n]))
+    report = services.import_dropped(source, scan_folder(source).candidates)
+    lost, kept = report.item_ids
+    blob = next(Path(win.site.vault.path).glob(f"blobs/??/{lost}.psv"))
+    blob.unlink()
+    sign_in(qtbot, win)
+    qtbot.waitUntil(lambda: win.intake_dialog is not None, timeout=15000)
+    shown = [i for s in win.intake_dialog.batch.sets for i in s.item_ids]
+    assert shown == [kept]
+    qtbot.waitUntil(lambda: problem_box() is not None, timeout=15000)
+    text = box_text(problem_box())
+    assert lost in text and "missing" in text and "IT" in text, text
+    assert services.vault.list_items()  # nothing was removed
