@@ -385,7 +385,12 @@ class ImportMixin:
             f"{len(lines)} item(s) in the drop folder {folder} were not imported.", lines
         )
 
-    def show_import_problems(self, summary: str, lines: list[str]) -> None:
+    def show_import_problems(
+        self,
+        summary: str,
+        lines: list[str],
+        note: str = "Files that could not be imported are still where they were; nothing was lost.",
+    ) -> None:
         """One warning box listing every file with its problem and what to do.
 
         File names can name patients, so while the window is locked they wait in memory (never
@@ -394,7 +399,7 @@ class ImportMixin:
         if not lines:
             return
         if self.locked:
-            self._waiting_problems.append((summary, lines))
+            self._waiting_problems.append((summary, lines, note))
             self.statusBar().showMessage(
                 "Some files could not be imported: sign in to see which and what to do."
             )
@@ -421,8 +426,7 @@ class ImportMixin:
         shown = self._problem_lines
         box.setText(summary)
         box.setInformativeText(
-            "Files that could not be imported are still where they were; nothing was "
-            "lost.\n\n" + "\n".join(shown[:8]) + ("\n…" if len(shown) > 8 else "")
+            note + "\n\n" + "\n".join(shown[:8]) + ("\n…" if len(shown) > 8 else "")
         )
         box.setDetailedText("\n".join(shown))
         box.open()
@@ -432,8 +436,8 @@ class ImportMixin:
         waiting, self._waiting_problems = self._waiting_problems, []
         if waiting:
             self.statusBar().clearMessage()
-        for summary, lines in waiting:
-            self.show_import_problems(summary, lines)
+        for summary, lines, note in waiting:
+            self.show_import_problems(summary, lines, note)
 
     def drop_folder_batch(self, folder, candidates) -> None:
         if self.services is None:

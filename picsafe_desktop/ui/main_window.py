@@ -738,6 +738,7 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
                 f"{len(unreadable)} photo(s) waiting for consent cannot be read; they were "
                 "left as they are. Call IT before anything else.",
                 unreadable,
+                note="The other photos are not affected.",
             )
         if found is None and not self.locked and self.intake_dialog is None:
             self.waiting_entry.show_count(0, [])

@@ -249,4 +249,5 @@ def test_a_waiting_photo_whose_file_went_missing_does_not_hide_the_others(
     qtbot.waitUntil(lambda: problem_box() is not None, timeout=15000)
     text = box_text(problem_box())
     assert lost in text and "missing" in text and "IT" in text, text
+    assert "nothing was lost" not in text, "its file is missing: do not say nothing was lost"
     assert services.vault.list_items()  # nothing was removed
