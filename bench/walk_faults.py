@@ -14,17 +14,20 @@ with a PIN) with a watched drop folder, then runs drills one after another:
     diskfull  the drive holding the vault filled up (the run is on a 96 MiB tmpfs), a photo
               dropped; then space freed and another photo dropped
     restart   the app stopped and started again (after keyring: with the keyring gone)
-    edited    the vault folder edited while the app runs (a blob deleted, a file added)
+    edited    a photo imported, then the vault folder edited while the app runs (that photo's
+              blob deleted, a stranger file added) and a photo dropped
 
-Each drill: files go in, the script waits, dismisses nothing, and takes a screenshot (look at
-every one). After each drill it checks that the app still runs, and at the end that stderr has
-no traceback, that no plaintext (photo bytes, the patient name in the file names) is in tmp,
-~/.cache, ~/.config (QtProject.conf included) or the DEBUG log, and that `audit verify` passes.
+Each drill: files go in, the script waits, screenshots every window on top and then presses
+Escape on it (look at every screenshot). After each drill it checks that the app still runs,
+and at the end that stderr has no traceback, that no plaintext (photo bytes, the patient name
+in the file names) is in the app's TMPDIR, HOME, ~/.cache, ~/.config (QtProject.conf
+included) or the DEBUG log, and that `audit verify` passes.
 
     scripts/with-test-services .venv/bin/python bench/walk_faults.py [--shots DIR]
-        [--drills hostile,many,readonly,diskfull,keyring,edited] [--many 1000]
+        [--drills hostile,many,readonly,diskfull,edited,keyring,restart] [--many 1000]
 
-Needs what walk_journey needs (openbox, xdotool, imagemagick); root for the bind mount.
+Needs what walk_journey needs (openbox, xdotool, imagemagick); root for the bind mount and the
+tmpfs. With diskfull, pass --shots outside the run's folder (that folder is the tmpfs).
 """
 
 from __future__ import annotations
@@ -285,7 +288,7 @@ def leaks(work: Path, shots: Path, drop: Path) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--shots", default="")
-    parser.add_argument("--drills", default="hostile,many,readonly,diskfull,keyring,edited")
+    parser.add_argument("--drills", default="hostile,many,readonly,diskfull,edited,keyring,restart")
     parser.add_argument("--many", type=int, default=1000)
     args = parser.parse_args()
     runtime = Path(os.environ.get("XDG_RUNTIME_DIR", ""))
