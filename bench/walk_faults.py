@@ -136,7 +136,9 @@ class Faults:
         self.left_in_drop("hostile")
 
     def many(self, count: int) -> None:
-        folder = self.work / "staging-many"
+        # Staged on the drop folder's drive, then moved in at once (as a copy tool finishes).
+        staging = Path(tempfile.mkdtemp(prefix="picsafe-faults-staging-", dir=self.drop.parent))
+        folder = staging / "many"
         folder.mkdir()
         body = good_photo("many")
         for n in range(count):
@@ -144,6 +146,7 @@ class Faults:
             (folder / f"IMG_{n:04d}.JPG").write_bytes(body + n.to_bytes(4, "big"))
         started = time.monotonic()
         folder.rename(self.drop / "many")
+        staging.rmdir()
         self.settle(5)
         self.person.shot("many-running")
         self.alive("many")
@@ -389,6 +392,7 @@ def main() -> int:
         shutil.rmtree(drop)
         if "diskfull" in args.drills:
             subprocess.run(["umount", str(work)], check=False)
+        if shots.parent != work:
             work.rmdir()
 
 
