@@ -132,9 +132,13 @@ def _trusted(services):
         QMessageBox.warning(
             None,
             APP_NAME,
-            f"{len(vault.unknown_files)} file(s) or folder(s) in the vault folder were not put "
-            "there by PicSafe; they were left untouched. Tell IT:\n\n"
-            + "\n".join(vault.unknown_files[:10]),
+            QCoreApplication.translate(
+                "App",
+                "%n file(s) or folder(s) in the vault folder were not put there by PicSafe; "
+                "they were left untouched. Tell IT:\n\n{files}",
+                "",
+                len(vault.unknown_files),
+            ).format(files="\n".join(vault.unknown_files[:10])),
         )
     if vault.quarantined:
         QMessageBox.warning(

@@ -23,6 +23,7 @@ from picsafe_desktop.staff.roles import Permission
 from picsafe_desktop.staff.session import DOING, Session, SignInError
 from picsafe_desktop.staff.session import method_for as sign_in_method
 from picsafe_desktop.vault import Vault
+from picsafe_desktop.vault.errors import IntegrityError
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,8 @@ class IntakeBatch:
     sets: list  # intake.SuggestedSet, oldest first
     thumbnails: dict[str, bytes]
     imported_by: str = ""  # the audited actor of the batch's import
+    #: waiting photos left out because their vault copy cannot be read (what and what to do)
+    unreadable: list[str] = field(default_factory=list)
 
 
 def _capture_time(meta: dict):
@@ -304,12 +307,25 @@ class Services:
         bands = self._wristbands.get(batch.batch_id)
         scan = bands is None
         bands = {} if bands is None else bands
+        thumbnails: dict[str, bytes] = {}
         photos = [intake.IntakePhoto(i, taken) for i, (taken, _mrn) in bands.items()]
+        unreadable = []
         for item_id in batch.item_ids:
-            taken = _capture_time(self.vault.read_metadata(item_id))
+            try:
+                taken = _capture_time(self.vault.read_metadata(item_id))
+                data = None
+                if scan:
+                    data = self.vault.read(item_id, actor=actor, purpose="wristband scan")
+                thumbnail = self.vault.read_thumbnail(item_id)
+            except IntegrityError as exc:
+                # One damaged or missing file must not hide its batch-mates (or every later
+                # batch) from consent; it stays waiting, untouched, and is named.
+                log.error("a waiting photo cannot be read (%s)", type(exc).__name__)
+                unreadable.append(str(exc))
+                continue
+            thumbnails[item_id] = thumbnail
             mrn = None
-            if scan:
-                data = self.vault.read(item_id, actor=actor, purpose="wristband scan")
+            if data is not None:
                 try:
                     mrn = read_wristband_mrn(data)
                 except ValueError:
@@ -327,8 +343,9 @@ class Services:
             batch.batch_id,
             batch.label,
             sets,
-            {i: self.vault.read_thumbnail(i) for i in ids},
+            {i: thumbnails.get(i) or self.vault.read_thumbnail(i) for i in ids},
             batch.imported_by,
+            unreadable,
         )
 
     def _waiting_in(self, batch_id: str, item_ids: Iterable[str] | None) -> list[str]:
@@ -986,9 +1003,15 @@ class Services:
             actor = session.actor
         else:
             actor = "drop folder watcher"
-        return self._import(
+        report = self._import(
             candidates, (), f"Drop folder {Path(folder).name}", actor, None, progress
         )
+        # Subfolders (often named after the patient) the import emptied go, as for an import
+        # of named folders: the watcher's own pruning runs before the import has wiped them.
+        from picsafe_desktop.importer.files import prune_emptied_sources
+
+        prune_emptied_sources([folder], candidates)
+        return report
 
     def resume_imports(self):
         """After a crash: finish or roll back every half-imported photo (call at start-up)."""

@@ -45,6 +45,7 @@ class _Seen:
     stamp: tuple[int, int, int, int]
     since: float  # when this stamp was first seen
     offered: bool = False
+    hold_until: float = 0.0  # left in place by a vault fault: offered again from then on
 
 
 @dataclass
@@ -93,8 +94,9 @@ class Settler:
                 self._seen[path] = _Seen(cand.stamp, now)
                 unsettled = self.changed = True
                 continue
-            if seen.offered:
+            if seen.offered or now < seen.hold_until:
                 continue
+            seen.hold_until = 0.0  # due (or never held): an ordinary waiting file again
             if now - seen.since < self.stable_seconds:
                 unsettled = True
                 continue
@@ -125,8 +127,24 @@ class Settler:
 
     @property
     def pending(self) -> bool:
-        """True while some file is not yet offered (the watcher then keeps ticking)."""
-        return any(not s.offered for s in self._seen.values())
+        """True while some file is not yet offered (the watcher then keeps ticking); files
+        held for a retry wait for `next_retry` instead."""
+        return any(not s.offered and not s.hold_until for s in self._seen.values())
+
+    def next_retry(self) -> float | None:
+        """When the earliest held file is due to be offered again."""
+        held = [s.hold_until for s in self._seen.values() if not s.offered and s.hold_until]
+        return min(held) if held else None
+
+    def retry_later(self, paths, *, now: float, delay: float) -> None:
+        """Offer these files again after `delay` seconds: they were left in place because the
+        vault could not take them (full, read-only, busy) - a drop folder has no other "try
+        again", and a photo must not lie there in the clear until someone notices."""
+        for path in paths:
+            seen = self._seen.get(Path(path))
+            if seen is not None:
+                seen.offered = False
+                seen.hold_until = now + delay
 
     def forget(self, path: Path) -> None:
         """Offer this file again (e.g. after a failed import the user wants to retry)."""
@@ -153,10 +171,14 @@ class DropFolderWatcher:
         on_batch: BatchCallback,
         on_refusals: RefusalCallback | None = None,
         rescan_seconds: float = 30.0,
+        retry_seconds: float = 60.0,
     ) -> None:
         self.settlers = [Settler(Path(f), stable_seconds) for f in folders]
         self.stable_seconds = stable_seconds
         self.rescan_seconds = rescan_seconds  # safety net for file systems that miss events
+        self.retry_seconds = retry_seconds  # a photo the vault could not take: tried again
+        self._retries: list[tuple[Path, list[Path]]] = []  # handed in from other threads
+        self._retries_lock = threading.Lock()
         self.on_batch = on_batch
         self.on_refusals = on_refusals
         self._wake = threading.Event()
@@ -200,6 +222,22 @@ class DropFolderWatcher:
     def check_now(self) -> None:
         self._wake.set()
 
+    def retry_later(self, folder, paths) -> None:
+        """From any thread: offer these files of `folder` again after `retry_seconds` (see
+        Settler.retry_later); the watcher thread applies it."""
+        with self._retries_lock:
+            self._retries.append((Path(folder), [Path(p) for p in paths]))
+        self._wake.set()
+
+    def _apply_retries(self) -> None:
+        with self._retries_lock:
+            retries, self._retries = self._retries, []
+        now = time.monotonic()
+        for folder, paths in retries:
+            for settler in self.settlers:
+                if settler.root == folder:
+                    settler.retry_later(paths, now=now, delay=self.retry_seconds)
+
     def _report(self, folder: Path, refusals: list[Refusal]) -> None:
         if self.on_refusals is None:
             return
@@ -213,6 +251,7 @@ class DropFolderWatcher:
         woken = True
         while not self._stop.is_set():
             self._wake.clear()
+            self._apply_retries()
             missed = False
             for settler in self.settlers:
                 try:
@@ -253,6 +292,9 @@ class DropFolderWatcher:
                     )
             busy = any(s.pending for s in self.settlers)
             idle_wait = max(self.stable_seconds, 1.0) if polling else self.rescan_seconds
+            due = [t for t in (s.next_retry() for s in self.settlers) if t is not None]
+            if due:
+                idle_wait = min(idle_wait, max(min(due) - time.monotonic(), 0.05))
             woken = self._wake.wait(self.stable_seconds / 4 if busy else idle_wait)
 
     def _check(self, settler: Settler) -> None:

@@ -7,6 +7,7 @@ through `Services.amend_consent_uses` (a new linked record, both kept, audited).
 
 from __future__ import annotations
 
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -22,66 +23,70 @@ from PySide6.QtWidgets import (
 from picsafe_desktop.consent import ConsentError
 from picsafe_desktop.consent_amend import UseChange, amended_record
 from picsafe_desktop.model import Capacity, ConsentRecord, Staff, Use
-from picsafe_desktop.ui import workers
+from picsafe_desktop.ui import look, workers
 
 
 class ConsentAmendDialog(QDialog):
     def __init__(self, record: ConsentRecord, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("consentAmendDialog")
-        self.setWindowTitle("Amend consent")
+        self.setWindowTitle(self.tr("Amend consent"))
         self.record = record
         layout = QVBoxLayout(self)
         intro = QLabel(
-            "Change what the patient's consent allows, or correct the body site. Both the old "
-            "and the new record are kept, and the change is audited. Adding a use needs the "
-            "patient's agreement now, heard by a witness.",
+            self.tr(
+                "Change what the patient's consent allows, or correct the body site. Both the "
+                "old and the new record are kept, and the change is audited. Adding a use needs "
+                "the patient's agreement now, heard by a witness."
+            ),
             self,
         )
         intro.setWordWrap(True)
         layout.addWidget(intro)
         form = QFormLayout()
-        self.record_check = QCheckBox("&Clinical record (always)", self)
+        self.record_check = QCheckBox(self.tr("&Clinical record (always)"), self)
         self.record_check.setChecked(True)
         self.record_check.setEnabled(False)
-        self.teaching_check = QCheckBox("&Teaching", self)
+        self.teaching_check = QCheckBox(self.tr("&Teaching"), self)
         self.teaching_check.setChecked(Use.TEACHING in record.uses)
-        self.publication_check = QCheckBox("&Publication", self)
+        self.publication_check = QCheckBox(self.tr("&Publication"), self)
         self.publication_check.setChecked(Use.PUBLICATION in record.uses)
         self.publication_edit = QLineEdit(record.publication, self)
-        self.publication_edit.setAccessibleName("Journal or website")
-        self.identifiable_check = QCheckBox("Photos may &identify the patient when published", self)
+        self.publication_edit.setAccessibleName(self.tr("Journal or website"))
+        self.identifiable_check = QCheckBox(
+            self.tr("Photos may &identify the patient when published"), self
+        )
         self.identifiable_check.setChecked(record.identifiable_publication)
         if record.capacity is Capacity.LACKS_CAPACITY:  # best interests: record only
             for box in (self.teaching_check, self.publication_check, self.identifiable_check):
                 box.setEnabled(False)
         self.body_site_edit = QLineEdit(record.body_site, self)
-        self.body_site_edit.setAccessibleName("Body site")
+        self.body_site_edit.setAccessibleName(self.tr("Body site"))
         self.witness_edit = QLineEdit(self)
-        self.witness_edit.setAccessibleName("Witness to the patient's agreement")
-        self.witness_edit.setPlaceholderText("only when a use is added")
+        self.witness_edit.setAccessibleName(self.tr("Witness to the patient's agreement"))
+        self.witness_edit.setPlaceholderText(self.tr("only when a use is added"))
         self.reason_edit = QLineEdit(self)
-        self.reason_edit.setAccessibleName("Reason for the amendment")
-        form.addRow("Uses:", self.record_check)
+        self.reason_edit.setAccessibleName(self.tr("Reason for the amendment"))
+        form.addRow(self.tr("Uses:"), self.record_check)
         form.addRow("", self.teaching_check)
         form.addRow("", self.publication_check)
-        form.addRow("&Journal or website:", self.publication_edit)
+        form.addRow(self.tr("&Journal or website:"), self.publication_edit)
         form.addRow("", self.identifiable_check)
-        form.addRow("&Body site:", self.body_site_edit)
-        form.addRow("&Witness:", self.witness_edit)
-        form.addRow("&Reason:", self.reason_edit)
+        form.addRow(self.tr("&Body site:"), self.body_site_edit)
+        form.addRow(self.tr("&Witness:"), self.witness_edit)
+        form.addRow(self.tr("&Reason:"), self.reason_edit)
         layout.addLayout(form)
         self.error_label = QLabel(self)
         self.error_label.setObjectName("amendErrors")
         self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet("color: #b00020;")
+        self.error_label.setStyleSheet(look.error_style())
         self.error_label.hide()
         layout.addWidget(self.error_label)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
         )
         self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.ok_button.setText("&Amend")
+        self.ok_button.setText(self.tr("&Amend"))
         self.ok_button.setEnabled(False)
         self.buttons.accepted.connect(self._check_and_accept)
         self.buttons.rejected.connect(self.reject)
@@ -109,7 +114,7 @@ class ConsentAmendDialog(QDialog):
 
     def _check_and_accept(self) -> None:
         if not self.reason():
-            self._show(["Give the reason for the amendment (it goes into the audit log)."])
+            self._show([self.tr("Give the reason for the amendment (it goes into the audit log).")])
             return
         try:  # the service checks again; here only to name the problem beside the form
             amended_record(self.record, self.change(), clinician=Staff("", "", ""))
@@ -125,8 +130,12 @@ class ConsentAmendDialog(QDialog):
 
 def make_amend_action(window) -> QAction:
     """The Patient menu's "Amend consent…" (added by photo_actions' governance actions)."""
-    act = QAction("A&mend consent…", window)
-    act.setStatusTip("Add or remove a use, or correct the body site (a new linked record)")
+    act = QAction(QCoreApplication.translate("ConsentAmend", "A&mend consent…"), window)
+    act.setStatusTip(
+        QCoreApplication.translate(
+            "ConsentAmend", "Add or remove a use, or correct the body site (a new linked record)"
+        )
+    )
     act.triggered.connect(lambda: amend_consent(window))
     return act
 
@@ -140,7 +149,9 @@ def amend_consent(window) -> None:
         window.services.read_consent,
         consent_id,
         on_done=lambda record: _open_form(window, consent_id, record),
-        on_error=window._error("Could not read the consent"),
+        on_error=window._error(
+            QCoreApplication.translate("ConsentAmend", "Could not read the consent")
+        ),
     )
 
 
@@ -157,7 +168,9 @@ def _open_form(window, consent_id: str, record: ConsentRecord) -> None:
             dialog.change(),
             dialog.reason(),
             on_done=lambda _new: _amended(window),
-            on_error=window._error("Could not amend the consent"),
+            on_error=window._error(
+                QCoreApplication.translate("ConsentAmend", "Could not amend the consent")
+            ),
         )
 
     dialog.accepted.connect(accepted)
@@ -165,5 +178,7 @@ def _open_form(window, consent_id: str, record: ConsentRecord) -> None:
 
 
 def _amended(window) -> None:
-    window.statusBar().showMessage("Consent amended; the old record is kept", 8000)
+    window.statusBar().showMessage(
+        QCoreApplication.translate("ConsentAmend", "Consent amended; the old record is kept"), 8000
+    )
     window.refresh()  # the patient's photos now hang off the new record

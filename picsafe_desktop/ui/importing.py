@@ -40,9 +40,26 @@ class ImportProgress(QFrame):
         row.addWidget(self.cancel_button)
 
 
-def problem_line(result) -> str:
-    """One plain line per file: its name once, and what happened in words a ward uses."""
+def progress_of(row: ImportProgress, tr):
+    """The pipeline's progress events shown on `row` (counts only: no file names); `tr` is
+    the window's translate function (ImportMixin._tr)."""
+
+    def progress(event) -> None:
+        total, done = getattr(event, "total", 0), getattr(event, "done", 0)
+        if total:
+            row.bar.setRange(0, total)
+            row.bar.setValue(done)
+            row.label.setText(tr("Importing {done} of %n photo(s)…", "", total).format(done=done))
+
+    return progress
+
+
+def problem_line(result, vault_fault: str = "") -> str:
+    """One plain line per file: its name once, and what happened in words a ward uses.
+    `vault_fault`: the batch's vault problem (read-only, full...), which is not the photo's."""
     name = Path(result.display).name or result.display
+    if vault_fault and result.message == vault_fault:
+        return f"{name}: {vault_fault}."
     if result.needs_manual_removal:
         return f"{name}: stored safely, but the original could not be removed; delete it by hand."
     reason = result.message or ""
@@ -112,21 +129,11 @@ class ImportMixin:
         row.cancel_button.clicked.connect(cancel.set)
         row.cancel_button.clicked.connect(lambda: row.label.setText(self._tr("Cancelling…")))
         self.progress_area.addWidget(row)  # parented: Qt keeps the row alive
-
-        def progress(event) -> None:
-            total, done = getattr(event, "total", 0), getattr(event, "done", 0)
-            if total:
-                row.bar.setRange(0, total)
-                row.bar.setValue(done)
-                row.label.setText(
-                    self._tr("Importing {done} of %n photo(s)…", "", total).format(done=done)
-                )
-
         workers.submit_import(
             fn,
             source,
             cancel,
-            on_progress=progress,
+            on_progress=progress_of(row, self._tr),
             on_done=lambda report: (row.deleteLater(), self._import_finished(report, phone)),
             on_error=lambda exc: (
                 row.deleteLater(),
@@ -185,6 +192,9 @@ class ImportMixin:
         imported = report.count(Outcome.IMPORTED)
         duplicates = report.count(Outcome.DUPLICATE)
         text = f"Imported {imported} photo(s)."
+        if report.vault_fault:
+            # Not the photos' fault: say so first, or a good photo is taken for a damaged one.
+            text = f"The vault stopped taking photos. {text}"
         if duplicates:
             text += f" {duplicates} already in the vault (not stored twice)."
         manual = report.manual_removals
@@ -193,7 +203,7 @@ class ImportMixin:
         self.statusBar().showMessage(text, 10000)
         self.last_import = report
         problems = [
-            problem_line(r)
+            problem_line(r, report.vault_fault)
             for r in report.results
             if r.outcome in (Outcome.FAILED, Outcome.REFUSED) or r.needs_manual_removal
         ]
@@ -429,7 +439,12 @@ class ImportMixin:
             lines,
         )
 
-    def show_import_problems(self, summary: str, lines: list[str]) -> None:
+    def show_import_problems(
+        self,
+        summary: str,
+        lines: list[str],
+        note: str = "",
+    ) -> None:
         """One warning box listing every file with its problem and what to do.
 
         File names can name patients, so while the window is locked they wait in memory (never
@@ -437,8 +452,11 @@ class ImportMixin:
         """
         if not lines:
             return
+        note = note or self._tr(
+            "Files that could not be imported are still where they were; nothing was lost."
+        )
         if self.locked:
-            self._waiting_problems.append((summary, lines))
+            self._waiting_problems.append((summary, lines, note))
             self.statusBar().showMessage(
                 self._tr(
                     "Some files could not be imported: sign in to see which and what to do.",
@@ -467,10 +485,7 @@ class ImportMixin:
         shown = self._problem_lines
         box.setText(summary)
         box.setInformativeText(
-            self._tr(
-                "Files that could not be imported are still where they were; nothing was "
-                "lost.\n\n{files}",
-            ).format(files="\n".join(shown[:8]) + ("\n…" if len(shown) > 8 else ""))
+            note + "\n\n" + "\n".join(shown[:8]) + ("\n…" if len(shown) > 8 else "")
         )
         box.setDetailedText("\n".join(shown))
         box.open()
@@ -480,22 +495,46 @@ class ImportMixin:
         waiting, self._waiting_problems = self._waiting_problems, []
         if waiting:
             self.statusBar().clearMessage()
-        for summary, lines in waiting:
-            self.show_import_problems(summary, lines)
+        for summary, lines, note in waiting:
+            self.show_import_problems(summary, lines, note)
 
     def drop_folder_batch(self, folder, candidates) -> None:
         if self.services is None:
             return
+        # Every import shows its progress (1,000 dropped photos showed nothing). No Cancel: a
+        # cancelled drop-folder photo would not be offered again.
+        row = ImportProgress(f"Importing {len(candidates)} photo(s) from the drop folder…", self)
+        row.cancel_button.hide()
+        self.progress_area.addWidget(row)
         workers.submit_import(
             self.services.import_dropped,
             folder,
             candidates,
-            on_done=self._import_finished,
+            on_progress=progress_of(row, self._tr),
+            on_done=lambda report: (
+                row.deleteLater(),
+                self._import_finished(report),
+                self._retry_left_by_vault(folder, candidates, report),
+            ),
             # Runs while locked too: shown to whoever signs in, like the files' problems.
-            on_error=lambda exc: self.show_import_problems(
-                self._tr(
-                    ("Import from the drop folder {folder} failed; the photos were left there."),
-                ).format(folder=folder),
-                [str(exc)],
+            on_error=lambda exc: (
+                row.deleteLater()
+                or self.show_import_problems(
+                    self._tr(
+                        "Import from the drop folder {folder} failed; the photos were left there."
+                    ).format(folder=folder),
+                    [str(exc)],
+                )
             ),
         )
+
+    def _retry_left_by_vault(self, folder, candidates, report) -> None:
+        """Photos the vault could not take (full, read-only) stay in the drop folder: the
+        watcher offers them again later, or they would lie there in the clear for good."""
+        monitor = getattr(self, "monitor", None)
+        if not report.vault_fault or getattr(monitor, "drop_watcher", None) is None:
+            return
+        left = {r.display for r in report.results if r.message == report.vault_fault}
+        paths = [c.path for c in candidates if c.display in left]
+        if paths:
+            monitor.drop_watcher.retry_later(folder, paths)

@@ -829,14 +829,28 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         )
 
     def _first_waiting(self):
+        self._unreadable_waiting = []  # read on the GUI thread once this returns
         for number, batch in enumerate(self.services.waiting_batches()):
             intake = self.services.prepare_intake(batch)
+            self._unreadable_waiting += intake.unreadable
             if intake.sets:  # a batch that held only a wristband photo is settled
                 return intake, len(self.services.waiting_batches()) - number
         return None
 
     def _open_intake(self, found) -> None:
         self._checking_batches = False
+        unreadable, self._unreadable_waiting = getattr(self, "_unreadable_waiting", []), []
+        if unreadable:
+            self.show_import_problems(
+                self.tr(
+                    "%n photo(s) waiting for consent cannot be read; they were left as they "
+                    "are. Call IT before anything else.",
+                    "",
+                    len(unreadable),
+                ),
+                unreadable,
+                note=self.tr("The other photos are not affected."),
+            )
         if found is None and not self.locked and self.intake_dialog is None:
             self.waiting_entry.show_count(0, [])
             self.report_pending_problems()  # nothing waits for consent: report now

@@ -111,3 +111,22 @@ def test_subfolder_emptied_by_an_import_is_removed_on_the_next_scan(tmp_path):
     (sub / "a.jpg").unlink()  # imported and wiped by a consumer on another thread
     settler.observe(3.0)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty by choice"]
+
+
+def test_a_photo_the_vault_could_not_take_is_offered_again_later(tmp_path):
+    """The real window with the vault's drive full (bench/walk_faults.py): the photo was left
+    in the drop folder "free space, then try again" - and never offered again, so it lay there
+    in the clear until someone noticed. Held for the retry interval, it does not hold back
+    files that arrive meanwhile, nor keep the watcher busy."""
+    (tmp_path / "a.jpg").write_bytes(b"x")
+    settler = Settler(tmp_path, STABLE)
+    settler.observe(0.0)
+    assert _names(settler.observe(2.0)[0]) == ["a.jpg"]
+    settler.retry_later([tmp_path / "a.jpg"], now=3.0, delay=60.0)
+    assert not settler.pending, "a held file does not keep the watcher polling"
+    (tmp_path / "b.jpg").write_bytes(b"y")
+    settler.observe(4.0)
+    assert _names(settler.observe(6.0)[0]) == ["b.jpg"], "new files are not held back"
+    assert settler.observe(62.0)[0] == []
+    assert _names(settler.observe(63.0)[0]) == ["a.jpg"]
+    assert settler.observe(200.0)[0] == [], "offered once per retry"

@@ -2,6 +2,16 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="en" sourcelanguage="en">
     <context>
+        <name />
+        <message numerus="yes">
+            <source>Importing {done} of %n photo(s)…</source>
+            <translation type="unfinished">
+                <numerusform>Importing {done} of %n photo…</numerusform>
+                <numerusform>Importing {done} of %n photos…</numerusform>
+            </translation>
+        </message>
+    </context>
+    <context>
         <name>App</name>
         <message>
             <source>There is no photo vault on this computer yet.
@@ -351,6 +361,104 @@ Create a new encrypted vault in
         </message>
         <message>
             <source>Fit both</source>
+            <translation type="unfinished" />
+        </message>
+    </context>
+    <context>
+        <name>ConsentAmend</name>
+        <message>
+            <source>A&amp;mend consent…</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Add or remove a use, or correct the body site (a new linked record)</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Could not read the consent</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Could not amend the consent</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Consent amended; the old record is kept</source>
+            <translation type="unfinished" />
+        </message>
+    </context>
+    <context>
+        <name>ConsentAmendDialog</name>
+        <message>
+            <source>Amend consent</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Change what the patient's consent allows, or correct the body site. Both the old and the new record are kept, and the change is audited. Adding a use needs the patient's agreement now, heard by a witness.</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>&amp;Clinical record (always)</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>&amp;Teaching</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>&amp;Publication</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Journal or website</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Photos may &amp;identify the patient when published</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Body site</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Witness to the patient's agreement</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>only when a use is added</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Reason for the amendment</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Uses:</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>&amp;Journal or website:</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>&amp;Body site:</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>&amp;Witness:</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>&amp;Reason:</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>&amp;Amend</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Give the reason for the amendment (it goes into the audit log).</source>
             <translation type="unfinished" />
         </message>
     </context>
@@ -1261,13 +1369,6 @@ Destroy the photos?</numerusform>
             <source>Cancelling…</source>
             <translation type="unfinished" />
         </message>
-        <message numerus="yes">
-            <source>Importing {done} of %n photo(s)…</source>
-            <translation>
-                <numerusform>Importing {done} of %n photo…</numerusform>
-                <numerusform>Importing {done} of %n photos…</numerusform>
-            </translation>
-        </message>
         <message>
             <source>Import failed</source>
             <translation type="unfinished" />
@@ -1375,6 +1476,10 @@ Connect it with its cable, unlock it and, on the phone, allow access to photos (
             <translation type="unfinished" />
         </message>
         <message>
+            <source>Files that could not be imported are still where they were; nothing was lost.</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
             <source>Some files could not be imported: sign in to see which and what to do.</source>
             <translation type="unfinished" />
         </message>
@@ -1383,9 +1488,7 @@ Connect it with its cable, unlock it and, on the phone, allow access to photos (
             <translation type="unfinished" />
         </message>
         <message>
-            <source>Files that could not be imported are still where they were; nothing was lost.
-
-{files}</source>
+            <source>Import from the drop folder {folder} failed; the photos were left there.</source>
             <translation type="unfinished" />
         </message>
     </context>
@@ -1993,6 +2096,17 @@ Connect it with its cable, unlock it and, on the phone, allow access to photos (
         </message>
         <message>
             <source>Could not check for photos waiting for consent</source>
+            <translation type="unfinished" />
+        </message>
+        <message numerus="yes">
+            <source>%n photo(s) waiting for consent cannot be read; they were left as they are. Call IT before anything else.</source>
+            <translation>
+                <numerusform>%n photo waiting for consent cannot be read; they were left as they are. Call IT before anything else.</numerusform>
+                <numerusform>%n photos waiting for consent cannot be read; they were left as they are. Call IT before anything else.</numerusform>
+            </translation>
+        </message>
+        <message>
+            <source>The other photos are not affected.</source>
             <translation type="unfinished" />
         </message>
         <message numerus="yes">
