@@ -26,6 +26,9 @@ def state_problems(
     conn: sqlite3.Connection, state_key: bytes, audit: tuple[int, bytes], index_path: str
 ) -> tuple[int | None, list[str]]:
     """(generation of the index or None, problems) for the state record and every entry."""
+    generation = state.verified_quickly(conn, state_key, audit)
+    if generation is not None:
+        return generation, []  # the usual case; otherwise the checks below say what differs
     stored = state.stored_entries(conn)  # read once for both checks
     checked = state.record_ok(conn, state_key, audit, stored)
     problems = []
