@@ -173,10 +173,11 @@ def row_entries(conn: sqlite3.Connection, key: bytes) -> dict[tuple[str, str], b
 # else (a mismatch, an odd value) goes to those, which name what differs.
 
 _L = [n.to_bytes(4, "big") for n in range(256)]
-# _ROWS as BLOBs in primary-key order (constants only: no value is put into the SQL).
+# _ROWS as BLOBs in id order (constants only: no value is put into the SQL). `ORDER BY +i`
+# sorts a scan of the table: half the CPU of walking the id index and looking up each row.
 _ORDERED_ROWS = {
     kind: f"WITH r(i, m, x) AS ({sql}) "  # noqa: S608
-    "SELECT CAST(i AS BLOB), CAST(m AS BLOB), CAST(x AS BLOB) FROM r ORDER BY i"
+    "SELECT CAST(i AS BLOB), CAST(m AS BLOB), CAST(x AS BLOB) FROM r ORDER BY +i"
     for kind, sql in _ROWS.items()
 }
 _MAC_LEN = _L[32]
