@@ -189,7 +189,7 @@ def measure(root: Path, items: int, only: set[str] | None = None) -> dict[str, t
     Vault.recover(path, (root / "recovery-code.txt").read_text(), SERVICE, actor="bench")
     vault = Vault.open(path, SERVICE)  # a vault built by an older program gets its indexes
     try:
-        _enrol_bench_staff(vault)
+        enrol_bench_staff(vault)
     finally:
         vault.close()
     samples: dict[str, list[Clock]] = {}
@@ -221,7 +221,7 @@ def measure(root: Path, items: int, only: set[str] | None = None) -> dict[str, t
 STAFF_ID, STAFF_PIN = "BN1", "482913"  # bench data, like the recovery code beside the vault
 
 
-def _enrol_bench_staff(vault) -> None:
+def enrol_bench_staff(vault) -> None:
     """Sign-in checks an enrolled staff ID and PIN (the default method): enrol one, the way
     `picsafe-desktop staff add` does, unless an earlier run already did."""
     from picsafe_desktop.staff import pins
