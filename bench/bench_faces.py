@@ -97,7 +97,8 @@ def main() -> int:
     parser.add_argument("--others", type=Path, action="append", default=[])
     args = parser.parse_args()
     if args.faces is None:  # `make bench` on a fresh machine: the corpus's one portrait
-        args.faces = Path(tempfile.mkdtemp(prefix="bench-faces-"))
+        holder = tempfile.TemporaryDirectory(prefix="bench-faces-")  # removed at exit
+        args.faces = Path(holder.name)
         (args.faces / PORTRAIT).symlink_to(REPO.parent / "shared" / "corpus" / PORTRAIT)
     hits = {"mtcnn": 0, "haar": 0}
     took = {"mtcnn": 0.0, "haar": 0.0}
