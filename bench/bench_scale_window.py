@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from bench_scale import PER_PATIENT, SERVICE, ensure_built
+from bench_scale import PER_PATIENT, SERVICE, STAFF_ID, STAFF_PIN, enrol_bench_staff, ensure_built
 
 TYPED = ("B", "BX", "BX0", "BX00", "BX004", "BX0042", "", "Patient 07", "zzz", "")
 
@@ -65,6 +65,7 @@ def run(items: int) -> dict[str, float]:
     )
     app = QApplication.instance()
     vault = Vault.open(path, SERVICE)
+    enrol_bench_staff(vault)  # sign-in checks a staff ID and PIN
     services = Services(site, vault)
     window = MainWindow(site, services)
     window.resize(1366, 768)
@@ -76,7 +77,7 @@ def run(items: int) -> dict[str, float]:
 
     beat.reset()
     start = time.perf_counter()
-    window.sign_in(Staff("Bench Nurse", "", "BN1"))
+    window.sign_in(Staff("", "", STAFF_ID), STAFF_PIN)
     wait(
         app,
         lambda: window.patient_list.count() == patients and window.thumbnails.rowCount() > 0,

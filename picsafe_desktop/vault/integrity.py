@@ -10,7 +10,7 @@ import sqlite3
 
 from picsafe_desktop.vault import audit as audit_chain
 from picsafe_desktop.vault import state
-from picsafe_desktop.vault.crypto import mac, same
+from picsafe_desktop.vault.crypto import MacKey, same
 from picsafe_desktop.vault.state import Head
 
 FIRST_EVENT = "vault_create"
@@ -30,6 +30,9 @@ def state_problems(
     kinds: tuple[str, ...] = state.KINDS,
 ) -> tuple[int | None, list[str]]:
     """(generation of the index or None, problems) for the state record and every entry."""
+    generation = state.verified_quickly(conn, state_key, audit)
+    if generation is not None:
+        return generation, []  # the usual case; otherwise the checks below say what differs
     stored = state.stored_entries(conn)  # read once for both checks
     checked = state.record_ok(conn, state_key, audit, stored)
     problems = []
@@ -127,12 +130,13 @@ def consent_problems(conn: sqlite3.Connection, row_key: bytes, index_path: str) 
 
 def live_consents(conn: sqlite3.Connection, row_key: bytes) -> set[str]:
     """Consents whose row exists and verifies and that were not withdrawn."""
+    row_mac = MacKey(row_key).mac  # mac(row_key, ...) without a key schedule per consent
     return {
         consent_id
         for consent_id, batch_id, at, mrn_mac, digest in conn.execute(
             "SELECT consent_id, batch_id, created_at, mrn_mac, mac FROM consents"
         )
-        if same(digest, mac(row_key, "consent", consent_id, batch_id, at, mrn_mac))
+        if same(digest, row_mac("consent", consent_id, batch_id, at, mrn_mac))
     } - withdrawn_consents(conn)
 
 

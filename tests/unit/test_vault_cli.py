@@ -1,6 +1,7 @@
 """`picsafe-desktop vault ...` and `audit verify`: output and exit codes (0 ok, 1 check failed,
 2 usage or input error)."""
 
+import datetime as dt
 import io
 import json
 import os
@@ -85,8 +86,39 @@ def test_list_text_and_json(made, run, keyring_service):
         (items[0], 10, "awaiting_consent"),
         (items[1], 20, "awaiting_consent"),
     ]
+    # Printed from the checked rows, byte for byte what json.dumps of each PhotoItem gave.
+    with Vault.open(path, keyring_service, read_only=True) as vault:
+        want = [
+            {
+                "item_id": i.item_id,
+                "batch_id": i.batch_id,
+                "state": i.state.value,
+                "size": i.size,
+                "media_type": i.media_type,
+                "created_at": i.created_at.isoformat(),
+                "consent_id": i.consent_id,
+            }
+            for i in vault.list_items()
+        ]
+    rows = ",\n".join("    " + json.dumps(w) for w in want)
+    assert (
+        out
+        == f'{{\n  "vault_id": {json.dumps(listed["vault_id"])},\n  "items": [\n{rows}\n  ]\n}}\n'
+    )
     code, out, _ = run("vault", "list", "--vault", str(path))
     assert code == 0 and items[0] in out and "2 item(s)" in out
+
+
+def test_list_json_dates_are_what_isoformat_gives():
+    from picsafe_desktop.vault.commands import _iso
+
+    for text in (
+        "2026-12-01T05:06:07.123456+00:00",
+        "2026-12-01T05:06:07.000000+00:00",  # isoformat() drops zero microseconds
+        "2026-12-01T05:06:07+00:00",
+        "2026-12-01 05:06:07.100000+00:00",
+    ):
+        assert _iso(text) == dt.datetime.fromisoformat(text).isoformat()
 
 
 def test_verify_exit_codes(made, run, keyring_service):

@@ -265,3 +265,49 @@ def test_the_kept_digest_order_gives_the_same_digest_as_sorting():
     changed.drop(gone)
     assert state.digest_of(changed) == state.set_digest(want)
     assert state.digest_of(kept) == state.set_digest(entries)  # the copy left it alone
+
+
+def test_the_opens_two_digests_decide_what_the_detailed_checks_decide(filled):
+    """An open checks the state record and every entry as two digests built without a dict of
+    entries (state.verified_quickly); they must be the very digests of docs/vault-format.md 6.4,
+    and any difference must leave the decision to the detailed checks that name it."""
+    from picsafe_desktop.vault import integrity, state
+
+    vault, _, _ = filled
+    keys = vault._k()
+    conn = vault._db()
+    audit = integrity.audit_head(conn, keys.audit, vault._genesis)
+    assert state.stored_digest(conn) == state.set_digest(state.stored_entries(conn))
+    assert state.rows_digest(conn, keys.state) == state.set_digest(
+        state.row_entries(conn, keys.state)
+    )
+    assert state.verified_quickly(conn, keys.state, audit) == state.read_record(conn)[0]
+    assert state.verified_quickly(conn, keys.state, (audit[0] + 1, audit[1])) is None
+
+    item_id = vault.list_items()[0].item_id
+    with db(vault.path) as raw:
+        raw.execute(
+            "UPDATE items SET metadata = CAST(metadata || x'00' AS BLOB) WHERE item_id = ?",
+            (item_id,),
+        )
+    assert state.verified_quickly(conn, keys.state, audit) is None
+    _, problems = integrity.state_problems(conn, keys.state, audit, "index")
+    assert any(item_id in p for p in problems), problems
+
+
+def test_the_blob_listing_finds_what_the_glob_it_replaces_found(filled):
+    from picsafe_desktop.vault.blobs import SUFFIX
+
+    vault, _, _ = filled
+    store = vault._blobs
+    some = next(p for p in store.dir.iterdir() if p.is_dir())
+    (some / ".hidden.psv").write_bytes(b"")
+    (some / "note.txt").write_bytes(b"")
+    (store.dir / "abc").mkdir()
+    (store.dir / "abc" / "x.psv").write_bytes(b"")
+    (store.dir / "zz").mkdir()
+    (store.dir / "zz" / "odd.psv").write_bytes(b"")
+    (store.dir / "stray.psv").write_bytes(b"")
+    globbed = {p.name[: -len(SUFFIX)] for p in store.dir.glob("??/*" + SUFFIX)}
+    assert {"odd", ".hidden"} <= globbed and len(globbed) == 11
+    assert store.ids() == globbed
