@@ -60,7 +60,10 @@ def main() -> int:
     batch = vault.create_batch("long session", actor=services.actor)
     for n in range(photos):
         vault.put(
-            jpeg(n, 96), batch_id=batch, media_type="image/jpeg", thumbnail=jpeg(n, 64),
+            jpeg(n, 96),
+            batch_id=batch,
+            media_type="image/jpeg",
+            thumbnail=jpeg(n, 64),
             metadata={"capture_time": f"2026-11-30T{n % 24:02d}:{n % 60:02d}:00"},
             actor=services.actor,
         )

@@ -20,8 +20,13 @@ PHOTOS, CYCLES = 48, 50
 def test_sign_in_2000_thumbnail_loads_and_50_locks(tmp_path, keyring_service, real_display):
     proc = subprocess.run(
         [
-            sys.executable, "-m", "tests.reliability.long_session_child",
-            str(tmp_path), keyring_service, str(PHOTOS), str(CYCLES),
+            sys.executable,
+            "-m",
+            "tests.reliability.long_session_child",
+            str(tmp_path),
+            keyring_service,
+            str(PHOTOS),
+            str(CYCLES),
         ],
         cwd=REPO,
         env=dict(os.environ, PYTHONPATH=str(REPO), PYTHONFAULTHANDLER="1"),

@@ -47,5 +47,3 @@ def test_100k_queued_signals_and_20k_set_hidden_keep_true_and_none_alive():
     assert result["hidden"] == 100
     assert abs(result["true_drift"]) < TOLERANCE, result
     assert abs(result["none_drift"]) < TOLERANCE, result
-
-

@@ -92,5 +92,7 @@ def test_a_device_photo_is_named_read_whole_and_size_checked_by_the_shared_base(
     # the device's own error, named for the user, keeps its state and stops the batch
     assert str(err.value) == "Pixel 8:/DCIM/Camera/IMG_1.jpg: Pixel 8 was disconnected."
     assert (err.value.state, err.value.code, err.value.stops_batch) == (
-        DeviceState.DISCONNECTED, 7, True
+        DeviceState.DISCONNECTED,
+        7,
+        True,
     )

@@ -274,8 +274,13 @@ def test_the_opens_two_digests_decide_what_the_detailed_checks_decide(filled):
     from picsafe_desktop.vault import integrity, state
 
     vault, _, _ = filled
+    # Every kind of entry: an import journal row and the patient list's index too.
+    vault.journal_set("e" * 32, "storing", {"source": "DCIM/IMG_1.JPG"})
+    vault.patient_list(actor="t")
     keys = vault._k()
     conn = vault._db()
+    kinds = {kind for kind, _ in state.stored_entries(conn)}
+    assert kinds == set(state.KINDS), kinds
     audit = integrity.audit_head(conn, keys.audit, vault._genesis)
     assert state.stored_digest(conn) == state.set_digest(state.stored_entries(conn))
     assert state.rows_digest(conn, keys.state) == state.set_digest(
