@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import secrets
 
+import shiboken6
 from PySide6.QtCore import QByteArray, QMimeData, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QKeySequence, QPainter, QPixmap, QShortcut, QWheelEvent
 from PySide6.QtWidgets import (
@@ -276,9 +277,13 @@ class PhotoViewer(QWidget):
             on_error=lambda _exc, g=generation: None,  # the screen picture stays
         )
 
+    def _current(self, generation: int) -> bool:
+        """A worker's result is still wanted: same photo, and the window still exists."""
+        return generation == self._generation and shiboken6.isValid(self)
+
     def _reduced_ready(self, generation: int, result: tuple[QImage, QSize]) -> None:
-        if generation != self._generation:
-            return  # another photo (or none) since
+        if not self._current(generation):
+            return  # another photo (or none, or the window closed) since
         image, full_size = result
         self.message.hide()
         self._show_picture(image, full_size)
@@ -292,7 +297,7 @@ class PhotoViewer(QWidget):
         self.scene.setSceneRect(0, 0, full_size.width(), full_size.height())
 
     def _full_decoded(self, generation: int, image: QImage) -> None:
-        if generation != self._generation:
+        if not self._current(generation):
             return
         self._full = image
         if not self.has_image():  # the full decode won the race: it is also the picture
@@ -306,7 +311,7 @@ class PhotoViewer(QWidget):
         self._schedule_detail()
 
     def _undecodable(self, generation: int) -> None:
-        if generation != self._generation:
+        if not self._current(generation):
             return
         self.clear()
         self.message.setText("This photo cannot be displayed.")
@@ -366,7 +371,7 @@ class PhotoViewer(QWidget):
 
     def _detail_ready(self, generation: int, rect, tile: QImage) -> None:
         self._detail_pending = False
-        if generation != self._generation or not self._needs_detail():
+        if not self._current(generation) or not self._needs_detail():
             return
         self.detail.setPixmap(QPixmap.fromImage(tile))
         self.detail.setPos(rect.x(), rect.y())
