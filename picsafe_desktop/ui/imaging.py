@@ -1,33 +1,30 @@
 """Decode photo bytes into a QImage in memory (never through a file), upright.
 
-Everything here runs on worker threads (QImage, unlike QPixmap, may be built off the GUI
+Everything here may run on worker threads (QImage, unlike QPixmap, may be built off the GUI
 thread): the GUI thread only turns finished images into pixmaps.
+
+Pillow decodes, not QImageReader. A QImageReader reading from a QBuffer made in Python calls
+back into Python (for the buffer's virtual methods) while it holds Qt's image-plugin lock, so
+two workers decoding at once could deadlock with each other and the GUI thread: one holding
+that lock and waiting for the GIL, the other holding the GIL and waiting for the lock (seen
+in the test suite, issue 17). Pillow releases the GIL while it decodes and takes no Qt lock;
+it also has no 256 MB limit (Qt refused a 108 MP photo), and is the decoder the
+de-identification uses, so both agree on what "upright" means.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSize, Qt
-from PySide6.QtGui import QImage, QImageIOHandler, QImageReader
+from collections.abc import Callable, Sequence
 
-# Qt refuses to decode an image above 256 MB by default: a 108 MP photo (432 MB as 32-bit
-# pixels) "cannot be displayed" though the import accepts 256 MP. The viewer's full-detail
-# decode raises the limit to what a 256 MP photo needs; everything else decodes reduced.
-FULL_DECODE_LIMIT_MB = 1100
+from PySide6.QtCore import QSize
+from PySide6.QtGui import QImage
+
 # The first picture the viewer shows: about a screen's worth, whatever the photo's size.
 SCREEN_SIDE = 2560
 
 
 class UndecodableImage(ValueError):
-    """The bytes are not an image Qt can show."""
-
-
-def _reader(data: bytes) -> tuple[QImageReader, QBuffer]:
-    buffer = QBuffer()
-    buffer.setData(QByteArray(data))
-    buffer.open(QIODevice.OpenModeFlag.ReadOnly)
-    reader = QImageReader(buffer)
-    reader.setAutoTransform(True)
-    return reader, buffer
+    """The bytes are not an image we can show."""
 
 
 def decode(data: bytes) -> QImage:
@@ -36,86 +33,98 @@ def decode(data: bytes) -> QImage:
     The de-identification module keeps an Orientation-only EXIF in some JPEGs and states its
     redaction rectangles in upright coordinates; decoding the same way keeps both in step.
     """
-    if data[4:8] == b"ftyp":
-        return _decode_heif(data)
-    reader, buffer = _reader(data)
-    if QImageReader.allocationLimit() < FULL_DECODE_LIMIT_MB:
-        QImageReader.setAllocationLimit(FULL_DECODE_LIMIT_MB)
-    image = reader.read()
-    buffer.close()
-    if image.isNull():
-        raise UndecodableImage(f"cannot show this image: {reader.errorString()}")
-    return image
-
-
-def upright_size(data: bytes) -> QSize:
-    """The photo's size as displayed (orientation applied), read from its header only."""
-    if data[4:8] == b"ftyp":
-        return QSize()  # libheif has no header-only read here: the caller decodes
-    reader, buffer = _reader(data)
-    size = reader.size()
-    rotated = reader.transformation() & QImageIOHandler.Transformation.TransformationRotate90
-    buffer.close()
-    if size.isValid() and rotated:
-        size = size.transposed()
-    return size
+    return _to_qimage(_upright(data))
 
 
 def decode_reduced(data: bytes, max_side: int = SCREEN_SIDE) -> tuple[QImage, QSize]:
     """(a picture at most `max_side` pixels on its long side, the photo's full upright size).
 
-    JPEG decodes straight to the reduced size (the decoder scales while decoding, so a 200 MP
-    photo costs a fraction of its full decode); other formats are decoded and scaled down.
+    A JPEG decodes straight to a reduced size (the decoder scales by 1/2 to 1/8 while
+    decoding, so a 200 MP photo costs a fraction of its full decode); other formats are
+    decoded whole and scaled down.
     """
-    if data[4:8] == b"ftyp":
-        full = _decode_heif(data)
-        return _fit(full, max_side), full.size()
-    reader, buffer = _reader(data)
-    size = reader.size()
-    rotated = reader.transformation() & QImageIOHandler.Transformation.TransformationRotate90
-    if size.isValid() and max(size.width(), size.height()) > max_side:
-        reader.setScaledSize(size.scaled(max_side, max_side, Qt.AspectRatioMode.KeepAspectRatio))
-    image = reader.read()
-    buffer.close()
-    if image.isNull():
-        raise UndecodableImage(f"cannot show this image: {reader.errorString()}")
-    full = size.transposed() if rotated else size
-    return _fit(image, max_side), (full if full.isValid() else image.size())
+    from PIL import Image
+
+    full = _upright_size(data)
+    # Both sides of the draft at least max_side * 3/4: the long side stays >= max_side for
+    # photos up to 4:3 (wider ones are a little softer, never smaller than max_side * 3/4).
+    image = _upright(data, draft_side=max_side * 3 // 4)
+    if full is None:
+        full = QSize(image.width, image.height)
+    if max(image.size) > max_side:
+        image.thumbnail((max_side, max_side), Image.Resampling.BILINEAR)
+    return _to_qimage(image), full
 
 
 def thumbnail_image(data: bytes, size: QSize) -> QImage:
-    """A thumbnail at display size (decoded scaled); a null QImage when it is not an image."""
-    reader, buffer = _reader(data)
-    if reader.size().isValid():
-        reader.setScaledSize(reader.size().scaled(size, Qt.AspectRatioMode.KeepAspectRatio))
-    image = reader.read()
-    buffer.close()
-    return image
+    """A thumbnail at display size; a null QImage when the bytes are not an image."""
+    from PIL import Image
+
+    try:
+        image = _upright(data, draft_side=max(size.width(), size.height()))
+    except UndecodableImage:
+        return QImage()
+    image.thumbnail((size.width(), size.height()), Image.Resampling.BILINEAR)
+    return _to_qimage(image)
 
 
-def _fit(image: QImage, max_side: int) -> QImage:
-    if max(image.width(), image.height()) <= max_side:
-        return image
-    return image.scaled(
-        max_side,
-        max_side,
-        Qt.AspectRatioMode.KeepAspectRatio,
-        Qt.TransformationMode.SmoothTransformation,
-    )
+def thumbnails_async(
+    jpegs: Sequence[bytes],
+    size: QSize,
+    on_chunk: Callable[[list[tuple[int, QImage]]], None],
+    chunk: int = 24,
+) -> None:
+    """Decode thumbnails on a worker, `chunk` at a time; `on_chunk([(index, image), ...])` on
+    the GUI thread as each chunk is ready (a null image: not decodable). A dialog of 200
+    photos opens at once and fills in, instead of decoding them all on the GUI thread."""
+    from picsafe_desktop.ui import workers
+
+    def decode_all(progress) -> None:
+        done: list[tuple[int, QImage]] = []
+        for index, data in enumerate(jpegs):
+            done.append((index, thumbnail_image(data, size)))
+            if len(done) == chunk:
+                progress(done)
+                done = []
+        if done:
+            progress(done)
+
+    workers.submit(decode_all, on_progress=on_chunk)
 
 
-def _decode_heif(data: bytes) -> QImage:
-    """The vault keeps HEIC, which Qt cannot read: libheif decodes it (rotation applied)."""
+def _upright(data: bytes, draft_side: int | None = None):  # noqa: ANN202 - a PIL image
     from picsafe_desktop.deid import DeidError, decode_upright
 
     try:
-        image = decode_upright(data)
+        return decode_upright(bytes(data), draft_side)
     except DeidError as exc:
         raise UndecodableImage(f"cannot show this image: {exc}") from None
+
+
+def _upright_size(data: bytes) -> QSize | None:
+    """The full upright size from the header alone (None: not known without decoding)."""
+    import io
+
+    from PIL import Image
+
+    if bytes(data[4:8]) == b"ftyp":
+        return None  # HEIC: libheif decodes in full anyway
+    try:
+        with Image.open(io.BytesIO(data)) as opened:
+            width, height = opened.size
+            orientation = opened.getexif().get(0x0112, 1)
+    except Exception:  # noqa: BLE001 - the decode itself says what is wrong
+        return None
+    return QSize(height, width) if orientation in (5, 6, 7, 8) else QSize(width, height)
+
+
+def _to_qimage(image) -> QImage:  # noqa: ANN001 - a PIL image
     if image.mode not in ("RGB", "RGBA"):
-        image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
+        has_alpha = "A" in image.getbands() or "transparency" in image.info
+        image = image.convert("RGBA" if has_alpha else "RGB")
     fmt = QImage.Format.Format_RGBA8888 if image.mode == "RGBA" else QImage.Format.Format_RGB888
+    width, height, channels = image.width, image.height, len(image.getbands())
     raw = image.tobytes()
-    channels = len(image.getbands())
+    del image  # a 200 MP photo: never three copies at once
     # copy(): the QImage must own its pixels, not borrow Python's buffer.
-    return QImage(raw, image.width, image.height, image.width * channels, fmt).copy()
+    return QImage(raw, width, height, width * channels, fmt).copy()
