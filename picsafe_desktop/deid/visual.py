@@ -84,11 +84,10 @@ def _save_jpeg(im: Image.Image, quality: int, icc_profile: bytes | None = None) 
     return buf.getvalue()
 
 
-def decode_upright(clean: bytes, draft_side: int | None = None) -> Image.Image:
+def decode_upright(clean: bytes) -> Image.Image:
     """Scrubbed bytes decoded as displayed (orientation applied), in memory; for viewers that
-    cannot read every vault format themselves (Qt has no HEIC reader). `draft_side`: a JPEG
-    may be decoded reduced (1/2 to 1/8) as long as both sides stay at least this long."""
-    im, _, _ = _open_clean(clean, draft_side)
+    cannot read every vault format themselves (Qt has no HEIC reader)."""
+    im, _, _ = _open_clean(clean)
     return im
 
 

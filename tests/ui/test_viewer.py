@@ -258,9 +258,9 @@ def test_decoding_runs_on_worker_threads(viewer, qtbot, monkeypatch):
     for name in ("decode", "decode_reduced"):
         real = getattr(viewer_module, name)
 
-        def spy(data, real=real):
+        def spy(*args, real=real):
             threads.append(threading.current_thread())
-            return real(data)
+            return real(*args)
 
         monkeypatch.setattr(viewer_module, name, spy)
     with qtbot.waitSignal(viewer.full_ready, timeout=20000):
