@@ -206,17 +206,22 @@ def build_grid(root: Path, items: int) -> None:
     ]
     from _common import CONSENT
 
-    consent = vault.put_consent(batch, dict(CONSENT), mrn=CONSENT["patient"]["mrn"], actor="bench")
+    from picsafe_desktop import consent as rules
+
+    record = rules.record_to_dict(
+        rules.record_from_fields(CONSENT, wording=rules.load_wording(None, None))
+    )  # a complete record, as the dialog writes it (the details pane reads it)
+    consent = vault.put_consent(batch, record, mrn=CONSENT["patient"]["mrn"], actor="bench")
     vault.set_state(ids, ItemState.ACTIVE, consent_id=consent, actor="bench")
     vault.close()
     (root / "recovery-code.txt").write_text(code)
-    (root / "built.json").write_text(json.dumps({"items": items}))
+    (root / "built.json").write_text(json.dumps({"items": items, "format": 2}))
 
 
 def ensure_grid(items: int) -> Path:
     root = OUT / f"grid-{items}"
     try:
-        if json.loads((root / "built.json").read_text()) == {"items": items}:
+        if json.loads((root / "built.json").read_text()) == {"items": items, "format": 2}:
             return root
     except (OSError, ValueError):
         pass

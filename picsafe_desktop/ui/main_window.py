@@ -752,6 +752,7 @@ class MainWindow(ImportMixin, PhotoActionsMixin, WristbandScanMixin, QMainWindow
         self.intake_dialog = dialog
         _bring_up(dialog)
         self.start_wristband_scan(batch)  # issue 17: in the background, ui/wristband_scan.py
+        self.preload_consent_form()
 
     def _intake_finished(self, dialog) -> None:
         if self.intake_dialog is not dialog:

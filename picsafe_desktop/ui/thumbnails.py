@@ -12,6 +12,9 @@ from picsafe_desktop.model import PhotoItem
 from picsafe_desktop.ui import imaging, workers
 
 ItemIdRole = Qt.ItemDataRole.UserRole + 1
+# A thumbnail request with more than this many newer ones is skipped when its turn comes:
+# its row has most likely been scrolled out of view (a view shows a few dozen at a time).
+STALE_AFTER = 150
 
 
 def placeholder(size: int) -> QPixmap:
@@ -64,6 +67,7 @@ class ThumbnailModel(QAbstractListModel):
         self._pending: set[str] = set()
         self._broken: set[str] = set()  # failed once: show a mark, do not retry on every paint
         self._generation = 0
+        self._asked = 0  # requests made so far; a request too far back was scrolled past
         self._placeholder = placeholder(size)
 
     # -- content ---------------------------------------------------------------------------
@@ -142,14 +146,20 @@ class ThumbnailModel(QAbstractListModel):
             return
         self._pending.add(item_id)
         generation = self._generation
+        self._asked += 1
         workers.submit(
             self._decode,
             item_id,
+            self._asked,
             on_done=lambda image, i=item_id, g=generation: self._loaded(i, g, image),
             on_error=lambda exc, i=item_id, g=generation: self._failed(i, g),
         )
 
-    def _decode(self, item_id: str) -> tuple[str, QImage]:
+    def _decode(self, item_id: str, asked: int) -> tuple[str, QImage] | None:
+        if self._asked - asked > STALE_AFTER:
+            # Scrolled past: thousands of rows flew by, each asking for its thumbnail once;
+            # decrypting them all kept the workers (and the GIL) busy long after.
+            return None
         # QImage (not QPixmap) is safe to build off the GUI thread; Pillow decodes (no Qt
         # image-plugin lock shared with other threads, see ui/imaging.py).
         scaled = imaging.thumbnail_image(self._load(item_id), QSize(self._size, self._size))
@@ -163,10 +173,10 @@ class ThumbnailModel(QAbstractListModel):
             scaled = _with_badge(scaled, badge)
         return caption, scaled
 
-    def _loaded(self, item_id: str, generation: int, loaded: tuple[str, QImage]) -> None:
+    def _loaded(self, item_id: str, generation: int, loaded: tuple[str, QImage] | None) -> None:
         self._pending.discard(item_id)
-        if generation != self._generation:
-            return  # the model was reset (locked, other patient) while this was decrypting
+        if generation != self._generation or loaded is None:
+            return  # reset (locked, other patient) while this was decrypting, or skipped
         caption, image = loaded
         if caption:
             self._captions[item_id] = caption
