@@ -292,49 +292,40 @@ class Services:
                 return row.actor or ""
         return ""
 
-    def prepare_intake(self, batch: WaitingBatch) -> IntakeBatch:
+    def prepare_intake(self, batch: WaitingBatch, scan: bool = True) -> IntakeBatch:
         """The batch sorted into suggested sets (by capture time), with its thumbnails.
 
         A photo of the patient's wristband barcode identifies the patient and is not
         clinical: its MRN goes to the set it was taken in and the photo itself is
         crypto-shredded, so it never reaches the record. Scanned once per batch (the intake
         reopens after a lock): decoding every full-size photo again would find nothing new.
+        `scan=False` (the window): the sets come back at once and the caller runs
+        `scan_wristbands` and `settle_wristbands` itself, without holding the dialog back.
         """
         from picsafe_desktop import intake
-        from picsafe_desktop.wristband import read_wristband_mrn
 
-        actor = self.require(Permission.CONSENT).actor
-        bands = self._wristbands.get(batch.batch_id)
-        scan = bands is None
-        bands = {} if bands is None else bands
+        self.require(Permission.CONSENT)
+        if scan and self.wristband_scan_needed(batch.batch_id):
+            self.settle_wristbands(
+                batch.batch_id, self.scan_wristbands(batch.batch_id, batch.item_ids)
+            )
+        bands = self._wristbands.get(batch.batch_id, {})
         thumbnails: dict[str, bytes] = {}
         photos = [intake.IntakePhoto(i, taken) for i, (taken, _mrn) in bands.items()]
         unreadable = []
         for item_id in batch.item_ids:
+            if item_id in bands:
+                continue
             try:
                 taken = _capture_time(self.vault.read_metadata(item_id))
-                data = None
-                if scan:
-                    data = self.vault.read(item_id, actor=actor, purpose="wristband scan")
-                thumbnail = self.vault.read_thumbnail(item_id)
+                thumbnails[item_id] = self.vault.read_thumbnail(item_id)
             except IntegrityError as exc:
                 # One damaged or missing file must not hide its batch-mates (or every later
                 # batch) from consent; it stays waiting, untouched, and is named.
                 log.error("a waiting photo cannot be read (%s)", type(exc).__name__)
                 unreadable.append(str(exc))
                 continue
-            thumbnails[item_id] = thumbnail
-            mrn = None
-            if data is not None:
-                try:
-                    mrn = read_wristband_mrn(data)
-                except ValueError:
-                    mrn = None
-            if mrn:
-                self.vault.delete(item_id, actor=actor, reason="wristband photo used for MRN")
-                bands[item_id] = (taken, mrn)
             photos.append(intake.IntakePhoto(item_id, taken))
-        self._wristbands[batch.batch_id] = bands
         sets = intake.place_wristbands(
             intake.suggest_sets(photos), {i: mrn for i, (_t, mrn) in bands.items()}
         )
@@ -347,6 +338,60 @@ class Services:
             batch.imported_by,
             unreadable,
         )
+
+    def wristband_scan_needed(self, batch_id: str) -> bool:
+        return batch_id not in self._wristbands
+
+    def scan_wristbands(
+        self,
+        batch_id: str,
+        item_ids: Iterable[str],
+        progress: Callable[[tuple[str, str]], None] | None = None,
+    ) -> dict[str, str]:
+        """{photo id: MRN} of the photos that show a wristband barcode. Two photos at a time
+        (the decoders run outside the GIL), each decoded reduced; `progress((id, mrn))` as
+        each band is found, so a window can use it before the scan ends. Deletes nothing."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        from picsafe_desktop.wristband import read_wristband_mrn
+
+        actor = self.require(Permission.CONSENT).actor
+
+        def scan(item_id: str) -> tuple[str, str | None]:
+            try:
+                data = self.vault.read(item_id, actor=actor, purpose="wristband scan")
+            except IntegrityError:  # named by prepare_intake; no band to find in it
+                return item_id, None
+            try:
+                return item_id, read_wristband_mrn(data)
+            except ValueError:
+                return item_id, None
+
+        found: dict[str, str] = {}
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="wristband") as pool:
+            for item_id, mrn in pool.map(scan, list(item_ids)):
+                if mrn:
+                    found[item_id] = mrn
+                    if progress is not None:
+                        progress((item_id, mrn))
+        return found
+
+    def settle_wristbands(self, batch_id: str, bands: dict[str, str]) -> list[str]:
+        """Crypto-shred the wristband photos (each audited) that still wait for consent in
+        the batch, and remember their MRNs for the batch's sets; returns the ids shredded.
+        A photo already decided (consent recorded by someone who chose it) is left alone."""
+        actor = self.require(Permission.CONSENT).actor
+        known = self._wristbands.setdefault(batch_id, {})
+        waiting = set(self._waiting_in(batch_id, None))
+        shredded = []
+        for item_id, mrn in bands.items():
+            if item_id not in waiting:
+                continue
+            taken = _capture_time(self.vault.read_metadata(item_id))
+            self.vault.delete(item_id, actor=actor, reason="wristband photo used for MRN")
+            known[item_id] = (taken, mrn)
+            shredded.append(item_id)
+        return shredded
 
     def _waiting_in(self, batch_id: str, item_ids: Iterable[str] | None) -> list[str]:
         """`item_ids` (default: all) of the batch's photos still waiting for consent; refuses

@@ -20,9 +20,13 @@ WRISTBAND_FORMATS = (
     zxingcpp.BarcodeFormat.DataMatrix,
     zxingcpp.BarcodeFormat.QRCode,
 )
-# Phone photos are 12-50 MP; a wristband code is still readable at this size and the
-# decoder is several times faster on it.
+# Phone photos are 12-200 MP; a wristband code is still readable at this size and the
+# decoder is several times faster on it (zxing: 46 ms on 2016 x 1512, 225 ms on 4032 x 3024).
 _MAX_SIDE = 2400
+# A JPEG is decoded reduced (the decoder scales by 1/2, 1/4 or 1/8 while decoding, in grey):
+# as far as keeps the long side at least this long. Issue 17: the full colour decode of
+# every photo held the consent step back 43 s for a batch of 200.
+MIN_SIDE = 1600
 
 
 def read_wristband_mrn(image_bytes: bytes) -> str | None:
@@ -35,11 +39,7 @@ def read_wristband_mrn(image_bytes: bytes) -> str | None:
     if bytes(image_bytes[4:8]) == b"ftyp":
         image = _heif_gray(image_bytes)
     else:
-        try:
-            with Image.open(io.BytesIO(image_bytes)) as opened:
-                image = ImageOps.exif_transpose(opened).convert("L")
-        except (OSError, SyntaxError, Image.DecompressionBombError) as exc:
-            raise ValueError(f"not a readable image ({type(exc).__name__})") from None
+        image = reduced_gray(image_bytes)
     image.thumbnail((_MAX_SIDE, _MAX_SIDE))
     found = set()
     for barcode in zxingcpp.read_barcodes(image, formats=WRISTBAND_FORMATS):
@@ -47,6 +47,20 @@ def read_wristband_mrn(image_bytes: bytes) -> str | None:
         if mrn_problem(text) is None:
             found.add(text)
     return found.pop() if len(found) == 1 else None
+
+
+def reduced_gray(image_bytes: bytes) -> Image.Image:
+    """The photo upright in grey, decoded at the smallest JPEG scale that keeps its long side
+    at least MIN_SIDE (other formats: decoded whole)."""
+    try:
+        with Image.open(io.BytesIO(image_bytes)) as opened:
+            width, height = opened.size
+            long_side = max(width, height, 1)
+            if opened.format == "JPEG" and long_side > MIN_SIDE:
+                opened.draft("L", (width * MIN_SIDE // long_side, height * MIN_SIDE // long_side))
+            return ImageOps.exif_transpose(opened).convert("L")
+    except (OSError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise ValueError(f"not a readable image ({type(exc).__name__})") from None
 
 
 def _heif_gray(image_bytes: bytes) -> Image.Image:

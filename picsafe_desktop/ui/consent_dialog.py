@@ -13,18 +13,9 @@ import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from PySide6.QtCore import (
-    QT_TRANSLATE_NOOP,
-    QBuffer,
-    QByteArray,
-    QEvent,
-    QIODevice,
-    QSize,
-    Qt,
-    QTimer,
-    Signal,
-)
-from PySide6.QtGui import QColor, QIcon, QImageReader, QPixmap
+import shiboken6
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QEvent, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -61,7 +52,7 @@ from picsafe_desktop.consent import (
     validate,
 )
 from picsafe_desktop.model import Capacity, ConsentRecord, Method, Staff, Use
-from picsafe_desktop.ui import consent_sections, look
+from picsafe_desktop.ui import consent_sections, imaging, look
 from picsafe_desktop.ui.patient_check import PatientCheck  # issue 16
 from picsafe_desktop.ui.signature_pad import SignaturePad
 
@@ -115,23 +106,11 @@ def _local_now() -> dt.datetime:
     return dt.datetime.now().astimezone()
 
 
-def _thumbnail(jpeg: bytes) -> QPixmap:
-    """Decode in memory at thumbnail size (JPEG decoders scale while decoding)."""
-    data = QByteArray(jpeg)
-    buffer = QBuffer(data)
-    buffer.open(QIODevice.OpenModeFlag.ReadOnly)
-    reader = QImageReader(buffer)
-    reader.setAutoTransform(True)
-    size = reader.size()
-    if size.isValid():
-        reader.setScaledSize(size.scaled(THUMB, Qt.AspectRatioMode.KeepAspectRatio))
-    image = reader.read()
-    buffer.close()
-    if image.isNull():
-        blank = QPixmap(THUMB)
-        blank.fill(QColor("#bdbdbd"))
-        return blank
-    return QPixmap.fromImage(image)
+def _placeholder() -> QPixmap:
+    """A grey tile: the thumbnail until it is decoded, or for bytes that are not an image."""
+    blank = QPixmap(THUMB)
+    blank.fill(QColor("#bdbdbd"))
+    return blank
 
 
 class ConsentDialog(QDialog):
@@ -207,6 +186,27 @@ class ConsentDialog(QDialog):
         QApplication.instance().focusChanged.connect(self._follow_focus)
         self.mrn_edit.setFocus()
 
+    def _thumbnails_decoded(self, chunk) -> None:
+        if not shiboken6.isValid(self):
+            return  # the dialog closed while the worker decoded
+        self._thumbs_loaded += len(chunk)
+        for row, image in chunk:
+            item = self.thumbnails.item(row)
+            if item is not None and not image.isNull():
+                item.setIcon(QIcon(QPixmap.fromImage(image)))
+
+    def thumbnails_loaded(self) -> int:
+        """How many thumbnails have been decoded (the rest are still grey tiles)."""
+        return self._thumbs_loaded
+
+    def set_wristband_mrn(self, mrn: str) -> None:
+        """Issue 17: the wristband scan runs while the form is open; its MRN fills the MRN
+        field when nobody has typed one, and the record check follows it."""
+        if not mrn or self.mrn_edit.text().strip():
+            return
+        self.mrn_edit.setText(mrn)
+        self.patient_check.set_wristband(mrn)
+
     # --- construction --------------------------------------------------------------------
 
     def _build_form_page(self, thumbnails: Sequence[bytes]) -> QWidget:
@@ -239,12 +239,16 @@ class ConsentDialog(QDialog):
         self.thumbnails.setIconSize(THUMB)
         self.thumbnails.setFixedHeight(THUMB.height() + 16)
         self.thumbnails.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        for number, jpeg in enumerate(thumbnails, start=1):
-            item = QListWidgetItem(QIcon(_thumbnail(jpeg)), "")
+        waiting = _placeholder()
+        self._thumbs_loaded = 0
+        for number in range(1, count + 1):
+            item = QListWidgetItem(QIcon(waiting), "")
             label = f"Photo {number} of {count}"
             item.setToolTip(label)
             item.setData(Qt.ItemDataRole.AccessibleTextRole, label)
             self.thumbnails.addItem(item)
+        # Issue 17: decoded on a worker (200 of them stalled the GUI thread for 100 ms).
+        imaging.thumbnails_async(list(thumbnails), THUMB, self._thumbnails_decoded)
         layout.addWidget(self.thumbnails)
 
         # Three columns, so the common path fits 1366x768 without scrolling: who and what

@@ -11,8 +11,9 @@ consent or is destroyed; the window never touches the vault itself (it emits req
 
 from __future__ import annotations
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QItemSelectionModel, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QImageReader, QKeySequence, QPixmap, QShortcut
+import shiboken6
+from PySide6.QtCore import QItemSelectionModel, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -27,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from picsafe_desktop.ui import look
+from picsafe_desktop.ui import imaging, look
 
 THUMB = QSize(200, 200)
 _ID = Qt.ItemDataRole.UserRole
@@ -35,21 +36,16 @@ _SET = Qt.ItemDataRole.UserRole + 1
 
 
 def thumbnail_pixmap(jpeg: bytes, size: QSize = THUMB) -> QPixmap:
-    """Decode in memory at display size; a grey tile when the bytes are not an image."""
-    data = QByteArray(jpeg)  # kept referenced: QBuffer does not own it
-    buffer = QBuffer(data)
-    buffer.open(QIODevice.OpenModeFlag.ReadOnly)
-    reader = QImageReader(buffer)
-    reader.setAutoTransform(True)
-    if reader.size().isValid():
-        reader.setScaledSize(reader.size().scaled(size, Qt.AspectRatioMode.KeepAspectRatio))
-    image = reader.read()
-    buffer.close()
-    if image.isNull():
-        blank = QPixmap(size)
-        blank.fill(QColor("#bdbdbd"))
-        return blank
-    return QPixmap.fromImage(image)
+    """Decode in memory at display size; a grey tile when the bytes are not an image.
+    (Pillow, not a QImageReader on a Python QBuffer: see ui/imaging.py.)"""
+    image = imaging.thumbnail_image(jpeg, size)
+    return _grey(size) if image.isNull() else QPixmap.fromImage(image)
+
+
+def _grey(size: QSize = THUMB) -> QPixmap:
+    blank = QPixmap(size)
+    blank.fill(QColor("#bdbdbd"))
+    return blank
 
 
 class IntakeDialog(QDialog):
@@ -92,10 +88,14 @@ class IntakeDialog(QDialog):
         self.grid.setUniformItemSizes(True)
         self.grid.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.grid.itemSelectionChanged.connect(self._update_buttons)
+        self._bands = [set(s.wristbands) for s in batch.sets]  # MRNs of each set's bands
+        self._items: dict[str, QListWidgetItem] = {}
+        waiting = _grey()
         for number, ids in enumerate(self._sets, start=1):
             for item_id in ids:
-                pix = thumbnail_pixmap(batch.thumbnails.get(item_id, b""))
-                item = QListWidgetItem(QIcon(pix), self.tr("Set {number}").format(number=number))
+                item = QListWidgetItem(
+                    QIcon(waiting), self.tr("Set {number}").format(number=number)
+                )
                 item.setData(_ID, item_id)
                 item.setData(_SET, number - 1)
                 item.setData(
@@ -103,6 +103,14 @@ class IntakeDialog(QDialog):
                     self.tr("Photo in set {number}").format(number=number),
                 )
                 self.grid.addItem(item)
+                self._items[item_id] = item
+        # Issue 17: thumbnails decoded on a worker; the dialog opens at once and fills in.
+        order = list(self._items)
+        imaging.thumbnails_async(
+            [batch.thumbnails.get(i, b"") for i in order],
+            THUMB,
+            lambda chunk: self._thumbnails_decoded(order, chunk),
+        )
 
         self.consent_button = QPushButton(self)
         self.consent_button.setObjectName("primary")
@@ -163,6 +171,40 @@ class IntakeDialog(QDialog):
         self.select_set(0)
         self.grid.setFocus()
         self._fit_screen()
+
+    def _thumbnails_decoded(self, order: list[str], chunk) -> None:
+        if not shiboken6.isValid(self):
+            return  # closed while the worker decoded
+        for index, image in chunk:
+            item = self._items.get(order[index])
+            if item is not None and not image.isNull():
+                item.setIcon(QIcon(QPixmap.fromImage(image)))
+
+    def apply_wristbands(self, bands: dict[str, str]) -> None:
+        """Issue 17: the wristband scan runs after the dialog opened. Photos found to show a
+        wristband leave the grid; their MRN goes to the set they were taken in (two
+        different bands in one set: none, the clinician types it)."""
+        for item_id, mrn in bands.items():
+            for number, ids in enumerate(self._sets):
+                if item_id in ids:
+                    ids.remove(item_id)
+                    self._bands[number].add(mrn)
+                    one = len(self._bands[number]) == 1
+                    self._mrns[number] = next(iter(self._bands[number])) if one else ""
+        kept = set(self.selected_ids()) - set(bands)
+        for row in reversed(range(self.grid.count())):
+            if self.grid.item(row).data(_ID) in bands:
+                self.grid.takeItem(row)
+        self.sets_list.blockSignals(True)  # rebuilding the list must not select another set
+        self._refresh_sets()
+        self.sets_list.blockSignals(False)
+        selection = self.grid.selectionModel()  # taking the current photo moved the selection
+        selection.clearSelection()
+        for row in range(self.grid.count()):
+            if self.grid.item(row).data(_ID) in kept:
+                index = self.grid.model().index(row, 0)
+                selection.select(index, QItemSelectionModel.SelectionFlag.Select)
+        self._update_buttons()
 
     # --- what is left -----------------------------------------------------------------
     def remaining(self) -> list[str]:

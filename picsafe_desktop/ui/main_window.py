@@ -45,8 +45,10 @@ from picsafe_desktop.ui.importing import ImportMixin
 from picsafe_desktop.ui.lock import IdleMonitor, LockScreen, SessionLockWatcher, window_title
 from picsafe_desktop.ui.photo_actions import PhotoActionsMixin
 from picsafe_desktop.ui.thumbnails import ItemIdRole, ThumbnailModel
+from picsafe_desktop.ui.wristband_scan import WristbandScanMixin
 
 log = logging.getLogger(__name__)
+PATIENT_CHUNK = 1000  # patient rows built per turn of the event loop (about 5 ms)
 
 EMPTY_STATE_TEXT = QT_TRANSLATE_NOOP(
     "MainWindow",
@@ -102,7 +104,7 @@ def _same_person(a, b) -> bool:
     return a.name.strip().lower() == b.name.strip().lower()
 
 
-class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
+class MainWindow(ImportMixin, PhotoActionsMixin, WristbandScanMixin, QMainWindow):
     def __init__(self, site, services=None, monitor=None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.site = site
@@ -573,6 +575,7 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
                     widget.close()
         self.patient_list.clear()
         self._patient_rows = []
+        self._patients_shown = getattr(self, "_patients_shown", 0) + 1  # drop pending rows
         self.search_edit.clear()
         self.thumbnails.clear()
         self.details.setText("")
@@ -658,25 +661,42 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         keep = current.data(Qt.ItemDataRole.UserRole).mrn if current else None
         self.patient_list.clear()
         self._patient_rows = []
-        self.patient_list.setUpdatesEnabled(False)
-        for patient in patients:
-            text = (
-                f"{patient.name or '(no name)'}\nMRN {patient.mrn} · {patient.photo_count} photos"
-            )
-            item = QListWidgetItem(text, self.patient_list)
-            item.setData(Qt.ItemDataRole.UserRole, patient)
-            self._patient_rows.append([item, patient, False])
-            if patient.mrn == keep:
-                self.patient_list.setCurrentItem(item)
-        self.patient_list.setUpdatesEnabled(True)
-        self._filter_patients(self.search_edit.text())
+        self._patients_shown = getattr(self, "_patients_shown", 0) + 1
         if not patients:
             self.thumbnails.set_items([])
             self.details.setText("")
             self.stack.setCurrentWidget(self.empty_state)
             return
         self.stack.setCurrentWidget(self.browser)
-        if self.patient_list.currentItem() is None:
+        self._add_patient_rows(patients, 0, keep, self._patients_shown)
+
+    def _add_patient_rows(self, patients, start: int, keep, generation: int) -> None:
+        """PATIENT_CHUNK rows per turn of the event loop (issue 17: building 10,000 rows in
+        one go stalled the window at sign-in); the first patient is selected from the first
+        chunk on, so their photos load while the rest of the list is built."""
+        if generation != self._patients_shown or self.locked:
+            return  # refreshed or locked meanwhile
+        text = self.search_edit.text()
+        end = min(len(patients), start + PATIENT_CHUNK)
+        self.patient_list.setUpdatesEnabled(False)
+        for patient in patients[start:end]:
+            label = (
+                f"{patient.name or '(no name)'}\nMRN {patient.mrn} · {patient.photo_count} photos"
+            )
+            item = QListWidgetItem(label, self.patient_list)
+            item.setData(Qt.ItemDataRole.UserRole, patient)
+            hide = not patient.matches(text)
+            if hide:
+                item.setHidden(True)
+            self._patient_rows.append([item, patient, hide])
+            if patient.mrn == keep:
+                self.patient_list.setCurrentItem(item)
+        self.patient_list.setUpdatesEnabled(True)
+        if end < len(patients):
+            if keep is None and self.patient_list.currentItem() is None:
+                self.patient_list.setCurrentRow(0)
+            QTimer.singleShot(0, lambda: self._add_patient_rows(patients, end, keep, generation))
+        elif self.patient_list.currentItem() is None:
             self.patient_list.setCurrentRow(0)
 
     def _filter_patients(self, text: str) -> None:
@@ -831,7 +851,7 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
     def _first_waiting(self):
         self._unreadable_waiting = []  # read on the GUI thread once this returns
         for number, batch in enumerate(self.services.waiting_batches()):
-            intake = self.services.prepare_intake(batch)
+            intake = self.services.prepare_intake(batch, scan=False)  # scanned after it opens
             self._unreadable_waiting += intake.unreadable
             if intake.sets:  # a batch that held only a wristband photo is settled
                 return intake, len(self.services.waiting_batches()) - number
@@ -867,6 +887,8 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         self.intake_dialog = dialog
         self.waiting_entry.hide()
         _bring_up(dialog)
+        self.start_wristband_scan(batch)  # issue 17: in the background, ui/wristband_scan.py
+        self.preload_consent_form()
 
     def _intake_finished(self, dialog) -> None:
         if self.intake_dialog is not dialog:
@@ -940,8 +962,10 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
             else self.tr("Consent — %n photo(s)", "", len(item_ids))
         )
         batch_id = intake.batch.batch_id
+        # A list the wristband scan may still shorten while the form is open (issue 17).
+        self._consent_ids, self._consent_shown = (ids := list(item_ids)), list(item_ids)
         dialog.finished.connect(
-            lambda _r, d=dialog, ids=list(item_ids): self._consent_finished(d, batch_id, ids)
+            lambda _r, d=dialog, ids=ids: self._consent_finished(d, batch_id, ids)
         )
         self._lock_shortcut(dialog)
         self.consent_dialog = dialog
@@ -955,7 +979,9 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         if dialog.result_record is not None:
             # Photos given a body site of their own at intake keep it (issue 12).
             sites = self.intake_dialog.sites_for(item_ids) if self.intake_dialog else {}
-            record, site = dialog.result_record, dialog.body_site()  # read on the GUI thread
+            # Read on the GUI thread; answers trimmed to the photos the wristband scan left.
+            record = self.answers_for_kept(dialog.result_record, item_ids)
+            site = dialog.body_site()
             task = (
                 lambda: self.services.record_consent(batch_id, record, item_ids, site, sites=sites),
             )

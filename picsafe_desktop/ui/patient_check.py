@@ -102,6 +102,13 @@ class PatientCheck(QGroupBox):
         if self._lookup is not None and self._wristband:
             QTimer.singleShot(0, self.start_lookup)  # the wristband's MRN: look it up at once
 
+    def set_wristband(self, mrn: str) -> None:
+        """The wristband's MRN arrived after the form opened (issue 17: scanned meanwhile)."""
+        self._wristband = mrn.strip()
+        self._refresh()
+        if self._lookup is not None and self._wristband:
+            self.start_lookup()
+
     def _form_changed(self, *_args) -> None:
         mrn, name, born = (e.text().strip() for e in self._fields)
         if mrn != self._mrn:

@@ -33,7 +33,7 @@ class PhotoActionsMixin:
     Strings go through _tr, in this class's context (lupdate reads _tr as tr): self.tr would
     look them up under MainWindow first, and a plural (%n) not found there stops the search."""
 
-    def _tr(self, text: str, disambiguation: str | None = None, n: int = -1) -> str:
+    def __tr(self, text: str, disambiguation: str | None = None, n: int = -1) -> str:
         return QCoreApplication.translate("PhotoActionsMixin", text, disambiguation, n)
 
     def _confirm_destruction(self, title: str, text: str) -> bool:
@@ -55,8 +55,8 @@ class PhotoActionsMixin:
             if intimate:
                 reason, ok = QInputDialog.getText(
                     self,
-                    self._tr("Intimate image"),
-                    self._tr(
+                    self.__tr("Intimate image"),
+                    self.__tr(
                         "Why are you viewing this intimate image? (recorded in the audit log)",
                     ),
                 )
@@ -68,7 +68,7 @@ class PhotoActionsMixin:
             self.services.is_intimate,
             item_id,
             on_done=checked,
-            on_error=self._error(self._tr("Could not open the photo")),
+            on_error=self._error(self.__tr("Could not open the photo")),
         )
 
     def open_viewer(self) -> None:
@@ -108,7 +108,7 @@ class PhotoActionsMixin:
                 item_id,
                 reason,
                 on_done=lambda data: _show_if_current(viewer, row, data),
-                on_error=self._error(self._tr("Could not open the photo")),
+                on_error=self._error(self.__tr("Could not open the photo")),
             ),
         )
 
@@ -125,8 +125,8 @@ class PhotoActionsMixin:
         if self.locked or not ids:
             return
         if self.ask_before_deleting() and not self._confirm_destruction(
-            self._tr("Delete photos"),
-            self._tr(
+            self.__tr("Delete photos"),
+            self.__tr(
                 (
                     "Permanently destroy {v0} photo(s)? They cannot be "
                     "recovered, not even from a backup of the vault."
@@ -140,12 +140,12 @@ class PhotoActionsMixin:
             "deleted by user",
             on_done=lambda n: (
                 self.statusBar().showMessage(
-                    self._tr("%n photo(s) destroyed", "", n),
+                    self.__tr("%n photo(s) destroyed", "", n),
                     8000,
                 ),
                 self.refresh(),
             ),
-            on_error=self._error(self._tr("Could not delete")),
+            on_error=self._error(self.__tr("Could not delete")),
         )
 
     def show_audit(self, patient=None) -> None:
@@ -157,9 +157,9 @@ class PhotoActionsMixin:
         view.setWindowFlag(Qt.WindowType.Window)
         view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         view.setWindowTitle(
-            self._tr("Audit log — {patient}").format(patient=patient.name or patient.mrn)
+            self.__tr("Audit log — {patient}").format(patient=patient.name or patient.mrn)
             if patient
-            else self._tr("Audit log")
+            else self.__tr("Audit log")
         )
         view.fit_screen()
 
@@ -173,7 +173,7 @@ class PhotoActionsMixin:
         workers.submit(
             load,
             on_done=lambda r: view.set_rows(*r),
-            on_error=self._error(self._tr("Could not read the audit log")),
+            on_error=self._error(self.__tr("Could not read the audit log")),
         )
         view.show()
 
@@ -209,7 +209,7 @@ class PhotoActionsMixin:
         workers.submit(
             load,
             on_done=lambda found: self._open_timeline(who, *found),
-            on_error=self._error(self._tr("Could not open the timeline")),
+            on_error=self._error(self.__tr("Could not open the timeline")),
         )
 
     def _open_timeline(self, who: str, groups, thumbs) -> None:
@@ -234,14 +234,14 @@ class PhotoActionsMixin:
         view = ComparisonView(captions, parent=self)
         view.setWindowFlag(Qt.WindowType.Window)
         view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        view.setWindowTitle(self._tr("Compare — {who}").format(who=who))
+        view.setWindowTitle(self.__tr("Compare — {who}").format(who=who))
         self.comparison = view
         for index, item_id in enumerate(item_ids):
             workers.submit(
                 self.services.view,
                 item_id,
                 on_done=lambda data, n=index: _set_side(view, n, data),
-                on_error=self._error(self._tr("Could not open the photo")),
+                on_error=self._error(self.__tr("Could not open the photo")),
             )
         view.show()
 
@@ -320,7 +320,7 @@ class PhotoActionsMixin:
                 item_id,
                 reason,
                 on_done=lambda data: self._open_redaction(item_id, data),
-                on_error=self._error(self._tr("Could not open the photo")),
+                on_error=self._error(self.__tr("Could not open the photo")),
             ),
         )
 
@@ -346,15 +346,15 @@ class PhotoActionsMixin:
                 replace,
                 on_done=lambda _id: (
                     self.statusBar().showMessage(
-                        self._tr("Redacted copy saved (original destroyed)")
+                        self.__tr("Redacted copy saved (original destroyed)")
                         if replace
-                        else self._tr("Redacted copy saved"),
+                        else self.__tr("Redacted copy saved"),
                         8000,
                     ),
                     self.refresh(),  # the patient's photo count changed
                     self.refresh_photos(),
                 ),
-                on_error=self._error(self._tr("Could not redact the photo")),
+                on_error=self._error(self.__tr("Could not redact the photo")),
             )
 
         dialog.accepted.connect(accepted)
@@ -378,24 +378,24 @@ class PhotoActionsMixin:
             scope,
             "withdrawn by the patient",
             on_done=lambda exports: self._withdrawn(exports, scope),
-            on_error=self._error(self._tr("Could not withdraw")),
+            on_error=self._error(self.__tr("Could not withdraw")),
         )
 
     # -- consent governance (issue 15): identifiability answer, patient's copy --------------
     def _add_governance_actions(self, photo_menu, patient_menu) -> None:
         from PySide6.QtGui import QAction
 
-        self.identifiability_action = QAction(self._tr("Identifia&bility…"), self)
+        self.identifiability_action = QAction(self.__tr("Identifia&bility…"), self)
         self.identifiability_action.setStatusTip(
-            self._tr(
+            self.__tr(
                 "A clinician's answer: does this photo identify the patient? (audited)",
             )
         )
         self.identifiability_action.triggered.connect(self.set_identifiability)
         photo_menu.addAction(self.identifiability_action)
-        self.patient_copy_action = QAction(self._tr("Patient's &copy of the consent…"), self)
+        self.patient_copy_action = QAction(self.__tr("Patient's &copy of the consent…"), self)
         self.patient_copy_action.setStatusTip(
-            self._tr("Save the patient's PDF copy of this consent")
+            self.__tr("Save the patient's PDF copy of this consent")
         )
         self.patient_copy_action.triggered.connect(self.save_patient_copy)
         patient_menu.addAction(self.patient_copy_action)
@@ -464,11 +464,11 @@ class PhotoActionsMixin:
         if self.locked or not index.isValid():
             return
         item_id = index.data(ItemIdRole)
-        choices = [self._tr("Not identifiable"), self._tr("Identifiable")]
+        choices = [self.__tr("Not identifiable"), self.__tr("Identifiable")]
         answer, ok = QInputDialog.getItem(
             self,
-            self._tr("Identifiability"),
-            self._tr("Having looked at the photo, it is:"),
+            self.__tr("Identifiability"),
+            self.__tr("Having looked at the photo, it is:"),
             choices,
             0,
             False,
@@ -477,8 +477,8 @@ class PhotoActionsMixin:
             return
         reason, ok = QInputDialog.getText(
             self,
-            self._tr("Identifiability"),
-            self._tr("Why? (recorded in the audit log)"),
+            self.__tr("Identifiability"),
+            self.__tr("Why? (recorded in the audit log)"),
         )
         if not ok or not reason.strip():
             return
@@ -489,10 +489,10 @@ class PhotoActionsMixin:
             value,
             reason,
             on_done=lambda _r: self.statusBar().showMessage(
-                self._tr("Photo marked {answer}").format(answer=answer.lower()),
+                self.__tr("Photo marked {answer}").format(answer=answer.lower()),
                 8000,
             ),
-            on_error=self._error(self._tr("Could not record the answer")),
+            on_error=self._error(self.__tr("Could not record the answer")),
         )
 
     def save_patient_copy(self) -> None:
@@ -504,9 +504,9 @@ class PhotoActionsMixin:
         item = self.thumbnails.item(index.row())
         path = save_file_name(  # keeps no folder history (patient-named folders)
             self,
-            self._tr("Patient's copy of the consent"),
-            self._tr("consent-copy.pdf"),
-            self._tr("PDF (*.pdf)"),
+            self.__tr("Patient's copy of the consent"),
+            self.__tr("consent-copy.pdf"),
+            self.__tr("PDF (*.pdf)"),
         )
         if not path:
             return
@@ -515,16 +515,16 @@ class PhotoActionsMixin:
             item.consent_id,
             path,
             on_done=lambda out: self.statusBar().showMessage(
-                self._tr("Saved {out}").format(out=out), 8000
+                self.__tr("Saved {out}").format(out=out), 8000
             ),
-            on_error=self._error(self._tr("Could not save the patient's copy")),
+            on_error=self._error(self.__tr("Could not save the patient's copy")),
         )
 
     def _withdrawal_scope(self) -> str | None:
         box = QMessageBox(
             QMessageBox.Icon.Question,
-            self._tr("Withdraw consent"),
-            self._tr(
+            self.__tr("Withdraw consent"),
+            self.__tr(
                 "What does the patient withdraw?\n\n"
                 "Teaching and publication only: the photos stay for the clinical record.\n"
                 "Everything: every photo of this consent is destroyed; copies already in the "
@@ -536,11 +536,11 @@ class PhotoActionsMixin:
         )
         box.setObjectName("withdrawScopeBox")
         secondary = box.addButton(
-            self._tr("Teaching and &publication only"),
+            self.__tr("Teaching and &publication only"),
             QMessageBox.ButtonRole.AcceptRole,
         )
         everything = box.addButton(
-            self._tr("&Everything (destroy photos)"),
+            self.__tr("&Everything (destroy photos)"),
             QMessageBox.ButtonRole.DestructiveRole,
         )
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
@@ -553,9 +553,9 @@ class PhotoActionsMixin:
     def _withdrawn(self, exports: list, scope: str = "full") -> None:
         self.refresh()
         text = (
-            self._tr("Consent withdrawn; its photos were destroyed.")
+            self.__tr("Consent withdrawn; its photos were destroyed.")
             if scope == "full"
-            else self._tr(
+            else self.__tr(
                 "Teaching and publication withdrawn; the photos stay for the clinical record."
             )
         )
@@ -569,7 +569,7 @@ class PhotoActionsMixin:
             )
         box = QMessageBox(
             QMessageBox.Icon.Information,
-            self._tr("Consent withdrawn"),
+            self.__tr("Consent withdrawn"),
             text,
             QMessageBox.StandardButton.Ok,
             self,

@@ -9,9 +9,12 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
 
 from picsafe_desktop.model import PhotoItem
-from picsafe_desktop.ui import workers
+from picsafe_desktop.ui import imaging, workers
 
 ItemIdRole = Qt.ItemDataRole.UserRole + 1
+# A thumbnail request with more than this many newer ones is skipped when its turn comes:
+# its row has most likely been scrolled out of view (a view shows a few dozen at a time).
+STALE_AFTER = 150
 
 
 def placeholder(size: int) -> QPixmap:
@@ -58,17 +61,20 @@ class ThumbnailModel(QAbstractListModel):
         self._captions: dict[str, str] = {}
         self._size = size
         self._items: list[PhotoItem] = []
+        self._rows: dict[str, int] = {}  # item id -> row: a thumbnail's arrival finds its row
         self._cache: OrderedDict[str, QPixmap] = OrderedDict()
         self._cache_limit = cache_limit
         self._pending: set[str] = set()
         self._broken: set[str] = set()  # failed once: show a mark, do not retry on every paint
         self._generation = 0
+        self._asked = 0  # requests made so far; a request too far back was scrolled past
         self._placeholder = placeholder(size)
 
     # -- content ---------------------------------------------------------------------------
     def set_items(self, items: list[PhotoItem]) -> None:
         self.beginResetModel()
         self._items = list(items)
+        self._rows = {item.item_id: row for row, item in enumerate(self._items)}
         self._generation += 1
         self._pending.clear()
         self.endResetModel()
@@ -94,7 +100,9 @@ class ThumbnailModel(QAbstractListModel):
         return self._items[row]
 
     def row_of(self, item_id: str) -> int:
-        return next((r for r, i in enumerate(self._items) if i.item_id == item_id), -1)
+        # A dict, not a scan: with 10,000 photos each arriving thumbnail scanned the list on
+        # the GUI thread (issue 17: 66 ms stalls while scrolling).
+        return self._rows.get(item_id, -1)
 
     def pixmap(self, item_id: str) -> QPixmap | None:
         """The decoded thumbnail if it is in memory (never loads)."""
@@ -138,36 +146,37 @@ class ThumbnailModel(QAbstractListModel):
             return
         self._pending.add(item_id)
         generation = self._generation
+        self._asked += 1
         workers.submit(
             self._decode,
             item_id,
+            self._asked,
             on_done=lambda image, i=item_id, g=generation: self._loaded(i, g, image),
             on_error=lambda exc, i=item_id, g=generation: self._failed(i, g),
         )
 
-    def _decode(self, item_id: str) -> tuple[str, QImage]:
-        # QImage (not QPixmap) is safe to build off the GUI thread.
-        image = QImage.fromData(self._load(item_id))
-        if image.isNull():
+    def _decode(self, item_id: str, asked: int) -> tuple[str, QImage] | None:
+        if self._asked - asked > STALE_AFTER:
+            # Scrolled past: thousands of rows flew by, each asking for its thumbnail once;
+            # decrypting them all kept the workers (and the GIL) busy long after.
+            return None
+        # QImage (not QPixmap) is safe to build off the GUI thread; Pillow decodes (no Qt
+        # image-plugin lock shared with other threads, see ui/imaging.py).
+        scaled = imaging.thumbnail_image(self._load(item_id), QSize(self._size, self._size))
+        if scaled.isNull():
             raise ValueError("thumbnail could not be decoded")
         caption = self._caption(item_id) if self._caption else ""
         badge = ""
         if isinstance(caption, tuple):  # (caption, badge) e.g. a redacted copy
             caption, badge = caption
-        scaled = image.scaled(
-            self._size,
-            self._size,
-            Qt.AspectRatioMode.KeepAspectRatio,
-            Qt.TransformationMode.SmoothTransformation,
-        )
         if badge:
             scaled = _with_badge(scaled, badge)
         return caption, scaled
 
-    def _loaded(self, item_id: str, generation: int, loaded: tuple[str, QImage]) -> None:
+    def _loaded(self, item_id: str, generation: int, loaded: tuple[str, QImage] | None) -> None:
         self._pending.discard(item_id)
-        if generation != self._generation:
-            return  # the model was reset (locked, other patient) while this was decrypting
+        if generation != self._generation or loaded is None:
+            return  # reset (locked, other patient) while this was decrypting, or skipped
         caption, image = loaded
         if caption:
             self._captions[item_id] = caption

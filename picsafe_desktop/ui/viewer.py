@@ -1,10 +1,18 @@
-"""Full-size photo viewer: zoom, pan, copy. The photo exists only in memory."""
+"""Full-size photo viewer: zoom, pan, copy. The photo exists only in memory.
+
+Nothing is decoded on the GUI thread (issue 17): a picture of about screen size is decoded
+first on a worker and shown at once; the full-resolution image is decoded on another worker
+meanwhile and kept as a QImage. Zoomed in past the screen picture's detail, the visible part
+is cut from the full image and scaled on a worker, and laid over it as one detail tile, so a
+200 MP photo is never painted (or scaled) whole on the GUI thread.
+"""
 
 from __future__ import annotations
 
 import secrets
 
-from PySide6.QtCore import QByteArray, QMimeData, QObject, Qt, QTimer, Signal
+import shiboken6
+from PySide6.QtCore import QByteArray, QMimeData, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QKeySequence, QPainter, QPixmap, QShortcut, QWheelEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -18,8 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from picsafe_desktop.ui import look
-from picsafe_desktop.ui.imaging import UndecodableImage, decode
+from picsafe_desktop.ui import look, workers
+from picsafe_desktop.ui.imaging import SCREEN_SIDE, decode, decode_reduced
 
 ZOOM_STEP = 1.25
 MIN_SCALE = 0.02
@@ -129,17 +137,33 @@ class PhotoViewer(QWidget):
     """
 
     navigate = Signal(int)  # -1: previous photo, +1: next photo
+    shown = Signal()  # the screen-size picture is on screen
+    full_ready = Signal()  # the full-resolution image is decoded (zooming shows its detail)
 
     def __init__(self, clipboard_clear_seconds: int = 30, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.clipboard_clear_seconds = clipboard_clear_seconds
         self.setAccessibleName(self.tr("Photo viewer"))
         self._fit = True
+        self._generation = 0  # bumped by every set_image/clear: late results are dropped
+        self._full: QImage | None = None  # full resolution, decoded off the GUI thread
+        self._full_size = QSize()
+        self._detail_pending = False
 
         self.scene = QGraphicsScene(self)
+        # Scene coordinates are the photo's full-resolution pixels whatever is shown, so the
+        # zoom (the view's scale) means the same with the screen picture or the full one.
         self.item = QGraphicsPixmapItem()
         self.item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
         self.scene.addItem(self.item)
+        self.detail = QGraphicsPixmapItem()  # the visible part at full detail, when zoomed
+        self.detail.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
+        self.detail.setZValue(1)
+        self.scene.addItem(self.detail)
+        self._detail_timer = QTimer(self)
+        self._detail_timer.setSingleShot(True)
+        self._detail_timer.setInterval(60)  # after the zoom or pan settles
+        self._detail_timer.timeout.connect(self._request_detail)
         self.view = PhotoView(self)
         self.view.setScene(self.scene)
         self.view.setAccessibleName(self.tr("Photo"))
@@ -148,6 +172,8 @@ class PhotoViewer(QWidget):
         )
         self.view.zoom_requested.connect(self.zoom_by)
         self.view.resized.connect(self._view_resized)
+        self.view.horizontalScrollBar().valueChanged.connect(self._view_moved)
+        self.view.verticalScrollBar().valueChanged.connect(self._view_moved)
 
         def button(text: str, name: str, slot, tip: str) -> QPushButton:
             b = QPushButton(text, self)
@@ -258,21 +284,149 @@ class PhotoViewer(QWidget):
 
     # -- content ---------------------------------------------------------------------------
     def set_image(self, data: bytes) -> None:
-        try:
-            image = decode(data)
-        except UndecodableImage:
-            self.clear()
-            self.message.setText(self.tr("This photo cannot be displayed."))
-            self.message.show()
-            return
+        """Show the photo: decoded on workers, the screen-size picture first."""
+        self.clear()
+        generation = self._generation
+        self.message.setText(self.tr("Opening the photo…"))
+        self.message.show()
+        workers.submit(
+            decode_reduced,
+            data,
+            self._screen_side(),
+            on_done=lambda result, g=generation: self._reduced_ready(g, result),
+            on_error=lambda _exc, g=generation: self._undecodable(g),
+        )
+        # The full decode starts at once too (the second core), not after the first picture.
+        workers.submit(
+            decode,
+            data,
+            on_done=lambda image, g=generation: self._full_decoded(g, image),
+            on_error=lambda _exc, g=generation: None,  # the screen picture stays
+        )
+
+    def _screen_side(self) -> int:
+        """The screen picture's long side: the screen's, in device pixels, so fitting it to
+        the window scales it little (a 2560 px picture smooth-scaled onto a 1366 x 768 screen
+        cost 50-80 ms a paint on the ward PCs' class of machine)."""
+        screen = self.screen() or QApplication.primaryScreen()
+        if screen is None:
+            return SCREEN_SIDE
+        size = screen.size() * screen.devicePixelRatio()
+        return max(1024, min(SCREEN_SIDE, max(size.width(), size.height())))
+
+    def _current(self, generation: int) -> bool:
+        """A worker's result is still wanted: same photo, and the window still exists."""
+        return generation == self._generation and shiboken6.isValid(self)
+
+    def _reduced_ready(self, generation: int, result: tuple[QImage, QSize]) -> None:
+        if not self._current(generation):
+            return  # another photo (or none, or the window closed) since
+        image, full_size = result
         self.message.hide()
-        self.item.setPixmap(QPixmap.fromImage(image))
-        self.scene.setSceneRect(self.item.boundingRect())
+        self._show_picture(image, full_size)
         self.fit()
+        self.shown.emit()
+
+    def _show_picture(self, image: QImage, full_size: QSize) -> None:
+        self._full_size = full_size
+        self.item.setPixmap(QPixmap.fromImage(image))
+        self.item.setScale(full_size.width() / max(1, image.width()))
+        self.scene.setSceneRect(0, 0, full_size.width(), full_size.height())
+
+    def _full_decoded(self, generation: int, image: QImage) -> None:
+        if not self._current(generation):
+            return
+        self._full = image
+        if not self.has_image():  # the full decode won the race: it is also the picture
+            self.message.hide()
+            small = image if max(image.width(), image.height()) <= SCREEN_SIDE else None
+            if small is not None:
+                self._show_picture(small, image.size())
+                self.fit()
+                self.shown.emit()
+        self.full_ready.emit()
+        self._schedule_detail()
+
+    def _undecodable(self, generation: int) -> None:
+        if not self._current(generation):
+            return
+        self.clear()
+        self.message.setText(self.tr("This photo cannot be displayed."))
+        self.message.show()
+
+    def full_image(self) -> QImage | None:
+        """The full-resolution image once decoded (None until then)."""
+        return self._full
+
+    def shown_resolution(self) -> float:
+        """Screen picture pixels per photo pixel (1.0: the picture is the full photo)."""
+        return 1.0 / self.item.scale() if self.has_image() else 0.0
+
+    # -- full detail when zoomed in ---------------------------------------------------------
+    def _needs_detail(self) -> bool:
+        # The screen picture is enough while one of its pixels covers at most one screen pixel.
+        return (
+            self._full is not None
+            and self.has_image()
+            and self.item.scale() > 1.0
+            and self.scale() * self.item.scale() > 1.0
+        )
+
+    def _schedule_detail(self) -> None:
+        if self._needs_detail():
+            self._detail_timer.start()
+        else:
+            self._detail_timer.stop()
+            self.detail.setPixmap(QPixmap())
+
+    def _view_moved(self, _value: int) -> None:
+        if self._full is not None:
+            self._schedule_detail()
+
+    def _request_detail(self) -> None:
+        if not self._needs_detail():
+            return
+        if self._detail_pending:
+            self._detail_timer.start()  # one tile at a time: ask again when it arrives
+            return
+        visible = self.view.mapToScene(self.view.viewport().rect()).boundingRect()
+        rect = visible.intersected(self.scene.sceneRect()).toAlignedRect()
+        if rect.isEmpty():
+            return
+        scale = min(1.0, self.scale())  # never more pixels than the photo has
+        out = QSize(max(1, round(rect.width() * scale)), max(1, round(rect.height() * scale)))
+        self._detail_pending = True
+        generation = self._generation
+        workers.submit(
+            _cut,
+            self._full,
+            rect,
+            out,
+            on_done=lambda tile, g=generation, r=rect: self._detail_ready(g, r, tile),
+            on_error=lambda _exc: setattr(self, "_detail_pending", False),
+        )
+
+    def _detail_ready(self, generation: int, rect, tile: QImage) -> None:
+        self._detail_pending = False
+        if not self._current(generation) or not self._needs_detail():
+            return
+        self.detail.setPixmap(QPixmap.fromImage(tile))
+        self.detail.setPos(rect.x(), rect.y())
+        self.detail.setScale(rect.width() / max(1, tile.width()))
+
+    def detail_shown(self) -> bool:
+        return not self.detail.pixmap().isNull()
 
     def clear(self) -> None:
-        """Drop the photo (the pixmap is freed; only a blank view remains)."""
+        """Drop the photo (the pixmaps and the decoded image are freed; a blank view stays)."""
+        self._generation += 1
+        self._full = None
+        self._full_size = QSize()
+        self._detail_pending = False
+        self._detail_timer.stop()
         self.item.setPixmap(QPixmap())
+        self.item.setScale(1.0)
+        self.detail.setPixmap(QPixmap())
         self.scene.setSceneRect(0, 0, 0, 0)
         self.view.resetTransform()
         self.message.hide()
@@ -293,6 +447,7 @@ class PhotoViewer(QWidget):
         self._fit = False
         self.view.scale(target / self.scale(), target / self.scale())
         self._update_controls()
+        self._schedule_detail()
 
     def zoom_in(self) -> None:
         self.zoom_by(ZOOM_STEP)
@@ -303,8 +458,9 @@ class PhotoViewer(QWidget):
     def fit(self) -> None:
         self._fit = True
         if self.has_image():
-            self.view.fitInView(self.item, Qt.AspectRatioMode.KeepAspectRatio)
+            self.view.fitInView(self.scene.sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
         self._update_controls()
+        self._schedule_detail()
 
     def actual_size(self) -> None:
         if not self.has_image():
@@ -312,6 +468,7 @@ class PhotoViewer(QWidget):
         self._fit = False
         self.view.resetTransform()
         self._update_controls()
+        self._schedule_detail()
 
     def _view_resized(self) -> None:
         if self._fit:
@@ -332,8 +489,19 @@ class PhotoViewer(QWidget):
     # -- copy and close --------------------------------------------------------------------
     def copy(self) -> None:
         if self.has_image():
-            clipboard_guard().copy(self.item.pixmap().toImage(), self.clipboard_clear_seconds)
+            image = self._full if self._full is not None else self.item.pixmap().toImage()
+            clipboard_guard().copy(image, self.clipboard_clear_seconds)
 
     def closeEvent(self, event) -> None:
         self.clear()
         super().closeEvent(event)
+
+
+def _cut(full: QImage, rect, size: QSize) -> QImage:
+    """The part `rect` of the full image at `size` pixels (on a worker)."""
+    part = full.copy(rect)
+    if part.size() == size:
+        return part
+    return part.scaled(
+        size, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation
+    )

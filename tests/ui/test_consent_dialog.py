@@ -576,3 +576,42 @@ def test_pad_draws_with_a_pen(pad):
         send(QTabletEvent.Type.TabletMove, x, 60 + x % 50, 0.8, Qt.MouseButton.LeftButton)
     send(QTabletEvent.Type.TabletRelease, 400, 90, 0.0, Qt.MouseButton.NoButton)
     assert signature_problem(pad.to_png()) is None
+
+
+# -- issue 17: the dialog opens at once; thumbnails and the wristband's MRN arrive later ----
+
+
+def test_thumbnails_are_decoded_on_a_worker_after_the_dialog_opens(qtbot, monkeypatch):
+    import threading
+
+    from picsafe_desktop.ui import imaging
+
+    threads = []
+    real = imaging.thumbnail_image
+
+    def spy(data, size):
+        threads.append(threading.current_thread())
+        return real(data, size)
+
+    monkeypatch.setattr(imaging, "thumbnail_image", spy)
+    photos = [jpeg(c) for c in ("red", "green", "blue", "white")]
+    dlg = ConsentDialog(photos, STAFF, WORDING, clock=lambda: NOW)
+    qtbot.addWidget(dlg)
+    assert dlg.thumbnails.count() == 4  # a grey tile each, at once
+    qtbot.waitUntil(lambda: dlg.thumbnails_loaded() == 4, timeout=10000)
+    assert len(threads) == 4 and threading.main_thread() not in threads
+    icon = dlg.thumbnails.item(0).icon().pixmap(64, 64).toImage()
+    assert icon.pixelColor(32, 32).red() > 200 and icon.pixelColor(32, 32).green() < 60
+    dlg.close_without_decision()
+
+
+def test_wristband_mrn_arriving_later_fills_an_empty_mrn_only(qtbot):
+    dlg = ConsentDialog([jpeg("red")], STAFF, WORDING, clock=lambda: NOW)
+    qtbot.addWidget(dlg)
+    assert dlg.mrn_edit.text() == ""
+    dlg.set_wristband_mrn("RX0012345")
+    assert dlg.mrn_edit.text() == "RX0012345"
+    dlg.mrn_edit.setText("TYPED123")
+    dlg.set_wristband_mrn("RX0099999")  # never overwrites what someone typed
+    assert dlg.mrn_edit.text() == "TYPED123"
+    dlg.close_without_decision()

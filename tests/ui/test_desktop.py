@@ -112,6 +112,8 @@ def wait_for_intake(qtbot, win):
     qtbot.waitUntil(
         lambda: win.intake_dialog is not None and win.intake_dialog.isVisible(), timeout=30000
     )
+    # The wristband scan runs after the intake opened (issue 17): these tests act on its end.
+    qtbot.waitUntil(lambda: not win.wristband_scan_running(), timeout=30000)
     return win.intake_dialog
 
 
@@ -771,6 +773,64 @@ def test_wristband_photo_fills_the_mrn_and_leaves_the_batch(qtbot, window, servi
     sign_in(qtbot, window)
     assert consent_for_all(qtbot, window).mrn_edit.text() == MRN
     assert [r for r in services.vault.audit_rows() if r.event == "view"] == scans
+
+
+def test_dialogs_open_before_the_wristband_scan_ends_and_it_fills_the_mrn(
+    qtbot, window, services, drop
+):
+    """Issue 17: the intake and the consent form do not wait for the barcode scan (43 s for
+    200 photos); the scan's MRN fills the open form, and the band photo leaves the consent."""
+    import threading
+
+    from tests.unit.test_wristband import CODE128, barcode_image, photo
+
+    band = photo([(barcode_image(MRN, CODE128), (200, 300))])
+    (drop / "IMG_9999.jpg").write_bytes(with_capture_time(band, "2018:07:25 16:30:00", None))
+    release = threading.Event()
+    real_scan = services.scan_wristbands
+
+    def held_scan(*args, **kwargs):  # the real scan, started only when the test says so
+        assert release.wait(30)
+        return real_scan(*args, **kwargs)
+
+    services.scan_wristbands = held_scan
+    sign_in(qtbot, window)
+    window.start_import([str(drop)])
+    qtbot.waitUntil(
+        lambda: window.intake_dialog is not None and window.intake_dialog.isVisible(),
+        timeout=30000,
+    )
+    intake = window.intake_dialog
+    assert window.wristband_scan_running()
+    assert len(intake.remaining()) == len(PHOTOS) + 1  # the band photo is still among them
+    scanned = [
+        r for r in services.vault.audit_rows() if r.details.get("purpose") == "wristband scan"
+    ]
+    assert scanned == []  # nothing was decoded for the barcode before the intake opened
+    intake.grid.setFocus()
+    qtbot.keyClick(intake.grid, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.mouseClick(intake.consent_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.consent_dialog is not None, timeout=30000)
+    dialog = window.consent_dialog
+    assert dialog.mrn_edit.text() == ""
+    release.set()
+    qtbot.waitUntil(lambda: dialog.mrn_edit.text() == MRN, timeout=30000)
+    qtbot.waitUntil(lambda: not window.wristband_scan_running(), timeout=30000)
+    assert len(intake.remaining()) == len(PHOTOS)
+    qtbot.waitUntil(
+        lambda: any(r.event == "delete" for r in services.vault.audit_rows()), timeout=15000
+    )
+    qtbot.keyClicks(dialog.name_edit, PATIENT_NAME)
+    tick(qtbot, dialog.capacity_buttons[Capacity.SELF])
+    tick(qtbot, dialog.method_buttons[Method.WRITTEN])
+    sign(dialog.signature_pad)
+    qtbot.waitUntil(dialog.record_button.isEnabled)
+    qtbot.mouseClick(dialog.record_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(
+        lambda: len(services.vault.list_items(state=ItemState.ACTIVE)) == len(PHOTOS),
+        timeout=30000,
+    )
+    assert len(services.vault.list_items()) == len(PHOTOS), "the band photo was destroyed"
 
 
 def test_cancel_leaves_the_rest_at_its_source(qtbot, window, services, tmp_path, corpus):

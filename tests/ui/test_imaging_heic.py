@@ -29,4 +29,4 @@ def test_viewer_shows_a_heic(qtbot):
     viewer = PhotoViewer(clipboard_clear_seconds=1)
     qtbot.addWidget(viewer)
     viewer.set_image(scrub(heic(orientation=1)).data)
-    assert viewer.has_image()
+    qtbot.waitUntil(viewer.has_image, timeout=10000)  # decoded on a worker

@@ -231,3 +231,28 @@ def test_directory_sign_in_on_the_lock_screen(qtbot, tmp_path, keyring_service, 
     finally:
         workers.wait_for_done(30000)
         services.close()
+
+
+def test_a_long_patient_list_is_built_a_chunk_at_a_time(qtbot, window, monkeypatch):
+    """Issue 17: 10,000 patient rows built in one go stalled the window at sign-in. They come
+    a chunk per turn of the event loop; the first patient is selected from the first chunk,
+    the filter applies to rows as they come, and a newer list drops the rest of an older one."""
+    from picsafe_desktop.services import PatientSummary
+    from picsafe_desktop.ui import main_window
+
+    monkeypatch.setattr(main_window, "PATIENT_CHUNK", 3)
+    sign_in(qtbot, window)
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is not window.lock_screen)
+    patients = [PatientSummary(f"MRN{n:03d}", f"Patient {n:03d}", "") for n in range(8)]
+    window.search_edit.setText("Patient 00")  # rows 0-7 all match; none hidden
+    window._show_patients(patients)
+    assert window.patient_list.count() == 3  # the first chunk only, so far
+    assert window.patient_list.currentRow() == 0
+    qtbot.waitUntil(lambda: window.patient_list.count() == 8)
+    window.search_edit.setText("MRN007")
+    window._show_patients(patients)
+    window._show_patients(patients[:4])  # refreshed before the first list was complete
+    qtbot.wait(50)
+    assert window.patient_list.count() == 4
+    hidden = [window.patient_list.item(r).isHidden() for r in range(4)]
+    assert hidden == [True, True, True, True]  # MRN007 is not among these four

@@ -178,3 +178,26 @@ def test_english_plural_forms_for_english_and_untranslated_languages(qapp, local
         assert say("AuditView", "%n entry(s)", "", 4) == "4 entries"
     finally:
         i18n.install_translators(qapp, QLocale("en_GB"))
+
+
+def test_each_main_window_mixin_translates_in_its_own_context(qapp):
+    """lupdate files a mixin's strings under the mixin's class; MainWindow inherits several
+    mixins, and one shared `_tr` name would make every mixin look its strings up in the first
+    mixin's context (found nowhere, so never translated)."""
+    from picsafe_desktop import config
+    from picsafe_desktop.ui.main_window import MainWindow
+
+    loaded = i18n.install_translators(qapp, QLocale("en_GB"))
+    assert loaded
+    window = MainWindow(config.from_dict({}))
+    try:
+        # English plural forms exist only in the catalogue: found only in the right context.
+        assert window._PhotoActionsMixin__tr("%n photo(s) destroyed", "", 1) == "1 photo destroyed"
+        said = window._WristbandScanMixin__tr(
+            "Looking for a wristband barcode among the %n photo(s)… you can start meanwhile.",
+            "",
+            1,
+        )
+        assert said.startswith("Looking for a wristband barcode among the 1 photo…")
+    finally:
+        window.deleteLater()

@@ -104,6 +104,8 @@ def intake_of(qtbot, win):
     qtbot.waitUntil(
         lambda: win.intake_dialog is not None and win.intake_dialog.isVisible(), timeout=30000
     )
+    # The wristband scan runs after the intake opened (issue 17): the journey acts on its end.
+    qtbot.waitUntil(lambda: not win.wristband_scan_running(), timeout=30000)
     return win.intake_dialog
 
 

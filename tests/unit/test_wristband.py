@@ -88,3 +88,22 @@ def test_code_that_is_not_an_mrn_is_ignored():
 def test_unreadable_bytes_raise_value_error():
     with pytest.raises(ValueError, match="not a readable image"):
         read_wristband_mrn(b"not an image at all")
+
+
+def test_large_jpeg_is_decoded_reduced_and_grey():
+    # Issue 17: the scan decodes at the JPEG decoder's own reduced scale, not every pixel.
+    from picsafe_desktop.wristband import MIN_SIDE, reduced_gray
+
+    data = photo([(barcode_image("A1234567", CODE128, scale=6), (1700, 1300))], size=(4000, 3000))
+    image = reduced_gray(data)
+    assert image.mode == "L"
+    assert image.size == (2000, 1500)  # 1/2 scale: 1/4 would be below MIN_SIDE
+    assert max(image.size) >= MIN_SIDE
+    assert read_wristband_mrn(data) == "A1234567"  # and the code is still read
+
+
+def test_reduced_decode_keeps_the_orientation():
+    from picsafe_desktop.wristband import reduced_gray
+
+    data = photo([], size=(4000, 3000), exif_orientation=6)
+    assert reduced_gray(data).size == (1500, 2000)

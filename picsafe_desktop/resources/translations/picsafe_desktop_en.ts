@@ -2582,6 +2582,10 @@ Everything: every photo of this consent is destroyed; copies already in the medi
             <translation type="unfinished" />
         </message>
         <message>
+            <source>Opening the photo…</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
             <source>This photo cannot be displayed.</source>
             <translation type="unfinished" />
         </message>
@@ -3031,6 +3035,24 @@ Choose another folder, or write the code down by hand.</source>
         <name>WindowsSessionListener</name>
         <message>
             <source>Windows session notifications unavailable; idle lock still applies</source>
+            <translation type="unfinished" />
+        </message>
+    </context>
+    <context>
+        <name>WristbandScanMixin</name>
+        <message numerus="yes">
+            <source>Looking for a wristband barcode among the %n photo(s)… you can start meanwhile.</source>
+            <translation>
+                <numerusform>Looking for a wristband barcode among the %n photo… you can start meanwhile.</numerusform>
+                <numerusform>Looking for a wristband barcode among the %n photos… you can start meanwhile.</numerusform>
+            </translation>
+        </message>
+        <message>
+            <source>Could not destroy a photo of a wristband</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>The photos could not be checked for a wristband: type the MRN in the form.</source>
             <translation type="unfinished" />
         </message>
     </context>
