@@ -1,0 +1,118 @@
+"""Colour cases of the peer review (issue 14), judged by dciodvfy and a real Orthanc."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+from pathlib import Path
+
+import pydicom
+import pytest
+from PIL import Image, ImageCms
+
+from picsafe_desktop.export import dicom
+from tests import export_data as d
+from tests.export_tools import AET, require
+
+CANON_444 = "canon-eos-7d-serial-person-xmp-iptc__Canon-EOS-7D.jpg"  # YCbCrSubSampling 1 1
+
+
+def _dciodvfy_errors(path) -> list[str]:
+    done = subprocess.run([require("dciodvfy"), str(path)], capture_output=True, text=True)
+    lines = (done.stdout + done.stderr).splitlines()
+    assert "VLPhotographicImage" in lines
+    return [ln for ln in lines if ln.startswith("Error")]
+
+
+def _export(tmp_path, data: bytes, name: str):
+    (ds,) = dicom.build_datasets(d.batch(photos=[d.photo("a", data)]))
+    path = tmp_path / f"{name}.dcm"
+    path.write_bytes(dicom.to_bytes(ds))
+    return path
+
+
+def _rgb(img: Image.Image) -> bytes:
+    return img.convert("RGB").tobytes()
+
+
+def _cmyk_jpeg(icc: bytes | None = None) -> bytes:
+    rgb = Image.open(io.BytesIO(d.synthetic_jpeg(160, 120)))
+    out = io.BytesIO()
+    rgb.convert("CMYK").save(out, "JPEG", quality=90, **({"icc_profile": icc} if icc else {}))
+    return out.getvalue()
+
+
+def test_unsubsampled_jpeg_goes_out_as_its_decoded_rgb_pixels(tmp_path):
+    """Was: Photometric Interpretation YBR_FULL in a VL Photographic Image; dciodvfy:
+    "Unrecognized enumerated value <YBR_FULL>"."""
+    scrubbed = d.scrubbed_corpus_jpeg(CANON_444)
+    if scrubbed is None:
+        pytest.skip("photo corpus not found")
+    path = _export(tmp_path, scrubbed, "canon")
+    assert _dciodvfy_errors(path) == []
+    ds = pydicom.dcmread(path)
+    assert ds.PhotometricInterpretation == "RGB"
+    assert ds.file_meta.TransferSyntaxUID == pydicom.uid.ExplicitVRLittleEndian
+    assert ds.LossyImageCompression == "01"  # it was a JPEG once, and that stays said
+    with Image.open(io.BytesIO(scrubbed)) as img:
+        # exactly the decode of the vault's JPEG: no second lossy generation
+        assert (ds.Rows, ds.Columns) == (img.height, img.width)
+        assert ds.PixelData[: img.width * img.height * 3] == _rgb(img)
+
+
+def test_cmyk_jpeg_is_converted_to_rgb_for_dicom(tmp_path):
+    """Was: refused with "4 colour components; DICOM needs 1 or 3" and no advice."""
+    data = _cmyk_jpeg()
+    path = _export(tmp_path, data, "cmyk")
+    assert _dciodvfy_errors(path) == []
+    ds = pydicom.dcmread(path)
+    assert (ds.PhotometricInterpretation, ds.SamplesPerPixel) == ("RGB", 3)
+    with Image.open(io.BytesIO(data)) as img:
+        assert ds.PixelData == _rgb(img)
+    shown = Image.frombytes("RGB", (ds.Columns, ds.Rows), bytes(ds.PixelData))
+    r, g, b = shown.getpixel((10, 10))  # the red top-left block is still red, not inverted
+    assert r > 150 and g < 100 and b < 100
+
+
+def test_cmyk_jpeg_with_its_icc_profile_goes_through_it_to_srgb(tmp_path):
+    profile = Path("/usr/share/color/icc/ghostscript/default_cmyk.icc")  # Debian ghostscript
+    if not profile.is_file():
+        pytest.skip("no CMYK ICC profile installed")
+    icc = profile.read_bytes()
+    data = _cmyk_jpeg(icc)
+    path = _export(tmp_path, data, "cmyk-icc")
+    assert _dciodvfy_errors(path) == []
+    ds = pydicom.dcmread(path)
+    assert ds.PhotometricInterpretation == "RGB"
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    assert bytes(ds.ICCProfile) == srgb  # the pixels are now sRGB, and say so
+    with Image.open(io.BytesIO(data)) as img:
+        expected = ImageCms.profileToProfile(
+            img,
+            ImageCms.ImageCmsProfile(io.BytesIO(icc)),
+            ImageCms.createProfile("sRGB"),
+            outputMode="RGB",
+        )
+        assert ds.PixelData == expected.tobytes()
+
+
+def test_greyscale_jpeg_keeps_its_bytes_and_passes_dciodvfy(tmp_path):
+    out = io.BytesIO()
+    Image.new("L", (200, 150), 128).save(out, "JPEG")
+    path = _export(tmp_path, out.getvalue(), "grey")
+    assert _dciodvfy_errors(path) == []
+    ds = pydicom.dcmread(path)
+    assert ds.PhotometricInterpretation == "MONOCHROME2"
+    assert ds.file_meta.TransferSyntaxUID == pydicom.uid.JPEGBaseline8Bit
+
+
+def test_decoded_rgb_reaches_orthanc_as_sent(orthanc, tmp_path):
+    scrubbed = d.scrubbed_corpus_jpeg(CANON_444) or _cmyk_jpeg()
+    orthanc.clear()
+    pacs = dicom.PacsTarget(AET, "127.0.0.1", orthanc.dicom_port, timeout=20)
+    batch = d.batch(photos=[d.photo("a", scrubbed), d.photo("b", _cmyk_jpeg())])
+    result = dicom.send(batch, pacs)
+    assert len(result.sent) == 2
+    for instance in orthanc.get("/instances?expand"):
+        tags = orthanc.get(f"/instances/{instance['ID']}/simplified-tags")
+        assert tags["PhotometricInterpretation"] == "RGB"
