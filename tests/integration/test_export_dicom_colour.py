@@ -116,3 +116,45 @@ def test_decoded_rgb_reaches_orthanc_as_sent(orthanc, tmp_path):
     for instance in orthanc.get("/instances?expand"):
         tags = orthanc.get(f"/instances/{instance['ID']}/simplified-tags")
         assert tags["PhotometricInterpretation"] == "RGB"
+
+
+def _png16_rgb(width: int = 96, height: int = 64) -> bytes:
+    """A 16-bit-per-sample RGB PNG (Pillow cannot write one), built chunk by chunk."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = zlib.crc32(kind + body) & 0xFFFFFFFF
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+    rows = b"".join(
+        b"\x00" + b"".join(struct.pack(">HHH", x * 600, y * 900, 40000) for x in range(width))
+        for y in range(height)
+    )
+    header = struct.pack(">IIBBBBB", width, height, 16, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+def _png16_grey() -> bytes:
+    out = io.BytesIO()
+    Image.new("I;16", (80, 60), 30000).save(out, "PNG")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("make", [_png16_rgb, _png16_grey], ids=["rgb16", "grey16"])
+def test_16_bit_png_exports_to_an_object_dciodvfy_accepts(tmp_path, make):
+    """The review found the 16-bit PNG fine; this keeps it so (export goes through to_jpeg)."""
+    from picsafe_desktop.deid import scrub, to_jpeg
+
+    png = make()
+    with Image.open(io.BytesIO(png)) as img:
+        size = img.size
+    path = _export(tmp_path, to_jpeg(scrub(png).data), make.__name__)
+    assert _dciodvfy_errors(path) == []
+    ds = pydicom.dcmread(path)
+    assert (ds.Columns, ds.Rows) == size and ds.BitsStored == 8
