@@ -24,6 +24,9 @@ class RgbPixels:
     data: bytes  # R, G, B interleaved, 8 bits each, rows top to bottom
     icc_profile: bytes | None  # the colour space of `data`, None when unknown
 
+    def image(self) -> Image.Image:
+        return Image.frombytes("RGB", (self.width, self.height), self.data)
+
 
 def _srgb_profile() -> bytes:
     return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()

@@ -158,3 +158,24 @@ def test_16_bit_png_exports_to_an_object_dciodvfy_accepts(tmp_path, make):
     assert _dciodvfy_errors(path) == []
     ds = pydicom.dcmread(path)
     assert (ds.Columns, ds.Rows) == size and ds.BitsStored == 8
+
+
+def test_cmyk_photo_in_the_pdf_is_drawn_as_rgb_and_stays_pdfa(tmp_path):
+    """Was: the PDF embedded the CMYK JPEG as DeviceCMYK; PDFBox Preflight: "2.4.2 : Invalid
+    Color space, DestOutputProfile isn't CMYK ColorSpace" (the output intent is sRGB)."""
+    from picsafe_desktop.export import pdf
+    from tests.export_tools import pdfbox_preflight
+
+    batch = d.batch(photos=[d.photo("c", _cmyk_jpeg())])
+    path = tmp_path / "cmyk.pdf"
+    path.write_bytes(pdf.render_report(batch))
+    assert pdfbox_preflight(path) == []
+    prefix = tmp_path / "page"
+    subprocess.run(
+        [require("pdftoppm"), "-r", "40", "-f", "2", "-l", "2", "-png", "-singlefile",
+         str(path), str(prefix)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    page = Image.open(f"{prefix}.png").convert("RGB")
+    row = [page.getpixel((x, page.height // 5)) for x in range(page.width)]
+    assert any(r > 150 and g < 100 and b < 100 for r, g, b in row), "red block not red"
