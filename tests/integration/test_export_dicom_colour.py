@@ -179,3 +179,27 @@ def test_cmyk_photo_in_the_pdf_is_drawn_as_rgb_and_stays_pdfa(tmp_path):
     page = Image.open(f"{prefix}.png").convert("RGB")
     row = [page.getpixel((x, page.height // 5)) for x in range(page.width)]
     assert any(r > 150 and g < 100 and b < 100 for r, g, b in row), "red block not red"
+
+
+def test_cmyk_photo_goes_to_fhir_as_the_vault_bytes_and_medplum_takes_it():
+    """FHIR (like the package) carries the file itself, not drawn pixels: the Binary is the
+    vault's JPEG, byte for byte (a browser-based EHR viewer decodes CMYK JPEG itself)."""
+    import base64
+
+    from picsafe_desktop.export import fhir
+    from tests.export_tools import MedplumEngine
+
+    data = _cmyk_jpeg()
+    batch = d.batch(photos=[d.photo("c", data)])
+    bundle = fhir.build_bundle(batch, mrn_system="urn:oid:1.2.826.0.1.999.1")
+    binaries = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Binary"]
+    assert base64.b64encode(data).decode() in [b.get("data") for b in binaries]
+    engine = MedplumEngine()
+    try:
+        target = fhir.FhirTarget(engine.base_url, token="engine-token", retries=0, timeout=60)
+        result = fhir.send(batch, target, mrn_system="urn:oid:1.2.826.0.1.999.1")
+        assert result.created > 0
+        (media,) = engine.search("Media")
+        assert media["content"]["contentType"] == "image/jpeg"
+    finally:
+        engine.stop()
