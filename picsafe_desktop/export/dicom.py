@@ -1,7 +1,8 @@
 """DICOM VL Photographic Image objects and sending them to the PACS.
 
 Each scrubbed JPEG goes into the Pixel Data as it is (JPEG Baseline transfer syntax, one
-fragment): no decoding, no re-encoding, so the PACS holds the same bytes as the vault. A photo
+fragment): no decoding, no re-encoding, so the PACS holds the same bytes as the vault (except
+4:4:4 and CMYK JPEGs, which this IOD cannot carry as they are: see colour.py). A photo
 stored on its side is turned upright losslessly in the DCT domain first (see upright.py).
 Record UIDs are derived from the vault's batch and item ids under the UUID-derived root 2.25
 (PS3.5 B.2), so sending any subset again names the same study, series and instances instead of
