@@ -17,7 +17,8 @@ TEST=(xvfb xauth x11-utils dbus dbus-x11 gnome-keyring libimage-exiftool-perl ag
       dicom3tools dcmtk qpdf poppler-utils slapd ldap-utils
       default-jre-headless libpdfbox2-java libactivation-java libjaxb-api-java
       rsyslog rsyslog-gnutls orthanc-postgresql postgresql eatmydata openbox xdotool imagemagick
-      python3-pyatspi)
+      python3-pyatspi libgs-common)
+# libgs-common: a CMYK ICC profile for the CMYK-with-profile DICOM colour test.
 # openbox, xdotool, imagemagick, python3-pyatspi: the measured mouse-and-keyboard walk
 # (bench/walk_journey.py; AT-SPI finds widgets by accessible name).
 # rsyslog(-gnutls): the ATNA audit tests' syslog receiver over TLS; orthanc-postgresql and

@@ -1,7 +1,8 @@
 """DICOM VL Photographic Image objects and sending them to the PACS.
 
 Each scrubbed JPEG goes into the Pixel Data as it is (JPEG Baseline transfer syntax, one
-fragment): no decoding, no re-encoding, so the PACS holds the same bytes as the vault. A photo
+fragment): no decoding, no re-encoding, so the PACS holds the same bytes as the vault (except
+4:4:4 and CMYK JPEGs, which this IOD cannot carry as they are: see colour.py). A photo
 stored on its side is turned upright losslessly in the DCT domain first (see upright.py).
 Record UIDs are derived from the vault's batch and item ids under the UUID-derived root 2.25
 (PS3.5 B.2), so sending any subset again names the same study, series and instances instead of
@@ -24,6 +25,7 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.encaps import encapsulate
 from pydicom.uid import (
     UID,
+    ExplicitVRLittleEndian,
     JPEGBaseline8Bit,
     VLPhotographicImageStorage,
 )
@@ -31,7 +33,7 @@ from pynetdicom import AE
 from pynetdicom.sop_class import Verification
 
 from picsafe_desktop import __version__
-from picsafe_desktop.export import anatomy, jpeg, order_context, upright
+from picsafe_desktop.export import anatomy, colour, jpeg, order_context, upright
 from picsafe_desktop.export.consent_gate import gate
 from picsafe_desktop.export.types import DeliveryError, ExportBatch, ExportError, ExportPhoto
 from picsafe_desktop.model import Identifiability
@@ -148,6 +150,12 @@ def _photometric(info: jpeg.JpegInfo) -> str:
     return "YBR_FULL_422" if info.chroma_subsampled else "YBR_FULL"
 
 
+def _needs_decoding(info: jpeg.JpegInfo) -> bool:
+    """YBR_FULL is not allowed in a VL Photographic Image (PS3.3 C.8.12.2.1.1), and CMYK/YCCK
+    has no DICOM Photometric Interpretation: both go out as decoded RGB (see colour.py)."""
+    return info.components == 4 or _photometric(info) == "YBR_FULL"
+
+
 def _study_datetime(batch: ExportBatch) -> dt.datetime | None:
     """The earliest capture of the whole import batch (loaded from the vault), so any subset
     names the same study time; naive and offset-aware times compare by their wall clock."""
@@ -225,8 +233,11 @@ def build_dataset(
             f"{label} is not a baseline 8-bit JPEG (it is a progressive or extended JPEG); "
             "DICOM JPEG Baseline needs the bytes as they are, so it cannot be sent"
         )
-    if info.components not in (1, 3):
-        raise ExportError(f"{label} has {info.components} colour components; DICOM needs 1 or 3")
+    if info.components not in (1, 3, 4):
+        raise ExportError(
+            f"{label} has {info.components} colour components, which no DICOM viewer shows; "
+            "export it as a PDF or a package instead"
+        )
     turned = upright.make_upright(photo.jpeg, info.orientation, label)
     pixels = photo.jpeg
     if turned.turned:
@@ -243,7 +254,8 @@ def build_dataset(
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = VLPhotographicImageStorage
     meta.MediaStorageSOPInstanceUID = sop_uid
-    meta.TransferSyntaxUID = JPEGBaseline8Bit
+    decoded = colour.decode_rgb(pixels, info.icc_profile, label) if _needs_decoding(info) else None
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian if decoded else JPEGBaseline8Bit
     meta.ImplementationClassUID = IMPLEMENTATION_UID
     meta.ImplementationVersionName = IMPLEMENTATION_VERSION
 
@@ -325,19 +337,24 @@ def build_dataset(
     # Acquisition Context: nothing structured to say, the sequence is Type 2
     ds.AcquisitionContextSequence = []
     # Image Pixel: geometry comes from the JPEG frame header, never from metadata
-    ds.SamplesPerPixel = info.components
-    ds.PhotometricInterpretation = _photometric(info)
-    if info.components == 3:
+    ds.SamplesPerPixel = 3 if decoded else info.components
+    ds.PhotometricInterpretation = "RGB" if decoded else _photometric(info)
+    if ds.SamplesPerPixel == 3:
         ds.PlanarConfiguration = 0
-    ds.Rows = info.height
-    ds.Columns = info.width
+    ds.Rows = decoded.height if decoded else info.height
+    ds.Columns = decoded.width if decoded else info.width
     ds.BitsAllocated = 8
     ds.BitsStored = 8
     ds.HighBit = 7
     ds.PixelRepresentation = 0
-    if info.icc_profile:  # ICC Profile Module: the colours the camera meant (e.g. Display P3)
-        ds.ICCProfile = info.icc_profile
+    icc_profile = decoded.icc_profile if decoded else info.icc_profile
+    if icc_profile:  # ICC Profile Module: the colours the camera meant (e.g. Display P3)
+        ds.ICCProfile = icc_profile
     order_context.apply_dicom(ds, consent, deidentified=deid)  # issue 16
+    if decoded:  # native pixels; pydicom pads an odd length with one zero byte
+        ds.PixelData = decoded.data
+        ds["PixelData"].VR = "OB"
+        return ds
     ds.PixelData = encapsulate([pixels])
     ds["PixelData"].VR = "OB"
     ds["PixelData"].is_undefined_length = True  # encapsulated data must use undefined length
@@ -471,6 +488,8 @@ def send(
     )
     ae = make_ae(target)
     ae.add_requested_context(VLPhotographicImageStorage, [JPEGBaseline8Bit])
+    # decoded RGB objects (colour.py) travel uncompressed, in a context of their own
+    ae.add_requested_context(VLPhotographicImageStorage, [ExplicitVRLittleEndian])
     assoc = _associate(ae, target)
     sent: list[str] = []
     try:

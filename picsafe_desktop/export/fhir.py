@@ -753,7 +753,8 @@ def _request(
             if attempts > target.retries:
                 raise FhirError(
                     f"The FHIR server at {destination} could not be reached after {attempts} "
-                    f"attempts ({reason}). Check the network and the base URL."
+                    f"attempt{'' if attempts == 1 else 's'} ({reason}). "
+                    "Check the network and the base URL."
                 ) from None
             wait = delay
         sleep(wait)

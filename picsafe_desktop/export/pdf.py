@@ -1,7 +1,9 @@
 """PDF report for the patient's record: identifiers, consent, each photo large with its facts.
 
 The JPEGs are embedded as they are (reportlab passes JPEG data straight into a DCTDecode
-stream), so the SHA-256 printed under each photo is the hash of the bytes inside the PDF.
+stream), so the SHA-256 printed under each photo is the hash of the bytes inside the PDF; a
+CMYK JPEG, which PDF/A's sRGB output intent cannot carry, is drawn from its decoded RGB pixels
+instead, losslessly (its hash is then that of the vault's JPEG).
 EXIF orientation is applied by the drawing transform, not by re-encoding.
 Optional password protection uses AES-256 (PDF 2.0 security handler, revision 6) via pikepdf.
 """
@@ -37,7 +39,7 @@ from reportlab.platypus import (
 )
 
 from picsafe_desktop import APP_NAME, __version__
-from picsafe_desktop.export import anatomy, jpeg, order_context
+from picsafe_desktop.export import anatomy, colour, jpeg, order_context
 from picsafe_desktop.export.consent_gate import gate
 from picsafe_desktop.export.types import ExportBatch, ExportError, ExportPhoto
 
@@ -250,7 +252,12 @@ class _OrientedJpeg(Flowable):
 
     def __init__(self, data: bytes, info: jpeg.JpegInfo, max_w: float, max_h: float) -> None:
         super().__init__()
-        self._reader = ImageReader(io.BytesIO(data))
+        if info.components == 4:  # CMYK/YCCK: PDF/A's sRGB output intent cannot carry it
+            # drawn from the decoded pixels, Flate (lossless): no second JPEG generation
+            rgb = colour.decode_rgb(data, info.icc_profile, "photo")
+            self._reader = ImageReader(rgb.image())
+        else:
+            self._reader = ImageReader(io.BytesIO(data))
         self._o = info.orientation
         swapped = self._o in (5, 6, 7, 8)
         shown_w, shown_h = (info.height, info.width) if swapped else (info.width, info.height)

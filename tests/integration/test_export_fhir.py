@@ -146,6 +146,17 @@ def test_unreachable_server_is_retried_then_explained(sleeps):
     assert sleeps == [1.0, 2.0] and TOKEN not in str(err.value)
 
 
+def test_one_attempt_is_worded_in_the_singular(sleeps):
+    """Was: "could not be reached after 1 attempts" when retries are off."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    target = fhir.FhirTarget(f"http://127.0.0.1:{port}/fhir", token=TOKEN, retries=0, timeout=5)
+    with pytest.raises(fhir.FhirError, match=r"could not be reached after 1 attempt \(") as err:
+        fhir.send(d.batch(), target, mrn_system=MRN_SYSTEM, sleep=sleeps.append)
+    assert "attempts" not in str(err.value)
+
+
 def test_missing_token_fails_before_sending(endpoint, sleeps):
     target = fhir.FhirTarget(endpoint.base_url, token="")
     with pytest.raises(ExportError, match="no FHIR access token"):
