@@ -317,6 +317,7 @@ class Services:
             if item_id in bands:
                 continue
             try:
+                self.vault.check_file(item_id)  # the background scan reads it; name it now
                 taken = _capture_time(self.vault.read_metadata(item_id))
                 thumbnails[item_id] = self.vault.read_thumbnail(item_id)
             except IntegrityError as exc:

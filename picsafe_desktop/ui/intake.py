@@ -16,6 +16,7 @@ from PySide6.QtCore import QItemSelectionModel, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QBoxLayout,
     QDialog,
     QHBoxLayout,
     QLabel,
@@ -151,12 +152,21 @@ class IntakeDialog(QDialog):
         splitter.addWidget(self.grid)
         splitter.setSizes([260, 900])
         splitter.setStretchFactor(1, 1)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.destroy_button)
-        buttons.addWidget(self.later_button)
-        buttons.addStretch(1)
-        buttons.addWidget(self.site_button)
-        buttons.addWidget(self.consent_button)
+        # Two rows on a narrow screen (1366 px at 150 %: 911 points), one row otherwise.
+        aside, ahead = QHBoxLayout(), QHBoxLayout()
+        aside.addWidget(self.destroy_button)
+        aside.addWidget(self.later_button)
+        aside.addStretch(1)
+        ahead.addStretch(1)
+        ahead.addWidget(self.site_button)
+        ahead.addWidget(self.consent_button)
+        buttons = QBoxLayout(
+            QBoxLayout.Direction.TopToBottom
+            if look.at_most_screen(QSize(1000, 0), self).width() < 1000
+            else QBoxLayout.Direction.LeftToRight
+        )
+        buttons.addLayout(aside)
+        buttons.addLayout(ahead)
         layout = QVBoxLayout(self)
         layout.addWidget(self.header)
         layout.addWidget(splitter, 1)

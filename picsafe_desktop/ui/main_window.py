@@ -271,6 +271,7 @@ class MainWindow(ImportMixin, PhotoActionsMixin, WristbandScanMixin, QMainWindow
             ("settings_action", "settings"),
             ("identifiability_action", "identifiable"),
             ("patient_copy_action", "document"),
+            ("amend_action", "consent"),
         ):
             act = getattr(self, name, None)
             if act is not None:

@@ -77,11 +77,18 @@ class BlobStore:
         try:
             return open(path, "rb")  # the caller closes it
         except FileNotFoundError:
-            raise IntegrityError(
-                f"{path}: the encrypted file of item {item_id} is missing; nothing was "
-                "changed. Do not replace files in the vault folder: run `picsafe-desktop vault "
-                "repair` (it looks in quarantine/) and contact IT"
-            ) from None
+            raise self._missing(item_id) from None
+
+    def missing(self, item_id: str) -> IntegrityError | None:
+        """The error a read would raise when the item's file is gone (a stat, not a read)."""
+        return None if self.path(item_id).is_file() else self._missing(item_id)
+
+    def _missing(self, item_id: str) -> IntegrityError:
+        return IntegrityError(
+            f"{self.path(item_id)}: the encrypted file of item {item_id} is missing; nothing was "
+            "changed. Do not replace files in the vault folder: run `picsafe-desktop vault "
+            "repair` (it looks in quarantine/) and contact IT"
+        )
 
     def shred(self, item_id: str) -> None:
         """Overwrite then unlink. The key is already gone; this removes the ciphertext too."""

@@ -414,6 +414,13 @@ class ItemsMixin:
         row = self._item_row(item_id)
         return self._content(item_id, self._data_key(Kind.CONTENT, item_id, row[9]))
 
+    def check_file(self, item_id: str) -> None:
+        """Raise IntegrityError, as read() would, when the item's encrypted file is missing:
+        for lists that must name such a photo without reading every photo in full."""
+        problem = self._blobs.missing(item_id)
+        if problem is not None:
+            raise problem
+
     def read_thumbnail(self, item_id: str) -> bytes:
         self._refuse_writes()  # no patient data from a vault that cannot audit or is untrusted
         row = self._item_row(item_id)
