@@ -55,12 +55,17 @@ def summarise(raw: Path, top: int = 25) -> Path:
     threads: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     selfs: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     counts: collections.Counter = collections.Counter()
+    names: dict[str, str] = {}
     for line in raw.read_text().splitlines():
         stack, _, n = line.rpartition(" ")
         if not stack:
             continue
         frames = stack.split(";")
-        thread, frames = frames[0], [f.split(" (")[0] + _where(f) for f in frames[1:]]
+        # "thread (id): name" once the thread is named, "thread (id)" before: one thread.
+        thread, _, name = frames[0].partition(": ")
+        if name:
+            names[thread] = name
+        frames = [f.split(" (")[0] + _where(f) for f in frames[1:]]
         counts[thread] += int(n)
         for frame in set(frames):
             threads[thread][frame] += int(n)
@@ -68,7 +73,8 @@ def summarise(raw: Path, top: int = 25) -> Path:
             selfs[thread][frames[-1]] += int(n)
     lines = [f"py-spy, {RATE} samples/s, idle included; {raw.name}"]
     for thread, total in counts.most_common():
-        lines.append(f"\n{thread}: {total} samples ({total / RATE:.2f} s)")
+        label = f"{thread}: {names.get(thread, '')}"
+        lines.append(f"\n{label}: {total} samples ({total / RATE:.2f} s)")
         lines.append("  total%  self%  function")
         for frame, n in threads[thread].most_common(top):
             s = selfs[thread][frame]
@@ -157,7 +163,7 @@ def main() -> int:
             cmd = targets[name](work)
             top = summarise(record(name, cmd))
             print(f"{name}: {top.relative_to(c.REPO)}")
-            print("\n".join(top.read_text().splitlines()[:30]))
+            print(top.read_text())
         finally:
             shutil.rmtree(work, ignore_errors=True)
     return 0
