@@ -79,6 +79,9 @@ def summarise(raw: Path, top: int = 25) -> Path:
         for frame, n in threads[thread].most_common(top):
             s = selfs[thread][frame]
             lines.append(f"  {100 * n / total:5.1f}  {100 * s / total:5.1f}  {frame}")
+        lines.append("  self%  function (where the samples land)")
+        for frame, s in selfs[thread].most_common(top // 2):
+            lines.append(f"  {100 * s / total:5.1f}  {frame}")
     out = raw.with_name(raw.stem + "-top.txt")
     out.write_text("\n".join(lines) + "\n")
     return out
