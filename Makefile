@@ -1,8 +1,16 @@
 # Benchmarks are not part of the test suite: `make bench` runs every bench/bench_*.py
-# inside the test services (real keyring), each printing its figures and ratios.
+# inside the test services (real keyring), each printing its figures and ratios, then the wall
+# time of each and the total (bench/run_all.py; lighter settings for the slow ones unless
+# BENCH_FULL=1; BENCH_ONLY=import,scale runs only those).
 .PHONY: bench
 bench:
-	@for b in bench/bench_*.py; do echo "== $$b"; scripts/with-test-services .venv/bin/python "$$b" || exit 1; done
+	@.venv/bin/python bench/run_all.py
+
+# `make profile`: py-spy profiles of the targets not met (CLI import of the corpus JPEGs,
+# in-process import of 12-MP JPEGs, `vault list` at 100,000 photos) in bench/out/profile/.
+.PHONY: profile
+profile:
+	scripts/with-test-services .venv/bin/python bench/profile.py $(ARGS)
 
 # Load test of a 200-PC site, outside CI (docs/deployment-at-scale.md): 8 concurrent senders into
 # one Orthanc on a throwaway PostgreSQL; prints throughput and "nothing lost, nothing duplicated".

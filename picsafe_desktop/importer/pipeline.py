@@ -500,6 +500,7 @@ class _BatchRun:
                 actor=self.actor,
                 state=ItemState.AWAITING_CONSENT,
                 then=journal_stored,
+                sha256=clean_sha or None,  # hashed on the scrub worker: one pass fewer here
             )
         except DuplicateOriginal as exc:
             return self.duplicate(cand, original, exc.item_id)

@@ -232,10 +232,13 @@ class ItemsMixin:
         state: ItemState = ItemState.AWAITING_CONSENT,
         consent_id: str | None = None,
         then: Callable[[sqlite3.Connection, str], None] | None = None,
+        sha256: str | None = None,
     ) -> str:
         """Encrypt and store one photo; returns its item id once it is durable and verified.
         `then(conn, item_id)` runs inside the transaction that adds the row (one user action,
-        one transaction: see put_redacted)."""
+        one transaction: see put_redacted). `sha256`, when the caller already has it (the
+        importer's scrub worker does), is the SHA-256 of `data`: the blob read back must match
+        it, and `data` is not hashed a second time while it is encrypted."""
         state = ItemState(state)
         meta_plain = _json_bytes(metadata, "metadata")
         if not isinstance(media_type, str) or not re.fullmatch(r"[\w.+-]+/[\w.+-]+", media_type):
@@ -256,13 +259,20 @@ class ItemsMixin:
                 if found:
                     raise DuplicateOriginal(found)
 
+        expected = None
+        if sha256 is not None:
+            if not _SHA256.fullmatch(sha256.lower()):
+                raise ValueError("sha256 must be 64 hex digits")
+            expected = bytes.fromhex(sha256)
         item_id = _new_id()
         oid = _oid(item_id)
         data_key = os.urandom(32)
-        source = _Reader(data)
+        source = _Reader(data, hashing=expected is None)
         self._blobs.write(item_id, seal_stream(data_key, Kind.CONTENT, oid, source.read))
         try:
-            self._check_blob(item_id, data_key, source.size, source.sha.digest())
+            if expected is None:
+                expected = source.sha.digest()
+            self._check_blob(item_id, data_key, source.size, expected)
             sealed_thumb = seal_bytes(data_key, Kind.THUMBNAIL, oid, thumbnail)
             sealed_meta = seal_bytes(data_key, Kind.METADATA, oid, meta_plain)
             what = f"new item {item_id}"

@@ -128,15 +128,19 @@ def _normalize_mrn(mrn: str) -> str:
 class _Reader:
     """read(n) over bytes or a binary file that also hashes and counts what it hands out."""
 
-    def __init__(self, data: bytes | bytearray | memoryview | BinaryIO) -> None:
+    def __init__(
+        self, data: bytes | bytearray | memoryview | BinaryIO, *, hashing: bool = True
+    ) -> None:
         if isinstance(data, bytes | bytearray | memoryview):
             data = io.BytesIO(data)
         self._read = data.read
-        self.sha = hashlib.sha256()
+        # No hash when the caller already has the bytes' SHA-256 (Vault.put's `sha256`).
+        self.sha = hashlib.sha256() if hashing else None
         self.size = 0
 
     def read(self, n: int) -> bytes:
         chunk = self._read(n)
-        self.sha.update(chunk)
+        if self.sha is not None:
+            self.sha.update(chunk)
         self.size += len(chunk)
         return chunk

@@ -286,3 +286,32 @@ def test_create_refuses_a_folder_that_is_not_empty(tmp_path, keyring_service):
     vault.close()
     with pytest.raises(VaultError, match="already holds a vault"):
         new_vault(tmp_path, keyring_service, name="deep/er/vault")
+
+
+def test_put_with_a_known_sha256_verifies_against_it_and_hashes_once(vault, batch, monkeypatch):
+    """The importer hands `put` the clean copy's SHA-256 (made on its scrub worker): the blob
+    read back must match it, and `put` does not hash the bytes a second time as it writes."""
+    data = os.urandom(3 * CHUNK + 7)
+    with pytest.raises(ValueError, match="64 hex"):
+        put_photo(vault, batch, data, sha256="abc")
+    # A digest that is not the data's: the read-back check fails and nothing is kept.
+    with pytest.raises(VaultError, match="read-back verification failed"):
+        put_photo(vault, batch, data, sha256=hashlib.sha256(b"other").hexdigest())
+    assert vault.list_items() == []
+    assert not [p for p in (vault.path / "blobs").rglob("*") if p.is_file()]
+
+    hashed = []
+    real = hashlib.sha256
+
+    def counting(*args):
+        hashed.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(hashlib, "sha256", counting)  # every SHA-256 the vault starts
+    put_photo(vault, batch, io.BytesIO(data))
+    without = len(hashed)
+    hashed.clear()
+    item = put_photo(vault, batch, io.BytesIO(data), sha256=real(data).hexdigest())
+    assert len(hashed) == without - 1  # the read-back is still hashed; the writing is not
+    monkeypatch.undo()
+    assert vault.read(item, actor="tester") == data
