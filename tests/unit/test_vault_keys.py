@@ -222,3 +222,22 @@ def test_opening_a_vault_chooses_among_trusted_backends_only(stored):
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     ).stdout.split()
     assert out == ["keyring.backends.SecretService", "False"]
+
+
+def test_a_keyring_that_stops_answering_is_told_plainly(stored, monkeypatch, caplog):
+    """Issue 13: a restarted daemon with its login keyring locked made the start-up say
+    "(InitError: Failed to unlock the collection: Prompt dismissed.)". The person at the ward
+    PC gets what to do; the class name and the D-Bus wording go to the log only."""
+    root, service, *_ = stored
+
+    def dismissed(*_args):
+        raise keyring.errors.InitError("Failed to unlock the collection! Prompt dismissed.")
+
+    monkeypatch.setattr(keyring, "get_password", dismissed)
+    with caplog.at_level("WARNING"), pytest.raises(KeyringUnavailable) as raised:
+        Vault.open(root, service)
+    said = str(raised.value)
+    for jargon in ("InitError", "Prompt", "dismissed", "collection", "D-Bus", "Secret Service"):
+        assert jargon not in said
+    assert "unlock the keyring" in said and "log out and in again" in said and "IT" in said
+    assert "InitError" in caplog.text and "Prompt dismissed" in caplog.text
