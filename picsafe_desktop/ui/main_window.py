@@ -141,6 +141,11 @@ class MainWindow(ImportMixin, PhotoActionsMixin, QMainWindow):
         layout.setContentsMargins(0, 0, 0, 0)
         self.banner = self._build_banner(central)
         self.progress_area = QVBoxLayout()
+        if services is not None:  # the keyring stops answering mid-session (issue 13)
+            from picsafe_desktop.ui.keyring_banner import KeyringBanner
+
+            self.keyring_banner = KeyringBanner(services.keyring_trouble, central)
+            layout.addWidget(self.keyring_banner)
         layout.addWidget(self.banner)
         layout.addLayout(self.progress_area)
         layout.addWidget(self.stack, 1)
