@@ -69,3 +69,24 @@ def test_keyring_lost_mid_session_shows_a_banner_and_imports_go_on(
     _heal_test_keyring("keyring drill: the keyring back")
     qtbot.waitUntil(lambda: not banner.isVisible(), timeout=20000)  # the anchor caught up
     assert not services.keyring_trouble()
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.parametrize("fault", [lock_keyring, kill_keyring_daemon], ids=["locked", "killed"])
+def test_start_up_with_the_keyring_gone_says_what_to_do_plainly(site, services, healed, fault):
+    """What the start-up window shows ("The photo vault cannot be opened. {why}") is the
+    refusal's text: no exception class, no D-Bus words; those go to the log."""
+    from picsafe_desktop.services import Services
+    from picsafe_desktop.vault import KeyringUnavailable
+
+    service = services.vault._service
+    services.close()
+    fault()
+    with pytest.raises(KeyringUnavailable) as refused:
+        Services.open_vault(site, service)
+    said = str(refused.value)
+    assert "unlock" in said and "IT" in said
+    for jargon in ("Error", "Exception", "D-Bus", "Prompt", "dismissed", "collection"):
+        assert jargon not in said, said
+    _heal_test_keyring("keyring drill: the keyring back")
+    Services.open_vault(site, service).close()  # back as it was once the keyring answers
