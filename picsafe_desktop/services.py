@@ -162,6 +162,11 @@ class Services:
     def close(self) -> None:
         self.vault.close()
 
+    def keyring_trouble(self) -> bool:
+        """The OS keyring stopped answering this session (issue 13): the window shows a banner
+        until the vault's retried keyring write succeeds."""
+        return self.vault.keyring_trouble
+
     # -- staff -----------------------------------------------------------------------------
     @property
     def session(self) -> Session | None:

@@ -143,6 +143,11 @@ class MainWindow(ImportMixin, PhotoActionsMixin, WristbandScanMixin, QMainWindow
         layout.setContentsMargins(0, 0, 0, 0)
         self.banner = self._build_banner(central)
         self.progress_area = QVBoxLayout()
+        if services is not None:  # the keyring stops answering mid-session (issue 13)
+            from picsafe_desktop.ui.keyring_banner import KeyringBanner
+
+            self.keyring_banner = KeyringBanner(services.keyring_trouble, central)
+            layout.addWidget(self.keyring_banner)
         layout.addWidget(self.banner)
         layout.addLayout(self.progress_area)
         layout.addWidget(self.stack, 1)
@@ -897,29 +902,31 @@ class MainWindow(ImportMixin, PhotoActionsMixin, WristbandScanMixin, QMainWindow
         self.intake_dialog = None
         dialog.deleteLater()
         self.recount_phone_cleanup()
-        left = len(dialog.remaining())
-        if left:
-            self.statusBar().showMessage(
-                self.tr(
-                    "%n photo(s) still wait for consent: open them from the bottom right, "
-                    "or at the next sign-in.",
-                    "",
-                    left,
-                ),
-                10000,
-            )
-            self.count_waiting()
+        if dialog.remaining():
+            self.count_waiting(announce=True)
             self.report_pending_problems()
         elif not self.locked:
             self.check_waiting_batches()
 
-    def count_waiting(self) -> None:
-        """Show "N photos waiting for consent" (all batches) while the intake is closed."""
+    def count_waiting(self, announce: bool = False) -> None:
+        """Show "N photos waiting for consent" (all batches) while the intake is closed; with
+        `announce`, say it in the status bar too. One count, from the vault, for both: the
+        intake's own list holds only its batch, so it once said 2 where the entry said 1002."""
 
         def counted(batches) -> None:
             if not self.locked and self.intake_dialog is None:
                 photos = sum(len(b.item_ids) for b in batches)
                 self.waiting_entry.show_count(photos, [b.imported_by for b in batches])
+                if announce and photos:
+                    self.statusBar().showMessage(
+                        self.tr(
+                            "%n photo(s) still wait for consent: open them from the bottom "
+                            "right, or at the next sign-in.",
+                            "",
+                            photos,
+                        ),
+                        10000,
+                    )
 
         workers.submit(self.services.waiting_batches, on_done=counted, on_error=lambda _e: None)
 

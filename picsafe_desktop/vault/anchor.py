@@ -86,6 +86,10 @@ class Writer:
         self._written: Head | None = None  # newest head the keyring holds
         self._thread: threading.Thread | None = None
         self._stopping = False
+        # The last keyring write failed and none has succeeded since: the window says so
+        # (issue 13). The index may run ahead of its anchor meanwhile - that is accepted at
+        # open - and the newest head is retried every few seconds until the keyring answers.
+        self.failing = False
 
     def submit(self, head: Head) -> None:
         with self._cond:
@@ -114,12 +118,14 @@ class Writer:
             try:
                 store(self._service, self._vault_id, self._key, head)
             except Exception:
+                self.failing = True
                 if strict:
                     raise
                 log.warning("the vault's state anchor could not be written to the OS keyring yet")
                 return False
             with self._cond:
                 self._written = head
+            self.failing = False
             return True
 
     def close(self) -> None:

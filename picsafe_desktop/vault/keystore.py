@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import importlib
+import logging
 import os
 import secrets
 import sys
@@ -20,6 +21,8 @@ import keyring.core
 import keyring.errors
 
 from picsafe_desktop.vault.errors import KeyringUnavailable
+
+log = logging.getLogger(__name__)
 
 # module.Class of backends that store secrets in the OS's protected store.
 TRUSTED_BACKENDS = {
@@ -123,30 +126,38 @@ def check_backend(service: str, *, prove: bool = True) -> None:
         got = keyring.get_password(service, SENTINEL_USER)
         keyring.delete_password(service, SENTINEL_USER)
     except keyring.errors.KeyringLocked as exc:
+        log.warning("keyring locked at its check: %s: %s", type(exc).__name__, exc)
         raise KeyringUnavailable(
-            f"the OS keyring is locked ({exc}); unlock it (log in again or unlock the 'Login' "
+            "the OS keyring is locked; unlock it (log in again or unlock the 'Login' "
             "keyring) and retry"
         ) from exc
     except Exception as exc:  # noqa: BLE001 - backends raise D-Bus/OS errors of many types
-        raise KeyringUnavailable(
-            f"the OS keyring did not answer ({type(exc).__name__}: {exc}). {FIX}"
-        ) from exc
+        log.warning("keyring did not answer its check: %s: %s", type(exc).__name__, exc)
+        raise KeyringUnavailable(f"the OS keyring did not answer. {FIX}") from exc
     if got != value:
         raise KeyringUnavailable(
             f"keyring backend {_name(backend)} did not return a secret it was given. {FIX}"
         )
 
 
+# What a person at the ward PC can do when the keyring stops answering mid-session or at
+# start-up (issue 13). The backend's own words (exception class, D-Bus prompts) go to the log.
+WHAT_TO_DO = (
+    "unlock the keyring (or log out and in again), then try again; if this keeps happening, "
+    "call IT"
+)
+
+
 def _call(action: str, func, *args):
     try:
         return func(*args)
     except keyring.errors.KeyringLocked as exc:
-        raise KeyringUnavailable(
-            f"the OS keyring is locked; unlock it and retry ({action})"
-        ) from exc
+        log.warning("keyring locked while trying to %s: %s: %s", action, type(exc).__name__, exc)
+        raise KeyringUnavailable(f"the OS keyring is locked; {WHAT_TO_DO} ({action})") from exc
     except Exception as exc:  # noqa: BLE001 - see check_backend
+        log.warning("keyring failed to %s: %s: %s", action, type(exc).__name__, exc)
         raise KeyringUnavailable(
-            f"the OS keyring failed to {action} ({type(exc).__name__}: {exc}). {FIX}"
+            f"the computer's keyring did not answer when PicSafe tried to {action}: {WHAT_TO_DO}"
         ) from exc
 
 

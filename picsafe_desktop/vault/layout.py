@@ -31,13 +31,28 @@ KNOWN = frozenset(
 _OURS = re.compile(r"vault\.json\.part|\.picsafe-[^/]*\.part|staff\.json\.rejected-\d{8}T\d{6}Z")
 
 
+# blobs/ holds only the folders `<first 2 hex digits of an item id>` (vault/blobs.py).
+_BLOB_FOLDER = re.compile(r"[0-9a-f]{2}")
+
+
 def unknown(root: Path) -> list[Path]:
-    """Top-level entries of the vault folder that PicSafe did not put there, sorted."""
+    """Entries PicSafe did not put there, sorted: at the top of the vault folder, and directly
+    in blobs/. Only blobs/ itself is listed (256 folders at most), not blobs/<xx>/, so that a
+    large vault's open does not list every photo a second time."""
     try:
         entries = list(Path(root).iterdir())
     except OSError:
         return []  # the open or the check that needs the folder says what is wrong
-    return sorted(p for p in entries if p.name not in KNOWN and not _OURS.fullmatch(p.name))
+    found = [p for p in entries if p.name not in KNOWN and not _OURS.fullmatch(p.name)]
+    try:
+        found += [p for p in (Path(root) / "blobs").iterdir() if not _blob_folder(p)]
+    except OSError:
+        pass  # a missing or unreadable blobs/ is reported by the open itself
+    return sorted(found)
+
+
+def _blob_folder(path: Path) -> bool:
+    return bool(_BLOB_FOLDER.fullmatch(path.name)) and path.is_dir() and not path.is_symlink()
 
 
 def describe(path: Path) -> str:

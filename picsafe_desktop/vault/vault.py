@@ -728,6 +728,12 @@ class Vault(
         self._cache = checked[2]  # the entries the record was just checked against
         self._data_version = version
 
+    @property
+    def keyring_trouble(self) -> bool:
+        """The OS keyring stopped answering this session (its last anchor write failed); the
+        vault keeps working, its anchor retried until the keyring is back."""
+        return self._anchors.failing
+
     def _flush_anchor(self, *, strict: bool = False) -> None:
         """Write the newest generation and audit head to the OS keyring now. After a commit a
         keyring failure is not an error of the change (it is durable): it is retried after the

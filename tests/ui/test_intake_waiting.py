@@ -75,3 +75,27 @@ def test_left_waiting_is_offered_after_a_restart_with_who_imported_it(qtbot, sit
     qtbot.waitUntil(second.waiting_entry.isVisible, timeout=15000)
     assert NURSE.name in second.waiting_entry.toolTip()
     close_dialogs(second)
+
+
+def test_status_bar_and_waiting_entry_give_one_count(qtbot, window, phone, tmp_path):
+    """Two batches wait: the status bar counted the intake's batch ("3 still wait") while the
+    entry counted every batch ("5 waiting"). Both now show the vault's count of all batches."""
+    sign_in(qtbot, window)
+    window.start_import([str(phone)])
+    leave_waiting(qtbot, window)
+    qtbot.waitUntil(window.waiting_entry.isVisible, timeout=15000)
+    second = tmp_path / "second-phone"
+    second.mkdir()
+    for n in range(2):
+        photo = phone_photo("2025:05:07 09:00:00", "#4f81bd", f"more {n}", size=(320, 240))
+        (second / f"IMG_{n + 10:04}.JPG").write_bytes(photo)
+    window.start_import([str(second)])
+    intake = wait_for_intake(qtbot, window)
+    assert len(intake.remaining()) == 3  # the oldest batch comes first
+    qtbot.mouseClick(intake.later_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.intake_dialog is None)
+    qtbot.waitUntil(window.waiting_entry.isVisible, timeout=15000)
+    assert window.waiting_entry.text().startswith("5 photos waiting for consent")
+    qtbot.waitUntil(lambda: "still wait" in window.statusBar().currentMessage(), timeout=15000)
+    assert window.statusBar().currentMessage().startswith("5 photos still wait for consent")
+    close_dialogs(window)

@@ -222,3 +222,63 @@ def test_opening_a_vault_chooses_among_trusted_backends_only(stored):
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     ).stdout.split()
     assert out == ["keyring.backends.SecretService", "False"]
+
+
+def test_a_keyring_that_stops_answering_is_told_plainly(stored, monkeypatch, caplog):
+    """Issue 13: a restarted daemon with its login keyring locked made the start-up say
+    "(InitError: Failed to unlock the collection: Prompt dismissed.)". The person at the ward
+    PC gets what to do; the class name and the D-Bus wording go to the log only."""
+    root, service, *_ = stored
+
+    def dismissed(*_args):
+        raise keyring.errors.InitError("Failed to unlock the collection! Prompt dismissed.")
+
+    monkeypatch.setattr(keyring, "get_password", dismissed)
+    with caplog.at_level("WARNING"), pytest.raises(KeyringUnavailable) as raised:
+        Vault.open(root, service)
+    said = str(raised.value)
+    for jargon in ("InitError", "Prompt", "dismissed", "collection", "D-Bus", "Secret Service"):
+        assert jargon not in said
+    assert "unlock the keyring" in said and "log out and in again" in said and "IT" in said
+    assert "InitError" in caplog.text and "Prompt dismissed" in caplog.text
+
+
+def test_a_keyring_lost_mid_session_is_flagged_and_the_anchor_catches_up(stored, monkeypatch):
+    """Issue 13: the anchor write failing left only a log line. The vault now says so
+    (`keyring_trouble`, shown in the window), keeps importing (the index may run ahead of its
+    anchor, accepted at open), and writes the newest anchor once the keyring answers."""
+    root, service, *_ = stored
+    real_set = keyring.set_password
+
+    def gone(*_args):
+        raise keyring.errors.InitError("Failed to unlock the collection! Prompt dismissed.")
+
+    with Vault.open(root, service) as vault:
+        assert not vault.keyring_trouble
+        monkeypatch.setattr(keyring, "set_password", gone)
+        batch = vault.create_batch("phone", actor="t")
+        put_photo(vault, batch, b"imported while the keyring was gone")
+        vault._flush_anchor()
+        assert vault.keyring_trouble
+        assert len(vault.list_items()) == 2  # nothing lost, nothing refused
+        monkeypatch.setattr(keyring, "set_password", real_set)
+        vault._flush_anchor()
+        assert not vault.keyring_trouble
+    with Vault.open(root, service) as vault:
+        assert not vault.read_only and len(vault.list_items()) == 2
+
+
+def test_a_vault_closed_while_the_keyring_is_gone_opens_when_it_is_back(stored, monkeypatch):
+    root, service, *_ = stored
+
+    def gone(*_args):
+        raise keyring.errors.InitError("Prompt dismissed.")
+
+    vault = Vault.open(root, service)
+    monkeypatch.setattr(keyring, "set_password", gone)
+    put_photo(vault, vault.create_batch("phone", actor="t"), b"ahead of the anchor")
+    vault.close()  # the anchor stays one generation behind: never taken for a rollback
+    monkeypatch.undo()
+    with Vault.open(root, service) as vault:
+        assert not vault.read_only and not vault.trust_problems
+        assert len(vault.list_items()) == 2

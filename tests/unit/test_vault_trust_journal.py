@@ -275,3 +275,21 @@ def test_a_format_2_vault_edited_outside_picsafe_is_not_upgraded(v2):
         with pytest.raises(VaultReadOnly):
             vault.journal_entries()
     assert json.loads((root / "vault.json").read_text())["version"] == 2
+
+
+def test_strangers_directly_in_blobs_are_named_and_kept(tmp_path, keyring_service, run):
+    """A file or folder directly in blobs/ (not blobs/<xx>/*.psv) is named, like top-level ones."""
+    vault, _ = new_vault(tmp_path, keyring_service)
+    root = vault.path
+    vault.close()
+    (root / "blobs" / "readme.txt").write_text("left here")
+    (root / "blobs" / "stray").mkdir()
+    code, _, err = run("vault", "verify", "--vault", str(root))
+    assert f"{root / 'blobs' / 'readme.txt'}: a file PicSafe did not put" in err
+    assert f"{root / 'blobs' / 'stray'}: a folder PicSafe did not put" in err
+    with Vault.open(root, keyring_service) as vault:
+        assert not vault.read_only
+        assert sorted(vault.unknown_files) == vault.unknown_files and len(vault.unknown_files) == 2
+        assert "readme.txt" in vault.unknown_files[0] and "stray" in vault.unknown_files[1]
+    assert (root / "blobs" / "readme.txt").read_text() == "left here"
+    assert (root / "blobs" / "stray").is_dir()

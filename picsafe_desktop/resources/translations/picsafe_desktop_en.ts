@@ -1703,6 +1703,17 @@ Connect it with its cable, unlock it and, on the phone, allow access to photos (
         </message>
     </context>
     <context>
+        <name>KeyringBanner</name>
+        <message>
+            <source>&lt;b&gt;The computer's keyring has stopped answering.&lt;/b&gt; Photos are still imported and kept encrypted in the vault, but PicSafe cannot save the vault's latest state in the keyring, and will not start again until the keyring answers. Unlock the keyring, or log out and in again; if this message stays, call IT. It goes away by itself once the keyring answers.</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Keyring problem</source>
+            <translation type="unfinished" />
+        </message>
+    </context>
+    <context>
         <name>LockScreen</name>
         <message>
             <source>Sign in with your hospital user name and password.</source>
