@@ -12,8 +12,17 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, Qt, Signal
+from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
+    QAbstractListModel,
+    QCoreApplication,
+    QModelIndex,
+    QObject,
+    Qt,
+    Signal,
+)
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QFormLayout,
@@ -21,8 +30,10 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QListView,
     QPlainTextEdit,
     QPushButton,
+    QStyledItemDelegate,
     QVBoxLayout,
     QWidget,
 )
@@ -139,10 +150,98 @@ IDENTIFIABILITY_CHOICES = (
 )
 
 
+class AnswersModel(QAbstractListModel):
+    """One identifiability answer per photo, as rows "Photo n: answer" (issue 17: a model
+    and one editor at a time instead of a combo box per photo, which made a 200-photo form
+    take seconds to build on the GUI thread)."""
+
+    AnswerRole = Qt.ItemDataRole.UserRole + 1
+
+    def __init__(self, count: int, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.answers = ["unknown"] * count
+        self._texts = {value: QCoreApplication.translate("ConsentSections", text)
+                       for text, value in IDENTIFIABILITY_CHOICES}  # fmt: skip
+
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self.answers)
+
+    def label(self, row: int) -> str:
+        return QCoreApplication.translate("ConsentSections", "Photo {number}: {answer}").format(
+            number=row + 1, answer=self._texts[self.answers[row]]
+        )
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+            return self.label(index.row())
+        if role == self.AnswerRole or role == Qt.ItemDataRole.EditRole:
+            return self.answers[index.row()]
+        return None
+
+    def flags(self, index: QModelIndex) -> Qt.ItemFlag:
+        return super().flags(index) | Qt.ItemFlag.ItemIsEditable
+
+    def setData(self, index: QModelIndex, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:  # noqa: N802, E501
+        if not index.isValid() or role != Qt.ItemDataRole.EditRole or value not in self._texts:
+            return False
+        if self.answers[index.row()] != value:
+            self.answers[index.row()] = value
+            self.dataChanged.emit(index, index)
+        return True
+
+    def set_all(self, answers: list[str]) -> None:
+        """Every row at once: one reset instead of a signal per photo."""
+        fixed = [a if a in self._texts else "unknown" for a in answers]
+        if fixed != self.answers:
+            self.beginResetModel()
+            self.answers = fixed
+            self.endResetModel()
+
+
+class AnswerDelegate(QStyledItemDelegate):
+    """The editor of one row: a combo box with the three answers, committed when chosen."""
+
+    def createEditor(self, parent: QWidget, _option, index: QModelIndex) -> QWidget:  # noqa: N802
+        box = _combo(
+            parent,
+            QCoreApplication.translate("ConsentSections", "Identifiability of photo {number}")
+            .format(number=index.row() + 1),
+            IDENTIFIABILITY_CHOICES,
+        )  # fmt: skip
+        box.activated.connect(lambda _i, box=box: self._chosen(box))
+        return box
+
+    def _chosen(self, box: QComboBox) -> None:
+        self.commitData.emit(box)
+        self.closeEditor.emit(box, QStyledItemDelegate.EndEditHint.NoHint)
+
+    def setEditorData(self, editor: QWidget, index: QModelIndex) -> None:  # noqa: N802
+        _select(editor, index.data(AnswersModel.AnswerRole))
+
+    def setModelData(self, editor: QWidget, model, index: QModelIndex) -> None:  # noqa: N802
+        model.setData(index, editor.currentData(), Qt.ItemDataRole.EditRole)
+
+
+class AnswerList(QListView):
+    """The per-photo answers: arrows move between photos, Space or F2 opens the answer."""
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802
+        if event.key() == Qt.Key.Key_Space and self.state() != self.State.EditingState:
+            current = self.currentIndex()
+            if current.isValid():
+                self.edit(current)
+                event.accept()
+                return
+        super().keyPressEvent(event)
+
+
 class IdentifiabilitySection(Section):
     """One three-state answer per photo (batch order, as in the thumbnail strip)."""
 
     prefixes = ("identifiability", "identifiable_publication")
+    VISIBLE_ROWS = 6  # the list scrolls past this; the "all photos" box answers a batch at once
 
     def __init__(self, photo_count: int, parent: QWidget | None = None) -> None:
         super().__init__(
@@ -164,16 +263,29 @@ class IdentifiabilitySection(Section):
         )
         self.all_photos.setCurrentIndex(0)
         form.addRow(self.tr("All photos:"), self.all_photos)
-        self.photos: list[QComboBox] = []
-        for number in range(1, photo_count + 1):
-            box = _combo(
-                self,
-                self.tr("Identifiability of photo {number}").format(number=number),
-                IDENTIFIABILITY_CHOICES,
-            )
-            self.photos.append(box)
-            form.addRow(self.tr("Photo {number}:").format(number=number), box)
         layout.addLayout(form)
+        self.model = AnswersModel(photo_count, self)
+        self.photos = AnswerList(self)
+        self.photos.setModel(self.model)
+        self.photos.setItemDelegate(AnswerDelegate(self.photos))
+        self.photos.setUniformItemSizes(True)
+        self.photos.setAccessibleName(self.tr("Identifiability of each photo"))
+        self.photos.setAccessibleDescription(
+            self.tr("Arrow keys choose a photo; F2 or Space changes its answer.")
+        )
+        self.photos.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked
+            | QAbstractItemView.EditTrigger.SelectedClicked
+            | QAbstractItemView.EditTrigger.EditKeyPressed
+        )
+        self.photos.setTabKeyNavigation(False)  # Tab leaves the list, as for any field
+        self.photos.setVisible(photo_count > 0)
+        if photo_count:
+            self.photos.setCurrentIndex(self.model.index(0))
+            rows = min(photo_count, self.VISIBLE_ROWS)
+            line = self.photos.fontMetrics().height() + 6
+            self.photos.setFixedHeight(rows * line + 2 * self.photos.frameWidth() + 4)
+        layout.addWidget(self.photos)
         self.publication = QCheckBox(
             self.tr("The patient agrees to publication of photos that identify them"), self
         )
@@ -181,14 +293,21 @@ class IdentifiabilitySection(Section):
         layout.addWidget(self.publication)
         layout.addWidget(self.errors)
         self.all_photos.activated.connect(self._apply_to_all)
-        self._watch(*self.photos, self.publication)
+        self.model.dataChanged.connect(self.changed)
+        self.model.modelReset.connect(self.changed)
+        self._watch(self.publication)
 
     def _apply_to_all(self, _index: int) -> None:
-        for box in self.photos:
-            box.setCurrentIndex(self.all_photos.currentIndex())
+        self.model.set_all([self.all_photos.currentData()] * len(self.model.answers))
+
+    def answer(self, row: int) -> str:
+        return self.model.answers[row]
+
+    def set_answer(self, row: int, answer: str) -> None:
+        self.model.setData(self.model.index(row), answer)
 
     def values(self) -> dict:
-        answers = [box.currentData() for box in self.photos]
+        answers = list(self.model.answers)
         return {
             "identifiability": answers if answers else self.all_photos.currentData(),
             "identifiable_publication": self.publication.isChecked(),
@@ -197,9 +316,10 @@ class IdentifiabilitySection(Section):
     def set_values(self, values: Mapping[str, Any]) -> None:
         answers = values.get("identifiability") or "unknown"
         if isinstance(answers, str):
-            answers = [answers] * len(self.photos)
-        for box, answer in zip(self.photos, answers, strict=False):
-            _select(box, answer)
+            answers = [answers] * len(self.model.answers)
+        answers = list(answers)[: len(self.model.answers)]
+        answers += ["unknown"] * (len(self.model.answers) - len(answers))
+        self.model.set_all(answers)
         self.publication.setChecked(bool(values.get("identifiable_publication")))
 
 

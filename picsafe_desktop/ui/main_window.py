@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 
 from picsafe_desktop import APP_NAME, __version__
 from picsafe_desktop.services import Permission, sign_in_method
-from picsafe_desktop.ui import look, workers
+from picsafe_desktop.ui import heap, look, workers
 from picsafe_desktop.ui.importing import ImportMixin
 from picsafe_desktop.ui.lock import IdleMonitor, LockScreen, SessionLockWatcher, window_title
 from picsafe_desktop.ui.photo_actions import PhotoActionsMixin
@@ -181,6 +181,7 @@ class MainWindow(ImportMixin, PhotoActionsMixin, WristbandScanMixin, QMainWindow
             self.outbox_sender = OutboxSender(self, services, poll)
         self._restore_geometry()
         self._show_locked()
+        heap.settle()  # issue 17: the open vault's objects out of the collector's walks
 
     # -- building --------------------------------------------------------------------------
     def _build_empty_state(self) -> QWidget:

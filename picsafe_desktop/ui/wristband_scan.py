@@ -76,10 +76,16 @@ class WristbandScanMixin:
         import importlib
         import sys
 
+        def preload() -> None:
+            importlib.import_module("picsafe_desktop.ui.consent_dialog")
+            # Issue 17: the form's patient-lookup check imports the hospital modules on
+            # first use (20-40 ms on the GUI thread under load): made once here instead.
+            if self.services is not None:
+                self.services.lookup_configured()
+
         if "picsafe_desktop.ui.consent_dialog" not in sys.modules:
             workers.submit(
-                importlib.import_module,
-                "picsafe_desktop.ui.consent_dialog",
+                preload,
                 on_error=lambda _exc: None,  # imported again, on use, where errors show
             )
 

@@ -4,6 +4,8 @@ the same consent.py rules as the CLI decide, and each section shows its own prob
 from __future__ import annotations
 
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QComboBox, QWidget
 
 from picsafe_desktop.consent import ConsentWording
 from picsafe_desktop.model import Capacity, Identifiability, Method
@@ -117,3 +119,54 @@ def test_per_photo_identifiability_and_language_reach_the_record(dialog, qtbot):
     assert record.consented_at == NOW
     assert record.capacity is Capacity.SELF and record.method is Method.WRITTEN
     assert record.signed_by.value == "patient"
+
+
+# --- issue 17: a form that costs the same for any batch size --------------------------------
+
+
+def test_form_builds_the_same_widgets_for_1_and_200_photos(qtbot):
+    """Issue 17: a combo box per photo (and a tab-order walk over all of them) kept the GUI
+    thread 1.5-2 s building the form for 200 photos; the answers now live in one list."""
+    counts = []
+    for photos in (1, 200):
+        dlg = ConsentDialog([jpeg("red", (8, 8))] * photos, STAFF, {"en": EN}, clock=lambda: NOW)
+        qtbot.addWidget(dlg)
+        counts.append(len(dlg.findChildren(QWidget)))
+        dlg.close_without_decision()
+    assert counts[0] == counts[1]
+
+
+def test_each_photo_answer_is_reachable_and_announced_by_keyboard(qtbot):
+    section = IdentifiabilitySection(200)
+    qtbot.addWidget(section)
+    section.show()
+    qtbot.waitExposed(section)
+    section.activateWindow()
+    qtbot.waitUntil(section.isActiveWindow)
+    view = section.photos
+    view.setFocus()
+    qtbot.waitUntil(view.hasFocus)
+    for _ in range(149):
+        qtbot.keyClick(view, Qt.Key.Key_Down)
+    assert view.currentIndex().row() == 149
+    qtbot.keyClick(view, Qt.Key.Key_Space)  # opens this photo's answer
+    editor = QApplication.focusWidget()
+    assert isinstance(editor, QComboBox)
+    assert editor.accessibleName() == "Identifiability of photo 150"
+    with qtbot.waitSignal(section.changed):
+        editor.setCurrentIndex(editor.findData("not_identifiable"))
+        editor.activated.emit(editor.currentIndex())
+    assert section.values()["identifiability"][149] == "not_identifiable"
+    assert section.values()["identifiability"].count("unknown") == 199
+    spoken = view.currentIndex().data(Qt.ItemDataRole.AccessibleTextRole)
+    assert spoken == "Photo 150: Not identifiable"
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is view)  # back in the list
+
+
+def test_all_photos_answers_every_row_at_once(qtbot):
+    section = IdentifiabilitySection(200)
+    qtbot.addWidget(section)
+    section.all_photos.setCurrentIndex(section.all_photos.findData("identifiable"))
+    with qtbot.waitSignal(section.changed):
+        section.all_photos.activated.emit(section.all_photos.currentIndex())
+    assert section.values()["identifiability"] == ["identifiable"] * 200

@@ -972,6 +972,14 @@ Destroy the photos?</numerusform>
             <translation type="unfinished" />
         </message>
         <message>
+            <source>Photo {number}: {answer}</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
+            <source>Identifiability of photo {number}</source>
+            <translation type="unfinished" />
+        </message>
+        <message>
             <source>Identifiability of each photo</source>
             <translation type="unfinished" />
         </message>
@@ -1335,11 +1343,11 @@ Destroy the photos?</numerusform>
             <translation type="unfinished" />
         </message>
         <message>
-            <source>Identifiability of photo {number}</source>
+            <source>Identifiability of each photo</source>
             <translation type="unfinished" />
         </message>
         <message>
-            <source>Photo {number}:</source>
+            <source>Arrow keys choose a photo; F2 or Space changes its answer.</source>
             <translation type="unfinished" />
         </message>
         <message>
