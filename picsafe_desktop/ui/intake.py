@@ -172,7 +172,11 @@ class IntakeDialog(QDialog):
         layout.addWidget(splitter, 1)
         layout.addWidget(self.status)
         layout.addLayout(buttons)
-        for button, icon_name in ((self.destroy_button, "delete"), (self.later_button, "later")):
+        for button, icon_name in (
+            (self.destroy_button, "delete"),
+            (self.later_button, "later"),
+            (self.site_button, "body-site"),
+        ):
             look.with_icon(button, icon_name)
         select_all = QShortcut(QKeySequence.StandardKey.SelectAll, self)
         select_all.activated.connect(self.grid.selectAll)
