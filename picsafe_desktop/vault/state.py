@@ -194,7 +194,7 @@ _L = [n.to_bytes(4, "big") for n in range(256)]
 # sorts a scan of the table: half the CPU of walking the id index and looking up each row.
 _COLUMNS = {kind: sql.split(" FROM ")[0].count(",") + 1 for kind, sql in _ROWS.items()}
 _ORDERED_ROWS = {
-    kind: "WITH r({cols}) AS ({sql}) SELECT {casts} FROM r ORDER BY +c0".format(  # noqa: S608
+    kind: "WITH r({cols}) AS ({sql}) SELECT {casts} FROM r ORDER BY +c0".format(  # noqa: S608  # nosec B608 - constants of this module only
         cols=", ".join(f"c{i}" for i in range(_COLUMNS[kind])),
         sql=sql,
         casts=", ".join(f"CAST(c{i} AS BLOB)" for i in range(_COLUMNS[kind])),
