@@ -13,6 +13,7 @@ import binascii
 import logging
 import struct
 import threading
+import time
 
 from picsafe_desktop.vault import keystore
 from picsafe_desktop.vault.crypto import mac, same
@@ -66,6 +67,9 @@ def store(service: str, vault_id: str, key: bytes, head: Head) -> None:
 
 def forget(service: str, vault_id: str) -> None:
     keystore.forget_secret(service, user(vault_id))
+
+
+GATHER_SECONDS = 0.25
 
 
 class Writer:
@@ -148,3 +152,12 @@ class Writer:
                 with self._cond:  # the keyring is locked or gone: retry later, do not spin
                     if not self._stopping:
                         self._cond.wait(timeout=5)
+                continue
+            # Each keyring write is a new Secret Service session (its key exchange is pure
+            # Python): during an import's stream of commits, let the changes of a moment
+            # gather into one write instead of keeping a core busy. close() and flush() write
+            # at once; the anchor lags by at most this much more.
+            deadline = time.monotonic() + GATHER_SECONDS
+            with self._cond:  # submit() notifies on every change: wait out the whole moment
+                while not self._stopping and (left := deadline - time.monotonic()) > 0:
+                    self._cond.wait(timeout=left)
