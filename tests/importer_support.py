@@ -134,3 +134,30 @@ def unique_jpeg(base: bytes, tag: str) -> bytes:
     assert base[:2] == b"\xff\xd8"
     body = tag.encode()
     return base[:2] + b"\xff\xfe" + (len(body) + 2).to_bytes(2, "big") + body + base[2:]
+
+
+def import_consented(vault_dir: Path, scratch: Path, keyring_service: str, consent: dict, tag: str):
+    """A new vault at `vault_dir` holding two small corpus photos imported with `consent`
+    through the CLI (as on a ward PC), each marked not identifiable by a clinician (the face
+    check's false alarms cleared). Returns the CLI's vault arguments and the items."""
+    import json
+
+    from picsafe_desktop import cli, governance
+    from picsafe_desktop.vault import Vault
+
+    make_vault(vault_dir, keyring_service).close()
+    consent_file = scratch / "consent.json"
+    consent_file.write_text(json.dumps(consent))
+    photos = scratch / "photos"
+    photos.mkdir()
+    for i, src in enumerate(small_jpegs()[:2]):
+        (photos / f"IMG_{i}.jpg").write_bytes(unique_jpeg(src.read_bytes(), f"{tag}{i}"))
+    base = ["--vault", str(vault_dir), "--keyring-service", keyring_service]
+    assert cli.main(["import", "--consent", str(consent_file), *base, "-q", str(photos)]) == 0
+    with Vault.open(vault_dir, keyring_service) as vault:
+        items = vault.list_items()
+        for item in items:
+            governance.set_identifiability(
+                vault, item.item_id, "not_identifiable", actor="test", reason="no face in view"
+            )
+    return base, items

@@ -16,10 +16,14 @@ import pydicom
 import pyrage
 import pytest
 
-from picsafe_desktop import cli, deid, governance
+from picsafe_desktop import cli, deid
 from picsafe_desktop.vault import Vault
 from tests.export_tools import FhirEndpoint, require, transaction_response
-from tests.importer_support import make_vault, read_only_folder, small_jpegs, unique_jpeg
+from tests.importer_support import (
+    import_consented,
+    make_vault,
+    read_only_folder,
+)
 
 pytestmark = [pytest.mark.keyring, pytest.mark.corpus]
 
@@ -39,22 +43,9 @@ CONSENT = {
 @pytest.fixture
 def setup(tmp_path, keyring_service):
     vault_dir = tmp_path / "vault"
-    make_vault(vault_dir, keyring_service).close()
-    consent = tmp_path / "consent.json"
-    consent.write_text(json.dumps(CONSENT))
-    photos = tmp_path / "photos"
-    photos.mkdir()
-    for i, src in enumerate(small_jpegs()[:2]):
-        (photos / f"IMG_{i}.jpg").write_bytes(unique_jpeg(src.read_bytes(), f"exp{i}"))
-    base = ["--vault", str(vault_dir), "--keyring-service", keyring_service]
-    assert cli.main(["import", "--consent", str(consent), *base, "-q", str(photos)]) == 0
+    base, items = import_consented(vault_dir, tmp_path, keyring_service, CONSENT, "exp")
+    consent_id = items[0].consent_id
     with Vault.open(vault_dir, keyring_service) as vault:
-        items = vault.list_items()
-        consent_id = items[0].consent_id
-        for item in items:  # a clinician looked: the face check's false alarms are cleared
-            governance.set_identifiability(
-                vault, item.item_id, "not_identifiable", actor="test", reason="no face in view"
-            )
         stored = {i.item_id: vault.read(i.item_id, actor="test", purpose="check") for i in items}
 
     def export(kind, *args, config=None):

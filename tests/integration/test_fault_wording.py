@@ -9,16 +9,13 @@ remounted read-only), as the disk-full import tests use.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 
 import pytest
 
-from picsafe_desktop import cli, governance
-from picsafe_desktop.vault import Vault
-from tests.importer_support import make_vault, small_jpegs, unique_jpeg
+from tests.importer_support import import_consented
 from tests.integration.test_export_cli import CONSENT
 
 pytestmark = [
@@ -56,21 +53,7 @@ def drives(tmp_path, keyring_service):
     _mount(out_fs, "1m")
     try:
         vault_dir = vault_fs / "vault"
-        make_vault(vault_dir, keyring_service).close()
-        consent = tmp_path / "consent.json"
-        consent.write_text(json.dumps(CONSENT))
-        photos = tmp_path / "photos"
-        photos.mkdir()
-        for i, src in enumerate(small_jpegs()[:2]):
-            (photos / f"IMG_{i}.jpg").write_bytes(unique_jpeg(src.read_bytes(), f"fault{i}"))
-        base = ["--vault", str(vault_dir), "--keyring-service", keyring_service]
-        assert cli.main(["import", "--consent", str(consent), *base, "-q", str(photos)]) == 0
-        with Vault.open(vault_dir, keyring_service) as vault:
-            items = vault.list_items()
-            for item in items:
-                governance.set_identifiability(
-                    vault, item.item_id, "not_identifiable", actor="t", reason="no face"
-                )
+        base, items = import_consented(vault_dir, tmp_path, keyring_service, CONSENT, "fault")
         yield vault_fs, out_fs, base, items[0].consent_id, tmp_path
     finally:
         for point in (vault_fs, out_fs):

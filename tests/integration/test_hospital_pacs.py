@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from picsafe_desktop import cli, governance
+from picsafe_desktop import cli
 from picsafe_desktop.export import commitment, committed, dicom, stow
 from picsafe_desktop.export.types import DeliveryError, ExportError
 from picsafe_desktop.model import ItemState
@@ -17,7 +17,7 @@ from picsafe_desktop.vault import Vault
 from tests import export_data as d
 from tests.export_tools import AET, free_port
 from tests.hospital_tools import CALLING_AET, STOW_PASSWORD, STOW_USER
-from tests.importer_support import make_vault, small_jpegs, unique_jpeg
+from tests.importer_support import import_consented
 
 
 @pytest.fixture
@@ -115,21 +115,7 @@ CONSENT = {
 @pytest.fixture
 def vault_setup(tmp_path, keyring_service):
     vault_dir = tmp_path / "vault"
-    make_vault(vault_dir, keyring_service).close()
-    consent = tmp_path / "consent.json"
-    consent.write_text(json.dumps(CONSENT))
-    photos = tmp_path / "photos"
-    photos.mkdir()
-    for i, src in enumerate(small_jpegs()[:2]):
-        (photos / f"IMG_{i}.jpg").write_bytes(unique_jpeg(src.read_bytes(), f"commit{i}"))
-    base = ["--vault", str(vault_dir), "--keyring-service", keyring_service]
-    assert cli.main(["import", "--consent", str(consent), *base, "-q", str(photos)]) == 0
-    with Vault.open(vault_dir, keyring_service) as vault:
-        items = vault.list_items()
-        for item in items:
-            governance.set_identifiability(
-                vault, item.item_id, "not_identifiable", actor="test", reason="no face in view"
-            )
+    base, items = import_consented(vault_dir, tmp_path, keyring_service, CONSENT, "commit")
     return vault_dir, keyring_service, base, items[0].consent_id, [i.item_id for i in items]
 
 

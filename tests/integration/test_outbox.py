@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from picsafe_desktop import cli, config, governance
+from picsafe_desktop import cli, config
 from picsafe_desktop.export import fhir, outbox
 from picsafe_desktop.export.dicom import PacsTarget
 from picsafe_desktop.export.from_vault import ExportOptions
@@ -22,7 +22,7 @@ from picsafe_desktop.export.types import ExportError
 from picsafe_desktop.model import Staff
 from picsafe_desktop.vault import Vault
 from tests.export_tools import AET, MedplumEngine, Orthanc, free_port, require
-from tests.importer_support import make_vault, small_jpegs, unique_jpeg
+from tests.importer_support import import_consented
 
 pytestmark = [pytest.mark.keyring, pytest.mark.corpus]
 
@@ -81,20 +81,7 @@ def vault_dir(tmp_path, keyring_service):
 def consented_vault(tmp_path, keyring_service) -> Path:
     """A vault holding two consented photos (imported through the CLI, as on a ward PC)."""
     vault_dir = tmp_path / "vault"
-    make_vault(vault_dir, keyring_service).close()
-    consent = tmp_path / "consent.json"
-    consent.write_text(json.dumps(CONSENT))
-    photos = tmp_path / "photos"
-    photos.mkdir()
-    for i, src in enumerate(small_jpegs()[:2]):
-        (photos / f"IMG_{i}.jpg").write_bytes(unique_jpeg(src.read_bytes(), f"obx{i}"))
-    base = ["--vault", str(vault_dir), "--keyring-service", keyring_service]
-    assert cli.main(["import", "--consent", str(consent), *base, "-q", str(photos)]) == 0
-    with Vault.open(vault_dir, keyring_service) as vault:
-        for item in vault.list_items():
-            governance.set_identifiability(
-                vault, item.item_id, "not_identifiable", actor="test", reason="no face in view"
-            )
+    import_consented(vault_dir, tmp_path, keyring_service, CONSENT, "obx")
     return vault_dir
 
 
